@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+namespace SfcProxy.Datapath;
+
+// Mirror of bpf/include/sfc_shared.h. Field order, sizes and enum values must match the C side;
+// SharedLayoutTests compares them against the BTF of the compiled objects.
+
+/// <summary>Limits and magic numbers shared with the datapath.</summary>
+internal static class SfcLimits
+{
+    /// <summary>SFC_MAX_LABELS: deepest label stack the proxy caches.</summary>
+    public const int MaxLabels = 16;
+    /// <summary>SFC_MARK_FLAG: bit 31 of skb->mark marks an SfcProxy cache key.</summary>
+    public const uint MarkFlag = 0x8000_0000u;
+    /// <summary>SFC_META_MAGIC.</summary>
+    public const ushort MetaMagic = 0x5fc0;
+}
+
+/// <summary>enum sfc_key_mode.</summary>
+public enum KeyMode : uint
+{
+    /// <summary>Artificial key carried as XDP metadata and skb->mark (kernel VNF, same netns).</summary>
+    Metadata = 0,
+    /// <summary>Key built from inner header fields the VNF does not change (any non-NAT VNF).</summary>
+    HeaderHash = 1,
+}
+
+/// <summary>enum sfc_miss_policy: what tc_tx does with a packet that has no cached headers.</summary>
+public enum MissPolicy : uint
+{
+    Drop = 0,
+    Pass = 1,
+    Static = 2,
+}
+
+/// <summary>enum sfc_encap.</summary>
+public enum Encapsulation : byte
+{
+    None = 0,
+    Mpls = 1,
+}
+
+/// <summary>enum sfc_counter: index into the per-CPU sfc_counters map.</summary>
+public enum Counter : uint
+{
+    RxPopped = 0,
+    RxDuplicateKey,
+    RxNotSfc,
+    RxTruncated,
+    RxTooManyLabels,
+    RxNotIp,
+    RxCacheFull,
+    RxError,
+    TxRestored,
+    TxRestoredLast,
+    TxNotIp,
+    TxMissDrop,
+    TxMissPass,
+    TxMissStatic,
+    TxTtlExpired,
+    TxGso,
+    TxMalformed,
+    TxError,
+    MarkSet,
+    MarkNoMeta,
+    LabelsPopped,
+    LabelsPushed,
+    Max,
+}
+
+/// <summary>struct sfc_config: the single entry of the sfc_config map.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SfcConfig
+{
+    public uint KeyMode;
+    public uint MissPolicy;
+    public uint ConsumedSegments;
+    public uint StaticLabelCount;
+    /// <summary>Network byte order, TTL and BoS as pushed.</summary>
+    public fixed uint StaticLabels[SfcLimits.MaxLabels];
+}
+
+/// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SfcFlowKey
+{
+    public fixed uint Saddr[4];
+    public fixed uint Daddr[4];
+    public uint IpIdent;
+    public ushort IpLen;
+    public byte Family;
+    public byte L4Proto;
+    public fixed byte L4[12];
+}
+
+/// <summary>struct sfc_cache_entry: one cached header set.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SfcCacheEntry
+{
+    public ulong IngressNs;
+    public uint Refs;
+    public byte Encap;
+    public byte LabelCount;
+    public ushort Reserved;
+    /// <summary>Top first, network byte order.</summary>
+    public fixed uint Labels[SfcLimits.MaxLabels];
+}
+
+/// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SfcXdpMeta
+{
+    public ushort Magic;
+    public ushort Reserved;
+    public uint Key;
+}

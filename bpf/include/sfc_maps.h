@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* This file contains the maps shared by xdp_rx, tc_tx and meta_mark. All are pinned by name
+ * under the instance's pin root (/sys/fs/bpf/sfcproxy/<instance>/), which is how separately
+ * loaded programs share them and how cached headers survive a daemon restart. */
+#ifndef SFC_MAPS_H
+#define SFC_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sfc_shared.h"
+
+/* Default cache size; the host sets the real one (cache.size) before load. */
+#ifndef SFC_CACHE_DEFAULT_ENTRIES
+#define SFC_CACHE_DEFAULT_ENTRIES 65536
+#endif
+
+/* Proxy settings: written by the host, read by xdp_rx and tc_tx per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sfc_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_config SEC(".maps");
+
+/* Metadata-mode cache: artificial key -> popped headers. xdp_rx inserts, tc_tx takes out,
+ * the host ages and inspects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SFC_CACHE_DEFAULT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sfc_cache_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_meta_cache SEC(".maps");
+
+/* Header-hash-mode cache: full flow key -> popped headers. Same writers and readers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SFC_CACHE_DEFAULT_ENTRIES);
+	__type(key, struct sfc_flow_key);
+	__type(value, struct sfc_cache_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_hash_cache SEC(".maps");
+
+/* Outcome counters, one slot per enum sfc_counter. Per-CPU, so the programs add without
+ * atomics; the host sums the CPUs. The key type anchors the enum in BTF for the layout test. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SFC_CNT__MAX);
+	__type(key, enum sfc_counter);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_counters SEC(".maps");
+
+static __always_inline void sfc_count(enum sfc_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&sfc_counters, &key);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void sfc_count_n(enum sfc_counter c, __u64 n)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&sfc_counters, &key);
+
+	if (v)
+		*v += n;
+}
+
+#endif /* SFC_MAPS_H */

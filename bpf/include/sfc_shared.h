@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Structs, enums and limits shared by the BPF programs and the .NET host (mirrored in
+ * SfcProxy/Datapath/SharedTypes.cs; a test compares both through the objects' BTF). */
+#ifndef SFC_SHARED_H
+#define SFC_SHARED_H
+
+#include <linux/types.h>
+
+/* Deepest SR-MPLS label stack the proxy caches; deeper stacks are dropped and counted. */
+#ifndef SFC_MAX_LABELS
+#define SFC_MAX_LABELS 16
+#endif
+
+/* Bit 31 of skb->mark says "this mark is an SfcProxy cache key" (metadata key mode). */
+#define SFC_MARK_FLAG 0x80000000u
+/* Magic in the XDP metadata so the tc-ingress companion never trusts another program's bytes. */
+#define SFC_META_MAGIC 0x5fc0u
+
+enum sfc_key_mode {
+	SFC_KEY_METADATA = 0,    /* artificial key: XDP metadata -> skb->mark -> tc egress */
+	SFC_KEY_HEADER_HASH = 1, /* key built from inner header fields the VNF does not change */
+};
+
+enum sfc_miss_policy {
+	SFC_MISS_DROP = 0,   /* no cached headers: drop the packet */
+	SFC_MISS_PASS = 1,   /* no cached headers: send it on as the VNF emitted it */
+	SFC_MISS_STATIC = 2, /* no cached headers: push the configured fallback stack */
+};
+
+enum sfc_encap {
+	SFC_ENCAP_NONE = 0,
+	SFC_ENCAP_MPLS = 1,
+};
+
+/* Per-CPU counters (index into the sfc_counters map). Each program counts every packet it sees
+ * in exactly one OUTCOME counter of its own group; the others add detail. Append only: the host
+ * mirrors the numbering. */
+enum sfc_counter {
+	/* xdp_rx outcomes */
+	SFC_CNT_RX_POPPED = 0,          /* stack cached under a new key and popped */
+	SFC_CNT_RX_DUPLICATE_KEY,       /* key already cached: joined that entry, popped */
+	SFC_CNT_RX_NOT_SFC,             /* no SFC encapsulation: passed untouched */
+	SFC_CNT_RX_TRUNCATED,           /* headers end before the bottom of stack or inner IP: drop */
+	SFC_CNT_RX_TOO_MANY_LABELS,     /* more than SFC_MAX_LABELS entries: drop */
+	SFC_CNT_RX_NOT_IP,              /* neither IPv4 nor IPv6 after the stack: drop */
+	SFC_CNT_RX_CACHE_FULL,          /* cache refused the entry: drop */
+	SFC_CNT_RX_ERROR,               /* a helper failed (adjust head/meta): drop */
+	/* tc_tx outcomes */
+	SFC_CNT_TX_RESTORED,            /* stack found and pushed back */
+	SFC_CNT_TX_RESTORED_LAST,       /* entry found, every label consumed: sent as plain IP */
+	SFC_CNT_TX_NOT_IP,              /* not IPv4/IPv6 (ARP, ...): passed untouched */
+	SFC_CNT_TX_MISS_DROP,           /* no entry, miss policy drop */
+	SFC_CNT_TX_MISS_PASS,           /* no entry, miss policy pass */
+	SFC_CNT_TX_MISS_STATIC,         /* no entry, fallback stack pushed */
+	SFC_CNT_TX_TTL_EXPIRED,         /* new top label TTL would be 0: drop */
+	SFC_CNT_TX_GSO,                 /* GSO skb that needs a stack (no MPLS GSO): drop */
+	SFC_CNT_TX_MALFORMED,           /* truncated IP header from the VNF: drop */
+	SFC_CNT_TX_ERROR,               /* a helper failed (change head/store): drop */
+	/* meta_mark (tc ingress, metadata mode) outcomes */
+	SFC_CNT_MARK_SET,               /* XDP metadata moved to skb->mark */
+	SFC_CNT_MARK_NO_META,           /* no SfcProxy metadata on the skb: untouched */
+	/* detail (not outcomes) */
+	SFC_CNT_LABELS_POPPED,          /* label stack entries taken off at ingress */
+	SFC_CNT_LABELS_PUSHED,          /* label stack entries put back at egress */
+	SFC_CNT__MAX,
+};
+
+/* The one entry of sfc_config: written by the host, read by xdp_rx and tc_tx on every packet. */
+struct sfc_config {
+	__u32 key_mode;           /* enum sfc_key_mode */
+	__u32 miss_policy;        /* enum sfc_miss_policy */
+	__u32 consumed_segments;  /* labels the VNF's own segment uses up (default 1) */
+	__u32 static_label_count; /* entries in static_labels (miss policy static) */
+	__u32 static_labels[SFC_MAX_LABELS]; /* network byte order, TTL and BoS as pushed */
+};
+
+/* Header-hash key: fields of the inner packet that an SFC-unaware, non-NAT VNF leaves alone.
+ * The hash map stores and compares the whole key, so a hash collision can never restore
+ * another packet's stack. */
+struct sfc_flow_key {
+	__u32 saddr[4];  /* network byte order; IPv4 uses saddr[0], the rest stays 0 */
+	__u32 daddr[4];  /* network byte order; IPv4 uses daddr[0] */
+	__u32 ip_ident;  /* IPv4: id and frag_off as on the wire; IPv6: version/class/flow word
+			  * with the traffic class masked out */
+	__u16 ip_len;    /* IPv4 total length, IPv6 payload length; network byte order */
+	__u8 family;     /* 4 or 6 */
+	__u8 l4_proto;   /* IPv4 protocol / IPv6 next header */
+	__u8 l4[12];     /* first 12 bytes after the fixed IP header (0 where the packet ends) */
+};
+
+/* One cached header set (the map value). */
+struct sfc_cache_entry {
+	__u64 ingress_ns;   /* bpf_ktime_get_ns() at pop: aging and VNF latency */
+	__u32 refs;         /* packets in flight under this key (duplicates add one each) */
+	__u8 encap;         /* enum sfc_encap */
+	__u8 label_count;   /* entries in labels */
+	__u16 reserved;
+	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
+};
+
+/* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */
+struct sfc_xdp_meta {
+	__u16 magic;    /* SFC_META_MAGIC */
+	__u16 reserved;
+	__u32 key;      /* cache key; becomes skb->mark (SFC_MARK_FLAG set) */
+};
+
+#endif /* SFC_SHARED_H */
