@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine for SfcProxy: build tools for the BPF objects, the lab's
+# traffic tools, and a mounted bpffs. Idempotent; needs root.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: needs root (installs packages, mounts bpffs, loads BPF programs)" >&2
+	exit 1
+fi
+
+packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy tcpdump)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+	echo "setup: the .NET 10 SDK (dotnet) is not on PATH; install it first" >&2
+	exit 1
+fi
+
+# Pinned maps and links live on bpffs; a fresh machine may not have it mounted.
+if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
+	mount -t bpf bpf /sys/fs/bpf
+fi
+[ -e /sys/kernel/btf/vmlinux ] || echo "setup: warning: kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2

@@ -1,0 +1,307 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SfcProxy.Tests.Packets;
+
+/// <summary>
+/// Fluent builder for test frames: <c>Packet.Eth().Vlan(10).Mpls(16001, ttl: 64).IPv4(...).Udp(...)</c>.
+/// Lengths and checksums are computed at <see cref="Build"/>, so fixtures state intent, never hex.
+/// Each call returns a new builder, so a common prefix can be shared between fixtures.
+/// </summary>
+public sealed record Packet
+{
+    public static readonly byte[] DefaultDst = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
+    public static readonly byte[] DefaultSrc = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
+
+    private readonly List<Layer> _layers = [];
+
+    private Packet() { }
+    private Packet(IEnumerable<Layer> layers) => _layers = [.. layers];
+
+    public static Packet Eth(byte[]? dst = null, byte[]? src = null, ushort? etherType = null) =>
+        new Packet().With(new EthLayer(dst ?? DefaultDst, src ?? DefaultSrc, etherType));
+
+    /// <summary>An 802.1Q (or 802.1ad with <paramref name="tpid"/> 0x88A8) tag.</summary>
+    public Packet Vlan(ushort vid, ushort tpid = 0x8100, byte pcp = 0) => With(new VlanLayer(tpid, vid, pcp));
+
+    /// <summary>One label stack entry; bottom of stack is set automatically on the last one unless given.</summary>
+    public Packet Mpls(uint label, byte ttl = 64, byte tc = 0, bool? bos = null) => With(new MplsLayer(label, tc, ttl, bos));
+
+    /// <summary>A whole stack of labels 16001.. (or the given ones), TTL 64 unless given.</summary>
+    public Packet Labels(int count, uint first = 16001, byte ttl = 64)
+    {
+        var p = this;
+        for (var i = 0; i < count; i++)
+            p = p.Mpls(first + (uint)i, ttl);
+        return p;
+    }
+
+    public Packet IPv4(string src = "198.18.1.1", string dst = "198.18.2.1", ushort id = 1, byte ttl = 64,
+        byte? protocol = null, ushort fragOff = 0x4000, byte tos = 0, byte ihlWords = 5) =>
+        With(new IPv4Layer(IPAddress.Parse(src), IPAddress.Parse(dst), id, ttl, protocol, fragOff, tos, ihlWords));
+
+    public Packet IPv6(string src = "2001:2:1::1", string dst = "2001:2:2::1", uint flowLabel = 0, byte hopLimit = 64,
+        byte? nextHeader = null, byte trafficClass = 0) =>
+        With(new IPv6Layer(IPAddress.Parse(src), IPAddress.Parse(dst), flowLabel, hopLimit, nextHeader, trafficClass));
+
+    public Packet Tcp(ushort sport = 40000, ushort dport = 80, uint seq = 1, uint ack = 0, byte flags = 0x10) =>
+        With(new TcpLayer(sport, dport, seq, ack, flags));
+
+    public Packet Udp(ushort sport = 40000, ushort dport = 9) => With(new UdpLayer(sport, dport));
+
+    /// <summary>ICMP echo request (ICMPv6 echo request when it follows IPv6).</summary>
+    public Packet IcmpEcho(ushort id = 1, ushort seq = 1) => With(new IcmpLayer(id, seq));
+
+    public Packet Payload(ReadOnlySpan<byte> bytes) => With(new RawLayer(bytes.ToArray()));
+
+    public Packet Payload(int length, byte seed = 0)
+    {
+        var b = new byte[length];
+        for (var i = 0; i < length; i++)
+            b[i] = (byte)(seed + i);
+        return With(new RawLayer(b));
+    }
+
+    private Packet With(Layer l) => new(_layers.Append(l));
+
+    /// <summary>Serializes the frame with every length, ethertype and checksum filled in.</summary>
+    public byte[] Build()
+    {
+        // Build from the inside out: each layer wraps the bytes of everything after it.
+        byte[] inner = [];
+        for (var i = _layers.Count - 1; i >= 0; i--)
+        {
+            var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
+            var ip = FindIpBefore(i);
+            inner = _layers[i].Write(inner, next, ip, IsLastMpls(i));
+        }
+        return inner;
+    }
+
+    private IpLayer? FindIpBefore(int index)
+    {
+        for (var i = index - 1; i >= 0; i--)
+            if (_layers[i] is IpLayer ip)
+                return ip;
+        return null;
+    }
+
+    private bool IsLastMpls(int index) =>
+        _layers[index] is MplsLayer && (index + 1 == _layers.Count || _layers[index + 1] is not MplsLayer);
+
+    private static ushort EtherTypeOf(Layer? next) => next switch
+    {
+        VlanLayer v => v.Tpid,
+        MplsLayer => 0x8847,
+        IPv4Layer => 0x0800,
+        IPv6Layer => 0x86DD,
+        _ => 0x88B5, // IEEE local experimental: "something that is not IP"
+    };
+
+    private static byte ProtocolOf(Layer? next, bool v6) => next switch
+    {
+        TcpLayer => 6,
+        UdpLayer => 17,
+        IcmpLayer => v6 ? (byte)58 : (byte)1,
+        IPv4Layer => 4,
+        IPv6Layer => 41,
+        _ => 253, // RFC 3692 experimental
+    };
+
+    private abstract record Layer
+    {
+        public abstract byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls);
+    }
+
+    private abstract record IpLayer : Layer
+    {
+        /// <summary>Pseudo-header sum for the transport checksum.</summary>
+        public abstract uint PseudoSum(byte protocol, int length);
+        public abstract bool IsV6 { get; }
+    }
+
+    private sealed record EthLayer(byte[] Dst, byte[] Src, ushort? EtherType) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[14 + inner.Length];
+            Dst.CopyTo(b, 0);
+            Src.CopyTo(b, 6);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(12), EtherType ?? EtherTypeOf(next));
+            inner.CopyTo(b, 14);
+            return b;
+        }
+    }
+
+    private sealed record VlanLayer(ushort Tpid, ushort Vid, byte Pcp) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            // The tag's TPID is written by the layer before; this writes TCI + the next ethertype.
+            var b = new byte[4 + inner.Length];
+            BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)((Pcp << 13) | (Vid & 0x0FFF)));
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), EtherTypeOf(next));
+            inner.CopyTo(b, 4);
+            return b;
+        }
+    }
+
+    private sealed record MplsLayer(uint Label, byte Tc, byte Ttl, bool? Bos) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[4 + inner.Length];
+            var bos = Bos ?? lastMpls;
+            BinaryPrimitives.WriteUInt32BigEndian(b, MplsEntry(Label, Tc, bos, Ttl));
+            inner.CopyTo(b, 4);
+            return b;
+        }
+    }
+
+    private sealed record IPv4Layer(IPAddress Src, IPAddress Dst, ushort Id, byte Ttl, byte? Protocol, ushort FragOff,
+        byte Tos, byte IhlWords) : IpLayer
+    {
+        public override bool IsV6 => false;
+
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var hl = IhlWords * 4;
+            var b = new byte[hl + inner.Length];
+            b[0] = (byte)(0x40 | IhlWords);
+            b[1] = Tos;
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), Id);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), FragOff);
+            b[8] = Ttl;
+            b[9] = Protocol ?? ProtocolOf(next, false);
+            Src.GetAddressBytes().CopyTo(b, 12);
+            Dst.GetAddressBytes().CopyTo(b, 16);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(10), Checksum.Fold(Checksum.Sum(b.AsSpan(0, hl))));
+            inner.CopyTo(b, hl);
+            return b;
+        }
+
+        public override uint PseudoSum(byte protocol, int length) =>
+            Checksum.Sum(Src.GetAddressBytes()) + Checksum.Sum(Dst.GetAddressBytes()) + protocol + (uint)length;
+    }
+
+    private sealed record IPv6Layer(IPAddress Src, IPAddress Dst, uint FlowLabel, byte HopLimit, byte? NextHeader,
+        byte TrafficClass) : IpLayer
+    {
+        public override bool IsV6 => true;
+
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[40 + inner.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(b, (6u << 28) | ((uint)TrafficClass << 20) | (FlowLabel & 0xFFFFF));
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), (ushort)inner.Length);
+            b[6] = NextHeader ?? ProtocolOf(next, true);
+            b[7] = HopLimit;
+            Src.GetAddressBytes().CopyTo(b, 8);
+            Dst.GetAddressBytes().CopyTo(b, 24);
+            inner.CopyTo(b, 40);
+            return b;
+        }
+
+        public override uint PseudoSum(byte protocol, int length) =>
+            Checksum.Sum(Src.GetAddressBytes()) + Checksum.Sum(Dst.GetAddressBytes()) + protocol + (uint)length;
+    }
+
+    private sealed record TcpLayer(ushort Sport, ushort Dport, uint Seq, uint Ack, byte Flags) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[20 + inner.Length];
+            BinaryPrimitives.WriteUInt16BigEndian(b, Sport);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), Dport);
+            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), Seq);
+            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8), Ack);
+            b[12] = 5 << 4;
+            b[13] = Flags;
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(14), 64240);
+            inner.CopyTo(b, 20);
+            WriteL4Checksum(b, 16, ip, 6);
+            return b;
+        }
+    }
+
+    private sealed record UdpLayer(ushort Sport, ushort Dport) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[8 + inner.Length];
+            BinaryPrimitives.WriteUInt16BigEndian(b, Sport);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), Dport);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), (ushort)b.Length);
+            inner.CopyTo(b, 8);
+            WriteL4Checksum(b, 6, ip, 17);
+            return b;
+        }
+    }
+
+    private sealed record IcmpLayer(ushort Id, ushort Seq) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var v6 = ip?.IsV6 ?? false;
+            var b = new byte[8 + inner.Length];
+            b[0] = v6 ? (byte)128 : (byte)8;
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), Id);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), Seq);
+            inner.CopyTo(b, 8);
+            // ICMPv6 sums the pseudo-header, ICMPv4 only the message.
+            var sum = Checksum.Sum(b) + (v6 && ip is not null ? ip.PseudoSum(58, b.Length) : 0);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), Checksum.Fold(sum));
+            return b;
+        }
+    }
+
+    private sealed record RawLayer(byte[] Bytes) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls) => [.. Bytes, .. inner];
+    }
+
+    private static void WriteL4Checksum(byte[] segment, int offset, IpLayer? ip, byte protocol)
+    {
+        if (ip is null)
+            return;
+        var c = Checksum.Fold(Checksum.Sum(segment) + ip.PseudoSum(protocol, segment.Length));
+        if (protocol == 17 && c == 0)
+            c = 0xFFFF; // UDP sends a computed zero as all ones
+        BinaryPrimitives.WriteUInt16BigEndian(segment.AsSpan(offset), c);
+    }
+
+    /// <summary>An RFC 3032 label stack entry as a host-order 32-bit value.</summary>
+    public static uint MplsEntry(uint label, byte tc, bool bos, byte ttl) =>
+        (label << 12) | ((uint)(tc & 7) << 9) | (bos ? 1u << 8 : 0) | ttl;
+}
+
+/// <summary>Internet checksum (RFC 1071).</summary>
+public static class Checksum
+{
+    public static uint Sum(ReadOnlySpan<byte> data)
+    {
+        uint sum = 0;
+        var i = 0;
+        for (; i + 1 < data.Length; i += 2)
+            sum += (uint)(data[i] << 8 | data[i + 1]);
+        if (i < data.Length)
+            sum += (uint)data[i] << 8;
+        return sum;
+    }
+
+    public static ushort Fold(uint sum)
+    {
+        while (sum >> 16 != 0)
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)~sum;
+    }
+
+    /// <summary>True when the IPv4 header at <paramref name="offset"/> sums to zero.</summary>
+    public static bool IPv4HeaderValid(ReadOnlySpan<byte> frame, int offset)
+    {
+        var hl = (frame[offset] & 0x0F) * 4;
+        return Fold(Sum(frame.Slice(offset, hl))) == 0;
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every SfcProxy test against the real kernel (root: the tests load BPF programs and build
+# network namespaces), then prints one plain "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+set +e
+dotnet test SfcProxy.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+	--results-directory "$results" "$@"
+rc=$?
+set -e
+
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -z "$trx" ]; then
+	echo "tests: no results (build or test host failed)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+passed=$(counter passed)
+failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+notrun=$(( $(counter total) - $(counter executed) ))
+[ "$notrun" -eq 0 ] || echo "tests: $notrun test(s) did not run" >&2
+echo "$passed passed, $((failed + notrun)) failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$notrun" -eq 0 ]
