@@ -2,10 +2,10 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SfcProxy.Tests.Packets;
+namespace SfcProxy.Lab;
 
 /// <summary>
-/// Fluent builder for test frames: <c>Packet.Eth().Vlan(10).Mpls(16001, ttl: 64).IPv4(...).Udp(...)</c>.
+/// Fluent builder for test and benchmark frames: <c>Packet.Eth().Vlan(10).Mpls(16001, ttl: 64).IPv4(...).Udp(...)</c>.
 /// Lengths and checksums are computed at <see cref="Build"/>, so fixtures state intent, never hex.
 /// Each call returns a new builder, so a common prefix can be shared between fixtures.
 /// </summary>

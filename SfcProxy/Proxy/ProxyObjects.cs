@@ -1,0 +1,103 @@
+using SfcProxy.Bpf;
+using SfcProxy.Datapath;
+
+namespace SfcProxy.Proxy;
+
+/// <summary>
+/// The SFC proxy's three BPF objects (xdp_rx, tc_tx, meta_mark) loaded side by side so that they
+/// share the maps pinned under one instance directory. The daemon, the benchmark and the tests all
+/// load the datapath through this one class.
+/// </summary>
+internal sealed class ProxyObjects : IDisposable
+{
+    /// <summary>Program names, which are also the object file names (bpf/&lt;name&gt;.bpf.o).</summary>
+    public const string RxName = "xdp_rx", TxName = "tc_tx", MarkName = "meta_mark";
+
+    private readonly BpfObject _rx, _tx, _mark;
+
+    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, string pinDirectory)
+    {
+        (_rx, _tx, _mark) = (rx, tx, mark);
+        PinDirectory = pinDirectory;
+    }
+
+    /// <summary>Where this instance's maps are pinned.</summary>
+    public string PinDirectory { get; }
+
+    public BpfProgram Rx => _rx.Program(RxName);
+    public BpfProgram Tx => _tx.Program(TxName);
+    public BpfProgram Mark => _mark.Program(MarkName);
+
+    public BpfMap Config => _rx.Map("sfc_config");
+    public BpfMap Counters => _rx.Map("sfc_counters");
+    public BpfMap MetaCache => _rx.Map("sfc_meta_cache");
+    public BpfMap HashCache => _rx.Map("sfc_hash_cache");
+    public BpfMap VnfPort => _rx.Map("sfc_vnf_port");
+
+    /// <summary>The cache the key mode uses.</summary>
+    public BpfMap Cache(KeyMode mode) => mode == KeyMode.Metadata ? MetaCache : HashCache;
+
+    /// <summary>Default place of the objects: bpf/ next to the host binary.</summary>
+    public static string DefaultObjectDirectory => Path.Combine(AppContext.BaseDirectory, "bpf");
+
+    /// <summary>
+    /// Opens and loads the objects. Maps already pinned in <paramref name="pinDirectory"/> are
+    /// reused (that is how a restarted daemon keeps its cached headers); the cache of the other key
+    /// mode is created with one entry, since it stays empty.
+    /// </summary>
+    public static ProxyObjects Load(string pinDirectory, KeyMode keyMode, uint cacheSize, string? objectDirectory = null)
+    {
+        var dir = objectDirectory ?? DefaultObjectDirectory;
+        var opened = new List<BpfObject>();
+        try
+        {
+            foreach (var name in new[] { RxName, TxName, MarkName })
+            {
+                var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pinDirectory);
+                opened.Add(obj);
+                SizeCaches(obj, keyMode, cacheSize);
+                obj.Load();
+            }
+            return new ProxyObjects(opened[0], opened[1], opened[2], pinDirectory);
+        }
+        catch
+        {
+            foreach (var o in opened)
+                o.Dispose();
+            throw;
+        }
+    }
+
+    private static void SizeCaches(BpfObject obj, KeyMode keyMode, uint cacheSize)
+    {
+        // meta_mark declares no caches; xdp_rx and tc_tx must size them identically or libbpf
+        // refuses to reuse the pinned map.
+        if (obj.Name == MarkName)
+            return;
+        obj.SetMaxEntries("sfc_meta_cache", keyMode == KeyMode.Metadata ? cacheSize : 1);
+        obj.SetMaxEntries("sfc_hash_cache", keyMode == KeyMode.HeaderHash ? cacheSize : 1);
+    }
+
+    public void WriteConfig(in SfcConfig config) => Config.Update(0u, config);
+
+    /// <summary>Per-CPU counters summed over the CPUs.</summary>
+    public IReadOnlyDictionary<Counter, ulong> ReadCounters()
+    {
+        var result = new Dictionary<Counter, ulong>();
+        for (var c = (Counter)0; c < Counter.Max; c++)
+        {
+            ulong sum = 0;
+            foreach (var v in Counters.LookupPerCpu<uint, ulong>((uint)c))
+                sum += v;
+            result[c] = sum;
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _mark.Dispose();
+        _tx.Dispose();
+        _rx.Dispose();
+    }
+}
