@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using SfcProxy.Bpf;
+using SfcProxy.Datapath;
+using SfcProxy.Lab;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Bench;
+
+/// <summary>One row of the core benchmark: medians in ns per packet.</summary>
+internal sealed record CoreBenchRow(KeyMode Mode, int Labels, double RxNs, double TxNs, double FloorNs, long Restored, int Packets)
+{
+    public double RoundTripNs => RxNs + TxNs;
+    /// <summary>Round trip over the empty XDP + empty tc floor measured in the same run.</summary>
+    public double FloorRatio => RoundTripNs / FloorNs;
+}
+
+/// <summary>
+/// Per-packet cost of xdp_rx and tc_tx measured in the kernel with BPF_PROG_TEST_RUN on distinct
+/// packets (IP id and TCP seq vary, so every packet really inserts into and deletes from the cache),
+/// side by side with an empty XDP and an empty tc program on the same frames. Absolute numbers on a
+/// shared machine are noise; the ratios are the result.
+/// </summary>
+internal static class CoreBenchmark
+{
+    public static IReadOnlyList<CoreBenchRow> Run(int packets, IReadOnlyList<int> labelCounts, Action<string> progress)
+    {
+        var dir = ProxyObjects.DefaultObjectDirectory;
+        using var emptyXdp = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
+        using var emptyTc = BpfObject.Open(Path.Combine(dir, "empty_tc.bpf.o"), null);
+        emptyXdp.Load();
+        emptyTc.Load();
+
+        var rows = new List<CoreBenchRow>();
+        foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
+        {
+            var pins = Path.Combine("/sys/fs/bpf/sfcproxy", $"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
+            try
+            {
+                using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
+                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1 });
+                foreach (var labels in labelCounts)
+                {
+                    progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
+                    rows.Add(Measure(proxy, mode, labels, packets, emptyXdp.Program("empty_xdp"), emptyTc.Program("empty_tc")));
+                }
+            }
+            finally
+            {
+                BpfPins.RemoveInstance(pins);
+            }
+        }
+        return rows;
+    }
+
+    private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, int labels, int packets, BpfProgram emptyXdp, BpfProgram emptyTc)
+    {
+        var rx = new double[packets];
+        var tx = new double[packets];
+        var floor = new double[packets];
+        var before = proxy.ReadCounters()[Counter.TxRestored];
+        var prefix = Packet.Eth().Labels(labels);
+        for (var i = 0; i < packets; i++)
+        {
+            var frame = prefix.IPv4(id: (ushort)i).Tcp(seq: (uint)i * 1448).Payload(64).Build();
+            var floorRx = ProxyTestRuns.RunXdp(emptyXdp, frame);
+            var popped = proxy.RunRx(frame);
+            var floorTx = ProxyTestRuns.RunTc(emptyTc, popped.Frame);
+            var restored = proxy.RunTx(popped.Frame, popped.MetaKey ?? 0);
+            rx[i] = popped.DurationNs;
+            tx[i] = restored.DurationNs;
+            floor[i] = floorRx.DurationNs + floorTx.DurationNs;
+        }
+        var done = (long)(proxy.ReadCounters()[Counter.TxRestored] - before);
+        return new CoreBenchRow(mode, labels, Median(rx), Median(tx), Median(floor), done, packets);
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        var n = values.Length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    /// <summary>The results as the markdown table committed under vm-lab/results/.</summary>
+    public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine("| key mode | labels | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Labels == 1);
+            var vsOne = one is null ? "" : $"{r.RoundTripNs / one.RoundTripNs:0.00}x";
+            sb.AppendLine($"| {(r.Mode == KeyMode.Metadata ? "metadata" : "header-hash")} | {r.Labels} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
+        }
+        return sb.ToString();
+    }
+}
