@@ -5,9 +5,9 @@ using SfcProxy.Bpf;
 // errno return value (int calls) or NULL with errno set (pointer calls); the wrappers below turn
 // both into a BpfException that names the call and the object.
 //
-// libbpf keeps printing its own warnings (and verifier logs it captured itself) to stderr: its
-// print callback takes a va_list, which C# cannot format portably. Verifier logs for a failed
-// load are captured through bpf_object_open_opts.kernel_log_buf instead (see BpfObject).
+// libbpf prints its own warnings to stderr unless LibBpfLog redirects them. Verifier logs of a
+// failed load do not go through that callback: they are captured in
+// bpf_object_open_opts.kernel_log_buf and put into the exception (see BpfObject).
 internal static partial class Interop
 {
     internal static unsafe partial class LibBpf
