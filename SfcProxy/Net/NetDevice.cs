@@ -1,0 +1,111 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using SfcProxy.Bpf;
+
+namespace SfcProxy.Net;
+
+/// <summary>
+/// Network interface lookups and the offload switches the proxy needs, over if_nametoindex and the
+/// ethtool ioctl. Everything acts in the calling thread's network namespace.
+/// </summary>
+public static unsafe class NetDevice
+{
+    private const nuint SIOCETHTOOL = 0x8946;
+    private const uint ETHTOOL_GFLAGS = 0x25;
+    private const uint ETHTOOL_SFLAGS = 0x26;
+    private const uint ETHTOOL_GGRO = 0x2b;
+    private const uint ETHTOOL_SGRO = 0x2c;
+    private const uint ETH_FLAG_LRO = 0x8000;
+    private const int IFNAMSIZ = 16;
+
+    /// <summary>struct ifreq: the name and, for SIOCETHTOOL, a pointer to the ethtool command (40 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 40)]
+    private struct IfReq
+    {
+        public fixed byte Name[IFNAMSIZ];
+        public void* Data;
+    }
+
+    /// <summary>struct ethtool_value.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct EthtoolValue
+    {
+        public uint Cmd;
+        public uint Data;
+    }
+
+    public static int IfIndex(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        uint index = Interop.Libc.if_nametoindex(name);
+        if (index == 0)
+        {
+            throw new BpfException($"if_nametoindex({name}): no interface '{name}' in this network namespace ({Errno.Describe(Marshal.GetLastPInvokeError())})", Marshal.GetLastPInvokeError());
+        }
+        return (int)index;
+    }
+
+    internal static bool TryGetName(int ifindex, out string? name)
+    {
+        byte* buffer = stackalloc byte[IFNAMSIZ];
+        name = Interop.Libc.if_indextoname((uint)ifindex, buffer) is null
+            ? null
+            : Marshal.PtrToStringUTF8((nint)buffer);
+        return name is not null;
+    }
+
+    /// <summary>Whether generic receive offload is on.</summary>
+    public static bool GetGro(string ifname) => Ethtool(ifname, ETHTOOL_GGRO, 0, "ETHTOOL_GGRO")!.Value != 0;
+
+    public static void SetGro(string ifname, bool on) => Ethtool(ifname, ETHTOOL_SGRO, on ? 1u : 0u, "ETHTOOL_SGRO");
+
+    /// <summary>Whether large receive offload is on; null if the device cannot report it.</summary>
+    public static bool? GetLro(string ifname)
+    {
+        uint? flags = Ethtool(ifname, ETHTOOL_GFLAGS, 0, "ETHTOOL_GFLAGS", tolerateUnsupported: true);
+        return flags is null ? null : (flags.Value & ETH_FLAG_LRO) != 0;
+    }
+
+    /// <returns>false if the device cannot change LRO (e.g. fixed off); true once it is set.</returns>
+    public static bool SetLro(string ifname, bool on)
+    {
+        uint? flags = Ethtool(ifname, ETHTOOL_GFLAGS, 0, "ETHTOOL_GFLAGS", tolerateUnsupported: true);
+        if (flags is null)
+        {
+            return false;
+        }
+        uint wanted = on ? flags.Value | ETH_FLAG_LRO : flags.Value & ~ETH_FLAG_LRO;
+        return Ethtool(ifname, ETHTOOL_SFLAGS, wanted, "ETHTOOL_SFLAGS", tolerateUnsupported: true) is not null;
+    }
+
+    /// <returns>ethtool_value.data after the call; null for EOPNOTSUPP when tolerated.</returns>
+    private static uint? Ethtool(string ifname, uint cmd, uint data, string cmdName, bool tolerateUnsupported = false)
+    {
+        byte[] nameBytes = System.Text.Encoding.UTF8.GetBytes(ifname);
+        if (nameBytes.Length >= IFNAMSIZ)
+        {
+            throw new ArgumentException($"interface name '{ifname}' is longer than {IFNAMSIZ - 1} bytes", nameof(ifname));
+        }
+        int socketFd = Interop.Libc.socket(Interop.Libc.AF_INET, Interop.Libc.SOCK_DGRAM | Interop.Libc.SOCK_CLOEXEC, 0);
+        if (socketFd < 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"socket(AF_INET, SOCK_DGRAM) for {cmdName}({ifname})");
+        }
+        using var socket = new SafeFileDescriptorHandle(socketFd);
+
+        var value = new EthtoolValue { Cmd = cmd, Data = data };
+        var request = new IfReq { Data = &value };
+        nameBytes.CopyTo(new Span<byte>(request.Name, IFNAMSIZ));
+        if (Interop.Libc.ioctl(socket.Fd, SIOCETHTOOL, &request) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            // EINVAL as well: ETHTOOL_SFLAGS answers it for a flag the device cannot change.
+            if (tolerateUnsupported && errno is Errno.EOPNOTSUPP or Errno.EINVAL)
+            {
+                return null;
+            }
+            throw new BpfException($"ioctl(SIOCETHTOOL, {cmdName}, {ifname}): {Errno.Describe(errno)}", errno);
+        }
+        return value.Data;
+    }
+}

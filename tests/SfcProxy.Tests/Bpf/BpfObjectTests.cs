@@ -1,0 +1,124 @@
+using SfcProxy.Bpf;
+
+namespace SfcProxy.Tests.Bpf;
+
+[TestClass]
+public sealed class BpfObjectTests
+{
+    private const uint XDP_PASS = 2;
+    private const uint TC_ACT_OK = 0;
+
+    [TestMethod]
+    public void EnvironmentIsReady()
+    {
+        string pinRoot = TestObjects.UniquePinRoot();
+        try
+        {
+            BpfEnvironment.EnsureReady(pinRoot);
+            Assert.IsTrue(Directory.Exists(pinRoot));
+        }
+        finally
+        {
+            TestObjects.RemovePinRoot(pinRoot);
+        }
+    }
+
+    [TestMethod]
+    public void EmptyXdpPassesPacketUnchanged()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
+        obj.Load();
+        byte[] packet = TestPacket.EthernetIpv4Udp();
+
+        TestRunResult result = obj.Program("empty_xdp").TestRun(packet);
+
+        Assert.AreEqual("empty_xdp.bpf.o", obj.Name);
+        Assert.AreEqual(XDP_PASS, result.ReturnValue);
+        CollectionAssert.AreEqual(packet, result.Data);
+    }
+
+    [TestMethod]
+    public void EmptyTcReturnsOkPacketUnchanged()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.EmptyTc, pinRoot: null);
+        obj.Load();
+        byte[] packet = TestPacket.EthernetIpv4Udp();
+
+        TestRunResult result = obj.Program("empty_tc").TestRun(packet, repeat: 100);
+
+        Assert.AreEqual(TC_ACT_OK, result.ReturnValue);
+        CollectionAssert.AreEqual(packet, result.Data);
+    }
+
+    [TestMethod]
+    public void MissingFileIsNamed()
+    {
+        string path = TestObjects.Path("no_such_object.bpf.o");
+
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => BpfObject.Open(path, pinRoot: null));
+
+        StringAssert.Contains(e.Message, "bpf_object__open_file");
+        StringAssert.Contains(e.Message, path);
+        StringAssert.Contains(e.Message, "ENOENT");
+        Assert.AreEqual(2, e.Errno);
+    }
+
+    [TestMethod]
+    public void MissingProgramIsNamed()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
+        obj.Load();
+
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.Program("xdp_rx"));
+
+        StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
+        StringAssert.Contains(e.Message, "'xdp_rx'");
+    }
+
+    [TestMethod]
+    public void MissingMapIsNamed()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
+
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.SetMaxEntries("sfc_meta_cache", 10));
+
+        StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
+        StringAssert.Contains(e.Message, "'sfc_meta_cache'");
+    }
+
+    [TestMethod]
+    public void RejectedProgramReportsVerifierLog()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.VerifierReject, pinRoot: null);
+
+        BpfException e = Assert.ThrowsExactly<BpfException>(obj.Load);
+
+        StringAssert.Contains(e.Message, "bpf_object__load(verifier_reject.bpf.o)");
+        StringAssert.Contains(e.Message, "EACCES");
+        // The verifier's own words about the unchecked packet read.
+        StringAssert.Contains(e.Message, "invalid access to packet");
+    }
+
+    [TestMethod]
+    public void ProgramsNeedLoad()
+    {
+        using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
+
+        InvalidOperationException e = Assert.ThrowsExactly<InvalidOperationException>(() => obj.Program("empty_xdp"));
+
+        StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
+    }
+
+    [TestMethod]
+    public void ProgramOfDisposedObjectIsRefused()
+    {
+        BpfProgram program;
+        using (BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null))
+        {
+            obj.Load();
+            program = obj.Program("empty_xdp");
+        }
+
+        Assert.ThrowsExactly<ObjectDisposedException>(() => program.TestRun(TestPacket.EthernetIpv4Udp()));
+    }
+}

@@ -1,0 +1,45 @@
+using SfcProxy.Bpf;
+using SfcProxy.Net;
+
+namespace SfcProxy.Tests.Bpf;
+
+[TestClass]
+public sealed class NetDeviceTests
+{
+    [TestMethod]
+    public void GroRoundTripOnVeth()
+    {
+        using TestNetwork network = TestNetwork.Create();
+        network.Run(() =>
+        {
+            bool original = NetDevice.GetGro(TestNetwork.Veth0);
+
+            NetDevice.SetGro(TestNetwork.Veth0, !original);
+            Assert.AreEqual(!original, NetDevice.GetGro(TestNetwork.Veth0));
+            NetDevice.SetGro(TestNetwork.Veth0, original);
+            Assert.AreEqual(original, NetDevice.GetGro(TestNetwork.Veth0));
+        });
+    }
+
+    [TestMethod]
+    public void LroIsFixedOffOnVeth()
+    {
+        using TestNetwork network = TestNetwork.Create();
+        network.Run(() =>
+        {
+            Assert.IsFalse(NetDevice.GetLro(TestNetwork.Veth0));
+            Assert.IsTrue(NetDevice.SetLro(TestNetwork.Veth0, false), "turning LRO off where it is off must succeed");
+            Assert.IsFalse(NetDevice.SetLro(TestNetwork.Veth0, true), "veth cannot do LRO");
+        });
+    }
+
+    [TestMethod]
+    public void MissingInterfaceIsNamed()
+    {
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => NetDevice.IfIndex("sfct-missing0"));
+        StringAssert.Contains(e.Message, "sfct-missing0");
+
+        BpfException gro = Assert.ThrowsExactly<BpfException>(() => NetDevice.GetGro("sfct-missing0"));
+        StringAssert.Contains(gro.Message, "sfct-missing0");
+    }
+}
