@@ -33,7 +33,7 @@ internal static class CoreBenchmark
         var rows = new List<CoreBenchRow>();
         foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
         {
-            var pins = Path.Combine("/sys/fs/bpf/sfcproxy", $"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
+            var pins = new BpfPins($"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
             try
             {
                 using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
@@ -46,7 +46,7 @@ internal static class CoreBenchmark
             }
             finally
             {
-                BpfPins.RemoveInstance(pins);
+                pins.Remove();
             }
         }
         return rows;

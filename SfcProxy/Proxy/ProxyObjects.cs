@@ -15,14 +15,14 @@ internal sealed class ProxyObjects : IDisposable
 
     private readonly BpfObject _rx, _tx, _mark;
 
-    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, string pinDirectory)
+    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, BpfPins pins)
     {
         (_rx, _tx, _mark) = (rx, tx, mark);
-        PinDirectory = pinDirectory;
+        Pins = pins;
     }
 
-    /// <summary>Where this instance's maps are pinned.</summary>
-    public string PinDirectory { get; }
+    /// <summary>Where this instance's maps (and links) are pinned.</summary>
+    public BpfPins Pins { get; }
 
     public BpfProgram Rx => _rx.Program(RxName);
     public BpfProgram Tx => _tx.Program(TxName);
@@ -41,11 +41,11 @@ internal sealed class ProxyObjects : IDisposable
     public static string DefaultObjectDirectory => Path.Combine(AppContext.BaseDirectory, "bpf");
 
     /// <summary>
-    /// Opens and loads the objects. Maps already pinned in <paramref name="pinDirectory"/> are
+    /// Opens and loads the objects. Maps already pinned in the instance directory are
     /// reused (that is how a restarted daemon keeps its cached headers); the cache of the other key
     /// mode is created with one entry, since it stays empty.
     /// </summary>
-    public static ProxyObjects Load(string pinDirectory, KeyMode keyMode, uint cacheSize, string? objectDirectory = null)
+    public static ProxyObjects Load(BpfPins pins, KeyMode keyMode, uint cacheSize, string? objectDirectory = null)
     {
         var dir = objectDirectory ?? DefaultObjectDirectory;
         var opened = new List<BpfObject>();
@@ -53,12 +53,12 @@ internal sealed class ProxyObjects : IDisposable
         {
             foreach (var name in new[] { RxName, TxName, MarkName })
             {
-                var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pinDirectory);
+                var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
                 SizeCaches(obj, keyMode, cacheSize);
                 obj.Load();
             }
-            return new ProxyObjects(opened[0], opened[1], opened[2], pinDirectory);
+            return new ProxyObjects(opened[0], opened[1], opened[2], pins);
         }
         catch
         {
