@@ -1,0 +1,73 @@
+using SfcProxy.Bpf;
+using SfcProxy.Datapath;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Tests.Datapath;
+
+/// <summary>
+/// The real proxy objects loaded into the kernel for one test, under a pin directory no other test
+/// uses, removed on dispose. Counters are read as deltas from the moment of loading.
+/// </summary>
+internal sealed class ProxyUnderTest : IDisposable
+{
+    private readonly BpfPins _pins = new($"test-{Guid.NewGuid():N}"[..17]);
+
+    public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
+        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096)
+    {
+        BpfEnvironmentCheck.Require();
+        Mode = mode;
+        Objects = ProxyObjects.Load(_pins, mode, cacheSize);
+        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed };
+        if (staticStack is not null)
+        {
+            config.StaticLabelCount = (uint)staticStack.Length;
+            for (var i = 0; i < staticStack.Length; i++)
+                unsafe { config.StaticLabels[i] = staticStack[i].ToNetworkOrder(); }
+        }
+        Objects.WriteConfig(config);
+    }
+
+    public KeyMode Mode { get; }
+    public ProxyObjects Objects { get; }
+    public BpfMap Cache => Objects.Cache(Mode);
+
+    public RxRun Rx(byte[] frame) => Objects.RunRx(frame);
+
+    /// <summary>Runs tc_tx the way the egress sees the VNF's frame: in metadata mode with the mark meta_mark set.</summary>
+    public TxRun Tx(byte[] frame, RxRun from, uint gsoSize = 0) => Objects.RunTx(frame, from.MetaKey ?? 0, gsoSize);
+
+    public TxRun Tx(byte[] frame, uint mark = 0, uint gsoSize = 0) => Objects.RunTx(frame, mark, gsoSize);
+
+    public IReadOnlyDictionary<Counter, ulong> Counters() => Objects.ReadCounters();
+
+    /// <summary>Counters that are not zero, for assertions that exactly these moved.</summary>
+    public Dictionary<Counter, ulong> Moved() =>
+        Counters().Where(kv => kv.Value != 0).ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    public int CacheEntries => Cache.Count();
+
+    public void Dispose()
+    {
+        Objects.Dispose();
+        _pins.Remove();
+        // Leave no empty /sys/fs/bpf/sfcproxy behind either; another instance may still use it.
+        try { Directory.Delete(BpfPins.DefaultRoot); } catch (IOException) { }
+    }
+}
+
+/// <summary>Fails (never skips) with what is missing when the machine cannot load BPF.</summary>
+internal static class BpfEnvironmentCheck
+{
+    public static void Require()
+    {
+        try
+        {
+            BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
+        }
+        catch (BpfException e)
+        {
+            Assert.Fail($"datapath tests need root, bpffs and BTF: {e.Message}");
+        }
+    }
+}
