@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* This file contains the bounds-checked header parsers (xdp-tools cursor style) and the flow key
+ * builder that xdp_rx and tc_tx share, so both sides derive byte-identical header-hash keys. */
+#ifndef SFC_PARSING_H
+#define SFC_PARSING_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sfc_consts.h"
+#include "sfc_shared.h"
+
+/* Where the next header starts. Every parse_<hdr>() checks that the whole header lies before
+ * data_end, advances pos past it and returns the next protocol, or -1 when the packet ends
+ * inside the header (pos is then left unchanged). */
+struct hdr_cursor {
+	void *pos;
+};
+
+/* 802.1Q / 802.1ad tag as it follows the MAC addresses (not in the uapi headers). */
+struct sfc_vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
+static __always_inline int proto_is_vlan(__be16 h_proto)
+{
+	return h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Ethernet header. Returns the ethertype, network byte order. */
+static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
+					struct ethhdr **ethhdr)
+{
+	struct ethhdr *eth = nh->pos;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+
+	nh->pos = eth + 1;
+	*ethhdr = eth;
+	return eth->h_proto; /* network byte order */
+}
+
+/* One VLAN tag. Returns the encapsulated ethertype, network byte order. */
+static __always_inline int parse_vlanhdr(struct hdr_cursor *nh, void *data_end,
+					 struct sfc_vlan_hdr **vlanhdr)
+{
+	struct sfc_vlan_hdr *vlh = nh->pos;
+
+	if ((void *)(vlh + 1) > data_end)
+		return -1;
+
+	nh->pos = vlh + 1;
+	*vlanhdr = vlh;
+	return vlh->h_vlan_encapsulated_proto; /* network byte order */
+}
+
+/* Ethernet plus up to SFC_MAX_VLANS in-band tags. Returns the innermost ethertype (network byte
+ * order; still a VLAN TPID if the packet has more tags than we parse) and the number of tags,
+ * so the L2 header is ETH_HLEN + *vlans * VLAN_HLEN bytes and its last 2 bytes are the
+ * innermost ethertype. */
+static __always_inline int parse_eth_vlans(struct hdr_cursor *nh, void *data_end,
+					   struct ethhdr **ethhdr, __u32 *vlans)
+{
+	struct sfc_vlan_hdr *vlh;
+	int proto;
+	__u32 i;
+
+	*vlans = 0;
+	proto = parse_ethhdr(nh, data_end, ethhdr);
+	if (proto < 0)
+		return -1;
+
+#pragma unroll
+	for (i = 0; i < SFC_MAX_VLANS; i++) {
+		if (!proto_is_vlan(proto))
+			break;
+		proto = parse_vlanhdr(nh, data_end, &vlh);
+		if (proto < 0)
+			return -1;
+		*vlans = i + 1;
+	}
+	return proto;
+}
+
+/* One MPLS label stack entry; *lse is the entry in network byte order, exactly as on the wire.
+ * An MPLS entry does not name the next protocol, so this returns 1 for the bottom of stack,
+ * 0 when another entry follows, -1 when the packet ends inside the entry. */
+static __always_inline int parse_mplshdr(struct hdr_cursor *nh, void *data_end, __be32 *lse)
+{
+	__be32 *e = nh->pos;
+
+	if ((void *)(e + 1) > data_end)
+		return -1;
+
+	nh->pos = e + 1;
+	*lse = *e;
+	return !!(bpf_ntohl(*e) & SFC_MPLS_BOS_MASK);
+}
+
+/* IPv4 header including its options. Returns the protocol; -1 also for IHL < 5, so a caller
+ * never reads a header shorter than the fixed 20 bytes. */
+static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
+				       struct iphdr **iphdr)
+{
+	struct iphdr *iph = nh->pos;
+	__u32 hdrsize;
+
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+
+	hdrsize = iph->ihl * 4;
+	if (hdrsize < SFC_IPV4_MIN_HLEN)
+		return -1;
+	if (nh->pos + hdrsize > data_end)
+		return -1;
+
+	nh->pos += hdrsize;
+	*iphdr = iph;
+	return iph->protocol;
+}
+
+/* Fixed IPv6 header (extension headers are left to the caller). Returns the next header. */
+static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
+					struct ipv6hdr **ip6hdr)
+{
+	struct ipv6hdr *ip6h = nh->pos;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return -1;
+
+	nh->pos = ip6h + 1;
+	*ip6hdr = ip6h;
+	return ip6h->nexthdr;
+}
+
+/*
+ * Header-hash key rule. The key holds only fields that an SFC-unaware, non-NAT VNF (router,
+ * firewall, IDS, shaper, MSS clamper) does not change, and enough of them to tell packets of
+ * one flow apart. xdp_rx builds it on the inner packet behind the label stack (before the pop),
+ * tc_tx on the packet the VNF emitted; both call this one function.
+ *
+ *  family | always                                   | never (the VNF may change it)
+ *  -------+------------------------------------------+------------------------------------------
+ *  IPv4   | saddr, daddr, protocol, total length,    | TTL (decremented), header checksum
+ *         | id + frag_off word as on the wire        | (follows TTL), DSCP/ECN (re-marked)
+ *  IPv6   | saddr, daddr, next header, payload len,  | hop limit (decremented), traffic class
+ *         | first word with traffic class masked out | (DSCP/ECN re-marked)
+ *         | (version + flow label)                   |
+ *
+ *  l4[12] = the first 12 bytes after the fixed IP header (IPv4: after IHL*4, IPv6: after 40):
+ *  l4 proto        | the 12 bytes are                            | why
+ *  ----------------+---------------------------------------------+------------------------------
+ *  TCP             | sport, dport, seq, ack                      | unique per segment; stops
+ *                  |                                             | before the checksum, which
+ *                  |                                             | MSS clamping changes
+ *  UDP             | sport, dport, length, checksum,             | Linux sends unconnected DF
+ *                  | 4 payload bytes                             | UDP with IP id 0: checksum
+ *                  |                                             | and payload tell them apart
+ *  ICMP / ICMPv6   | type, code, checksum, id/seq or rest of     | echo id/seq and data differ
+ *                  | header, 4 data bytes                        | per packet
+ *  other / IPv6    | first 12 bytes as they are                  | opaque but unchanged by a
+ *  extension hdr   |                                             | non-NAT VNF
+ *
+ *  l4 is all zero when fewer than 12 bytes follow the fixed header, counted against the IP
+ *  length field (not data_end): a short frame carries Ethernet padding at XDP that the VNF's
+ *  packet at tc egress does not have, so bytes beyond the IP length must never enter the key.
+ *  The key is zeroed first because the hash map compares it bytewise.
+ *
+ * nh points at the IP header, l3_proto is ETH_P_IP or ETH_P_IPV6 in network byte order.
+ * Returns 0, or -1 when the IP header is truncated or invalid (then the key is unusable).
+ */
+static __always_inline int sfc_flow_key_build(struct hdr_cursor *nh, void *data_end,
+					      __be16 l3_proto, struct sfc_flow_key *key)
+{
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+	int proto;
+
+	__builtin_memset(key, 0, sizeof(*key));
+
+	if (l3_proto == bpf_htons(ETH_P_IP)) {
+		proto = parse_iphdr(nh, data_end, &iph);
+		if (proto < 0)
+			return -1;
+		key->family = 4;
+		key->l4_proto = proto;
+		key->saddr[0] = iph->saddr;
+		key->daddr[0] = iph->daddr;
+		/* id (16) + flags/fragment offset (16), as on the wire */
+		key->ip_ident = *(__u32 *)&iph->id;
+		key->ip_len = iph->tot_len; /* network byte order */
+		if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 + SFC_KEY_L4_LEN)
+			return 0;
+	} else if (l3_proto == bpf_htons(ETH_P_IPV6)) {
+		proto = parse_ip6hdr(nh, data_end, &ip6h);
+		if (proto < 0)
+			return -1;
+		key->family = 6;
+		key->l4_proto = proto;
+		__builtin_memcpy(key->saddr, &ip6h->saddr, sizeof(key->saddr));
+		__builtin_memcpy(key->daddr, &ip6h->daddr, sizeof(key->daddr));
+		key->ip_ident = *(__u32 *)ip6h & bpf_htonl(SFC_IPV6_VER_FLOW_MASK);
+		key->ip_len = ip6h->payload_len; /* network byte order */
+		if (bpf_ntohs(ip6h->payload_len) < SFC_KEY_L4_LEN)
+			return 0;
+	} else {
+		return -1;
+	}
+
+	if (nh->pos + SFC_KEY_L4_LEN <= data_end)
+		__builtin_memcpy(key->l4, nh->pos, SFC_KEY_L4_LEN);
+	return 0;
+}
+
+#endif /* SFC_PARSING_H */

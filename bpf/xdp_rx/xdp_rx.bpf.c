@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xdp_rx: XDP program on the ingress interface. Takes the SR-MPLS label stack off each packet,
+ * caches it under a key that tc_tx can derive again, and hands the plain IP packet to the VNF. */
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sfc_shared.h"
+#include "sfc_consts.h"
+#include "sfc_maps.h"
+#include "sfc_parsing.h"
+
+/* Metadata key layout: SFC_MARK_FLAG | seq(23) << 8 | cpu(8). The flag makes the key never 0
+ * and tells tc_tx the mark is ours; (seq, cpu) is unique until one CPU wraps 8M packets while
+ * an older packet is still cached (CPUs above 255 share slots with cpu & 0xFF). */
+#define SFC_META_SEQ_MASK 0x7FFFFFu
+#define SFC_META_SEQ_SHIFT 8
+#define SFC_META_CPU_MASK 0xFFu
+
+/* An insert that raced with the release of the same header-hash key is retried this often. */
+#define SFC_HASH_INSERT_TRIES 2
+
+/* Per-CPU packet sequence for metadata keys: xdp_rx alone reads and increments it (per-CPU, so
+ * no atomics). Pinned so that a reload continues the sequence instead of reusing keys that
+ * still sit in sfc_meta_cache. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_meta_seq SEC(".maps");
+
+/* Where popped packets go: slot 0 holds the ifindex of the VNF's interface (the host writes it,
+ * xdp_rx redirects to it); left empty, the packet goes up the host stack to a local VNF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32); /* ifindex */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_vnf_port SEC(".maps");
+
+/* Copies the label stack at nh into e->labels (network byte order, exactly as on the wire) and
+ * leaves nh on the inner packet. Returns 0, or -1 with *outcome set. */
+static __always_inline int read_label_stack(struct hdr_cursor *nh, void *data_end,
+					    struct sfc_cache_entry *e,
+					    enum sfc_counter *outcome)
+{
+	__be32 lse;
+	__u32 i;
+	int bos;
+
+	for (i = 0; i < SFC_MAX_LABELS; i++) {
+		bos = parse_mplshdr(nh, data_end, &lse);
+		if (bos < 0) {
+			/* packet ends before the bottom of stack */
+			*outcome = SFC_CNT_RX_TRUNCATED;
+			return -1;
+		}
+		e->labels[i] = lse;
+		if (bos) {
+			e->label_count = i + 1;
+			return 0;
+		}
+	}
+	/* deeper than we can cache, and popping part of it would break the chain */
+	*outcome = SFC_CNT_RX_TOO_MANY_LABELS;
+	return -1;
+}
+
+/* Identifies the packet behind the stack by its version nibble (MPLS does not say what it
+ * carries) and checks its IP header is complete. nh is not moved. Returns 0 and the matching
+ * ethertype (network byte order), or -1 with *outcome set. */
+static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be16 *l3_proto,
+				    enum sfc_counter *outcome)
+{
+	struct hdr_cursor ip = *nh;
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+	__u8 *first = nh->pos;
+
+	if ((void *)(first + 1) > data_end) {
+		*outcome = SFC_CNT_RX_TRUNCATED;
+		return -1;
+	}
+
+	switch (*first >> 4) {
+	case 4:
+		*l3_proto = bpf_htons(ETH_P_IP);
+		if (parse_iphdr(&ip, data_end, &iph) < 0) {
+			/* shorter than its IHL, or IHL < 5 */
+			*outcome = SFC_CNT_RX_TRUNCATED;
+			return -1;
+		}
+		return 0;
+	case 6:
+		*l3_proto = bpf_htons(ETH_P_IPV6);
+		if (parse_ip6hdr(&ip, data_end, &ip6h) < 0) {
+			*outcome = SFC_CNT_RX_TRUNCATED;
+			return -1;
+		}
+		return 0;
+	default:
+		/* e.g. an Ethernet pseudowire: the VNF could not use it without the stack */
+		*outcome = SFC_CNT_RX_NOT_IP;
+		return -1;
+	}
+}
+
+/* Next metadata key for this CPU. Returns 0, or -1 if the sequence map is missing. */
+static __always_inline int meta_key_next(__u32 *key)
+{
+	__u32 zero = 0;
+	__u32 *seq;
+	__u32 s;
+
+	seq = bpf_map_lookup_elem(&sfc_meta_seq, &zero);
+	if (!seq)
+		return -1;
+	s = *seq;
+	*seq = s + 1; /* per-CPU slot: no atomics needed */
+
+	*key = SFC_MARK_FLAG | ((s & SFC_META_SEQ_MASK) << SFC_META_SEQ_SHIFT) |
+	       (bpf_get_smp_processor_id() & SFC_META_CPU_MASK);
+	return 0;
+}
+
+/* Caches e under a metadata key. A key that exists already belongs to a packet of the previous
+ * sequence wrap, long gone: overwrite it, count RX_DUPLICATE_KEY. Returns 0, or -1 when the
+ * cache refuses the entry (full). */
+static __always_inline int cache_meta(__u32 key, struct sfc_cache_entry *e,
+				      enum sfc_counter *outcome)
+{
+	long err;
+
+	*outcome = SFC_CNT_RX_POPPED;
+	err = bpf_map_update_elem(&sfc_meta_cache, &key, e, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		*outcome = SFC_CNT_RX_DUPLICATE_KEY;
+		err = bpf_map_update_elem(&sfc_meta_cache, &key, e, BPF_ANY);
+	}
+	if (err) {
+		*outcome = SFC_CNT_RX_CACHE_FULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Caches e under a header-hash key. Duplicate rule: identical keys mean packets the VNF cannot
+ * tell apart either (a retransmission, a duplicated datagram), so they get the same stack back.
+ * The FIRST cached stack stays; a later packet with the same key takes a reference on that
+ * entry (refs + 1), is popped anyway and counted RX_DUPLICATE_KEY. tc_tx restores the first
+ * stack for every copy and deletes the entry when the last reference leaves.
+ * Returns 0 with *joined = the entry we took a reference on (NULL if we inserted a new one),
+ * or -1 when the cache refuses the entry (full).
+ */
+static __always_inline int cache_hash(struct sfc_flow_key *key, struct sfc_cache_entry *e,
+				      struct sfc_cache_entry **joined,
+				      enum sfc_counter *outcome)
+{
+	struct sfc_cache_entry *old;
+	long err;
+	int i;
+
+	*joined = NULL;
+	for (i = 0; i < SFC_HASH_INSERT_TRIES; i++) {
+		err = bpf_map_update_elem(&sfc_hash_cache, key, e, BPF_NOEXIST);
+		if (!err) {
+			*outcome = SFC_CNT_RX_POPPED;
+			return 0;
+		}
+		if (err != -EEXIST)
+			break;
+		old = bpf_map_lookup_elem(&sfc_hash_cache, key);
+		if (old) {
+			__sync_fetch_and_add(&old->refs, 1);
+			*joined = old;
+			*outcome = SFC_CNT_RX_DUPLICATE_KEY;
+			return 0;
+		}
+		/* tc_tx released the key between our insert and lookup: insert again */
+	}
+	*outcome = SFC_CNT_RX_CACHE_FULL;
+	return -1;
+}
+
+/* Undoes the cache step when the packet is dropped after all: delete what we inserted, or give
+ * back the reference we took (deleting the entry if that was the last one, as tc_tx would). */
+static __always_inline void cache_undo(int hash_mode, __u32 mkey, struct sfc_flow_key *fkey,
+				       struct sfc_cache_entry *joined)
+{
+	if (!hash_mode)
+		bpf_map_delete_elem(&sfc_meta_cache, &mkey);
+	else if (joined)
+		sfc_cache_release(&sfc_hash_cache, fkey, joined);
+	else
+		bpf_map_delete_elem(&sfc_hash_cache, fkey);
+}
+
+/* Pops stack_bytes of labels: saves the L2 header (with the innermost ethertype set to the
+ * inner packet's), moves the packet start past the stack and writes the header back there.
+ * The copies have a constant size per VLAN count so the verifier can check them.
+ * Returns 0, or -1 when a helper or bounds check fails. */
+static __always_inline int pop_stack(struct xdp_md *ctx, __u32 vlans, __u32 stack_bytes,
+				     __be16 inner_proto)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u8 l2[SFC_L2_MAX_LEN];
+
+	switch (vlans) {
+	case 0:
+		if (data + ETH_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(l2, data, ETH_HLEN);
+		break;
+	case 1:
+		if (data + ETH_HLEN + VLAN_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(l2, data, ETH_HLEN + VLAN_HLEN);
+		break;
+	default:
+		if (data + ETH_HLEN + 2 * VLAN_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(l2, data, ETH_HLEN + 2 * VLAN_HLEN);
+		break;
+	}
+
+	if (bpf_xdp_adjust_head(ctx, stack_bytes))
+		return -1;
+
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+
+	switch (vlans) {
+	case 0:
+		if (data + ETH_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(data, l2, ETH_HLEN - 2);
+		*(__be16 *)(data + ETH_HLEN - 2) = inner_proto;
+		break;
+	case 1:
+		if (data + ETH_HLEN + VLAN_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(data, l2, ETH_HLEN + VLAN_HLEN - 2);
+		*(__be16 *)(data + ETH_HLEN + VLAN_HLEN - 2) = inner_proto;
+		break;
+	default:
+		if (data + ETH_HLEN + 2 * VLAN_HLEN > data_end)
+			return -1;
+		__builtin_memcpy(data, l2, ETH_HLEN + 2 * VLAN_HLEN - 2);
+		*(__be16 *)(data + ETH_HLEN + 2 * VLAN_HLEN - 2) = inner_proto;
+		break;
+	}
+	return 0;
+}
+
+/* Metadata key mode: puts the key in front of the packet for meta_mark (tc ingress), which
+ * moves it to skb->mark. Host byte order: it never leaves this kernel. Returns 0 or -1. */
+static __always_inline int write_meta(struct xdp_md *ctx, __u32 key)
+{
+	struct sfc_xdp_meta *meta;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return -1;
+
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		return -1;
+
+	meta->magic = SFC_META_MAGIC;
+	meta->reserved = 0;
+	meta->key = key;
+	return 0;
+}
+
+SEC("xdp")
+int xdp_rx(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	enum sfc_counter outcome = SFC_CNT_RX_NOT_SFC;
+	struct sfc_cache_entry *joined = NULL;
+	struct hdr_cursor nh = { .pos = data };
+	struct sfc_cache_entry entry;
+	struct sfc_flow_key fkey;
+	struct sfc_config *cfg;
+	struct ethhdr *eth;
+	__u32 zero = 0, mkey = 0, vlans;
+	__be16 inner_proto = 0;
+	int action = XDP_PASS; /* anything that is not SFC traffic is none of our business */
+	int hash_mode;
+
+	if (parse_eth_vlans(&nh, data_end, &eth, &vlans) != bpf_htons(ETH_P_MPLS_UC))
+		goto out;
+
+	/* From here on the packet is SFC traffic: an early exit drops it, because the VNF cannot
+	 * handle the labelled packet and forwarding it without the proxy would skip the VNF. */
+	action = XDP_DROP;
+
+	__builtin_memset(&entry, 0, sizeof(entry));
+	if (read_label_stack(&nh, data_end, &entry, &outcome) < 0)
+		goto out;
+	if (inner_ip(&nh, data_end, &inner_proto, &outcome) < 0)
+		goto out;
+
+	cfg = bpf_map_lookup_elem(&sfc_config, &zero);
+	if (!cfg) {
+		/* cannot happen (array map), but without the mode we cannot pick a key */
+		outcome = SFC_CNT_RX_ERROR;
+		goto out;
+	}
+	hash_mode = cfg->key_mode == SFC_KEY_HEADER_HASH;
+
+	entry.ingress_ns = bpf_ktime_get_ns();
+	entry.refs = 1;
+	entry.encap = SFC_ENCAP_MPLS;
+
+	/* A cache that refuses the entry (full: -E2BIG/-ENOMEM) makes us drop the packet: we never
+	 * evict a cached stack, whose packet is still inside the VNF, to make room for this one;
+	 * the host's aging frees entries of packets the VNF dropped. */
+	if (hash_mode) {
+		if (sfc_flow_key_build(&nh, data_end, inner_proto, &fkey) < 0) {
+			/* cannot happen: inner_ip() checked the header */
+			outcome = SFC_CNT_RX_TRUNCATED;
+			goto out;
+		}
+		if (cache_hash(&fkey, &entry, &joined, &outcome) < 0)
+			goto out;
+	} else {
+		if (meta_key_next(&mkey) < 0) {
+			outcome = SFC_CNT_RX_ERROR;
+			goto out;
+		}
+		if (cache_meta(mkey, &entry, &outcome) < 0)
+			goto out;
+	}
+
+	if (pop_stack(ctx, vlans, entry.label_count * SFC_MPLS_HLEN, inner_proto) < 0)
+		goto undo;
+	if (!hash_mode && write_meta(ctx, mkey) < 0)
+		goto undo;
+
+	sfc_count_n(SFC_CNT_LABELS_POPPED, entry.label_count);
+	/* Empty slot: XDP_PASS up the host stack (VNF on this host); set: XDP_REDIRECT. */
+	action = bpf_redirect_map(&sfc_vnf_port, 0, XDP_PASS);
+	goto out;
+
+undo:
+	/* the helper failure leaves a packet we cannot hand on: drop it and its cache entry */
+	cache_undo(hash_mode, mkey, &fkey, joined);
+	outcome = SFC_CNT_RX_ERROR;
+	action = XDP_DROP;
+out:
+	sfc_count(outcome);
+	return action;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
