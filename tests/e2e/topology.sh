@@ -15,7 +15,8 @@
 #
 # Kernel VNF (always present): the proxy namespace forwards IP; iptables/ip6tables FORWARD rules
 # count UDP/TCP (chain SFCVNF) and DROP UDP destination port $VNF_DROP_PORT (default 9), so a test
-# can show that the VNF really saw the packets (iptables -L SFCVNF -v -x -n).
+# can show that the VNF really saw the packets (iptables -L SFCVNF -v -x -n). With --user-vnf the
+# DROP rule is left out: tun_vnf.py --drop-udp-port does the filtering there.
 #
 # --user-vnf: adds a TUN device NAMEt in the proxy namespace; policy routing sends everything that
 # arrives on the ingress interface into the TUN (table 100) where tun_vnf.py reads it; what the VNF
@@ -145,11 +146,15 @@ do_up() {
         nsx "$rcv" "$t" -t raw -A PREROUTING -i "$rcv_if" -p tcp -j DROP
     done
 
-    # Kernel VNF: count and filter forwarded traffic.
+    # Kernel VNF: count and filter forwarded traffic. With --user-vnf the user-mode VNF does the
+    # filtering (tun_vnf.py --drop-udp-port), so the chain only counts (every packet crosses
+    # FORWARD twice then: ingress -> TUN and TUN -> egress).
     for t in iptables ip6tables; do
         nsx "$prx" "$t" -N SFCVNF
         nsx "$prx" "$t" -A FORWARD -j SFCVNF
-        nsx "$prx" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
+        if ((!user_vnf)); then
+            nsx "$prx" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
+        fi
         nsx "$prx" "$t" -A SFCVNF -p udp -j ACCEPT
         nsx "$prx" "$t" -A SFCVNF -p tcp -j ACCEPT
     done

@@ -17,6 +17,20 @@ internal static class LabEnvironment
     public static string Ping => Path.Combine(ScriptDir, "ping.py");
     public static string DaemonDll => Path.Combine(BinDir, "sfcproxy.dll");
 
+    /// <summary>
+    /// The daemon command line prefix (`run --config F` / `stats --socket S --json` are appended):
+    /// `dotnet sfcproxy.dll` next to the tests, or the executable named by SFCPROXY_E2E_DAEMON
+    /// (e.g. a published/AOT build, or a stand-in while debugging the lab).
+    /// </summary>
+    public static string[] DaemonCommand
+    {
+        get
+        {
+            var exe = Environment.GetEnvironmentVariable("SFCPROXY_E2E_DAEMON");
+            return string.IsNullOrEmpty(exe) ? [Dotnet, DaemonDll] : [exe];
+        }
+    }
+
     /// <summary>The dotnet muxer: `dotnet test` exports DOTNET_HOST_PATH; else the usual places.</summary>
     public static string Dotnet
     {
@@ -59,7 +73,15 @@ internal static class LabEnvironment
                 missing.Add($"lab script {f} (tests/e2e/** should be copied next to the test binary)");
             }
         }
-        if (!File.Exists(DaemonDll))
+        var daemonExe = Environment.GetEnvironmentVariable("SFCPROXY_E2E_DAEMON");
+        if (!string.IsNullOrEmpty(daemonExe))
+        {
+            if (!File.Exists(daemonExe))
+            {
+                missing.Add($"daemon SFCPROXY_E2E_DAEMON={daemonExe}");
+            }
+        }
+        else if (!File.Exists(DaemonDll))
         {
             missing.Add($"daemon {DaemonDll} (the test project references SfcProxy.csproj)");
         }

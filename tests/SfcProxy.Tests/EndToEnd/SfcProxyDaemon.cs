@@ -48,7 +48,7 @@ internal sealed class SfcProxyDaemon : IDisposable
         {
             File.Delete(socketPath);
         }
-        var proc = topo.Start(topo.ProxyNs, LabEnvironment.Dotnet, LabEnvironment.DaemonDll, "run", "--config", configPath);
+        var proc = topo.Start(topo.ProxyNs, [.. LabEnvironment.DaemonCommand, "run", "--config", configPath]);
         var d = new SfcProxyDaemon(proc, configPath, socketPath);
         var deadline = DateTime.UtcNow + readyTimeout;
         while (!File.Exists(socketPath))
@@ -76,7 +76,7 @@ internal sealed class SfcProxyDaemon : IDisposable
     public string Stats(LabTopology topo)
     {
         var r = topo.Exec(topo.ProxyNs, TimeSpan.FromSeconds(20),
-            LabEnvironment.Dotnet, LabEnvironment.DaemonDll, "stats", "--socket", SocketPath, "--json");
+            [.. LabEnvironment.DaemonCommand, "stats", "--socket", SocketPath, "--json"]);
         return r.ExitCode == 0 ? r.StdOut.Trim() : $"<sfcproxy stats failed: {r}>";
     }
 
