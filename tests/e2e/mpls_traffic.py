@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+"""SR-MPLS traffic generator and checker for the SfcProxy end-to-end lab.
+
+Both subcommands share ONE deterministic generator (random.Random(seed)), so the receiver
+recomputes exactly what the sender sent; there is no side channel between them.
+
+  send --iface IF --dst-mac MAC --count N --seed S [--flows F] [--family 4|6|both]
+       [--labels-min A] [--labels-max B] [--drop-port P] [--batch B] [--gap-ms G]
+      Builds Ethernet(type 0x8847) / label stack (A..B entries, varied per packet even inside a
+      flow; label 16..1048575, TC 0..7, TTL 2..255, BoS on the last) / IPv4 or IPv6 / UDP or TCP /
+      payload, and sends the frames on IF through an AF_PACKET socket in paced batches.
+
+  recv --iface IF --count N --seed S [--consumed C] [--ip-hops H] [--mpls-ttl-dec D]
+       [--timeout T] [--out result.json] (+ the generator options, which must match `send`)
+      Listens on IF with an AF_PACKET/ETH_P_ALL socket (prints READY when listening), collects
+      frames until every expected packet arrived or the timeout, then checks every packet:
+        - arrived exactly once;
+        - label stack == sent stack minus its first C entries (labels, TC bits, TTLs of the lower
+          entries unchanged), BoS only on the last, new top TTL == sent top TTL - D
+          (D defaults to 1 when C > 0, else 0); a packet sent with exactly C labels must arrive
+          as plain IP (ethertype 0x0800 / 0x86DD);
+        - inner IP packet byte-identical to the one sent except TTL/hop limit decremented by H
+          (and the IPv4 header checksum, which must be valid);
+        - payload intact (CRC32 carried in the payload).
+      Writes a JSON summary and exits 0 only if everything is ok.
+
+  show --count N --seed S [...]: print the generated packets (debugging aid).
+
+Packets are identified by (flow id, sequence number) carried in the payload:
+  b"SFCP" | flow u16 | seq u32 | packet index u32 | random bytes | crc32(all previous) u32
+Every packet is distinct in its IPv4 id (IPv6: flow label is per flow), TCP sequence number and
+payload, so a header-hash key can tell them apart.
+
+With --drop-port P, flow 0 is UDP to destination port P: a VNF that drops that port must drop those
+packets; any of them arriving is reported as "leaked".
+"""
+import argparse
+import json
+import logging
+import os
+import random
+import select
+import socket
+import struct
+import sys
+import time
+import zlib
+
+MAGIC = b"SFCP"
+ETH_P_ALL = 0x0003
+ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
+ETH_P_MPLS_UC = 0x8847
+PACKET_OUTGOING = 4
+
+SND_IP4, RCV_IP4 = "198.18.1.1", "198.18.2.1"
+SND_IP6, RCV_IP6 = "2001:2:1::1", "2001:2:2::1"
+
+
+# --------------------------------------------------------------------------------------------
+# Generator (shared by send / recv / show)
+# --------------------------------------------------------------------------------------------
+class Pkt:
+    __slots__ = ("index", "flow", "seq", "family", "proto", "labels", "inner", "dport")
+
+    def __init__(self, index, flow, seq, family, proto, labels, inner, dport):
+        self.index = index
+        self.flow = flow
+        self.seq = seq
+        self.family = family
+        self.proto = proto
+        self.labels = labels  # list of (label, tc, ttl), top first
+        self.inner = inner  # bytes of the IP packet as sent
+        self.dport = dport
+
+    @property
+    def key(self):
+        return (self.flow, self.seq)
+
+
+def flow_plan(flows, family, drop_port):
+    plan = []
+    for f in range(flows):
+        if family == "4":
+            fam = 4
+        elif family == "6":
+            fam = 6
+        else:
+            fam = 4 if f % 2 == 0 else 6
+        proto = "udp" if (f // 2) % 2 == 0 else "tcp"
+        dport = 5000 + f
+        if drop_port is not None and f == 0:
+            proto, dport = "udp", drop_port
+        plan.append({"family": fam, "proto": proto, "sport": 20000 + f, "dport": dport})
+    return plan
+
+
+def label_bytes(labels):
+    out = b""
+    for i, (label, tc, ttl) in enumerate(labels):
+        bos = 1 if i == len(labels) - 1 else 0
+        out += struct.pack("!I", (label << 12) | (tc << 9) | (bos << 8) | ttl)
+    return out
+
+
+def generate(args):
+    """Deterministic list of Pkt from (seed, count, flows, family, labels-min/max, drop-port)."""
+    # scapy only builds the inner packets (checksums). Silence its "Interface lo: no address
+    # assigned" warning inside fresh namespaces.
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6
+
+    if args.flows < 1:
+        raise SystemExit("--flows must be >= 1")
+    if not (0 <= args.labels_min <= args.labels_max <= 16):
+        raise SystemExit("need 0 <= --labels-min <= --labels-max <= 16")
+    if args.count > 65536:
+        raise SystemExit("--count must be <= 65536 (IPv4 ids must be distinct)")
+    rng = random.Random(args.seed)
+    plan = flow_plan(args.flows, args.family, args.drop_port)
+    next_seq = [0] * args.flows
+    id_base = rng.getrandbits(16)
+    pkts = []
+    for i in range(args.count):
+        f = rng.randrange(args.flows)
+        fp = plan[f]
+        seq = next_seq[f]
+        next_seq[f] += 1
+        k = rng.randint(args.labels_min, args.labels_max)
+        labels = [(rng.randint(16, 1048575), rng.randint(0, 7), rng.randint(2, 255)) for _ in range(k)]
+        body = MAGIC + struct.pack("!HII", f, seq, i) + rng.randbytes(rng.randint(4, 160))
+        payload = body + struct.pack("!I", zlib.crc32(body))
+        if fp["proto"] == "udp":
+            l4 = UDP(sport=fp["sport"], dport=fp["dport"])
+        else:
+            # Random (non-contiguous) sequence/ack numbers: distinct per packet, and GRO never
+            # merges two of them.
+            l4 = TCP(sport=fp["sport"], dport=fp["dport"], seq=rng.getrandbits(32),
+                     ack=rng.getrandbits(32), flags="PA", window=rng.randint(1024, 65535))
+        ttl = rng.randint(16, 64)
+        tos = rng.randrange(0, 64) << 2  # DSCP only, no ECN bits
+        if fp["family"] == 4:
+            ip = IP(src=SND_IP4, dst=RCV_IP4, ttl=ttl, tos=tos, id=(id_base + i) & 0xFFFF, flags="DF")
+        else:
+            ip = IPv6(src=SND_IP6, dst=RCV_IP6, hlim=ttl, tc=tos, fl=(0x5F000 + f) & 0xFFFFF)
+        inner = bytes(ip / l4 / payload)
+        pkts.append(Pkt(i, f, seq, fp["family"], fp["proto"], labels, inner, fp["dport"]))
+    return pkts
+
+
+def frame_of(p, dst_mac, src_mac):
+    if p.labels:
+        etype = ETH_P_MPLS_UC
+    else:
+        etype = ETH_P_IP if p.family == 4 else ETH_P_IPV6
+    return dst_mac + src_mac + struct.pack("!H", etype) + label_bytes(p.labels) + p.inner
+
+
+def mac_bytes(s):
+    b = bytes(int(x, 16) for x in s.split(":"))
+    if len(b) != 6:
+        raise SystemExit(f"bad MAC {s!r}")
+    return b
+
+
+# --------------------------------------------------------------------------------------------
+# send
+# --------------------------------------------------------------------------------------------
+def cmd_send(args):
+    pkts = generate(args)
+    # Cross-check our hand-made label encoding against scapy's MPLS layer once (the brief asks
+    # for scapy's contrib MPLS; the frames are byte-identical).
+    from scapy.contrib.mpls import MPLS
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    for p in pkts[: min(len(pkts), 8)]:
+        if not p.labels:
+            continue
+        s = Ether(dst=args.dst_mac, src="02:00:00:00:00:01", type=ETH_P_MPLS_UC)
+        for j, (label, tc, ttl) in enumerate(p.labels):
+            s = s / MPLS(label=label, cos=tc, s=1 if j == len(p.labels) - 1 else 0, ttl=ttl)
+        s = s / Raw(p.inner)
+        mine = frame_of(p, mac_bytes(args.dst_mac), mac_bytes("02:00:00:00:00:01"))
+        if bytes(s) != mine:
+            raise SystemExit("internal error: label encoding differs from scapy MPLS")
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sock.bind((args.iface, 0))
+    src_mac = sock.getsockname()[4][:6]
+    dst = mac_bytes(args.dst_mac)
+    frames = [frame_of(p, dst, src_mac) for p in pkts]
+    t0 = time.time()
+    sent = 0
+    for start in range(0, len(frames), args.batch):
+        for fr in frames[start:start + args.batch]:
+            while True:
+                try:
+                    sock.send(fr)
+                    break
+                except BlockingIOError:
+                    time.sleep(0.0005)
+                except OSError as e:  # ENOBUFS: qdisc full, back off
+                    if e.errno != 105:
+                        raise
+                    time.sleep(0.001)
+            sent += 1
+        if args.gap_ms > 0:
+            time.sleep(args.gap_ms / 1000.0)
+    elapsed = time.time() - t0
+    hist = {}
+    for p in pkts:
+        hist[len(p.labels)] = hist.get(len(p.labels), 0) + 1
+    print(json.dumps({"sent": sent, "elapsed_s": round(elapsed, 3),
+                      "v4": sum(1 for p in pkts if p.family == 4),
+                      "v6": sum(1 for p in pkts if p.family == 6),
+                      "tcp": sum(1 for p in pkts if p.proto == "tcp"),
+                      "udp": sum(1 for p in pkts if p.proto == "udp"),
+                      "labels_histogram": {str(k): v for k, v in sorted(hist.items())}}), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# recv
+# --------------------------------------------------------------------------------------------
+def ip_csum(hdr: bytes) -> int:
+    s = sum(struct.unpack(f"!{len(hdr) // 2}H", hdr))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def expected_inner(p, ip_hops):
+    b = bytearray(p.inner)
+    if p.family == 4:
+        b[8] -= ip_hops
+        ihl = (b[0] & 0x0F) * 4
+        b[10:12] = b"\0\0"
+        b[10:12] = struct.pack("!H", ip_csum(bytes(b[:ihl])))
+    else:
+        b[7] -= ip_hops
+    return bytes(b)
+
+
+def parse_frame(fr):
+    """-> dict(etype, labels=[(label, tc, bos, ttl)], inner=bytes, key=(flow, seq) or None, err)"""
+    r = {"etype": None, "labels": [], "inner": b"", "key": None, "err": None}
+    if len(fr) < 14:
+        r["err"] = "runt frame"
+        return r
+    etype = struct.unpack("!H", fr[12:14])[0]
+    r["etype"] = etype
+    off = 14
+    if etype == ETH_P_MPLS_UC:
+        while True:
+            if off + 4 > len(fr) or len(r["labels"]) > 16:
+                r["err"] = "label stack without BoS"
+                return r
+            v = struct.unpack("!I", fr[off:off + 4])[0]
+            off += 4
+            r["labels"].append((v >> 12, (v >> 9) & 7, (v >> 8) & 1, v & 0xFF))
+            if v & 0x100:
+                break
+    elif etype not in (ETH_P_IP, ETH_P_IPV6):
+        r["err"] = f"ethertype 0x{etype:04x}"
+        return r
+    ip = fr[off:]
+    if not ip:
+        r["err"] = "no inner packet"
+        return r
+    ver = ip[0] >> 4
+    if ver == 4 and len(ip) >= 20:
+        tot = struct.unpack("!H", ip[2:4])[0]
+        ip = ip[:tot]  # drop Ethernet padding
+        ihl = (ip[0] & 0x0F) * 4
+        proto = ip[9]
+        l4 = ip[ihl:]
+    elif ver == 6 and len(ip) >= 40:
+        plen = struct.unpack("!H", ip[4:6])[0]
+        ip = ip[:40 + plen]
+        proto = ip[6]
+        l4 = ip[40:]
+    else:
+        r["err"] = f"inner packet is not IP (version {ver})"
+        return r
+    r["inner"] = ip
+    if proto == 17:
+        pl = l4[8:]
+    elif proto == 6 and len(l4) >= 20:
+        pl = l4[(l4[12] >> 4) * 4:]
+    else:
+        r["err"] = f"inner protocol {proto}"
+        return r
+    if len(pl) < 14 or pl[:4] != MAGIC:
+        r["err"] = "payload without SFCP magic"
+        return r
+    flow, seq = struct.unpack("!HI", pl[4:10])
+    r["key"] = (flow, seq)
+    r["payload"] = pl
+    return r
+
+
+def payload_ok(pl):
+    if len(pl) < 18:
+        return False
+    return zlib.crc32(pl[:-4]) == struct.unpack("!I", pl[-4:])[0]
+
+
+def cmd_recv(args):
+    pkts = generate(args)  # before READY: generation must not eat capture time
+    dec = args.mpls_ttl_dec if args.mpls_ttl_dec is not None else (1 if args.consumed > 0 else 0)
+    drop_flow = 0 if args.drop_port is not None else None
+    by_key = {p.key: p for p in pkts}
+    deliverable = [p for p in pkts if p.flow != drop_flow]
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    for opt in (33, socket.SO_RCVBUF):  # 33 = SO_RCVBUFFORCE (root), fall back to SO_RCVBUF
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, opt, 64 * 1024 * 1024)
+            break
+        except OSError:
+            continue
+    sock.bind((args.iface, ETH_P_ALL))
+    sock.setblocking(False)
+    print("READY", flush=True)
+
+    frames = []
+    seen = set()
+    t0 = time.time()
+    deadline = t0 + args.timeout
+    linger_until = None
+    while True:
+        now = time.time()
+        end = deadline if linger_until is None else min(deadline, linger_until)
+        if now >= end:
+            break
+        r, _, _ = select.select([sock], [], [], min(0.2, end - now))
+        if not r:
+            continue
+        while True:
+            try:
+                fr, addr = sock.recvfrom(65535)
+            except BlockingIOError:
+                break
+            if addr[2] == PACKET_OUTGOING or MAGIC not in fr:
+                continue
+            frames.append(fr)
+            pr = parse_frame(fr)
+            if pr["key"] is not None:
+                seen.add(pr["key"])
+        if linger_until is None and all(p.key in seen for p in deliverable):
+            # everything is here: wait a little longer to catch duplicates/leaks, then stop
+            linger_until = time.time() + args.linger
+    capture_s = time.time() - t0
+
+    errors = []
+
+    def err(msg):
+        if len(errors) < args.max_errors:
+            errors.append(msg)
+
+    counts = {}
+    status = {}  # key -> list of problems of the first copy
+    unexpected = 0
+    leaked = 0
+    for fr in frames:
+        pr = parse_frame(fr)
+        key = pr["key"]
+        if key is None or key not in by_key:
+            unexpected += 1
+            err(f"unexpected frame ({pr['err'] or 'unknown id %r' % (key,)}): {fr[:64].hex()}")
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > 1:
+            continue
+        p = by_key[key]
+        if p.flow == drop_flow:
+            leaked += 1
+            err(f"{key}: packet to dropped UDP port {args.drop_port} arrived (VNF did not drop it)")
+            continue
+        probs = []
+        # --- label stack
+        want = p.labels[args.consumed:] if args.consumed <= len(p.labels) else None
+        if want is None:
+            probs.append(("stack", f"sent {len(p.labels)} labels < consumed {args.consumed}: should not arrive"))
+        elif not want:
+            if pr["etype"] not in (ETH_P_IP, ETH_P_IPV6) or pr["labels"]:
+                probs.append(("stack", f"expected plain IP, got ethertype 0x{pr['etype']:04x} labels {pr['labels']}"))
+            else:
+                exp_et = ETH_P_IP if p.family == 4 else ETH_P_IPV6
+                if pr["etype"] != exp_et:
+                    probs.append(("stack", f"ethertype 0x{pr['etype']:04x} != 0x{exp_et:04x}"))
+        else:
+            got = pr["labels"]
+            if pr["etype"] != ETH_P_MPLS_UC:
+                probs.append(("stack", f"expected {len(want)} labels, got ethertype 0x{pr['etype']:04x}"))
+            elif len(got) != len(want):
+                probs.append(("stack", f"sent {fmt_stack(p.labels)}, want {fmt_stack(want)} got {fmt_got(got)}"))
+            else:
+                top_ttl = p.labels[0][2] - dec
+                for j, ((wl, wtc, wttl), (gl, gtc, gbos, gttl)) in enumerate(zip(want, got)):
+                    exp_ttl = top_ttl if j == 0 else wttl
+                    exp_bos = 1 if j == len(want) - 1 else 0
+                    if gl != wl or gtc != wtc or gbos != exp_bos or gttl != exp_ttl:
+                        probs.append(("stack", f"entry {j}: want label={wl} tc={wtc} bos={exp_bos} ttl={exp_ttl}, "
+                                               f"got label={gl} tc={gtc} bos={gbos} ttl={gttl} "
+                                               f"(sent {fmt_stack(p.labels)})"))
+                        break
+        # --- inner packet
+        exp = expected_inner(p, args.ip_hops)
+        inner = pr["inner"]
+        hl = 20 if p.family == 4 else 40
+        if inner != exp:
+            if inner[hl:] != exp[hl:]:
+                why = "payload CRC ok" if payload_ok(pr.get("payload", b"")) else "payload CRC BAD"
+                probs.append(("payload", f"L4 header/payload differs ({why}): got {inner[hl:hl + 32].hex()} "
+                                         f"want {exp[hl:hl + 32].hex()}"))
+            else:
+                probs.append(("ip", f"IP header differs: got {inner[:hl].hex()} want {exp[:hl].hex()} "
+                                    f"(ip-hops {args.ip_hops})"))
+        if p.family == 4 and len(inner) >= 20 and ip_csum(inner[:20]) != 0:
+            probs.append(("ip", "IPv4 header checksum invalid"))
+        status[key] = probs
+        for kind, msg in probs:
+            err(f"{key} idx={p.index} v{p.family}/{p.proto}: {kind}: {msg}")
+
+    missing = [p for p in deliverable if p.key not in counts]
+    for p in missing[:5]:
+        err(f"{p.key} idx={p.index} v{p.family}/{p.proto} labels={len(p.labels)}: missing")
+    dups = sum(1 for k, c in counts.items() if c > 1)
+    for k in [k for k, c in counts.items() if c > 1][:5]:
+        err(f"{k}: arrived {counts[k]} times")
+    ok = sum(1 for p in deliverable if counts.get(p.key) == 1 and not status.get(p.key))
+    wrong_stack = sum(1 for v in status.values() if any(k == "stack" for k, _ in v))
+    wrong_ip = sum(1 for v in status.values() if any(k == "ip" for k, _ in v))
+    wrong_payload = sum(1 for v in status.values() if any(k == "payload" for k, _ in v))
+    summary = {
+        "expected": len(deliverable),
+        "expected_dropped": len(pkts) - len(deliverable),
+        "received": len(frames),
+        "ok": ok,
+        "missing": len(missing),
+        "wrong_stack": wrong_stack,
+        "wrong_ip": wrong_ip,
+        "wrong_payload": wrong_payload,
+        "duplicates": dups,
+        "unexpected": unexpected,
+        "leaked": leaked,
+        "all_ok": ok == len(deliverable) and unexpected == 0 and dups == 0 and leaked == 0,
+        "capture_s": round(capture_s, 3),
+        "params": {"count": args.count, "seed": args.seed, "flows": args.flows, "family": args.family,
+                   "labels": [args.labels_min, args.labels_max], "consumed": args.consumed,
+                   "ip_hops": args.ip_hops, "mpls_ttl_dec": dec, "drop_port": args.drop_port},
+        "first_errors": errors,
+    }
+    text = json.dumps(summary, indent=1)
+    if args.out:
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, args.out)
+    print(text, flush=True)
+    return 0 if summary["all_ok"] else 1
+
+
+def fmt_stack(labels):
+    return "[" + ", ".join(f"{l}/tc{tc}/ttl{ttl}" for l, tc, ttl in labels) + "]"
+
+
+def fmt_got(got):
+    return "[" + ", ".join(f"{l}/tc{tc}/s{b}/ttl{ttl}" for l, tc, b, ttl in got) + "]"
+
+
+def cmd_show(args):
+    for p in generate(args):
+        print(f"idx={p.index} flow={p.flow} seq={p.seq} v{p.family}/{p.proto} dport={p.dport} "
+              f"labels={fmt_stack(p.labels)} inner={len(p.inner)}B {p.inner[:28].hex()}")
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def gen_opts(p):
+        p.add_argument("--count", type=int, required=True)
+        p.add_argument("--seed", type=int, required=True)
+        p.add_argument("--flows", type=int, default=8)
+        p.add_argument("--family", choices=["4", "6", "both"], default="both")
+        p.add_argument("--labels-min", type=int, default=1)
+        p.add_argument("--labels-max", type=int, default=5)
+        p.add_argument("--drop-port", type=int, default=None,
+                       help="flow 0 is UDP to this port and must be dropped by the VNF")
+
+    s = sub.add_parser("send")
+    gen_opts(s)
+    s.add_argument("--iface", required=True)
+    s.add_argument("--dst-mac", required=True)
+    s.add_argument("--batch", type=int, default=16, help="frames per burst")
+    s.add_argument("--gap-ms", type=float, default=1.0, help="pause between bursts")
+    s.set_defaults(func=cmd_send)
+
+    r = sub.add_parser("recv")
+    gen_opts(r)
+    r.add_argument("--iface", required=True)
+    r.add_argument("--consumed", type=int, default=1)
+    r.add_argument("--ip-hops", type=int, default=1)
+    r.add_argument("--mpls-ttl-dec", type=int, default=None)
+    r.add_argument("--timeout", type=float, default=20.0)
+    r.add_argument("--linger", type=float, default=0.5)
+    r.add_argument("--max-errors", type=int, default=20)
+    r.add_argument("--out", default=None)
+    r.set_defaults(func=cmd_recv)
+
+    sh = sub.add_parser("show")
+    gen_opts(sh)
+    sh.set_defaults(func=cmd_show)
+
+    args = ap.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Manual end-to-end run (what the MSTest EndToEnd tests do), for debugging the datapath by hand.
+#
+#   run_lab.sh metadata|header-hash kernel|tun [--keep] [--count N] [--seed S] [-- DAEMON CMD...]
+#
+# Default daemon: dotnet SfcProxy/bin/Debug/net10.0/sfcproxy.dll. With --keep the lab and the
+# daemon stay up after the run (press Enter to tear down) so you can look with bpftool/tcpdump:
+#   ip netns exec NAME-prx bpftool net ; ip netns exec NAME-rcv tcpdump -eni NAMEr -c 5
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+PY=/usr/bin/python3
+
+key="${1:?key mode: metadata|header-hash}"; vnf="${2:?vnf: kernel|tun}"; shift 2
+keep=0; count=1200; seed=$RANDOM
+daemon=(dotnet "$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll")
+while (($#)); do
+    case "$1" in
+        --keep) keep=1 ;;
+        --count) count="$2"; shift ;;
+        --seed) seed="$2"; shift ;;
+        --) shift; daemon=("$@"); break ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+name="sf$(printf '%04x' $((RANDOM % 65536)))"
+tmp="$(mktemp -d "/tmp/sfcproxy-lab-$name-XXXX")"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 0.5
+    "$here/topology.sh" down "$name"
+    rm -rf "$tmp" "/tmp/$name.sock"
+}
+trap cleanup EXIT
+
+if [[ "$vnf" == tun ]]; then
+    eval "$("$here/topology.sh" up "$name" --user-vnf)"; hops=2
+    ip netns exec "$PRX_NS" $PY "$here/tun_vnf.py" --tun "$TUN_IF" --drop-udp-port "$VNF_DROP_PORT" >"$tmp/vnf.out" 2>&1 &
+    pids+=($!)
+    sleep 0.3
+else
+    eval "$("$here/topology.sh" up "$name")"; hops=1
+fi
+echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, seed $seed"
+
+cat >"$tmp/config.json" <<EOF
+{"SfcProxy": {"Instance": "$name", "KeyMode": "$key",
+  "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
+  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
+  "Socket": {"Path": "/tmp/$name.sock"}}}
+EOF
+ip netns exec "$PRX_NS" "${daemon[@]}" run --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
+dpid=$!; pids+=($dpid)
+for _ in $(seq 300); do
+    [[ -S "/tmp/$name.sock" ]] && break
+    kill -0 "$dpid" 2>/dev/null || { echo "daemon exited:"; cat "$tmp/daemon.out"; exit 1; }
+    sleep 0.1
+done
+[[ -S "/tmp/$name.sock" ]] || { echo "daemon not ready after 30 s:"; cat "$tmp/daemon.out"; exit 1; }
+
+gen=(--count "$count" --seed "$seed" --flows 8 --family both --labels-min 1 --labels-max 5 --drop-port "$VNF_DROP_PORT")
+ip netns exec "$RCV_NS" $PY "$here/mpls_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
+    --consumed 1 --ip-hops "$hops" --timeout 20 --out "$tmp/result.json" >"$tmp/recv.out" 2>&1 &
+rpid=$!
+for _ in $(seq 200); do grep -q READY "$tmp/recv.out" && break; sleep 0.05; done
+ip netns exec "$SND_NS" $PY "$here/mpls_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" "${gen[@]}"
+rc=0; wait "$rpid" || rc=$?
+echo "--- daemon stats"; ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json || true
+echo "--- receiver (exit $rc)"; cat "$tmp/result.json" 2>/dev/null || cat "$tmp/recv.out"
+if [[ "$vnf" == kernel ]]; then
+    ip netns exec "$PRX_NS" iptables -L SFCVNF -v -x -n; ip netns exec "$PRX_NS" ip6tables -L SFCVNF -v -x -n
+fi
+if ((keep)); then
+    echo "lab $name kept up; namespaces $SND_NS $PRX_NS $RCV_NS. Press Enter to tear down."
+    read -r _
+fi
+exit "$rc"

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SfcProxy end-to-end lab topology: three network namespaces joined by two veth pairs.
+#
+#   NAME-snd                 NAME-prx (proxy host + VNF)                 NAME-rcv
+#   [NAMEs] 198.18.1.1 <---> [NAMEi] 198.18.1.2   [NAMEe] 198.18.2.2 <---> [NAMEr] 198.18.2.1
+#           2001:2:1::1/64           2001:2:1::2          2001:2:2::2              2001:2:2::1/64
+#            (sender)           (ingress: XDP)       (egress: tc)             (receiver)
+#
+# Usage:
+#   topology.sh up NAME [--user-vnf]   create (prints KEY=VALUE lines on stdout)
+#   topology.sh down NAME              delete everything (idempotent)
+#   topology.sh exec NAME NODE CMD...  run CMD in NAME-NODE (NODE = snd | prx | rcv)
+#
+# NAME must be short ([a-z0-9], <= 10 chars) so that interface names (NAME + 1 char) stay <= 15.
+#
+# Kernel VNF (always present): the proxy namespace forwards IP; iptables/ip6tables FORWARD rules
+# count UDP/TCP (chain SFCVNF) and DROP UDP destination port $VNF_DROP_PORT (default 9), so a test
+# can show that the VNF really saw the packets (iptables -L SFCVNF -v -x -n). With --user-vnf the
+# DROP rule is left out: tun_vnf.py --drop-udp-port does the filtering there.
+#
+# --user-vnf: adds a TUN device NAMEt in the proxy namespace; policy routing sends everything that
+# arrives on the ingress interface into the TUN (table 100) where tun_vnf.py reads it; what the VNF
+# writes back into the TUN is routed by the main table out of the egress interface.
+set -euo pipefail
+
+VNF_DROP_PORT="${VNF_DROP_PORT:-9}"
+TUN_TABLE=100
+
+die() { echo "topology.sh: $*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,24p' "$0" >&2
+    exit 2
+}
+
+check_name() {
+    [[ "$1" =~ ^[a-z0-9]{1,10}$ ]] || die "NAME '$1' must match [a-z0-9]{1,10} (interface names are NAME+1 char, <= 15)"
+}
+
+ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+
+nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+
+sysctl_ns() { nsx "$1" sysctl -qw "$2=$3" >/dev/null; }
+
+mac_of() { nsx "$1" cat "/sys/class/net/$2/address"; }
+
+do_down() {
+    local name="$1" n
+    for n in snd prx rcv; do
+        if ns_exists "$name-$n"; then
+            # Kill anything still running inside (e.g. a VNF or daemon left behind), by pid.
+            local pids
+            pids="$(ip netns pids "$name-$n" 2>/dev/null || true)"
+            if [[ -n "$pids" ]]; then
+                # shellcheck disable=SC2086
+                kill -TERM $pids 2>/dev/null || true
+                sleep 0.2
+                pids="$(ip netns pids "$name-$n" 2>/dev/null || true)"
+                # shellcheck disable=SC2086
+                [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
+            fi
+            ip netns del "$name-$n" 2>/dev/null || true
+        fi
+    done
+    # veths die with their namespaces; remove leftovers in the root namespace just in case.
+    for n in s i e r t; do
+        ip link del "$name$n" 2>/dev/null || true
+    done
+    return 0
+}
+
+do_up() {
+    local name="$1"; shift
+    local user_vnf=0
+    while (($#)); do
+        case "$1" in
+            --user-vnf) user_vnf=1 ;;
+            *) die "unknown option '$1'" ;;
+        esac
+        shift
+    done
+
+    local snd="$name-snd" prx="$name-prx" rcv="$name-rcv"
+    local snd_if="${name}s" prx_in="${name}i" prx_out="${name}e" rcv_if="${name}r" tun="${name}t"
+    for n in "$snd" "$prx" "$rcv"; do
+        ns_exists "$n" && die "namespace $n already exists (run: $0 down $name)"
+    done
+
+    # Any failure from here on removes what was made.
+    trap 'rc=$?; if ((rc != 0)); then do_down "'"$name"'"; fi' EXIT
+
+    for n in "$snd" "$prx" "$rcv"; do
+        ip netns add "$n"
+        nsx "$n" ip link set lo up
+        # rp_filter off everywhere (the effective value is max(all, iface)); set default before
+        # the interfaces are made so they inherit it.
+        sysctl_ns "$n" net.ipv4.conf.all.rp_filter 0
+        sysctl_ns "$n" net.ipv4.conf.default.rp_filter 0
+        # No duplicate address detection delay: addresses are usable at once.
+        sysctl_ns "$n" net.ipv6.conf.all.accept_dad 0
+        sysctl_ns "$n" net.ipv6.conf.default.accept_dad 0
+        sysctl_ns "$n" net.ipv6.conf.all.disable_ipv6 0
+        sysctl_ns "$n" net.ipv6.conf.default.disable_ipv6 0
+    done
+    sysctl_ns "$prx" net.ipv4.ip_forward 1
+    sysctl_ns "$prx" net.ipv6.conf.default.forwarding 1
+    sysctl_ns "$prx" net.ipv6.conf.all.forwarding 1
+
+    ip link add "$snd_if" netns "$snd" type veth peer name "$prx_in" netns "$prx"
+    ip link add "$prx_out" netns "$prx" type veth peer name "$rcv_if" netns "$rcv"
+
+    # GRO off on the proxy interfaces: once an XDP program is attached to a veth, received skbs go
+    # through napi_gro_receive and consecutive TCP segments of one flow could be merged into one
+    # GSO skb after the label stack was popped (one skb, many cache entries). Each packet must
+    # stay a packet on its way through the proxy.
+    for i in "$prx_in" "$prx_out"; do
+        nsx "$prx" ethtool -K "$i" gro off >/dev/null 2>&1 || true
+    done
+
+    nsx "$snd" ip addr add 198.18.1.1/24 dev "$snd_if"
+    nsx "$snd" ip -6 addr add 2001:2:1::1/64 dev "$snd_if" nodad
+    nsx "$prx" ip addr add 198.18.1.2/24 dev "$prx_in"
+    nsx "$prx" ip -6 addr add 2001:2:1::2/64 dev "$prx_in" nodad
+    nsx "$prx" ip addr add 198.18.2.2/24 dev "$prx_out"
+    nsx "$prx" ip -6 addr add 2001:2:2::2/64 dev "$prx_out" nodad
+    nsx "$rcv" ip addr add 198.18.2.1/24 dev "$rcv_if"
+    nsx "$rcv" ip -6 addr add 2001:2:2::1/64 dev "$rcv_if" nodad
+
+    nsx "$snd" ip link set "$snd_if" up
+    nsx "$prx" ip link set "$prx_in" up
+    nsx "$prx" ip link set "$prx_out" up
+    nsx "$rcv" ip link set "$rcv_if" up
+
+    nsx "$snd" ip route add default via 198.18.1.2 dev "$snd_if"
+    nsx "$snd" ip -6 route add default via 2001:2:1::2 dev "$snd_if"
+    nsx "$rcv" ip route add default via 198.18.2.2 dev "$rcv_if"
+    nsx "$rcv" ip -6 route add default via 2001:2:2::2 dev "$rcv_if"
+
+    # The receiver only observes (packet socket); keep its stack quiet so the lab traffic does not
+    # cause RSTs / port-unreachables flowing back through the proxy. Packet sockets see frames
+    # before netfilter, so this does not hide anything from mpls_traffic.py recv.
+    local t
+    for t in iptables ip6tables; do
+        nsx "$rcv" "$t" -t raw -A PREROUTING -i "$rcv_if" -p udp -j DROP
+        nsx "$rcv" "$t" -t raw -A PREROUTING -i "$rcv_if" -p tcp -j DROP
+    done
+
+    # Kernel VNF: count and filter forwarded traffic. With --user-vnf the user-mode VNF does the
+    # filtering (tun_vnf.py --drop-udp-port), so the chain only counts (every packet crosses
+    # FORWARD twice then: ingress -> TUN and TUN -> egress).
+    for t in iptables ip6tables; do
+        nsx "$prx" "$t" -N SFCVNF
+        nsx "$prx" "$t" -A FORWARD -j SFCVNF
+        if ((!user_vnf)); then
+            nsx "$prx" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
+        fi
+        nsx "$prx" "$t" -A SFCVNF -p udp -j ACCEPT
+        nsx "$prx" "$t" -A SFCVNF -p tcp -j ACCEPT
+    done
+
+    if ((user_vnf)); then
+        # Persistent TUN, no packet-info header (tun_vnf.py attaches with IFF_TUN|IFF_NO_PI).
+        nsx "$prx" ip tuntap add dev "$tun" mode tun
+        sysctl_ns "$prx" "net.ipv4.conf.$tun.rp_filter" 0
+        sysctl_ns "$prx" "net.ipv6.conf.$tun.forwarding" 1
+        sysctl_ns "$prx" "net.ipv6.conf.$tun.disable_ipv6" 0
+        nsx "$prx" ip link set "$tun" up
+        # Everything arriving on the ingress interface (and not addressed to the proxy itself:
+        # the local table is consulted first) goes to the user-mode VNF ...
+        nsx "$prx" ip rule add iif "$prx_in" lookup "$TUN_TABLE" pref 1000
+        nsx "$prx" ip -6 rule add iif "$prx_in" lookup "$TUN_TABLE" pref 1000
+        nsx "$prx" ip route add default dev "$tun" table "$TUN_TABLE"
+        nsx "$prx" ip -6 route add default dev "$tun" table "$TUN_TABLE"
+        # ... and what it writes back (iif NAMEt) uses the main table: 198.18.2.0/24 / 2001:2:2::/64
+        # are connected routes on the egress interface.
+    fi
+
+    # Static neighbour entries (no ARP/ND round trip, no first-packet queueing; iputils ping is
+    # not even installed on the lab machine). The MACs are the ones the kernel just made.
+    local snd_mac prx_in_mac prx_out_mac rcv_mac
+    snd_mac="$(mac_of "$snd" "$snd_if")"
+    prx_in_mac="$(mac_of "$prx" "$prx_in")"
+    prx_out_mac="$(mac_of "$prx" "$prx_out")"
+    rcv_mac="$(mac_of "$rcv" "$rcv_if")"
+    nsx "$snd" ip neigh replace 198.18.1.2 lladdr "$prx_in_mac" nud permanent dev "$snd_if"
+    nsx "$snd" ip -6 neigh replace 2001:2:1::2 lladdr "$prx_in_mac" nud permanent dev "$snd_if"
+    nsx "$prx" ip neigh replace 198.18.1.1 lladdr "$snd_mac" nud permanent dev "$prx_in"
+    nsx "$prx" ip -6 neigh replace 2001:2:1::1 lladdr "$snd_mac" nud permanent dev "$prx_in"
+    nsx "$prx" ip neigh replace 198.18.2.1 lladdr "$rcv_mac" nud permanent dev "$prx_out"
+    nsx "$prx" ip -6 neigh replace 2001:2:2::1 lladdr "$rcv_mac" nud permanent dev "$prx_out"
+    nsx "$rcv" ip neigh replace 198.18.2.2 lladdr "$prx_out_mac" nud permanent dev "$rcv_if"
+    nsx "$rcv" ip -6 neigh replace 2001:2:2::2 lladdr "$prx_out_mac" nud permanent dev "$rcv_if"
+
+    trap - EXIT
+
+    echo "NAME=$name"
+    echo "SND_NS=$snd"
+    echo "PRX_NS=$prx"
+    echo "RCV_NS=$rcv"
+    echo "SND_IF=$snd_if"
+    echo "PRX_IN=$prx_in"
+    echo "PRX_OUT=$prx_out"
+    echo "RCV_IF=$rcv_if"
+    echo "SND_MAC=$snd_mac"
+    echo "PRX_IN_MAC=$prx_in_mac"
+    echo "PRX_OUT_MAC=$prx_out_mac"
+    echo "RCV_MAC=$rcv_mac"
+    echo "SND_IP4=198.18.1.1"
+    echo "SND_IP6=2001:2:1::1"
+    echo "RCV_IP4=198.18.2.1"
+    echo "RCV_IP6=2001:2:2::1"
+    echo "VNF_DROP_PORT=$VNF_DROP_PORT"
+    if ((user_vnf)); then
+        echo "TUN_IF=$tun"
+    fi
+}
+
+(($# >= 2)) || usage
+verb="$1"; name="$2"; shift 2
+check_name "$name"
+[[ $EUID -eq 0 ]] || die "must run as root"
+
+case "$verb" in
+    up) do_up "$name" "$@" ;;
+    down) do_down "$name" ;;
+    exec)
+        (($# >= 2)) || die "exec needs NODE and CMD"
+        node="$1"; shift
+        case "$node" in snd|prx|rcv) ;; *) die "NODE must be snd, prx or rcv" ;; esac
+        ns_exists "$name-$node" || die "namespace $name-$node does not exist"
+        exec ip netns exec "$name-$node" "$@"
+        ;;
+    *) usage ;;
+esac
