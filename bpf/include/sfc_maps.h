@@ -43,11 +43,12 @@ struct {
 } sfc_hash_cache SEC(".maps");
 
 /* Outcome counters, one slot per enum sfc_counter. Per-CPU, so the programs add without
- * atomics; the host sums the CPUs. The key type anchors the enum in BTF for the layout test. */
+ * atomics; the host sums the CPUs. (An array key must be a plain int in BTF; the enum reaches
+ * BTF through sfc_count(), which the layout test reads.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SFC_CNT__MAX);
-	__type(key, enum sfc_counter);
+	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_counters SEC(".maps");
