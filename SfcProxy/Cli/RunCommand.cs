@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Cli;
+
+/// <summary>`sfcproxy run --config FILE`: the daemon.</summary>
+internal static class RunCommand
+{
+    public static Command Create(Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    {
+        var config = CliOptions.Config();
+        var command = new Command("run", "Attach the proxy and serve stats on its socket until SIGINT/SIGTERM") { config };
+        command.SetAction((parseResult, cancellationToken) =>
+            RunAsync(parseResult.GetRequiredValue(config), datapathFactory, parseResult.InvocationConfiguration.Error, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (!ConfigCheck.FileIsReadable(configPath, error))
+            return ExitCodes.BadConfig;
+
+        IHost host;
+        try
+        {
+            host = ProxyHost.CreateBuilder(configPath, datapathFactory).Build();
+        }
+        catch (InvalidDataException e)
+        {
+            ConfigCheck.PrintUnreadable(configPath, e, error);
+            return ExitCodes.BadConfig;
+        }
+
+        using (host)
+        {
+            if (!ConfigCheck.OptionsAreValid(host.Services, configPath, error))
+                return ExitCodes.BadConfig;
+            try
+            {
+                // The host's console lifetime turns SIGINT/SIGTERM into an orderly stop (detach).
+                await host.RunAsync(cancellationToken);
+                return ExitCodes.Ok;
+            }
+            catch (OptionsValidationException e)
+            {
+                ConfigCheck.PrintFailures(configPath, e, error);
+                return ExitCodes.BadConfig;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Already logged with details by the failing service; this is the one-line summary.
+                error.WriteLine($"sfcproxy: {e.Message}");
+                return ExitCodes.Failed;
+            }
+        }
+    }
+}

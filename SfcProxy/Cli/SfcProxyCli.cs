@@ -1,0 +1,21 @@
+using System.CommandLine;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Cli;
+
+/// <summary>The `sfcproxy` command tree.</summary>
+internal static class SfcProxyCli
+{
+    /// <param name="datapathFactory">Makes the datapath `run` attaches (see Program.cs).</param>
+    public static RootCommand Build(Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    {
+        var root = new RootCommand("SfcProxy: caching SR-MPLS proxy for SFC-unaware VNFs (XDP pop, tc egress push)");
+        root.Subcommands.Add(RunCommand.Create(datapathFactory));
+        root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(CacheCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        // Further commands (bench, ...) live in their own <Name>Command.cs and are added here.
+        return root;
+    }
+}

@@ -1,0 +1,23 @@
+using SfcProxy.Datapath;
+
+namespace SfcProxy.Configuration;
+
+/// <summary>Config-file spellings of the enum-valued options.</summary>
+internal static class OptionValues
+{
+    /// <summary>Extend with ("nsh", Encapsulation.Nsh) once the datapath speaks NSH.</summary>
+    public static readonly NamedValues<Encapsulation> Encapsulations = new(("mpls", Encapsulation.Mpls));
+
+    public static readonly NamedValues<KeyMode> KeyModes = new(
+        ("metadata", KeyMode.Metadata),
+        ("header-hash", KeyMode.HeaderHash));
+
+    public static readonly NamedValues<MissPolicy> MissPolicies = new(
+        ("drop", MissPolicy.Drop),
+        ("pass", MissPolicy.Pass),
+        ("static", MissPolicy.Static));
+
+    public static readonly NamedValues<XdpMode> XdpModes = new(
+        ("native", XdpMode.Native),
+        ("generic", XdpMode.Generic));
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Configuration;
+
+namespace SfcProxy.Configuration;
+
+/// <summary>
+/// Fills <see cref="SfcProxyOptions"/> from the "SfcProxy" section. Conversion problems land in
+/// <see cref="SfcProxyOptions.BindingFailures"/> for the validator to report with everything else.
+/// </summary>
+internal static class SfcProxyOptionsBinder
+{
+    public static void Bind(IConfigurationSection section, SfcProxyOptions options)
+    {
+        var root = new ConfigSectionReader(section, options.BindingFailures);
+
+        options.Instance = root.String(nameof(options.Instance), options.Instance)!;
+        options.Encapsulation = root.Choice(nameof(options.Encapsulation), options.Encapsulation, OptionValues.Encapsulations);
+        options.KeyMode = root.Choice(nameof(options.KeyMode), options.KeyMode, OptionValues.KeyModes);
+        options.XdpMode = root.Choice(nameof(options.XdpMode), options.XdpMode, OptionValues.XdpModes);
+        options.ConsumedSegments = root.Int(nameof(options.ConsumedSegments), options.ConsumedSegments);
+        options.MissPolicy = root.Choice(nameof(options.MissPolicy), options.MissPolicy, OptionValues.MissPolicies);
+        options.PinRoot = root.String(nameof(options.PinRoot), options.PinRoot)!;
+        options.DisableGro = root.Bool(nameof(options.DisableGro), options.DisableGro);
+
+        var interfaces = root.Object(nameof(options.Interfaces));
+        options.Interfaces.Ingress = interfaces.String(nameof(ProxyInterfacesOptions.Ingress), options.Interfaces.Ingress);
+        options.Interfaces.Egress = interfaces.String(nameof(ProxyInterfacesOptions.Egress), options.Interfaces.Egress);
+        options.Interfaces.Vnf = interfaces.String(nameof(ProxyInterfacesOptions.Vnf), options.Interfaces.Vnf);
+        interfaces.RejectUnknownKeys();
+
+        var stack = root.Array(nameof(options.StaticStack));
+        if (stack.Any())
+            options.StaticStack = stack.Select(BindLabelEntry).ToList();
+
+        var cache = root.Object(nameof(options.Cache));
+        options.Cache.Size = cache.Int(nameof(CacheOptions.Size), options.Cache.Size);
+        options.Cache.MaxAge = cache.Duration(nameof(CacheOptions.MaxAge), options.Cache.MaxAge);
+        cache.RejectUnknownKeys();
+
+        var socket = root.Object(nameof(options.Socket));
+        options.Socket.Path = socket.String(nameof(ControlSocketOptions.Path), options.Socket.Path);
+        socket.RejectUnknownKeys();
+
+        root.RejectUnknownKeys();
+    }
+
+    private static LabelEntryOptions BindLabelEntry(ConfigSectionReader element)
+    {
+        var entry = new LabelEntryOptions();
+        // Label 0 is a real label (IPv4 explicit null), so a missing label must not default to it.
+        element.Require(nameof(entry.Label));
+        entry.Label = element.Int(nameof(entry.Label), entry.Label);
+        entry.Ttl = element.Int(nameof(entry.Ttl), entry.Ttl);
+        entry.Tc = element.Int(nameof(entry.Tc), entry.Tc);
+        element.RejectUnknownKeys();
+        return entry;
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace SfcProxy.Configuration;
+
+internal static class SfcProxyOptionsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds the "SfcProxy" section and validates it when the host starts, before any hosted service
+    /// (and so before the datapath) runs.
+    /// </summary>
+    /// <param name="validator">Replaces the default validator (tests, validate --no-interface-check).</param>
+    public static IServiceCollection AddSfcProxyOptions(
+        this IServiceCollection services, IConfiguration configuration, SfcProxyOptionsValidator? validator = null)
+    {
+        services.AddOptions<SfcProxyOptions>()
+            .Configure(options => SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SfcProxyOptions>>(validator ?? new SfcProxyOptionsValidator());
+        return services;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using SfcProxy.Configuration;
+
+namespace SfcProxy.Control;
+
+/// <summary>Asks a running instance one question over its control socket.</summary>
+public static class ControlClient
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sends <c>{"request":"<paramref name="request"/>"}</c> and returns the response line.</summary>
+    /// <param name="socketPath">The instance's socket.</param>
+    /// <param name="instance">Instance name for messages; null when the socket was given directly.</param>
+    /// <exception cref="ControlClientException">No answer; the message says why, for people.</exception>
+    public static async Task<string> RequestAsync(
+        string socketPath, string request, string? instance, CancellationToken cancellationToken = default)
+    {
+        string who = instance is null ? "no SfcProxy instance running" : $"no SfcProxy instance '{instance}' running";
+        if (!File.Exists(socketPath))
+            throw new ControlClientException($"{who}: {socketPath} not found");
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), timeout.Token);
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["request"] = request }) + "\n");
+            await stream.WriteAsync(line, timeout.Token);
+            using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
+            return await reader.ReadLineAsync(timeout.Token)
+                   ?? throw new ControlClientException($"{socketPath}: the instance closed the connection without answering");
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            throw new ControlClientException($"{who}: {socketPath} is a stale socket (connection refused)", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new ControlClientException($"cannot connect to {socketPath}: permission denied (run as root or a member of the socket's group)", e);
+        }
+        catch (SocketException e)
+        {
+            throw new ControlClientException($"cannot talk to {socketPath}: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ControlClientException($"cannot talk to {socketPath}: {e.Message}", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ControlClientException($"{socketPath}: no answer within {Timeout.TotalSeconds:0} s", e);
+        }
+    }
+
+    /// <summary>Socket path of an instance with the default <c>Socket:Path</c>.</summary>
+    public static string DefaultSocketPath(string instance) => ControlSocketOptions.DefaultPathFor(instance);
+}

@@ -1,0 +1,28 @@
+using SfcProxy.Datapath;
+
+namespace SfcProxy.Proxy;
+
+/// <summary>
+/// The kernel side of one proxy instance (XDP pop, tc egress push, the shared header cache), as seen
+/// by the host. Implemented over libbpf in SfcProxy/Bpf; faked in tests.
+/// </summary>
+public interface IProxyDatapath : IDisposable
+{
+    /// <summary>Loads, configures and attaches. On failure throws and leaves nothing attached.</summary>
+    void Start();
+
+    /// <summary>Detaches and restores the interface settings changed by <see cref="Start"/>.</summary>
+    void Stop();
+
+    /// <summary>Counter values summed over all CPUs.</summary>
+    IReadOnlyDictionary<Counter, ulong> ReadCounters();
+
+    /// <summary>Occupancy of the header cache.</summary>
+    CacheSummary ReadCacheSummary();
+}
+
+/// <summary>Header cache occupancy.</summary>
+/// <param name="KeyMode">Config spelling of the key mode ("metadata", "header-hash").</param>
+/// <param name="Entries">Header sets cached now.</param>
+/// <param name="Capacity">Map max_entries.</param>
+public sealed record CacheSummary(string KeyMode, int Entries, uint Capacity);

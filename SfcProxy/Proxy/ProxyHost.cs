@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Hosting;
+using SfcProxy.Configuration;
+
+namespace SfcProxy.Proxy;
+
+/// <summary>The Generic Host of `sfcproxy run`.</summary>
+internal static class ProxyHost
+{
+    /// <exception cref="InvalidDataException">The config file is not valid JSON.</exception>
+    public static HostApplicationBuilder CreateBuilder(string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        // Only our file (plus SFCPROXY_ environment overrides): an appsettings.json that happens to
+        // sit in the working directory must not change how the proxy attaches.
+        builder.Configuration.Sources.Clear();
+        ConfigFile.AddTo(builder.Configuration, configPath);
+        builder.Services.AddSfcProxy(builder.Configuration, datapathFactory);
+        return builder;
+    }
+}

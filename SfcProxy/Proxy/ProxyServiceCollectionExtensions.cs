@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SfcProxy.Configuration;
+using SfcProxy.Control;
+
+namespace SfcProxy.Proxy;
+
+public static class ProxyServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers one proxy instance: options (validated on start), the datapath made by
+    /// <paramref name="datapathFactory"/>, the service that attaches it and the control socket.
+    /// </summary>
+    public static IServiceCollection AddSfcProxy(
+        this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    {
+        services.AddSfcProxyOptions(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(datapathFactory);
+        // Hosted services start in registration order and stop in reverse: the datapath is attached
+        // before the socket answers, and the socket is gone before the datapath detaches.
+        services.AddHostedService<ProxyService>();
+        services.AddHostedService<ControlServer>();
+        return services;
+    }
+}

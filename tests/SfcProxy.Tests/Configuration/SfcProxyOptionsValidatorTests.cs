@@ -1,0 +1,162 @@
+using SfcProxy.Configuration;
+using SfcProxy.Datapath;
+
+namespace SfcProxy.Tests.Configuration;
+
+[TestClass]
+public sealed class SfcProxyOptionsValidatorTests
+{
+    [TestMethod]
+    public void MinimalConfigPassesWithDefaults()
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.Minimal);
+
+        Assert.HasCount(0, OptionsFixture.Failures(options));
+        Assert.AreEqual("default", options.Instance);
+        Assert.AreEqual(Encapsulation.Mpls, options.Encapsulation);
+        Assert.AreEqual(KeyMode.HeaderHash, options.KeyMode);
+        Assert.AreEqual(XdpMode.Native, options.XdpMode);
+        Assert.AreEqual(1, options.ConsumedSegments);
+        Assert.AreEqual(MissPolicy.Drop, options.MissPolicy);
+        Assert.AreEqual(65536, options.Cache.Size);
+        Assert.AreEqual(TimeSpan.FromSeconds(5), options.Cache.MaxAge);
+        Assert.AreEqual("/run/sfcproxy/default.sock", options.SocketPath);
+        Assert.AreEqual("/sys/fs/bpf/sfcproxy/default", options.PinDirectory);
+        Assert.IsTrue(options.DisableGro);
+        Assert.IsNull(options.Interfaces.Vnf);
+    }
+
+    [TestMethod]
+    public void KebabCaseValuesBindToTheSharedEnums()
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.With("""
+            "Instance": "edge-1", "KeyMode": "metadata", "XdpMode": "generic", "MissPolicy": "static",
+            "StaticStack": [ { "label": 16005, "ttl": 10, "tc": 5 }, { "Label": 16009 } ],
+            "Cache": { "Size": 1024, "MaxAge": "00:00:00.250" }, "Socket": { "Path": "/tmp/x.sock" }
+            """));
+
+        Assert.HasCount(0, OptionsFixture.Failures(options));
+        Assert.AreEqual(KeyMode.Metadata, options.KeyMode);
+        Assert.AreEqual(XdpMode.Generic, options.XdpMode);
+        Assert.AreEqual(MissPolicy.Static, options.MissPolicy);
+        Assert.HasCount(2, options.StaticStack);
+        Assert.AreEqual(16005, options.StaticStack[0].Label);
+        Assert.AreEqual(5, options.StaticStack[0].Tc);
+        Assert.AreEqual(64, options.StaticStack[1].Ttl);
+        Assert.AreEqual(TimeSpan.FromMilliseconds(250), options.Cache.MaxAge);
+        Assert.AreEqual("/tmp/x.sock", options.SocketPath);
+        Assert.AreEqual("/sys/fs/bpf/sfcproxy/edge-1", options.PinDirectory);
+    }
+
+    [TestMethod]
+    [DataRow("\"Instance\": \"Bad Name\"", "SfcProxy:Instance: 'Bad Name' must match")]
+    [DataRow("\"Instance\": \"a234567890123456789012345678901234\"", "SfcProxy:Instance:")]
+    [DataRow("\"Encapsulation\": \"nsh\"", "SfcProxy:Encapsulation: \"nsh\" is not one of 'mpls'")]
+    [DataRow("\"KeyMode\": \"fast\"", "SfcProxy:KeyMode: \"fast\" is not one of 'metadata', 'header-hash'")]
+    [DataRow("\"XdpMode\": \"turbo\"", "SfcProxy:XdpMode: \"turbo\" is not one of 'native', 'generic'")]
+    [DataRow("\"MissPolicy\": \"forward\"", "SfcProxy:MissPolicy: \"forward\" is not one of 'drop', 'pass', 'static'")]
+    [DataRow("\"ConsumedSegments\": 17", "SfcProxy:ConsumedSegments: 17 is out of range 0..16")]
+    [DataRow("\"ConsumedSegments\": -1", "SfcProxy:ConsumedSegments: -1 is out of range 0..16")]
+    [DataRow("\"ConsumedSegments\": \"two\"", "SfcProxy:ConsumedSegments: \"two\" is not an integer")]
+    [DataRow("\"Interfaces\": { \"Ingress\": \"\" }", "SfcProxy:Interfaces:Ingress: required")]
+    [DataRow("\"Interfaces\": { \"Egress\": null }", "SfcProxy:Interfaces:Egress: required")]
+    [DataRow("\"Interfaces\": { \"Ingress\": \"eth9\" }", "SfcProxy:Interfaces:Ingress: interface 'eth9' does not exist")]
+    [DataRow("\"Interfaces\": { \"Egress\": \"eth9\" }", "SfcProxy:Interfaces:Egress: interface 'eth9' does not exist")]
+    [DataRow("\"Interfaces\": { \"Vnf\": \"eth9\" }", "SfcProxy:Interfaces:Vnf: interface 'eth9' does not exist")]
+    [DataRow("\"Interfaces\": { \"Ingress\": \"a-very-long-interface\" }", "SfcProxy:Interfaces:Ingress: 'a-very-long-interface' is longer than 15")]
+    [DataRow("\"Interfaces\": { \"Ingress\": \"eth0/1\" }", "SfcProxy:Interfaces:Ingress: 'eth0/1' is not a valid interface name")]
+    [DataRow("\"Interfaces\": { \"Vnf\": \"eth0\" }", "SfcProxy:Interfaces:Vnf: must differ from Interfaces:Ingress")]
+    [DataRow("\"KeyMode\": \"metadata\", \"Interfaces\": { \"Vnf\": \"veth-vnf\" }", "SfcProxy:KeyMode: 'metadata' cannot be used with Interfaces:Vnf set")]
+    [DataRow("\"MissPolicy\": \"static\"", "SfcProxy:StaticStack: required (at least one label entry) when MissPolicy is 'static'")]
+    [DataRow("\"StaticStack\": [ { \"Label\": 1048576 } ]", "SfcProxy:StaticStack:0:Label: 1048576 is out of range 0..1048575")]
+    [DataRow("\"StaticStack\": [ { \"Label\": -1 } ]", "SfcProxy:StaticStack:0:Label: -1 is out of range")]
+    [DataRow("\"StaticStack\": [ { \"Label\": 16 }, { \"Label\": 17, \"Ttl\": 0 } ]", "SfcProxy:StaticStack:1:Ttl: 0 is out of range 1..255")]
+    [DataRow("\"StaticStack\": [ { \"Label\": 16, \"Ttl\": 256 } ]", "SfcProxy:StaticStack:0:Ttl: 256 is out of range 1..255")]
+    [DataRow("\"StaticStack\": [ { \"Label\": 16, \"Tc\": 8 } ]", "SfcProxy:StaticStack:0:Tc: 8 is out of range 0..7")]
+    [DataRow("\"StaticStack\": [ { \"Ttl\": 8 } ]", "SfcProxy:StaticStack:0:Label: required")]
+    [DataRow("\"StaticStack\": [ { \"Label\": 16, \"Bos\": 1 } ]", "SfcProxy:StaticStack:0:Bos: unknown field")]
+    [DataRow("\"StaticStack\": \"16005\"", "SfcProxy:StaticStack: expected a list")]
+    [DataRow("\"Cache\": { \"Size\": 0 }", "SfcProxy:Cache:Size: 0 is out of range 1..16777216")]
+    [DataRow("\"Cache\": { \"Size\": 16777217 }", "SfcProxy:Cache:Size: 16777217 is out of range 1..16777216")]
+    [DataRow("\"Cache\": { \"Size\": \"lots\" }", "SfcProxy:Cache:Size: \"lots\" is not an integer")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"00:00:00\" }", "SfcProxy:Cache:MaxAge: 00:00:00 must be greater than 00:00:00")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"-00:00:01\" }", "SfcProxy:Cache:MaxAge: -00:00:01 must be greater")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"soon\" }", "SfcProxy:Cache:MaxAge: \"soon\" is not a duration")]
+    [DataRow("\"Cache\": \"big\"", "SfcProxy:Cache: expected an object")]
+    [DataRow("\"Socket\": { \"Path\": \"run/x.sock\" }", "SfcProxy:Socket:Path: 'run/x.sock' must be an absolute path")]
+    [DataRow("\"PinRoot\": \"bpf\"", "SfcProxy:PinRoot: 'bpf' must be an absolute path")]
+    [DataRow("\"DisableGro\": \"maybe\"", "SfcProxy:DisableGro: \"maybe\" is not true or false")]
+    [DataRow("\"KeyMod\": \"metadata\"", "SfcProxy:KeyMod: unknown field")]
+    [DataRow("\"Interfaces\": { \"Vfn\": \"x\" }", "SfcProxy:Interfaces:Vfn: unknown field")]
+    public void BadFieldIsNamed(string overrides, string expected)
+    {
+        var failures = OptionsFixture.Failures(OptionsFixture.With(overrides));
+
+        Assert.IsTrue(failures.Any(f => f.StartsWith(expected, StringComparison.Ordinal)),
+            $"expected a failure starting with \"{expected}\", got:\n{string.Join("\n", failures)}");
+    }
+
+    [TestMethod]
+    public void StackDeeperThanTheDatapathIsRejected()
+    {
+        string stack = string.Join(", ", Enumerable.Range(100, 17).Select(l => $$"""{ "Label": {{l}} }"""));
+
+        var failures = OptionsFixture.Failures(OptionsFixture.With($"\"MissPolicy\": \"static\", \"StaticStack\": [ {stack} ]"));
+
+        Assert.AreEqual("SfcProxy:StaticStack: 17 entries, at most 16 are supported", failures.Single());
+    }
+
+    [TestMethod]
+    public void SocketPathLongerThanSunPathIsRejected()
+    {
+        string path = "/tmp/" + new string('s', 110) + ".sock";
+
+        var failures = OptionsFixture.Failures(OptionsFixture.With($"\"Socket\": {{ \"Path\": \"{path}\" }}"));
+
+        Assert.IsTrue(failures.Single().StartsWith("SfcProxy:Socket:Path: socket path", StringComparison.Ordinal), failures.Single());
+    }
+
+    [TestMethod]
+    public void EveryBadFieldIsReportedAtOnce()
+    {
+        var failures = OptionsFixture.Failures("""
+            {
+              "Instance": "Bad Name", "KeyMode": "header_hash", "XdpMode": "turbo", "MissPolicy": "static",
+              "ConsumedSegments": 20,
+              "Interfaces": { "Ingress": "eth9" },
+              "StaticStack": [ { "Label": 2000000, "Ttl": 0 } ],
+              "Cache": { "Size": "lots", "MaxAge": "00:00:00" }
+            }
+            """);
+
+        string[] fields =
+        [
+            "SfcProxy:Instance:", "SfcProxy:KeyMode:", "SfcProxy:XdpMode:", "SfcProxy:ConsumedSegments:",
+            "SfcProxy:Interfaces:Ingress:", "SfcProxy:Interfaces:Egress:", "SfcProxy:StaticStack:0:Label:",
+            "SfcProxy:StaticStack:0:Ttl:", "SfcProxy:Cache:Size:", "SfcProxy:Cache:MaxAge:",
+        ];
+        foreach (string field in fields)
+            Assert.IsTrue(failures.Any(f => f.StartsWith(field, StringComparison.Ordinal)), $"{field} missing in:\n{string.Join("\n", failures)}");
+        Assert.HasCount(fields.Length, failures);
+    }
+
+    [TestMethod]
+    public void LoopbackExistsForTheRealInterfaceCheck()
+    {
+        var options = OptionsFixture.Bind("""{ "Interfaces": { "Ingress": "lo", "Egress": "lo" } }""");
+
+        var result = new SfcProxyOptionsValidator().Validate(null, options);
+
+        Assert.IsTrue(result.Succeeded, result.FailureMessage);
+    }
+
+    [TestMethod]
+    public void SkippingTheInterfaceCheckStillChecksNames()
+    {
+        var options = OptionsFixture.Bind("""{ "Interfaces": { "Ingress": "not-here0", "Egress": "bad/name" } }""");
+
+        var result = new SfcProxyOptionsValidator(interfaceNames: null).Validate(null, options);
+
+        Assert.AreEqual("SfcProxy:Interfaces:Egress: 'bad/name' is not a valid interface name", result.Failures!.Single());
+    }
+}

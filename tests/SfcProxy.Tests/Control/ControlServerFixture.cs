@@ -1,0 +1,89 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SfcProxy.Configuration;
+using SfcProxy.Control;
+
+namespace SfcProxy.Tests.Control;
+
+/// <summary>A control server on a unique socket under /tmp, torn down (directory included) on dispose.</summary>
+internal sealed class ControlServerFixture : IAsyncDisposable
+{
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"sfcproxy-test-{Guid.NewGuid():N}");
+    public string SocketPath => Path.Combine(Directory, "ctl.sock");
+    public FakeDatapath Datapath { get; }
+    public ControlServer Server { get; }
+    public SfcProxyOptions Options { get; }
+
+    private ControlServerFixture(FakeDatapath datapath)
+    {
+        Datapath = datapath;
+        Options = new SfcProxyOptions
+        {
+            Instance = "test",
+            Interfaces = { Ingress = "lo", Egress = "lo" },
+            Socket = { Path = SocketPath },
+        };
+        Server = new ControlServer(Microsoft.Extensions.Options.Options.Create(Options), datapath, TimeProvider.System,
+            NullLogger<ControlServer>.Instance);
+    }
+
+    public static async Task<ControlServerFixture> StartAsync(FakeDatapath? datapath = null)
+    {
+        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath());
+        await fixture.Server.StartAsync(CancellationToken.None);
+        return fixture;
+    }
+
+    public async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath));
+        return socket;
+    }
+
+    /// <summary>One connection, one line each way.</summary>
+    public async Task<string> AskAsync(string line)
+    {
+        using var socket = await ConnectAsync();
+        using var connection = new LineConnection(socket);
+        return await connection.AskAsync(line);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.StopAsync(CancellationToken.None);
+        Server.Dispose();
+        if (System.IO.Directory.Exists(Directory))
+            System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
+
+/// <summary>Line-at-a-time client side of a test connection.</summary>
+internal sealed class LineConnection(Socket socket) : IDisposable
+{
+    private readonly NetworkStream _stream = new(socket, ownsSocket: false);
+    private StreamReader? _reader;
+
+    public async Task SendAsync(string text) => await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task<string?> ReadLineAsync()
+    {
+        _reader ??= new StreamReader(_stream, Encoding.UTF8, leaveOpen: true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return await _reader.ReadLineAsync(timeout.Token);
+    }
+
+    public async Task<string> AskAsync(string line)
+    {
+        await SendAsync(line + "\n");
+        return await ReadLineAsync() ?? throw new InvalidOperationException("connection closed without an answer");
+    }
+
+    public void Dispose()
+    {
+        _reader?.Dispose();
+        _stream.Dispose();
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SfcProxy.Configuration;
+using SfcProxy.Proxy;
+using SfcProxy.Tests.Control;
+
+namespace SfcProxy.Tests.Proxy;
+
+[TestClass]
+public sealed class ProxyServiceTests
+{
+    private static ProxyService Create(FakeDatapath datapath) =>
+        new(datapath, Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance);
+
+    [TestMethod]
+    public async Task AttachesOnStartAndDetachesOnceOnStopAndDispose()
+    {
+        var datapath = new FakeDatapath();
+        var service = Create(datapath);
+
+        await service.StartAsync(CancellationToken.None);
+        Assert.AreEqual(1, datapath.Starts);
+        await service.StopAsync(CancellationToken.None);
+        service.Dispose();
+
+        Assert.AreEqual(1, datapath.Stops);
+    }
+
+    [TestMethod]
+    public async Task DisposeWithoutStopStillDetaches()
+    {
+        var datapath = new FakeDatapath();
+        var service = Create(datapath);
+
+        await service.StartAsync(CancellationToken.None);
+        service.Dispose();
+
+        Assert.AreEqual(1, datapath.Stops);
+    }
+
+    [TestMethod]
+    public async Task StartFailurePropagatesAndNothingIsDetachedLater()
+    {
+        var datapath = new FakeDatapath { StartFailure = new InvalidOperationException("no XDP on eth0") };
+        var service = Create(datapath);
+
+        var e = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => service.StartAsync(CancellationToken.None));
+        await service.StopAsync(CancellationToken.None);
+        service.Dispose();
+
+        Assert.AreEqual("no XDP on eth0", e.Message);
+        Assert.AreEqual(0, datapath.Stops);
+    }
+}
