@@ -1,10 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.CommandLine;
 using SfcProxy.Cli;
 using SfcProxy.Proxy;
 
-// The datapath `run` attaches. Plug the libbpf implementation in here, e.g.
-//   services => ActivatorUtilities.CreateInstance<BpfProxyDatapath>(services)
-Func<IServiceProvider, IProxyDatapath> datapathFactory = _ => new NotYetWiredDatapath();
+// The datapath `run` attaches: the BPF programs over libbpf.
+Func<IServiceProvider, IProxyDatapath> datapathFactory =
+    services => ActivatorUtilities.CreateInstance<BpfProxyDatapath>(services);
 
 var invocation = new InvocationConfiguration
 {

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using SfcProxy.Datapath;
 
 namespace SfcProxy.Configuration;
 
@@ -21,11 +21,8 @@ public sealed class LabelEntryOptions
     /// The 32-bit entry as it sits on the wire, read as a host integer (what sfc_config.static_labels
     /// holds: "network byte order, TTL and BoS as pushed").
     /// </summary>
-    internal uint ToNetworkOrder(bool bottomOfStack)
-    {
-        uint entry = ((uint)Label << 12) | ((uint)Tc << 9) | (bottomOfStack ? 1u << 8 : 0u) | (uint)Ttl;
-        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(entry) : entry;
-    }
+    internal uint ToNetworkOrder(bool bottomOfStack) =>
+        new LabelStackEntry((uint)Label, (byte)Tc, bottomOfStack, (byte)Ttl).ToNetworkOrder();
 
     /// <summary>Encodes a validated stack, setting bottom-of-stack on the last entry only.</summary>
     internal static uint[] EncodeStack(IList<LabelEntryOptions> stack)
