@@ -64,5 +64,11 @@ internal sealed class LabTopology : IDisposable
     /// so the pid is the command's pid and SIGTERM reaches it directly).</summary>
     public LabProcess Start(string ns, params string[] cmd) => new("ip", InNs(ns, cmd));
 
+    /// <summary>Starts a background process in a namespace's network stack only. Unlike `ip netns exec`,
+    /// nsenter keeps the host's mount namespace, so the daemon pins on the host's bpffs (`ip netns exec`
+    /// remounts /sys, where /sys/fs/bpf is then no bpffs).</summary>
+    public LabProcess StartNetworkOnly(string ns, params string[] cmd) =>
+        new("nsenter", [$"--net=/run/netns/{ns}", "--", .. cmd]);
+
     public void Dispose() => Down(Name);
 }

@@ -48,7 +48,7 @@ internal sealed class SfcProxyDaemon : IDisposable
         {
             File.Delete(socketPath);
         }
-        var proc = topo.Start(topo.ProxyNs, [.. LabEnvironment.DaemonCommand, "run", "--config", configPath]);
+        var proc = topo.StartNetworkOnly(topo.ProxyNs, [.. LabEnvironment.DaemonCommand, "run", "--config", configPath]);
         var d = new SfcProxyDaemon(proc, configPath, socketPath);
         var deadline = DateTime.UtcNow + readyTimeout;
         while (!File.Exists(socketPath))
