@@ -33,14 +33,20 @@ public sealed class BpfPins
     public void Create() => System.IO.Directory.CreateDirectory(Directory);
 
     /// <summary>
-    /// Unlinks every pin of the instance and the directory. Pinned links detach and pinned maps are
-    /// freed once no process holds them any more.
+    /// Unlinks every pin of the instance and the directory, and the root too once no instance is
+    /// left in it. Pinned links detach and pinned maps are freed once no process holds them any more.
     /// </summary>
     public void Remove()
     {
         if (System.IO.Directory.Exists(Directory))
         {
             System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        var root = System.IO.Path.GetDirectoryName(Directory)!;
+        if (System.IO.Directory.Exists(root) && !System.IO.Directory.EnumerateFileSystemEntries(root).Any())
+        {
+            try { System.IO.Directory.Delete(root); }
+            catch (IOException) { } // another instance pinned something meanwhile: the root stays
         }
     }
 }

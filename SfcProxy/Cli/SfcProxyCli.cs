@@ -15,7 +15,7 @@ internal static class SfcProxyCli
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
-        // Further commands (bench, ...) live in their own <Name>Command.cs and are added here.
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }
