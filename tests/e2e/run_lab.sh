@@ -52,7 +52,8 @@ cat >"$tmp/config.json" <<EOF
   "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
   "Socket": {"Path": "/tmp/$name.sock"}}}
 EOF
-ip netns exec "$PRX_NS" "${daemon[@]}" run --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
+# nsenter, not `ip netns exec`: the daemon must see the host bpffs to pin its maps.
+nsenter --net="/run/netns/$PRX_NS" -- "${daemon[@]}" run --config "$tmp/config.json" >"$tmp/daemon.out" 2>&1 &
 dpid=$!; pids+=($dpid)
 for _ in $(seq 300); do
     [[ -S "/tmp/$name.sock" ]] && break
