@@ -1,3 +1,4 @@
+using SfcProxy.Lab;
 using SfcProxy.Bpf;
 
 namespace SfcProxy.Tests.Bpf;
@@ -89,7 +90,7 @@ public sealed class BpfMapTests
             BpfMap table = obj.Map("probe_table");
             table.Update(1u, 0ul);
 
-            obj.Program("probe_count").TestRun(TestPacket.EthernetIpv4Udp(), repeat: runs);
+            obj.Program("probe_count").TestRun(Packet.Eth().IPv4().Udp().Payload(32).Build(), repeat: runs);
 
             BpfMap packets = obj.Map("probe_packets");
             Assert.IsTrue(packets.IsPerCpu);

@@ -1,3 +1,4 @@
+using SfcProxy.Lab;
 using SfcProxy.Bpf;
 
 namespace SfcProxy.Tests.Bpf;
@@ -28,7 +29,7 @@ public sealed class BpfObjectTests
     {
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
         obj.Load();
-        byte[] packet = TestPacket.EthernetIpv4Udp();
+        byte[] packet = Packet.Eth().IPv4().Udp().Payload(32).Build();
 
         TestRunResult result = obj.Program("empty_xdp").TestRun(packet);
 
@@ -42,7 +43,7 @@ public sealed class BpfObjectTests
     {
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyTc, pinRoot: null);
         obj.Load();
-        byte[] packet = TestPacket.EthernetIpv4Udp();
+        byte[] packet = Packet.Eth().IPv4().Udp().Payload(32).Build();
 
         TestRunResult result = obj.Program("empty_tc").TestRun(packet, repeat: 100);
 
@@ -119,6 +120,6 @@ public sealed class BpfObjectTests
             program = obj.Program("empty_xdp");
         }
 
-        Assert.ThrowsExactly<ObjectDisposedException>(() => program.TestRun(TestPacket.EthernetIpv4Udp()));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => program.TestRun(Packet.Eth().IPv4().Udp().Payload(32).Build()));
     }
 }
