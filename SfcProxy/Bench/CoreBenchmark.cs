@@ -14,6 +14,9 @@ internal sealed record CoreBenchRow(KeyMode Mode, int Labels, double RxNs, doubl
     public double FloorRatio => RoundTripNs / FloorNs;
 }
 
+/// <summary>Median ns of one stage of the datapath, for "where the time goes".</summary>
+internal sealed record StageRow(KeyMode Mode, string Stage, double Ns);
+
 /// <summary>
 /// Per-packet cost of xdp_rx and tc_tx measured in the kernel with BPF_PROG_TEST_RUN on distinct
 /// packets (IP id and TCP seq vary, so every packet really inserts into and deletes from the cache),
@@ -22,7 +25,8 @@ internal sealed record CoreBenchRow(KeyMode Mode, int Labels, double RxNs, doubl
 /// </summary>
 internal static class CoreBenchmark
 {
-    public static IReadOnlyList<CoreBenchRow> Run(int packets, IReadOnlyList<int> labelCounts, Action<string> progress)
+    public static (IReadOnlyList<CoreBenchRow> Rows, IReadOnlyList<StageRow> Stages) Run(int packets,
+        IReadOnlyList<int> labelCounts, Action<string> progress)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var emptyXdp = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -31,6 +35,7 @@ internal static class CoreBenchmark
         emptyTc.Load();
 
         var rows = new List<CoreBenchRow>();
+        var stages = new List<StageRow>();
         foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
         {
             var pins = new BpfPins($"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
@@ -43,13 +48,37 @@ internal static class CoreBenchmark
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
                     rows.Add(Measure(proxy, mode, labels, packets, emptyXdp.Program("empty_xdp"), emptyTc.Program("empty_tc")));
                 }
+                progress($"{mode,-10} stages: {packets} plain packets");
+                stages.AddRange(MeasureStages(proxy, mode, packets));
             }
             finally
             {
                 pins.Remove();
             }
         }
-        return rows;
+        return (rows, stages);
+    }
+
+    /// <summary>
+    /// The programs' paths that do no cache work, on plain IPv4/TCP frames: xdp_rx sees no SFC
+    /// encapsulation (Ethernet parse only); tc_tx with miss policy pass parses IP, builds the key
+    /// and misses the lookup. Set against the full rows, they show what the cache and the
+    /// push cost.
+    /// </summary>
+    private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets)
+    {
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1 });
+        var rx = new double[packets];
+        var tx = new double[packets];
+        for (var i = 0; i < packets; i++)
+        {
+            var frame = Packet.Eth().IPv4(id: (ushort)i).Tcp(seq: (uint)i * 1448).Payload(64).Build();
+            rx[i] = proxy.RunRx(frame).DurationNs;
+            tx[i] = proxy.RunTx(frame).DurationNs;
+        }
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1 });
+        yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", Median(rx));
+        yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", Median(tx));
     }
 
     private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, int labels, int packets, BpfProgram emptyXdp, BpfProgram emptyTc)
@@ -88,8 +117,10 @@ internal static class CoreBenchmark
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
+    private static string ModeName(KeyMode mode) => mode == KeyMode.Metadata ? "metadata" : "header-hash";
+
     /// <summary>The results as the markdown table committed under vm-lab/results/.</summary>
-    public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows)
+    public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)
     {
         var sb = new System.Text.StringBuilder();
         sb.AppendLine("| key mode | labels | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
@@ -98,8 +129,12 @@ internal static class CoreBenchmark
         {
             var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Labels == 1);
             var vsOne = one is null ? "" : $"{r.RoundTripNs / one.RoundTripNs:0.00}x";
-            sb.AppendLine($"| {(r.Mode == KeyMode.Metadata ? "metadata" : "header-hash")} | {r.Labels} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
+            sb.AppendLine($"| {ModeName(r.Mode)} | {r.Labels} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
         }
+        sb.AppendLine().AppendLine("Paths without cache work, same run (medians, ns):").AppendLine();
+        sb.AppendLine("| key mode | path | ns |").AppendLine("|---|---|---:|");
+        foreach (var s in stages)
+            sb.AppendLine($"| {ModeName(s.Mode)} | {s.Stage} | {s.Ns:0} |");
         return sb.ToString();
     }
 }

@@ -36,8 +36,8 @@ internal static class BenchCommand
         {
             BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
             var clock = Stopwatch.StartNew();
-            var rows = CoreBenchmark.Run(packets, labels, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
-            var table = CoreBenchmark.ToMarkdown(rows);
+            var (rows, stages) = CoreBenchmark.Run(packets, labels, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
+            var table = CoreBenchmark.ToMarkdown(rows, stages);
             output.Write(table);
             if (outputPath is not null)
             {
