@@ -42,7 +42,7 @@ internal static class CoreBenchmark
             try
             {
                 using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
-                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1 });
+                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
                 foreach (var labels in labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
@@ -67,7 +67,7 @@ internal static class CoreBenchmark
     /// </summary>
     private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets)
     {
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1 });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
         var rx = new double[packets];
         var tx = new double[packets];
         for (var i = 0; i < packets; i++)
@@ -76,7 +76,7 @@ internal static class CoreBenchmark
             rx[i] = proxy.RunRx(frame).DurationNs;
             tx[i] = proxy.RunTx(frame).DurationNs;
         }
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1 });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
         yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", Median(rx));
         yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", Median(tx));
     }

@@ -12,6 +12,10 @@ internal static class SfcLimits
     public const int MaxLabels = 16;
     /// <summary>SFC_MARK_FLAG: bit 31 of skb->mark marks an SfcProxy cache key.</summary>
     public const uint MarkFlag = 0x8000_0000u;
+    /// <summary>SFC_NSH_MAX_LEN: room for the largest NSH header (63 words = 252 bytes).</summary>
+    public const int NshMaxLength = 256;
+    /// <summary>sfc_config.accepted_encaps with every encapsulation the datapath knows.</summary>
+    public const uint AcceptAll = (1u << (int)Encapsulation.Mpls) | (1u << (int)Encapsulation.Nsh);
     /// <summary>SFC_META_MAGIC.</summary>
     public const ushort MetaMagic = 0x5fc0;
 }
@@ -38,6 +42,7 @@ public enum Encapsulation : byte
 {
     None = 0,
     Mpls = 1,
+    Nsh = 2,
 }
 
 /// <summary>enum sfc_counter: index into the per-CPU sfc_counters map.</summary>
@@ -65,6 +70,15 @@ public enum Counter : uint
     MarkNoMeta,
     LabelsPopped,
     LabelsPushed,
+    RxNshBadVersion,
+    RxNshBadMdType,
+    RxNshBadLength,
+    RxNshBadNextProto,
+    RxNshBadTlv,
+    TxSiExhausted,
+    NshPopped,
+    NshRestored,
+    NshOam,
     Max,
 }
 
@@ -78,6 +92,11 @@ internal unsafe struct SfcConfig
     public uint StaticLabelCount;
     /// <summary>Network byte order, TTL and BoS as pushed.</summary>
     public fixed uint StaticLabels[SfcLimits.MaxLabels];
+    /// <summary>Bit per accepted <see cref="Encapsulation"/> (1 &lt;&lt; value).</summary>
+    public uint AcceptedEncaps;
+    public fixed byte EgressMac[6];
+    /// <summary>All zero: the popped frame's source MAC.</summary>
+    public fixed byte NshNextHopMac[6];
 }
 
 /// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
@@ -101,9 +120,13 @@ internal unsafe struct SfcCacheEntry
     public uint Refs;
     public byte Encap;
     public byte LabelCount;
-    public ushort Reserved;
+    public byte NshLen;
+    public byte NshNextProto;
     /// <summary>Top first, network byte order.</summary>
     public fixed uint Labels[SfcLimits.MaxLabels];
+    public fixed byte OuterSrc[6];
+    public fixed byte Reserved[2];
+    public fixed byte Nsh[SfcLimits.NshMaxLength];
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

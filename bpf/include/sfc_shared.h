@@ -11,6 +11,12 @@
 #define SFC_MAX_LABELS 16
 #endif
 
+/* Largest NSH header (RFC 8300): Length is 6 bits of 4-byte words, so 63 * 4 = 252 bytes;
+ * the cache keeps 256 so the buffer stays a power of two. */
+#ifndef SFC_NSH_MAX_LEN
+#define SFC_NSH_MAX_LEN 256
+#endif
+
 /* Bit 31 of skb->mark says "this mark is an SfcProxy cache key" (metadata key mode). */
 #define SFC_MARK_FLAG 0x80000000u
 /* Magic in the XDP metadata so the tc-ingress companion never trusts another program's bytes. */
@@ -30,7 +36,12 @@ enum sfc_miss_policy {
 enum sfc_encap {
 	SFC_ENCAP_NONE = 0,
 	SFC_ENCAP_MPLS = 1,
+	SFC_ENCAP_NSH = 2,
 };
+
+/* Bits of sfc_config.accepted_encaps: which encapsulations this instance takes off. */
+#define SFC_ACCEPT_MPLS (1u << SFC_ENCAP_MPLS)
+#define SFC_ACCEPT_NSH (1u << SFC_ENCAP_NSH)
 
 /* Per-CPU counters (index into the sfc_counters map). Each program counts every packet it sees
  * in exactly one OUTCOME counter of its own group; the others add detail. Append only: the host
@@ -62,6 +73,18 @@ enum sfc_counter {
 	/* detail (not outcomes) */
 	SFC_CNT_LABELS_POPPED,          /* label stack entries taken off at ingress */
 	SFC_CNT_LABELS_PUSHED,          /* label stack entries put back at egress */
+	/* NSH (RFC 8300) xdp_rx outcomes: all drop */
+	SFC_CNT_RX_NSH_BAD_VERSION,     /* version not 0 */
+	SFC_CNT_RX_NSH_BAD_MD_TYPE,     /* MD type other than 1 or 2 (0x0 reserved, 0xF experimental) */
+	SFC_CNT_RX_NSH_BAD_LENGTH,      /* Length does not fit the MD type or runs past the packet */
+	SFC_CNT_RX_NSH_BAD_NEXT_PROTO,  /* next protocol not IPv4, IPv6 or Ethernet */
+	SFC_CNT_RX_NSH_BAD_TLV,         /* MD type 2 metadata TLV runs past the header Length */
+	/* NSH tc_tx outcome */
+	SFC_CNT_TX_SI_EXHAUSTED,        /* Service Index would reach 0: drop */
+	/* NSH detail (not outcomes) */
+	SFC_CNT_NSH_POPPED,             /* NSH headers taken off (also counted in RX_POPPED/DUPLICATE) */
+	SFC_CNT_NSH_RESTORED,           /* NSH headers put back (also counted in TX_RESTORED) */
+	SFC_CNT_NSH_OAM,                /* popped NSH headers with the O bit set */
 	SFC_CNT__MAX,
 };
 
@@ -72,6 +95,10 @@ struct sfc_config {
 	__u32 consumed_segments;  /* labels the VNF's own segment uses up (default 1) */
 	__u32 static_label_count; /* entries in static_labels (miss policy static) */
 	__u32 static_labels[SFC_MAX_LABELS]; /* network byte order, TTL and BoS as pushed */
+	__u32 accepted_encaps;    /* SFC_ACCEPT_* bits; an encapsulation not accepted passes as not SFC */
+	__u8 egress_mac[6];       /* source MAC of a restored outer Ethernet (NSH over Ethernet) */
+	__u8 nsh_next_hop_mac[6]; /* destination MAC of that outer Ethernet; all zero: the popped
+				   * frame's source (back to the SFF that sent it) */
 };
 
 /* Header-hash key: fields of the inner packet that an SFC-unaware, non-NAT VNF leaves alone.
@@ -88,14 +115,19 @@ struct sfc_flow_key {
 	__u8 l4[12];     /* first 12 bytes after the fixed IP header (0 where the packet ends) */
 };
 
-/* One cached header set (the map value). */
+/* One cached header set (the map value). MPLS uses labels, NSH uses nsh (and outer_src for an
+ * inner Ethernet frame); one value type keeps one cache and one lookup per packet at egress. */
 struct sfc_cache_entry {
 	__u64 ingress_ns;   /* bpf_ktime_get_ns() at pop: aging and VNF latency */
 	__u32 refs;         /* packets in flight under this key (duplicates add one each) */
 	__u8 encap;         /* enum sfc_encap */
 	__u8 label_count;   /* entries in labels */
-	__u16 reserved;
+	__u8 nsh_len;       /* bytes in nsh (4 * NSH Length, at most 252) */
+	__u8 nsh_next_proto; /* NSH next protocol: 1 IPv4, 2 IPv6, 3 Ethernet */
 	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
+	__u8 outer_src[6];  /* NSH over Ethernet carrying Ethernet: source MAC of the popped frame */
+	__u8 reserved[2];
+	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */

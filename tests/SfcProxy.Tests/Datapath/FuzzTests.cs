@@ -283,6 +283,8 @@ public sealed class FuzzTests
                 // mostly 1 (one segment per VNF), sometimes the edges
                 ConsumedSegments = rng.Next(4) switch { 0 => 0u, 1 => (uint)rng.Next(0, SfcLimits.MaxLabels + 4), _ => 1u },
                 StaticLabelCount = (uint)rng.Next(0, SfcLimits.MaxLabels + 3),
+                // mostly everything; sometimes one encapsulation only, or none
+                AcceptedEncaps = rng.Next(8) switch { 0 => 0u, 1 => 1u << (int)Encapsulation.Mpls, 2 => 1u << (int)Encapsulation.Nsh, _ => SfcLimits.AcceptAll },
             };
             for (var i = 0; i < SfcLimits.MaxLabels; i++)
                 unsafe { config.StaticLabels[i] = (uint)rng.Next() ^ ((uint)rng.Next(2) << 31); }

@@ -13,12 +13,12 @@ internal sealed class ProxyUnderTest : IDisposable
     private readonly BpfPins _pins = new($"test-{Guid.NewGuid():N}"[..17]);
 
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
-        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096)
+        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
         Objects = ProxyObjects.Load(_pins, mode, cacheSize);
-        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed };
+        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted };
         if (staticStack is not null)
         {
             config.StaticLabelCount = (uint)staticStack.Length;
