@@ -34,6 +34,16 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
     public T Choice<T>(string key, T fallback, NamedValues<T> names) where T : struct, Enum =>
         Convert(key, fallback, $"one of {names.Accepted}", names.TryParse);
 
+    /// <summary>This section's own value read as a name (an element of a list of names).</summary>
+    public T OwnChoice<T>(T fallback, NamedValues<T> names) where T : struct, Enum
+    {
+        string? text = section.Value;
+        if (!string.IsNullOrWhiteSpace(text) && names.TryParse(text.Trim(), out T value))
+            return value;
+        failures.Add($"{section.Path}: \"{text}\" is not one of {names.Accepted}");
+        return fallback;
+    }
+
     /// <summary>A nested object; absent objects read as empty (every field keeps its default).</summary>
     public ConfigSectionReader Object(string key)
     {

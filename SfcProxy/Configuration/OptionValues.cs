@@ -5,8 +5,7 @@ namespace SfcProxy.Configuration;
 /// <summary>Config-file spellings of the enum-valued options.</summary>
 internal static class OptionValues
 {
-    /// <summary>Extend with ("nsh", Encapsulation.Nsh) once the datapath speaks NSH.</summary>
-    public static readonly NamedValues<Encapsulation> Encapsulations = new(("mpls", Encapsulation.Mpls));
+    public static readonly NamedValues<Encapsulation> Encapsulations = new(("mpls", Encapsulation.Mpls), ("nsh", Encapsulation.Nsh));
 
     public static readonly NamedValues<KeyMode> KeyModes = new(
         ("metadata", KeyMode.Metadata),

@@ -18,8 +18,15 @@ public sealed class SfcProxyOptions
     /// </summary>
     public string Instance { get; set; } = "default";
 
-    /// <summary>SFC encapsulation taken off at ingress and put back at egress. Default "mpls" (SR-MPLS).</summary>
-    public Encapsulation Encapsulation { get; set; } = Encapsulation.Mpls;
+    /// <summary>
+    /// SFC encapsulations this instance takes off at ingress and puts back at egress: "mpls"
+    /// (SR-MPLS label stack) and/or "nsh" (RFC 8300), mixed on one interface. A packet with an
+    /// encapsulation not listed passes untouched. Default ["mpls"].
+    /// </summary>
+    public IList<Encapsulation> Encapsulations { get; set; } = [Encapsulation.Mpls];
+
+    /// <summary>NSH settings.</summary>
+    public NshOptions Nsh { get; set; } = new();
 
     /// <summary>
     /// How a packet leaving the VNF is matched to the headers cached when it arrived.

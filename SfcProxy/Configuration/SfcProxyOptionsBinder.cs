@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using SfcProxy.Datapath;
 
 namespace SfcProxy.Configuration;
 
@@ -13,7 +14,9 @@ internal static class SfcProxyOptionsBinder
         var root = new ConfigSectionReader(section, options.BindingFailures);
 
         options.Instance = root.String(nameof(options.Instance), options.Instance)!;
-        options.Encapsulation = root.Choice(nameof(options.Encapsulation), options.Encapsulation, OptionValues.Encapsulations);
+        var encaps = root.Array(nameof(options.Encapsulations)).ToList();
+        if (encaps.Count > 0)
+            options.Encapsulations = encaps.Select(e => e.OwnChoice(Encapsulation.None, OptionValues.Encapsulations)).ToList();
         options.KeyMode = root.Choice(nameof(options.KeyMode), options.KeyMode, OptionValues.KeyModes);
         options.XdpMode = root.Choice(nameof(options.XdpMode), options.XdpMode, OptionValues.XdpModes);
         options.ConsumedSegments = root.Int(nameof(options.ConsumedSegments), options.ConsumedSegments);
@@ -35,6 +38,10 @@ internal static class SfcProxyOptionsBinder
         options.Cache.Size = cache.Int(nameof(CacheOptions.Size), options.Cache.Size);
         options.Cache.MaxAge = cache.Duration(nameof(CacheOptions.MaxAge), options.Cache.MaxAge);
         cache.RejectUnknownKeys();
+
+        var nsh = root.Object(nameof(options.Nsh));
+        options.Nsh.NextHopMac = nsh.String(nameof(NshOptions.NextHopMac), options.Nsh.NextHopMac);
+        nsh.RejectUnknownKeys();
 
         var socket = root.Object(nameof(options.Socket));
         options.Socket.Path = socket.String(nameof(ControlSocketOptions.Path), options.Socket.Path);

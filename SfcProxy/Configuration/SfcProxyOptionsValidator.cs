@@ -61,8 +61,15 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
     // Values set from code (or cast from integers) bypass the binder's name tables; check them here.
     private static void ValidateChoices(SfcProxyOptions options, List<string> failures)
     {
-        if (!OptionValues.Encapsulations.IsDefined(options.Encapsulation))
-            failures.Add($"{Root}:Encapsulation: '{options.Encapsulation}' is not one of {OptionValues.Encapsulations.Accepted}");
+        if (options.Encapsulations.Count == 0)
+            failures.Add($"{Root}:Encapsulations: name at least one of {OptionValues.Encapsulations.Accepted}");
+        for (var i = 0; i < options.Encapsulations.Count; i++)
+        {
+            if (!OptionValues.Encapsulations.IsDefined(options.Encapsulations[i]))
+                failures.Add($"{Root}:Encapsulations:{i}: '{options.Encapsulations[i]}' is not one of {OptionValues.Encapsulations.Accepted}");
+        }
+        if (options.Nsh.NextHopMac is { } mac && !NshOptions.TryParseMac(mac, out _))
+            failures.Add($"{Root}:Nsh:NextHopMac: '{mac}' is not a MAC address like \"02:00:00:00:00:01\"");
         if (!OptionValues.KeyModes.IsDefined(options.KeyMode))
             failures.Add($"{Root}:KeyMode: '{options.KeyMode}' is not one of {OptionValues.KeyModes.Accepted}");
         if (!OptionValues.MissPolicies.IsDefined(options.MissPolicy))

@@ -69,7 +69,10 @@ internal sealed class ControlRequestHandler(
         json.WriteStartObject("status");
         json.WriteString("instance", options.Instance);
         json.WriteNumber("pid", Environment.ProcessId);
-        json.WriteString("encapsulation", OptionValues.Encapsulations.NameOf(options.Encapsulation));
+        json.WriteStartArray("encapsulations");
+        foreach (var encap in options.Encapsulations)
+            json.WriteStringValue(OptionValues.Encapsulations.NameOf(encap));
+        json.WriteEndArray();
         json.WriteString("keyMode", OptionValues.KeyModes.NameOf(options.KeyMode));
         json.WriteString("missPolicy", OptionValues.MissPolicies.NameOf(options.MissPolicy));
         json.WriteString("xdpMode", OptionValues.XdpModes.NameOf(options.XdpMode));

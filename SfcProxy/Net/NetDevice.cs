@@ -11,6 +11,7 @@ namespace SfcProxy.Net;
 public static unsafe class NetDevice
 {
     private const nuint SIOCETHTOOL = 0x8946;
+    private const nuint SIOCGIFHWADDR = 0x8927;
     private const uint ETHTOOL_GFLAGS = 0x25;
     private const uint ETHTOOL_SFLAGS = 0x26;
     private const uint ETHTOOL_GGRO = 0x2b;
@@ -78,34 +79,60 @@ public static unsafe class NetDevice
         return Ethtool(ifname, ETHTOOL_SFLAGS, wanted, "ETHTOOL_SFLAGS", tolerateUnsupported: true) is not null;
     }
 
+    /// <summary>The interface's MAC address (SIOCGIFHWADDR).</summary>
+    public static byte[] HardwareAddress(string ifname)
+    {
+        var request = Request(ifname);
+        int errno = Ioctl(ifname, SIOCGIFHWADDR, &request, "SIOCGIFHWADDR");
+        if (errno != 0)
+        {
+            throw new BpfException($"ioctl(SIOCGIFHWADDR, {ifname}): {Errno.Describe(errno)}", errno);
+        }
+        // ifr_hwaddr is a struct sockaddr in the union: sa_family (2 bytes), then the address.
+        return new ReadOnlySpan<byte>((byte*)&request + IFNAMSIZ + 2, 6).ToArray();
+    }
+
     /// <returns>ethtool_value.data after the call; null for EOPNOTSUPP when tolerated.</returns>
     private static uint? Ethtool(string ifname, uint cmd, uint data, string cmdName, bool tolerateUnsupported = false)
+    {
+        var value = new EthtoolValue { Cmd = cmd, Data = data };
+        var request = Request(ifname);
+        request.Data = &value;
+        int errno = Ioctl(ifname, SIOCETHTOOL, &request, cmdName);
+        if (errno == 0)
+        {
+            return value.Data;
+        }
+        // EINVAL as well: ETHTOOL_SFLAGS answers it for a flag the device cannot change.
+        if (tolerateUnsupported && errno is Errno.EOPNOTSUPP or Errno.EINVAL)
+        {
+            return null;
+        }
+        throw new BpfException($"ioctl(SIOCETHTOOL, {cmdName}, {ifname}): {Errno.Describe(errno)}", errno);
+    }
+
+    private static IfReq Request(string ifname)
     {
         byte[] nameBytes = System.Text.Encoding.UTF8.GetBytes(ifname);
         if (nameBytes.Length >= IFNAMSIZ)
         {
             throw new ArgumentException($"interface name '{ifname}' is longer than {IFNAMSIZ - 1} bytes", nameof(ifname));
         }
+        var request = new IfReq();
+        nameBytes.CopyTo(new Span<byte>(request.Name, IFNAMSIZ));
+        return request;
+    }
+
+    /// <summary>An interface ioctl on a throwaway socket (it acts in the calling thread's netns).</summary>
+    /// <returns>0, or the errno.</returns>
+    private static int Ioctl(string ifname, nuint request, IfReq* ifreq, string what)
+    {
         int socketFd = Interop.Libc.socket(Interop.Libc.AF_INET, Interop.Libc.SOCK_DGRAM | Interop.Libc.SOCK_CLOEXEC, 0);
         if (socketFd < 0)
         {
-            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"socket(AF_INET, SOCK_DGRAM) for {cmdName}({ifname})");
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"socket(AF_INET, SOCK_DGRAM) for {what}({ifname})");
         }
         using var socket = new SafeFileDescriptorHandle(socketFd);
-
-        var value = new EthtoolValue { Cmd = cmd, Data = data };
-        var request = new IfReq { Data = &value };
-        nameBytes.CopyTo(new Span<byte>(request.Name, IFNAMSIZ));
-        if (Interop.Libc.ioctl(socket.Fd, SIOCETHTOOL, &request) < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            // EINVAL as well: ETHTOOL_SFLAGS answers it for a flag the device cannot change.
-            if (tolerateUnsupported && errno is Errno.EOPNOTSUPP or Errno.EINVAL)
-            {
-                return null;
-            }
-            throw new BpfException($"ioctl(SIOCETHTOOL, {cmdName}, {ifname}): {Errno.Describe(errno)}", errno);
-        }
-        return value.Data;
+        return Interop.Libc.ioctl(socket.Fd, request, ifreq) < 0 ? Marshal.GetLastPInvokeError() : 0;
     }
 }

@@ -37,7 +37,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             var ingress = NetDevice.IfIndex(ingressName);
             var egress = NetDevice.IfIndex(o.Interfaces.Egress!);
             _objects = ProxyObjects.Load(new BpfPins(o.Instance, o.PinRoot), o.KeyMode, (uint)o.Cache.Size);
-            _objects.WriteConfig(BuildConfig(o));
+            _objects.WriteConfig(BuildConfig(o, NetDevice.HardwareAddress(o.Interfaces.Egress!)));
             if (o.Interfaces.Vnf is { } vnf)
                 _objects.VnfPort.Update(0u, (uint)NetDevice.IfIndex(vnf));
 
@@ -66,7 +66,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         }
     }
 
-    internal static SfcConfig BuildConfig(SfcProxyOptions o)
+    internal static SfcConfig BuildConfig(SfcProxyOptions o, byte[] egressMac)
     {
         var config = new SfcConfig
         {
@@ -76,8 +76,17 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;
-        for (var i = 0; i < stack.Length; i++)
-            unsafe { config.StaticLabels[i] = stack[i]; }
+        foreach (var encap in o.Encapsulations)
+            config.AcceptedEncaps |= 1u << (int)encap;
+        unsafe
+        {
+            for (var i = 0; i < stack.Length; i++)
+                config.StaticLabels[i] = stack[i];
+            // An NSH packet whose next protocol is Ethernet gets a new outer Ethernet header.
+            egressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
+            if (o.Nsh.NextHopMac is { } mac && NshOptions.TryParseMac(mac, out var nextHop))
+                nextHop.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
+        }
         return config;
     }
 

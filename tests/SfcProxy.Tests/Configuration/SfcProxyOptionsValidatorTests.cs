@@ -13,7 +13,7 @@ public sealed class SfcProxyOptionsValidatorTests
 
         Assert.HasCount(0, OptionsFixture.Failures(options));
         Assert.AreEqual("default", options.Instance);
-        Assert.AreEqual(Encapsulation.Mpls, options.Encapsulation);
+        CollectionAssert.AreEqual(new[] { Encapsulation.Mpls }, options.Encapsulations.ToArray());
         Assert.AreEqual(KeyMode.HeaderHash, options.KeyMode);
         Assert.AreEqual(XdpMode.Native, options.XdpMode);
         Assert.AreEqual(1, options.ConsumedSegments);
@@ -51,7 +51,8 @@ public sealed class SfcProxyOptionsValidatorTests
     [TestMethod]
     [DataRow("\"Instance\": \"Bad Name\"", "SfcProxy:Instance: 'Bad Name' must match")]
     [DataRow("\"Instance\": \"a234567890123456789012345678901234\"", "SfcProxy:Instance:")]
-    [DataRow("\"Encapsulation\": \"nsh\"", "SfcProxy:Encapsulation: \"nsh\" is not one of 'mpls'")]
+    [DataRow("\"Encapsulations\": [\"mpls\", \"gre\"]", "SfcProxy:Encapsulations:1: \"gre\" is not one of 'mpls', 'nsh'")]
+    [DataRow("\"Nsh\": { \"NextHopMac\": \"02:00:00\" }", "SfcProxy:Nsh:NextHopMac: '02:00:00' is not a MAC address")]
     [DataRow("\"KeyMode\": \"fast\"", "SfcProxy:KeyMode: \"fast\" is not one of 'metadata', 'header-hash'")]
     [DataRow("\"XdpMode\": \"turbo\"", "SfcProxy:XdpMode: \"turbo\" is not one of 'native', 'generic'")]
     [DataRow("\"MissPolicy\": \"forward\"", "SfcProxy:MissPolicy: \"forward\" is not one of 'drop', 'pass', 'static'")]
