@@ -37,6 +37,16 @@ public sealed record Packet
         return p;
     }
 
+    /// <summary>An NSH header (RFC 8300). MD type 1 carries <paramref name="context"/> (16 bytes, zero if
+    /// absent); MD type 2 carries <paramref name="tlvs"/>. Length and next protocol are derived unless
+    /// given, so malformed headers can be built on purpose.</summary>
+    public Packet Nsh(uint spi = 100, byte si = 255, byte ttl = 63, byte mdType = 1, byte[]? context = null,
+        NshTlv[]? tlvs = null, bool oam = false, byte version = 0, byte? length = null, byte? nextProtocol = null) =>
+        With(new NshLayer(spi, si, ttl, mdType, context, tlvs ?? [], oam, version, length, nextProtocol));
+
+    /// <summary>An Ethernet header inside an encapsulation (NSH next protocol Ethernet).</summary>
+    public Packet InnerEth(byte[]? dst = null, byte[]? src = null) => With(new EthLayer(dst ?? DefaultDst, src ?? DefaultSrc, null));
+
     public Packet IPv4(string src = "198.18.1.1", string dst = "198.18.2.1", ushort id = 1, byte ttl = 64,
         byte? protocol = null, ushort fragOff = 0x4000, byte tos = 0, byte ihlWords = 5) =>
         With(new IPv4Layer(IPAddress.Parse(src), IPAddress.Parse(dst), id, ttl, protocol, fragOff, tos, ihlWords));
@@ -94,6 +104,7 @@ public sealed record Packet
     {
         VlanLayer v => v.Tpid,
         MplsLayer => 0x8847,
+        NshLayer => 0x894F,
         IPv4Layer => 0x0800,
         IPv6Layer => 0x86DD,
         _ => 0x88B5, // IEEE local experimental: "something that is not IP"
@@ -156,6 +167,24 @@ public sealed record Packet
             BinaryPrimitives.WriteUInt32BigEndian(b, MplsEntry(Label, Tc, bos, Ttl));
             inner.CopyTo(b, 4);
             return b;
+        }
+    }
+
+    private sealed record NshLayer(uint Spi, byte Si, byte Ttl, byte MdType, byte[]? Context, NshTlv[] Tlvs, bool Oam,
+        byte Version, byte? Length, byte? NextProtocol) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            byte[] metadata = MdType == 1 ? Context ?? new byte[16] : [.. Tlvs.SelectMany(t => t.Encode())];
+            var header = new byte[8 + metadata.Length];
+            var words = Length ?? (byte)(header.Length / 4);
+            header[0] = (byte)((Version << 6) | (Oam ? 0x20 : 0) | ((Ttl >> 2) & 0x0F));
+            header[1] = (byte)(((Ttl & 3) << 6) | (words & 0x3F));
+            header[2] = (byte)(MdType & 0x0F);
+            header[3] = NextProtocol ?? next switch { IPv4Layer => 1, IPv6Layer => 2, EthLayer => 3, _ => 0xFE };
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (Spi << 8) | Si);
+            metadata.CopyTo(header, 8);
+            return [.. header, .. inner];
         }
     }
 
@@ -303,5 +332,20 @@ public static class Checksum
     {
         var hl = (frame[offset] & 0x0F) * 4;
         return Fold(Sum(frame.Slice(offset, hl))) == 0;
+    }
+}
+
+/// <summary>An NSH MD type 2 context header: metadata class, type, value (padded to 4 bytes on the wire).</summary>
+public sealed record NshTlv(ushort Class, byte Type, byte[] Value)
+{
+    public byte[] Encode()
+    {
+        var padded = (Value.Length + 3) / 4 * 4;
+        var b = new byte[4 + padded];
+        BinaryPrimitives.WriteUInt16BigEndian(b, Class);
+        b[2] = Type;
+        b[3] = (byte)(Value.Length & 0x7F);
+        Value.CopyTo(b, 4);
+        return b;
     }
 }

@@ -13,7 +13,8 @@ internal sealed class ProxyUnderTest : IDisposable
     private readonly BpfPins _pins = new($"test-{Guid.NewGuid():N}"[..17]);
 
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
-        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll)
+        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
+        byte[]? nshNextHopMac = null)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
@@ -24,6 +25,12 @@ internal sealed class ProxyUnderTest : IDisposable
             config.StaticLabelCount = (uint)staticStack.Length;
             for (var i = 0; i < staticStack.Length; i++)
                 unsafe { config.StaticLabels[i] = staticStack[i].ToNetworkOrder(); }
+        }
+        unsafe
+        {
+            // The host writes the egress interface's MAC: here the kernel VNF model's.
+            KernelVnf.EgressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
+            nshNextHopMac?.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
         }
         Objects.WriteConfig(config);
     }
