@@ -7,7 +7,9 @@ using SfcProxy.Proxy;
 namespace SfcProxy.Bench;
 
 /// <summary>One row of the core benchmark: medians in ns per packet.</summary>
-internal sealed record CoreBenchRow(KeyMode Mode, int Labels, double RxNs, double TxNs, double FloorNs, long Restored, int Packets)
+/// <param name="Headers">What the frames carry: "mpls", "nsh md1", "nsh md2 252 B".</param>
+/// <param name="Labels">MPLS stack depth (0 for NSH).</param>
+internal sealed record CoreBenchRow(KeyMode Mode, string Headers, int Labels, double RxNs, double TxNs, double FloorNs, long Restored, int Packets)
 {
     public double RoundTripNs => RxNs + TxNs;
     /// <summary>Round trip over the empty XDP + empty tc floor measured in the same run.</summary>
@@ -34,6 +36,8 @@ internal static class CoreBenchmark
         emptyXdp.Load();
         emptyTc.Load();
 
+        var floorXdp = emptyXdp.Program("empty_xdp");
+        var floorTc = emptyTc.Program("empty_tc");
         var rows = new List<CoreBenchRow>();
         var stages = new List<StageRow>();
         foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
@@ -46,7 +50,12 @@ internal static class CoreBenchmark
                 foreach (var labels in labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, labels, packets, emptyXdp.Program("empty_xdp"), emptyTc.Program("empty_tc")));
+                    rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc));
+                }
+                foreach (var (name, nsh) in NshHeaders)
+                {
+                    progress($"{mode,-10} {name}: {packets} distinct packets");
+                    rows.Add(Measure(proxy, mode, name, 0, nsh, packets, floorXdp, floorTc));
                 }
                 progress($"{mode,-10} stages: {packets} plain packets");
                 stages.AddRange(MeasureStages(proxy, mode, packets));
@@ -81,13 +90,21 @@ internal static class CoreBenchmark
         yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", Median(tx));
     }
 
-    private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, int labels, int packets, BpfProgram emptyXdp, BpfProgram emptyTc)
+    /// <summary>NSH rows: MD type 1, and MD type 2 at the largest header (Length 63 = 252 bytes).</summary>
+    private static readonly (string Name, Packet Prefix)[] NshHeaders =
+    [
+        ("nsh md1", Packet.Eth().Nsh(spi: 100, si: 200, ttl: 40, context: new byte[16])),
+        ("nsh md2 252 B", Packet.Eth().Nsh(spi: 100, si: 200, ttl: 40, mdType: 2,
+            tlvs: [new NshTlv(1, 1, new byte[120]), new NshTlv(2, 2, new byte[116])])),
+    ];
+
+    private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, string headers, int labels, Packet prefix, int packets,
+        BpfProgram emptyXdp, BpfProgram emptyTc)
     {
         var rx = new double[packets];
         var tx = new double[packets];
         var floor = new double[packets];
         var before = Restored(proxy);
-        var prefix = Packet.Eth().Labels(labels);
         for (var i = 0; i < packets; i++)
         {
             var frame = prefix.IPv4(id: (ushort)i).Tcp(seq: (uint)i * 1448).Payload(64).Build();
@@ -100,7 +117,7 @@ internal static class CoreBenchmark
             floor[i] = floorRx.DurationNs + floorTx.DurationNs;
         }
         var done = (long)(Restored(proxy) - before);
-        return new CoreBenchRow(mode, labels, Median(rx), Median(tx), Median(floor), done, packets);
+        return new CoreBenchRow(mode, headers, labels, Median(rx), Median(tx), Median(floor), done, packets);
     }
 
     /// <summary>Packets tc_tx gave their headers back to (with or without labels left to push).</summary>
@@ -123,13 +140,14 @@ internal static class CoreBenchmark
     public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine("| key mode | labels | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
+        sb.AppendLine("| key mode | headers | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
-            var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Labels == 1);
-            var vsOne = one is null ? "" : $"{r.RoundTripNs / one.RoundTripNs:0.00}x";
-            sb.AppendLine($"| {ModeName(r.Mode)} | {r.Labels} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
+            var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Headers == "mpls" && x.Labels == 1);
+            var vsOne = one is null || r.Headers != "mpls" ? "" : $"{r.RoundTripNs / one.RoundTripNs:0.00}x";
+            var headers = r.Headers == "mpls" ? $"mpls {r.Labels} label{(r.Labels == 1 ? "" : "s")}" : r.Headers;
+            sb.AppendLine($"| {ModeName(r.Mode)} | {headers} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
         }
         sb.AppendLine().AppendLine("Paths without cache work, same run (medians, ns):").AppendLine();
         sb.AppendLine("| key mode | path | ns |").AppendLine("|---|---|---:|");
