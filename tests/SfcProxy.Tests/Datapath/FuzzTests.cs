@@ -200,6 +200,8 @@ public sealed class FuzzTests
                      Counter.RxNotIp, Counter.RxCacheFull, Counter.TxRestored, Counter.TxRestoredLast,
                      Counter.TxNotIp, Counter.TxMissDrop, Counter.TxMissPass, Counter.TxMissStatic,
                      Counter.TxTtlExpired, Counter.TxGso, Counter.TxMalformed, Counter.LabelsPopped, Counter.LabelsPushed,
+                     Counter.RxNshBadVersion, Counter.RxNshBadMdType, Counter.RxNshBadLength, Counter.RxNshBadNextProto,
+                     Counter.RxNshBadTlv, Counter.TxSiExhausted, Counter.NshPopped, Counter.NshRestored,
                  })
             Assert.IsTrue(moved.GetValueOrDefault(c) > 0, $"{where}: the fuzz never reached {c}; counters: {XdpRxFixtureTests.Format(moved)}");
         if (mode == KeyMode.HeaderHash)
@@ -299,11 +301,7 @@ public sealed class FuzzTests
             for (var v = 0; v < vlans; v++)
                 p = p.Vlan((ushort)rng.Next(4096), rng.Next(2) == 0 ? (ushort)0x8100 : (ushort)0x88A8, (byte)rng.Next(8));
 
-            var labels = rng.Next(4) == 0 ? 0 : rng.Next(1, SfcLimits.MaxLabels + 3);
-            var randomBos = rng.Next(8) == 0; // mostly a proper stack, sometimes S bits anywhere
-            for (var l = 0; l < labels; l++)
-                p = p.Mpls((uint)rng.Next(1 << 20), (byte)rng.Next(256), (byte)rng.Next(8),
-                    randomBos ? rng.Next(2) == 0 : l == labels - 1);
+            p = rng.Next(3) == 0 ? Nsh(p) : Mpls(p);
 
             var payload = Bytes(rng.Next(4) == 0 ? rng.Next(0, 16) : rng.Next(0, 1300));
             switch (rng.Next(10))
@@ -329,6 +327,32 @@ public sealed class FuzzTests
                 _ => p, // "other": the protocol number says 253, the payload follows the IP header
             };
             return Clamp(p.Payload(payload).Build());
+        }
+
+        private Packet Mpls(Packet p)
+        {
+            var labels = rng.Next(4) == 0 ? 0 : rng.Next(1, SfcLimits.MaxLabels + 3);
+            var randomBos = rng.Next(8) == 0; // mostly a proper stack, sometimes S bits anywhere
+            for (var l = 0; l < labels; l++)
+                p = p.Mpls((uint)rng.Next(1 << 20), (byte)rng.Next(256), (byte)rng.Next(8),
+                    randomBos ? rng.Next(2) == 0 : l == labels - 1);
+            return p;
+        }
+
+        /// <summary>An NSH header: mostly well formed MD1/MD2, sometimes any version, MD type, Length or next protocol.</summary>
+        private Packet Nsh(Packet p)
+        {
+            var odd = rng.Next(4) == 0;
+            var mdType = odd ? (byte)rng.Next(16) : (byte)rng.Next(1, 3);
+            var tlvs = Enumerable.Range(0, rng.Next(0, 8))
+                .Select(_ => new NshTlv((ushort)rng.Next(65536), (byte)rng.Next(256), Bytes(rng.Next(0, 28)))).ToArray();
+            p = p.Nsh((uint)rng.Next(1 << 24), (byte)rng.Next(256), (byte)rng.Next(64), mdType,
+                mdType == 1 ? Bytes(16) : null, tlvs, oam: rng.Next(8) == 0,
+                version: odd && rng.Next(2) == 0 ? (byte)rng.Next(4) : (byte)0,
+                length: odd && rng.Next(2) == 0 ? (byte)rng.Next(64) : null,
+                nextProtocol: odd && rng.Next(2) == 0 ? (byte)rng.Next(256) : null);
+            // Next protocol Ethernet: an inner frame (the builder then says 3).
+            return rng.Next(5) == 0 ? p.InnerEth(Mac(), Mac()) : p;
         }
 
         private byte[] Mutate(byte[] f)
