@@ -63,11 +63,11 @@ done
 [[ -S "/tmp/$name.sock" ]] || { echo "daemon not ready after 30 s:"; cat "$tmp/daemon.out"; exit 1; }
 
 gen=(--count "$count" --seed "$seed" --flows 8 --family both --labels-min 1 --labels-max 5 --drop-port "$VNF_DROP_PORT")
-ip netns exec "$RCV_NS" $PY "$here/mpls_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
+ip netns exec "$RCV_NS" $PY "$here/sfc_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
     --consumed 1 --ip-hops "$hops" --timeout 20 --out "$tmp/result.json" >"$tmp/recv.out" 2>&1 &
 rpid=$!
 for _ in $(seq 200); do grep -q READY "$tmp/recv.out" && break; sleep 0.05; done
-ip netns exec "$SND_NS" $PY "$here/mpls_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" "${gen[@]}"
+ip netns exec "$SND_NS" $PY "$here/sfc_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" "${gen[@]}"
 rc=0; wait "$rpid" || rc=$?
 echo "--- daemon stats"; ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json || true
 echo "--- receiver (exit $rc)"; cat "$tmp/result.json" 2>/dev/null || cat "$tmp/recv.out"

@@ -91,7 +91,7 @@ public sealed class SrMplsEndToEndTests
                 [LabEnvironment.Python, LabEnvironment.Traffic, "recv", "--iface", topo.ReceiverIf, .. gen,
                  "--consumed", "1", "--ip-hops", ipHops.ToString(CultureInfo.InvariantCulture),
                  "--timeout", "20", "--out", resultPath]);
-            receiver.WaitForLine("READY", TimeSpan.FromSeconds(30), "receiver (mpls_traffic.py recv)");
+            receiver.WaitForLine("READY", TimeSpan.FromSeconds(30), "receiver (sfc_traffic.py recv)");
 
             var send = topo.Exec(topo.SenderNs, TimeSpan.FromSeconds(40),
                 [LabEnvironment.Python, LabEnvironment.Traffic, "send", "--iface", topo.SenderIf,
