@@ -91,7 +91,7 @@ internal static class LabEnvironment
         }
         else
         {
-            var r = Cmd.Run(Python, ["-c", "import scapy.contrib.mpls, scapy.layers.inet6"], TimeSpan.FromSeconds(30));
+            var r = Cmd.Run(Python, ["-c", "import scapy.contrib.mpls, scapy.contrib.nsh, scapy.layers.inet6"], TimeSpan.FromSeconds(30));
             if (r.ExitCode != 0)
             {
                 missing.Add($"scapy for {Python} (apt-get install python3-scapy): {r.StdErr.Trim()}");
