@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Manual end-to-end run (what the MSTest EndToEnd tests do), for debugging the datapath by hand.
 #
-#   run_lab.sh metadata|header-hash kernel|tun [--keep] [--count N] [--seed S] [-- DAEMON CMD...]
+#   run_lab.sh metadata|header-hash kernel|tun [--encap mpls|nsh|mixed] [--keep] [--count N]
+#              [--seed S] [-- DAEMON CMD...]
+#
+# --encap (default mpls): nsh / mixed configure "Encapsulations" ["nsh"] / ["mpls","nsh"] and
+# "Nsh": {"NextHopMac": receiver MAC}, and send NSH (MD types 1 and 2; next protocol IPv4, IPv6 and,
+# with the kernel VNF, Ethernet; 2% with TTL/SI exhausted, which must be dropped). With tun there is
+# no next protocol Ethernet: the TUN VNF carries IP packets only.
 #
 # Default daemon: dotnet SfcProxy/bin/Debug/net10.0/sfcproxy.dll. With --keep the lab and the
 # daemon stay up after the run (press Enter to tear down) so you can look with bpftool/tcpdump:
@@ -12,13 +18,15 @@ repo="$(cd "$here/../.." && pwd)"
 PY=/usr/bin/python3
 
 key="${1:?key mode: metadata|header-hash}"; vnf="${2:?vnf: kernel|tun}"; shift 2
-keep=0; count=1200; seed=$RANDOM
+keep=0; count=1200; seed=$RANDOM; encap=mpls
 daemon=(dotnet "$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll")
 while (($#)); do
     case "$1" in
         --keep) keep=1 ;;
         --count) count="$2"; shift ;;
         --seed) seed="$2"; shift ;;
+        --encap) encap="$2"; shift
+            case "$encap" in mpls|nsh|mixed) ;; *) echo "--encap mpls|nsh|mixed" >&2; exit 2 ;; esac ;;
         --) shift; daemon=("$@"); break ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -44,10 +52,16 @@ if [[ "$vnf" == tun ]]; then
 else
     eval "$("$here/topology.sh" up "$name")"; hops=1
 fi
-echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, seed $seed"
+echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, encap $encap, seed $seed"
 
+# MPLS only: no Encapsulations field (the default), so this also runs daemons that predate NSH.
+case "$encap" in
+    mpls) encaps='' ;;
+    nsh) encaps='"Encapsulations": ["nsh"], "Nsh": {"NextHopMac": "'"$RCV_MAC"'"},' ;;
+    mixed) encaps='"Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "'"$RCV_MAC"'"},' ;;
+esac
 cat >"$tmp/config.json" <<EOF
-{"SfcProxy": {"Instance": "$name", "KeyMode": "$key",
+{"SfcProxy": {"Instance": "$name", "KeyMode": "$key", $encaps
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
   "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
   "Socket": {"Path": "/tmp/$name.sock"}}}
@@ -62,12 +76,19 @@ for _ in $(seq 300); do
 done
 [[ -S "/tmp/$name.sock" ]] || { echo "daemon not ready after 30 s:"; cat "$tmp/daemon.out"; exit 1; }
 
-gen=(--count "$count" --seed "$seed" --flows 8 --family both --labels-min 1 --labels-max 5 --drop-port "$VNF_DROP_PORT")
-ip netns exec "$RCV_NS" $PY "$here/mpls_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
-    --consumed 1 --ip-hops "$hops" --timeout 20 --out "$tmp/result.json" >"$tmp/recv.out" 2>&1 &
+gen=(--count "$count" --seed "$seed" --flows 8 --family both --labels-min 1 --labels-max 5 --drop-port "$VNF_DROP_PORT"
+     --encap "$encap")
+if [[ "$encap" != mpls ]]; then
+    gen+=(--nsh-expired 0.02)
+    [[ "$vnf" == tun ]] && gen+=(--nsh-no-ethernet)
+fi
+ip netns exec "$RCV_NS" $PY "$here/sfc_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
+    --consumed 1 --ip-hops "$hops" --egress-mac "$PRX_OUT_MAC" --nsh-outer-dst "$RCV_MAC" \
+    --timeout 20 --out "$tmp/result.json" >"$tmp/recv.out" 2>&1 &
 rpid=$!
 for _ in $(seq 200); do grep -q READY "$tmp/recv.out" && break; sleep 0.05; done
-ip netns exec "$SND_NS" $PY "$here/mpls_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" "${gen[@]}"
+ip netns exec "$SND_NS" $PY "$here/sfc_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" \
+    --inner-dst-mac "$PRX_IN_MAC" "${gen[@]}"
 rc=0; wait "$rpid" || rc=$?
 echo "--- daemon stats"; ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json || true
 echo "--- receiver (exit $rc)"; cat "$tmp/result.json" 2>/dev/null || cat "$tmp/recv.out"

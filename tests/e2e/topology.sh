@@ -139,7 +139,7 @@ do_up() {
 
     # The receiver only observes (packet socket); keep its stack quiet so the lab traffic does not
     # cause RSTs / port-unreachables flowing back through the proxy. Packet sockets see frames
-    # before netfilter, so this does not hide anything from mpls_traffic.py recv.
+    # before netfilter, so this does not hide anything from sfc_traffic.py recv.
     local t
     for t in iptables ip6tables; do
         nsx "$rcv" "$t" -t raw -A PREROUTING -i "$rcv_if" -p udp -j DROP

@@ -12,7 +12,7 @@ internal static class LabEnvironment
     public static string BinDir => AppContext.BaseDirectory;
     public static string ScriptDir => Path.Combine(BinDir, "e2e");
     public static string Topology => Path.Combine(ScriptDir, "topology.sh");
-    public static string Traffic => Path.Combine(ScriptDir, "mpls_traffic.py");
+    public static string Traffic => Path.Combine(ScriptDir, "sfc_traffic.py");
     public static string TunVnf => Path.Combine(ScriptDir, "tun_vnf.py");
     public static string Ping => Path.Combine(ScriptDir, "ping.py");
     public static string DaemonDll => Path.Combine(BinDir, "sfcproxy.dll");
@@ -91,7 +91,7 @@ internal static class LabEnvironment
         }
         else
         {
-            var r = Cmd.Run(Python, ["-c", "import scapy.contrib.mpls, scapy.layers.inet6"], TimeSpan.FromSeconds(30));
+            var r = Cmd.Run(Python, ["-c", "import scapy.contrib.mpls, scapy.contrib.nsh, scapy.layers.inet6"], TimeSpan.FromSeconds(30));
             if (r.ExitCode != 0)
             {
                 missing.Add($"scapy for {Python} (apt-get install python3-scapy): {r.StdErr.Trim()}");

@@ -22,6 +22,9 @@ internal sealed class LabTopology : IDisposable
     public string ProxyIngress => Var("PRX_IN");
     public string ProxyEgress => Var("PRX_OUT");
     public string ProxyIngressMac => Var("PRX_IN_MAC");
+    public string ProxyEgressMac => Var("PRX_OUT_MAC");
+    public string SenderMac => Var("SND_MAC");
+    public string ReceiverMac => Var("RCV_MAC");
     public string ReceiverIf => Var("RCV_IF");
     public string? TunIf => _vars.GetValueOrDefault("TUN_IF");
     public int VnfDropPort => int.Parse(Var("VNF_DROP_PORT"));

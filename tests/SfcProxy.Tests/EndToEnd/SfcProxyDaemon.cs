@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SfcProxy.Tests.EndToEnd;
 
@@ -21,24 +22,33 @@ internal sealed class SfcProxyDaemon : IDisposable
     public string SocketPath { get; }
     public LabProcess Process => _proc;
 
-    /// <summary>Writes the config file for this lab and key mode.</summary>
-    public static string WriteConfig(string dir, string instance, string keyMode, LabTopology topo, string socketPath)
+    /// <summary>Writes the config file for this lab and key mode. <paramref name="encapsulations"/>
+    /// null leaves Encapsulations out (the default: MPLS); <paramref name="nshNextHopMac"/> null
+    /// leaves the Nsh section out.</summary>
+    public static string WriteConfig(string dir, string instance, string keyMode, LabTopology topo, string socketPath,
+        IReadOnlyList<string>? encapsulations = null, string? nshNextHopMac = null)
     {
-        var config = new
+        var proxy = new JsonObject
         {
-            SfcProxy = new
-            {
-                Instance = instance,
-                KeyMode = keyMode,
-                Interfaces = new { Ingress = topo.ProxyIngress, Egress = topo.ProxyEgress },
-                ConsumedSegments = 1,
-                MissPolicy = "drop",
-                Cache = new { Size = 65536 },
-                Socket = new { Path = socketPath },
-            },
+            ["Instance"] = instance,
+            ["KeyMode"] = keyMode,
+            ["Interfaces"] = new JsonObject { ["Ingress"] = topo.ProxyIngress, ["Egress"] = topo.ProxyEgress },
+            ["ConsumedSegments"] = 1,
+            ["MissPolicy"] = "drop",
+            ["Cache"] = new JsonObject { ["Size"] = 65536 },
+            ["Socket"] = new JsonObject { ["Path"] = socketPath },
         };
+        if (encapsulations is not null)
+        {
+            proxy["Encapsulations"] = new JsonArray([.. encapsulations.Select(e => JsonValue.Create(e))]);
+        }
+        if (nshNextHopMac is not null)
+        {
+            proxy["Nsh"] = new JsonObject { ["NextHopMac"] = nshNextHopMac };
+        }
+        var config = new JsonObject { ["SfcProxy"] = proxy };
         var path = Path.Combine(dir, "sfcproxy.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
 

@@ -1,27 +1,46 @@
 #!/usr/bin/python3
-"""SR-MPLS traffic generator and checker for the SfcProxy end-to-end lab.
+"""SR-MPLS / NSH traffic generator and checker for the SfcProxy end-to-end lab.
 
 Both subcommands share ONE deterministic generator (random.Random(seed)), so the receiver
 recomputes exactly what the sender sent; there is no side channel between them.
 
-  send --iface IF --dst-mac MAC --count N --seed S [--flows F] [--family 4|6|both]
-       [--labels-min A] [--labels-max B] [--drop-port P] [--batch B] [--gap-ms G]
-      Builds Ethernet(type 0x8847) / label stack (A..B entries, varied per packet even inside a
+  send --iface IF --dst-mac MAC --count N --seed S [--encap mpls|nsh|mixed] [--flows F]
+       [--family 4|6|both] [--labels-min A] [--labels-max B] [--drop-port P]
+       [--inner-dst-mac MAC] [--batch B] [--gap-ms G] (+ the NSH generator options below)
+      MPLS: Ethernet(type 0x8847) / label stack (A..B entries, varied per packet even inside a
       flow; label 16..1048575, TC 0..7, TTL 2..255, BoS on the last) / IPv4 or IPv6 / UDP or TCP /
-      payload, and sends the frames on IF through an AF_PACKET socket in paced batches.
+      payload.
+      NSH (RFC 8300, over Ethernet, type 0x894F): version 0, O bit sometimes, TTL 2..63,
+      random SPI, SI 2..255; MD type 1 (16 random context bytes, Length 6) or MD type 2 (no TLV,
+      one, several, or TLVs filling the header up to Length 63; random class/type, value lengths
+      0..127 including ones that are not a multiple of 4, zero padded); next protocol IPv4 / IPv6
+      (the IP packet follows the NSH) or Ethernet (an inner Ethernet frame, dst = --inner-dst-mac
+      (default --dst-mac: the proxy ingress, so the kernel VNF routes it), src = the sender's MAC).
+      mixed: every packet is MPLS or NSH at random (one run, one proxy instance).
+      Frames go out on IF through an AF_PACKET socket in paced batches.
 
   recv --iface IF --count N --seed S [--consumed C] [--ip-hops H] [--mpls-ttl-dec D]
+       [--nsh-dec E] [--egress-mac MAC] [--nsh-outer-dst MAC]
        [--timeout T] [--out result.json] (+ the generator options, which must match `send`)
       Listens on IF with an AF_PACKET/ETH_P_ALL socket (prints READY when listening), collects
       frames until every expected packet arrived or the timeout, then checks every packet:
         - arrived exactly once;
-        - label stack == sent stack minus its first C entries (labels, TC bits, TTLs of the lower
-          entries unchanged), BoS only on the last, new top TTL == sent top TTL - D
+        - MPLS: label stack == sent stack minus its first C entries (labels, TC bits, TTLs of the
+          lower entries unchanged), BoS only on the last, new top TTL == sent top TTL - D
           (D defaults to 1 when C > 0, else 0); a packet sent with exactly C labels must arrive
           as plain IP (ethertype 0x0800 / 0x86DD);
+        - NSH: ethertype 0x894F and the NSH header byte-identical to the one sent except
+          TTL - E and SI - E (E defaults to 1): every other byte (flags, Length, MD type, next
+          protocol, SPI, context / TLVs / padding) is compared. Outer Ethernet: next protocol
+          IPv4/IPv6: dst == this interface's MAC (as routed by the VNF); next protocol Ethernet:
+          dst == --nsh-outer-dst (the config's Nsh:NextHopMac, or the sender's MAC) when given;
+          src == --egress-mac (the proxy egress) when given. Next protocol Ethernet: the inner
+          Ethernet frame is the one the VNF emitted: dst == this interface's MAC, src ==
+          --egress-mac when given, type == the inner IP family;
         - inner IP packet byte-identical to the one sent except TTL/hop limit decremented by H
           (and the IPv4 header checksum, which must be valid);
         - payload intact (CRC32 carried in the payload).
+      NSH packets generated expired (--nsh-expired: TTL or SI 0/1 on arrival) must NOT arrive.
       Writes a JSON summary and exits 0 only if everything is ok.
 
   show --count N --seed S [...]: print the generated packets (debugging aid).
@@ -33,6 +52,9 @@ payload, so a header-hash key can tell them apart.
 
 With --drop-port P, flow 0 is UDP to destination port P: a VNF that drops that port must drop those
 packets; any of them arriving is reported as "leaked".
+
+Checking the checker without a proxy (direct veth pair, frames arrive exactly as sent):
+  send --dst-mac RCV_MAC --inner-dst-mac RCV_MAC ...; recv --consumed 0 --ip-hops 0 --nsh-dec 0 ...
 """
 import argparse
 import json
@@ -51,6 +73,9 @@ ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
 ETH_P_MPLS_UC = 0x8847
+ETH_P_NSH = 0x894F
+NSH_NP_IPV4, NSH_NP_IPV6, NSH_NP_ETHERNET = 1, 2, 3
+NSH_MAX_BYTES = 63 * 4  # Length is 6 bits of 4-byte words
 PACKET_OUTGOING = 4
 
 SND_IP4, RCV_IP4 = "198.18.1.1", "198.18.2.1"
@@ -61,17 +86,26 @@ SND_IP6, RCV_IP6 = "2001:2:1::1", "2001:2:2::1"
 # Generator (shared by send / recv / show)
 # --------------------------------------------------------------------------------------------
 class Pkt:
-    __slots__ = ("index", "flow", "seq", "family", "proto", "labels", "inner", "dport")
+    __slots__ = ("index", "flow", "seq", "family", "proto", "labels", "inner", "dport",
+                 "encap", "nsh", "expired")
 
-    def __init__(self, index, flow, seq, family, proto, labels, inner, dport):
+    def __init__(self, index, flow, seq, family, proto, labels, inner, dport,
+                 encap="mpls", nsh=None, expired=False):
         self.index = index
         self.flow = flow
         self.seq = seq
         self.family = family
         self.proto = proto
-        self.labels = labels  # list of (label, tc, ttl), top first
+        self.labels = labels  # MPLS: list of (label, tc, ttl), top first
         self.inner = inner  # bytes of the IP packet as sent
         self.dport = dport
+        self.encap = encap  # "mpls" | "nsh"
+        self.nsh = nsh  # NSH: the header as sent (bytes, 4 * Length)
+        self.expired = expired  # NSH TTL or SI <= 1: the proxy must drop it
+
+    @property
+    def nsh_np(self):
+        return self.nsh[3] if self.nsh else 0
 
     @property
     def key(self):
@@ -103,6 +137,83 @@ def label_bytes(labels):
     return out
 
 
+def nsh_ttl(b):
+    return ((b[0] & 0x0F) << 2) | (b[1] >> 6)
+
+
+def nsh_fields(b):
+    """Decoded NSH base + service path header (diagnostics)."""
+    if len(b) < 8:
+        return {"short": b.hex()}
+    return {"ver": b[0] >> 6, "o": (b[0] >> 5) & 1, "u": (b[0] >> 4) & 1, "ttl": nsh_ttl(b),
+            "len": b[1] & 0x3F, "u4": b[2] >> 4, "md": b[2] & 0x0F, "np": b[3],
+            "spi": int.from_bytes(b[4:7], "big"), "si": b[7], "bytes": len(b)}
+
+
+def fmt_nsh(b):
+    f = nsh_fields(b)
+    if "short" in f:
+        return f"<short NSH {f['short']}>"
+    return (f"NSH(v{f['ver']} O={f['o']} ttl={f['ttl']} len={f['len']} md={f['md']} np={f['np']} "
+            f"spi={f['spi']:#x} si={f['si']}, {f['bytes']}B)")
+
+
+def nsh_forwarded(nsh, dec):
+    """The NSH header one SFF/SF hop later: TTL - dec, SI - dec, every other byte unchanged."""
+    b = bytearray(nsh)
+    ttl = (nsh_ttl(b) - dec) & 0x3F
+    b[0] = (b[0] & 0xF0) | (ttl >> 2)
+    b[1] = ((ttl & 3) << 6) | (b[1] & 0x3F)
+    b[7] = (b[7] - dec) & 0xFF
+    return bytes(b)
+
+
+def gen_nsh(rng, args, family, may_expire):
+    """-> (nsh header bytes, expired). Draws only from rng (deterministic)."""
+    mdtype = 1 if rng.random() < 0.5 else 2
+    if mdtype == 1:
+        meta = rng.randbytes(16)
+    else:
+        shape = rng.choice(["none", "one", "several", "full"])
+        ntlv = {"none": 0, "one": 1, "several": rng.randint(2, 8), "full": 1 << 30}[shape]
+        room = NSH_MAX_BYTES - 8  # bytes for TLVs; always a multiple of 4
+        meta = b""
+        while ntlv > 0 and room >= 4:
+            if shape == "full" and room - 4 <= 128:
+                # last TLV: its padded value fills the header exactly up to Length 63
+                target = room - 4
+                vlen = 0 if target == 0 else rng.randint(max(0, target - 3), min(127, target))
+            else:
+                vlen = rng.randint(0, min(127, room - 4))
+            pad = (-vlen) % 4
+            u = rng.getrandbits(1) if args.nsh_u_bits else 0
+            meta += struct.pack("!HBB", rng.getrandbits(16), rng.getrandbits(8), (u << 7) | vlen)
+            meta += rng.randbytes(vlen) + b"\0" * pad
+            room -= 4 + vlen + pad
+            ntlv -= 1
+    length = (8 + len(meta)) // 4
+    assert (8 + len(meta)) % 4 == 0 and 2 <= length <= 63
+    expired = may_expire and rng.random() < args.nsh_expired
+    if expired:
+        if rng.random() < 0.5:
+            ttl, si = rng.choice([0, 1, 1, 1]), rng.randint(2, 255)
+        else:
+            ttl, si = rng.randint(2, 63), rng.choice([0, 1, 1, 1])
+    else:
+        ttl, si = rng.randint(2, 63), rng.randint(2, 255)
+    oam = 1 if rng.random() < 0.2 else 0
+    if not args.nsh_no_ethernet and rng.random() < 1 / 3:
+        np = NSH_NP_ETHERNET
+    else:
+        np = NSH_NP_IPV4 if family == 4 else NSH_NP_IPV6
+    u1 = rng.getrandbits(1) if args.nsh_u_bits else 0
+    u4 = rng.getrandbits(4) if args.nsh_u_bits else 0
+    spi = rng.getrandbits(24)
+    hdr = bytes([(oam << 5) | (u1 << 4) | (ttl >> 2), ((ttl & 3) << 6) | length, (u4 << 4) | mdtype, np])
+    hdr += spi.to_bytes(3, "big") + bytes([si])
+    return hdr + meta, expired
+
+
 def generate(args):
     """Deterministic list of Pkt from (seed, count, flows, family, labels-min/max, drop-port)."""
     # scapy only builds the inner packets (checksums). Silence its "Interface lo: no address
@@ -117,6 +228,8 @@ def generate(args):
         raise SystemExit("need 0 <= --labels-min <= --labels-max <= 16")
     if args.count > 65536:
         raise SystemExit("--count must be <= 65536 (IPv4 ids must be distinct)")
+    if not 0 <= args.nsh_expired < 1:
+        raise SystemExit("need 0 <= --nsh-expired < 1")
     rng = random.Random(args.seed)
     plan = flow_plan(args.flows, args.family, args.drop_port)
     next_seq = [0] * args.flows
@@ -127,8 +240,17 @@ def generate(args):
         fp = plan[f]
         seq = next_seq[f]
         next_seq[f] += 1
-        k = rng.randint(args.labels_min, args.labels_max)
-        labels = [(rng.randint(16, 1048575), rng.randint(0, 7), rng.randint(2, 255)) for _ in range(k)]
+        # --encap mpls draws exactly what the MPLS-only generator drew: old seeds still reproduce.
+        encap = args.encap if args.encap != "mixed" else ("nsh" if rng.random() < 0.5 else "mpls")
+        labels, nsh, expired = [], None, False
+        if encap == "mpls":
+            k = rng.randint(args.labels_min, args.labels_max)
+            labels = [(rng.randint(16, 1048575), rng.randint(0, 7), rng.randint(2, 255)) for _ in range(k)]
+        else:
+            # Flow 0 (VNF drop port) never expires: a VNF must see all of it whatever the proxy does
+            # with expired packets.
+            nsh, expired = gen_nsh(rng, args, fp["family"],
+                                   may_expire=not (args.drop_port is not None and f == 0))
         body = MAGIC + struct.pack("!HII", f, seq, i) + rng.randbytes(rng.randint(4, 160))
         payload = body + struct.pack("!I", zlib.crc32(body))
         if fp["proto"] == "udp":
@@ -145,11 +267,18 @@ def generate(args):
         else:
             ip = IPv6(src=SND_IP6, dst=RCV_IP6, hlim=ttl, tc=tos, fl=(0x5F000 + f) & 0xFFFFF)
         inner = bytes(ip / l4 / payload)
-        pkts.append(Pkt(i, f, seq, fp["family"], fp["proto"], labels, inner, fp["dport"]))
+        pkts.append(Pkt(i, f, seq, fp["family"], fp["proto"], labels, inner, fp["dport"],
+                        encap=encap, nsh=nsh, expired=expired))
     return pkts
 
 
-def frame_of(p, dst_mac, src_mac):
+def frame_of(p, dst_mac, src_mac, inner_dst_mac=None):
+    if p.encap == "nsh":
+        ip_type = struct.pack("!H", ETH_P_IP if p.family == 4 else ETH_P_IPV6)
+        inner_eth = b""
+        if p.nsh_np == NSH_NP_ETHERNET:
+            inner_eth = (inner_dst_mac or dst_mac) + src_mac + ip_type
+        return dst_mac + src_mac + struct.pack("!H", ETH_P_NSH) + p.nsh + inner_eth + p.inner
     if p.labels:
         etype = ETH_P_MPLS_UC
     else:
@@ -174,7 +303,7 @@ def cmd_send(args):
     from scapy.contrib.mpls import MPLS
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
-    for p in pkts[: min(len(pkts), 8)]:
+    for p in [p for p in pkts if p.encap == "mpls"][:8]:
         if not p.labels:
             continue
         s = Ether(dst=args.dst_mac, src="02:00:00:00:00:01", type=ETH_P_MPLS_UC)
@@ -184,12 +313,14 @@ def cmd_send(args):
         mine = frame_of(p, mac_bytes(args.dst_mac), mac_bytes("02:00:00:00:00:01"))
         if bytes(s) != mine:
             raise SystemExit("internal error: label encoding differs from scapy MPLS")
+    check_nsh_with_scapy(pkts, args)
 
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.bind((args.iface, 0))
     src_mac = sock.getsockname()[4][:6]
     dst = mac_bytes(args.dst_mac)
-    frames = [frame_of(p, dst, src_mac) for p in pkts]
+    inner_dst = mac_bytes(args.inner_dst_mac) if args.inner_dst_mac else dst
+    frames = [frame_of(p, dst, src_mac, inner_dst) for p in pkts]
     t0 = time.time()
     sent = 0
     for start in range(0, len(frames), args.batch):
@@ -208,16 +339,78 @@ def cmd_send(args):
         if args.gap_ms > 0:
             time.sleep(args.gap_ms / 1000.0)
     elapsed = time.time() - t0
+    print(json.dumps({"sent": sent, "elapsed_s": round(elapsed, 3), **composition(pkts)}), flush=True)
+    return 0
+
+
+def composition(pkts):
+    """What the generator made (printed by send, recorded by recv)."""
     hist = {}
     for p in pkts:
-        hist[len(p.labels)] = hist.get(len(p.labels), 0) + 1
-    print(json.dumps({"sent": sent, "elapsed_s": round(elapsed, 3),
-                      "v4": sum(1 for p in pkts if p.family == 4),
-                      "v6": sum(1 for p in pkts if p.family == 6),
-                      "tcp": sum(1 for p in pkts if p.proto == "tcp"),
-                      "udp": sum(1 for p in pkts if p.proto == "udp"),
-                      "labels_histogram": {str(k): v for k, v in sorted(hist.items())}}), flush=True)
-    return 0
+        if p.encap == "mpls":
+            hist[len(p.labels)] = hist.get(len(p.labels), 0) + 1
+    c = {"v4": sum(1 for p in pkts if p.family == 4),
+         "v6": sum(1 for p in pkts if p.family == 6),
+         "tcp": sum(1 for p in pkts if p.proto == "tcp"),
+         "udp": sum(1 for p in pkts if p.proto == "udp"),
+         "mpls": sum(1 for p in pkts if p.encap == "mpls"),
+         "labels_histogram": {str(k): v for k, v in sorted(hist.items())}}
+    nsh = [p for p in pkts if p.encap == "nsh"]
+    if nsh:
+        c["nsh"] = {
+            "total": len(nsh),
+            "md1": sum(1 for p in nsh if p.nsh[2] & 0x0F == 1),
+            "md2": sum(1 for p in nsh if p.nsh[2] & 0x0F == 2),
+            "md2_no_tlv": sum(1 for p in nsh if p.nsh[2] & 0x0F == 2 and len(p.nsh) == 8),
+            "md2_len63": sum(1 for p in nsh if p.nsh[1] & 0x3F == 63),
+            "np_ipv4": sum(1 for p in nsh if p.nsh_np == NSH_NP_IPV4),
+            "np_ipv6": sum(1 for p in nsh if p.nsh_np == NSH_NP_IPV6),
+            "np_ethernet": sum(1 for p in nsh if p.nsh_np == NSH_NP_ETHERNET),
+            "oam": sum(1 for p in nsh if p.nsh[0] & 0x20),
+            "expired": sum(1 for p in nsh if p.expired),
+            "max_length_words": max(p.nsh[1] & 0x3F for p in nsh),
+        }
+    return c
+
+
+def md2_tlvs(meta):
+    """[(class, type, u, vlen, value)] of MD type 2 metadata; raises if a TLV overruns."""
+    out, off = [], 0
+    while off < len(meta):
+        cls, typ, ul = struct.unpack("!HBB", meta[off:off + 4])
+        vlen = ul & 0x7F
+        end = off + 4 + vlen + ((-vlen) % 4)
+        if end > len(meta):
+            raise ValueError(f"TLV at {off} overruns the header")
+        out.append((cls, typ, ul >> 7, vlen, meta[off + 4:off + 4 + vlen]))
+        off = end
+    return out
+
+
+def check_nsh_with_scapy(pkts, args):
+    """Cross-check the hand-made NSH headers against scapy.contrib.nsh once. scapy's NSH builds
+    MD type 1 correctly but counts MD type 2 TLV lengths in 4-byte words (RFC 8300: bytes), so
+    MD type 2 is checked field by field: base header via scapy, TLVs via our own parser."""
+    nsh = [p for p in pkts if p.encap == "nsh"]
+    if not nsh:
+        return
+    from scapy.contrib.nsh import NSH
+    for p in nsh[:64]:
+        f = nsh_fields(p.nsh)
+        if f["md"] == 1:
+            s = NSH(ver=0, oam=f["o"], unused1=f["u"], ttl=f["ttl"], length=6, unused2=f["u4"], mdtype=1,
+                    nextproto=f["np"], spi=f["spi"], si=f["si"], context_header=p.nsh[8:24])
+            if bytes(s) != p.nsh:
+                raise SystemExit(f"internal error: NSH MD1 differs from scapy: {bytes(s).hex()} != {p.nsh.hex()}")
+        else:
+            d = NSH(p.nsh[:8])  # base header only
+            got = (d.ver, d.oam, d.ttl, d.length, d.mdtype, d.nextproto, d.spi, d.si)
+            want = (0, f["o"], f["ttl"], len(p.nsh) // 4, 2, f["np"], f["spi"], f["si"])
+            if got != want:
+                raise SystemExit(f"internal error: NSH MD2 base header {got} != {want}")
+            tlvs = md2_tlvs(p.nsh[8:])
+            if 8 + sum(4 + t[3] + (-t[3]) % 4 for t in tlvs) != len(p.nsh):
+                raise SystemExit("internal error: NSH MD2 TLVs do not fill the header")
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,15 +436,37 @@ def expected_inner(p, ip_hops):
 
 
 def parse_frame(fr):
-    """-> dict(etype, labels=[(label, tc, bos, ttl)], inner=bytes, key=(flow, seq) or None, err)"""
-    r = {"etype": None, "labels": [], "inner": b"", "key": None, "err": None}
+    """-> dict(etype, dst, src, labels=[(label, tc, bos, ttl)], nsh=bytes|None,
+    inner_eth=bytes|None, inner=bytes, key=(flow, seq) or None, err)"""
+    r = {"etype": None, "labels": [], "nsh": None, "inner_eth": None, "inner": b"", "key": None, "err": None,
+         "dst": fr[0:6], "src": fr[6:12]}
     if len(fr) < 14:
         r["err"] = "runt frame"
         return r
     etype = struct.unpack("!H", fr[12:14])[0]
     r["etype"] = etype
     off = 14
-    if etype == ETH_P_MPLS_UC:
+    if etype == ETH_P_NSH:
+        if len(fr) < off + 8:
+            r["err"] = "truncated NSH"
+            return r
+        nlen = (fr[off + 1] & 0x3F) * 4
+        if nlen < 8 or len(fr) < off + nlen:
+            r["err"] = f"bad NSH Length {nlen // 4} ({len(fr) - off} bytes after Ethernet)"
+            return r
+        r["nsh"] = fr[off:off + nlen]
+        np = fr[off + 3]
+        off += nlen
+        if np == NSH_NP_ETHERNET:
+            if len(fr) < off + 14:
+                r["err"] = "truncated inner Ethernet"
+                return r
+            r["inner_eth"] = fr[off:off + 14]
+            off += 14
+        elif np not in (NSH_NP_IPV4, NSH_NP_IPV6):
+            r["err"] = f"NSH next protocol {np}"
+            return r
+    elif etype == ETH_P_MPLS_UC:
         while True:
             if off + 4 > len(fr) or len(r["labels"]) > 16:
                 r["err"] = "label stack without BoS"
@@ -311,7 +526,9 @@ def cmd_recv(args):
     dec = args.mpls_ttl_dec if args.mpls_ttl_dec is not None else (1 if args.consumed > 0 else 0)
     drop_flow = 0 if args.drop_port is not None else None
     by_key = {p.key: p for p in pkts}
-    deliverable = [p for p in pkts if p.flow != drop_flow]
+    deliverable = [p for p in pkts if p.flow != drop_flow and not p.expired]
+    egress_mac = mac_bytes(args.egress_mac) if args.egress_mac else None
+    nsh_outer_dst = mac_bytes(args.nsh_outer_dst) if args.nsh_outer_dst else None
 
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     for opt in (33, socket.SO_RCVBUF):  # 33 = SO_RCVBUFFORCE (root), fall back to SO_RCVBUF
@@ -321,6 +538,7 @@ def cmd_recv(args):
         except OSError:
             continue
     sock.bind((args.iface, ETH_P_ALL))
+    own_mac = sock.getsockname()[4][:6]
     sock.setblocking(False)
     print("READY", flush=True)
 
@@ -363,6 +581,7 @@ def cmd_recv(args):
     status = {}  # key -> list of problems of the first copy
     unexpected = 0
     leaked = 0
+    expired_delivered = 0
     for fr in frames:
         pr = parse_frame(fr)
         key = pr["key"]
@@ -374,14 +593,23 @@ def cmd_recv(args):
         if counts[key] > 1:
             continue
         p = by_key[key]
+        if p.expired:
+            leaked += 1
+            expired_delivered += 1
+            err(f"{key} idx={p.index}: expired NSH ({fmt_nsh(p.nsh)}) arrived: the proxy must drop it")
+            continue
         if p.flow == drop_flow:
             leaked += 1
             err(f"{key}: packet to dropped UDP port {args.drop_port} arrived (VNF did not drop it)")
             continue
         probs = []
+        if p.encap == "nsh":
+            probs += check_nsh(p, pr, args, own_mac, egress_mac, nsh_outer_dst)
         # --- label stack
         want = p.labels[args.consumed:] if args.consumed <= len(p.labels) else None
-        if want is None:
+        if p.encap == "nsh":
+            pass
+        elif want is None:
             probs.append(("stack", f"sent {len(p.labels)} labels < consumed {args.consumed}: should not arrive"))
         elif not want:
             if pr["etype"] not in (ETH_P_IP, ETH_P_IPV6) or pr["labels"]:
@@ -422,11 +650,12 @@ def cmd_recv(args):
             probs.append(("ip", "IPv4 header checksum invalid"))
         status[key] = probs
         for kind, msg in probs:
-            err(f"{key} idx={p.index} v{p.family}/{p.proto}: {kind}: {msg}")
+            err(f"{key} idx={p.index} v{p.family}/{p.proto} {p.encap}: {kind}: {msg}")
 
     missing = [p for p in deliverable if p.key not in counts]
     for p in missing[:5]:
-        err(f"{p.key} idx={p.index} v{p.family}/{p.proto} labels={len(p.labels)}: missing")
+        what = fmt_nsh(p.nsh) if p.encap == "nsh" else f"labels={len(p.labels)}"
+        err(f"{p.key} idx={p.index} v{p.family}/{p.proto} {what}: missing")
     dups = sum(1 for k, c in counts.items() if c > 1)
     for k in [k for k, c in counts.items() if c > 1][:5]:
         err(f"{k}: arrived {counts[k]} times")
@@ -434,23 +663,44 @@ def cmd_recv(args):
     wrong_stack = sum(1 for v in status.values() if any(k == "stack" for k, _ in v))
     wrong_ip = sum(1 for v in status.values() if any(k == "ip" for k, _ in v))
     wrong_payload = sum(1 for v in status.values() if any(k == "payload" for k, _ in v))
+    wrong_nsh = sum(1 for v in status.values() if any(k == "nsh" for k, _ in v))
+    wrong_eth = sum(1 for v in status.values() if any(k == "eth" for k, _ in v))
+
+    def ok_of(encap):
+        return sum(1 for p in deliverable
+                   if p.encap == encap and counts.get(p.key) == 1 and not status.get(p.key))
+
     summary = {
         "expected": len(deliverable),
-        "expected_dropped": len(pkts) - len(deliverable),
+        # dropped by the VNF (flow 0 to --drop-port)
+        "expected_dropped": sum(1 for p in pkts if p.flow == drop_flow and not p.expired),
+        # NSH TTL/SI exhausted: dropped by the proxy
+        "expected_expired": sum(1 for p in pkts if p.expired),
+        "expected_mpls": sum(1 for p in deliverable if p.encap == "mpls"),
+        "expected_nsh": sum(1 for p in deliverable if p.encap == "nsh"),
+        "ok_mpls": ok_of("mpls"),
+        "ok_nsh": ok_of("nsh"),
         "received": len(frames),
         "ok": ok,
         "missing": len(missing),
         "wrong_stack": wrong_stack,
         "wrong_ip": wrong_ip,
         "wrong_payload": wrong_payload,
+        "wrong_nsh": wrong_nsh,
+        "wrong_eth": wrong_eth,
         "duplicates": dups,
         "unexpected": unexpected,
         "leaked": leaked,
+        "expired_delivered": expired_delivered,
         "all_ok": ok == len(deliverable) and unexpected == 0 and dups == 0 and leaked == 0,
         "capture_s": round(capture_s, 3),
         "params": {"count": args.count, "seed": args.seed, "flows": args.flows, "family": args.family,
                    "labels": [args.labels_min, args.labels_max], "consumed": args.consumed,
-                   "ip_hops": args.ip_hops, "mpls_ttl_dec": dec, "drop_port": args.drop_port},
+                   "ip_hops": args.ip_hops, "mpls_ttl_dec": dec, "drop_port": args.drop_port,
+                   "encap": args.encap, "nsh_dec": args.nsh_dec, "nsh_ethernet": not args.nsh_no_ethernet,
+                   "nsh_expired": args.nsh_expired, "nsh_u_bits": args.nsh_u_bits,
+                   "egress_mac": args.egress_mac, "nsh_outer_dst": args.nsh_outer_dst},
+        "sent": composition(pkts),
         "first_errors": errors,
     }
     text = json.dumps(summary, indent=1)
@@ -463,6 +713,47 @@ def cmd_recv(args):
     return 0 if summary["all_ok"] else 1
 
 
+def mac_str(b):
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def check_nsh(p, pr, args, own_mac, egress_mac, nsh_outer_dst):
+    """Problems [(kind, msg)] of an NSH packet's Ethernet + NSH headers (the IP part is checked
+    by the caller, as for MPLS)."""
+    probs = []
+    if pr["etype"] != ETH_P_NSH or pr["nsh"] is None:
+        probs.append(("nsh", f"expected NSH (0x894f), got ethertype 0x{pr['etype']:04x} "
+                             f"(sent {fmt_nsh(p.nsh)})"))
+        return probs
+    want = nsh_forwarded(p.nsh, args.nsh_dec)
+    got = pr["nsh"]
+    if got != want:
+        diff = [i for i in range(max(len(got), len(want)))
+                if i >= len(got) or i >= len(want) or got[i] != want[i]]
+        probs.append(("nsh", f"header differs at byte(s) {diff[:8]}{'...' if len(diff) > 8 else ''}: "
+                             f"sent {fmt_nsh(p.nsh)}, want {fmt_nsh(want)}, got {fmt_nsh(got)}; "
+                             f"want {want[:32].hex()} got {got[:32].hex()}"))
+    np = p.nsh_np
+    exp_dst = own_mac if np != NSH_NP_ETHERNET else nsh_outer_dst
+    if exp_dst is not None and pr["dst"] != exp_dst:
+        probs.append(("eth", f"outer dst {mac_str(pr['dst'])} != {mac_str(exp_dst)} (NSH np {np})"))
+    if egress_mac is not None and pr["src"] != egress_mac:
+        probs.append(("eth", f"outer src {mac_str(pr['src'])} != proxy egress {mac_str(egress_mac)}"))
+    if np == NSH_NP_ETHERNET:
+        ie = pr["inner_eth"]
+        if ie is None:
+            probs.append(("eth", "next protocol Ethernet but no inner Ethernet header"))
+            return probs
+        exp_type = ETH_P_IP if p.family == 4 else ETH_P_IPV6
+        if ie[0:6] != own_mac:
+            probs.append(("eth", f"inner dst {mac_str(ie[0:6])} != receiver {mac_str(own_mac)}"))
+        if egress_mac is not None and ie[6:12] != egress_mac:
+            probs.append(("eth", f"inner src {mac_str(ie[6:12])} != proxy egress {mac_str(egress_mac)}"))
+        if struct.unpack("!H", ie[12:14])[0] != exp_type:
+            probs.append(("eth", f"inner ethertype 0x{ie[12:14].hex()} != 0x{exp_type:04x}"))
+    return probs
+
+
 def fmt_stack(labels):
     return "[" + ", ".join(f"{l}/tc{tc}/ttl{ttl}" for l, tc, ttl in labels) + "]"
 
@@ -473,8 +764,10 @@ def fmt_got(got):
 
 def cmd_show(args):
     for p in generate(args):
+        hdr = (f"{fmt_nsh(p.nsh)}{' EXPIRED' if p.expired else ''} {p.nsh.hex()}" if p.encap == "nsh"
+               else f"labels={fmt_stack(p.labels)}")
         print(f"idx={p.index} flow={p.flow} seq={p.seq} v{p.family}/{p.proto} dport={p.dport} "
-              f"labels={fmt_stack(p.labels)} inner={len(p.inner)}B {p.inner[:28].hex()}")
+              f"{hdr} inner={len(p.inner)}B {p.inner[:28].hex()}")
     return 0
 
 
@@ -491,11 +784,20 @@ def main():
         p.add_argument("--labels-max", type=int, default=5)
         p.add_argument("--drop-port", type=int, default=None,
                        help="flow 0 is UDP to this port and must be dropped by the VNF")
+        p.add_argument("--encap", choices=["mpls", "nsh", "mixed"], default="mpls")
+        p.add_argument("--nsh-no-ethernet", action="store_true",
+                       help="no NSH next protocol Ethernet (a TUN VNF carries IP only)")
+        p.add_argument("--nsh-expired", type=float, default=0.0,
+                       help="share of NSH packets sent with TTL or SI 0/1 (the proxy must drop them)")
+        p.add_argument("--nsh-u-bits", action="store_true",
+                       help="set the NSH unassigned bits at random (they must be restored as sent)")
 
     s = sub.add_parser("send")
     gen_opts(s)
     s.add_argument("--iface", required=True)
     s.add_argument("--dst-mac", required=True)
+    s.add_argument("--inner-dst-mac", default=None,
+                   help="NSH next protocol Ethernet: inner dst MAC (default --dst-mac)")
     s.add_argument("--batch", type=int, default=16, help="frames per burst")
     s.add_argument("--gap-ms", type=float, default=1.0, help="pause between bursts")
     s.set_defaults(func=cmd_send)
@@ -506,6 +808,10 @@ def main():
     r.add_argument("--consumed", type=int, default=1)
     r.add_argument("--ip-hops", type=int, default=1)
     r.add_argument("--mpls-ttl-dec", type=int, default=None)
+    r.add_argument("--nsh-dec", type=int, default=1, help="expected NSH TTL and SI decrement")
+    r.add_argument("--egress-mac", default=None, help="proxy egress MAC: src of restored frames (NSH)")
+    r.add_argument("--nsh-outer-dst", default=None,
+                   help="NSH next protocol Ethernet: expected outer dst (Nsh:NextHopMac or the sender)")
     r.add_argument("--timeout", type=float, default=20.0)
     r.add_argument("--linger", type=float, default=0.5)
     r.add_argument("--max-errors", type=int, default=20)
