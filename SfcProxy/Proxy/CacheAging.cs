@@ -65,6 +65,9 @@ internal sealed class CacheAging
         _batchSize = batchSize;
     }
 
+    /// <summary>Test seam: runs after each batch lookup, before that chunk's delete (to model tc_tx racing the sweep).</summary>
+    internal Action? AfterLookup { get; set; }
+
     /// <summary>One pass: deletes every entry popped more than <paramref name="maxAge"/> ago.</summary>
     /// <remarks>Not thread-safe: one sweep at a time per instance (the buffers are reused).</remarks>
     public CacheSweepResult Sweep(TimeSpan maxAge)
@@ -103,6 +106,7 @@ internal sealed class CacheAging
                 if (values[i].IngressNs < cutoffNs)
                     old[stale++] = keys[i];
             }
+            AfterLookup?.Invoke();
             // Delete right away: the batch cursor is a bucket index past these keys' buckets, so
             // deleting them does not disturb the rest of the walk, and the race window stays short.
             aged += DeleteTolerant(old.AsSpan(0, stale));

@@ -198,6 +198,34 @@ public sealed class CacheAgingTests
     }
 
     /// <summary>
+    /// The same race made certain: after the first chunk is read, half of the entries (every odd key)
+    /// are deleted behind the sweep's back, so that chunk's batch delete meets ENOENT.
+    /// </summary>
+    [TestMethod]
+    public void KeysGoneBetweenLookupAndDeleteAreSkipped()
+    {
+        using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 65536);
+        var old = new SfcCacheEntry { IngressNs = 1, Refs = 1, Encap = (byte)Encapsulation.Mpls, LabelCount = 1 };
+        for (var k = 1u; k <= 20_000; k++)
+            proxy.Cache.Update(k | SfcLimits.MarkFlag, old);
+        var aging = new CacheAging(proxy.Cache, batchSize: 20_000);
+        var raced = false;
+        aging.AfterLookup = () =>
+        {
+            if (raced)
+                return;
+            raced = true;
+            for (var k = 1u; k <= 20_000; k += 2)
+                Assert.IsTrue(proxy.Cache.Delete(k | SfcLimits.MarkFlag));
+        };
+        var r = aging.Sweep(TimeSpan.FromSeconds(1));
+        Assert.IsTrue(raced);
+        Assert.AreEqual(20_000, r.Scanned);
+        Assert.AreEqual(10_000, r.AgedOut, "only the keys this sweep deleted count");
+        Assert.AreEqual(0, proxy.CacheEntries);
+    }
+
+    /// <summary>
     /// The hosted service on a real attached datapath (veth pair in a throw-away namespace), with
     /// Cache:MaxAge 200 ms: entries nobody claims disappear between maxAge and about 2 x maxAge after
     /// their pop, and the stats the control socket reads say so.
