@@ -18,6 +18,11 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     private readonly ILogger<BpfProxyDatapath> _log;
     private readonly List<BpfLink> _links = [];
     private ProxyObjects? _objects;
+    private CacheAging? _aging;
+    // Held by a sweep and by the part of Stop that closes the maps, so a sweep never runs on a
+    // closed map fd.
+    private readonly Lock _mapsLock = new();
+    private volatile bool _attached;
     private bool? _groBefore;
 
     public BpfProxyDatapath(IOptions<SfcProxyOptions> options, ILogger<BpfProxyDatapath> log)
@@ -56,6 +61,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
                 _links.Add(_objects.Mark.AttachTc(ingress, TcDirection.Ingress));
             _links.Add(_objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
 
+            _attached = true;
             LogAttached(o.Instance, ingressName, o.Interfaces.Egress!, OptionValues.KeyModes.NameOf(o.KeyMode),
                 _objects.Pins.Directory);
         }
@@ -92,6 +98,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     public void Stop()
     {
+        _attached = false;
         // Stop popping before stopping restores, so no packet is popped without its way back.
         for (var i = _links.Count - 1; i >= 0; i--)
             _links[i].Dispose();
@@ -105,12 +112,20 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         }
         _groBefore = null;
 
-        if (_objects is not null)
+        BpfPins? removed = null;
+        lock (_mapsLock)
         {
-            var pins = _objects.Pins;
-            _objects.Dispose();
-            _objects = null;
-            pins.Remove();
+            if (_objects is not null)
+            {
+                removed = _objects.Pins;
+                _objects.Dispose();
+                _objects = null;
+                _aging = null;
+            }
+        }
+        if (removed is not null)
+        {
+            removed.Remove();
             LogDetached(_options.Instance);
         }
     }
@@ -121,6 +136,17 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     {
         var cache = Objects.Cache(_options.KeyMode);
         return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode), cache.Count(), cache.MaxEntries);
+    }
+
+    public CacheSweepResult? SweepCache(TimeSpan maxAge)
+    {
+        lock (_mapsLock)
+        {
+            if (!_attached || _objects is null)
+                return null;
+            _aging ??= new CacheAging(_objects.Cache(_options.KeyMode));
+            return _aging.Sweep(maxAge);
+        }
     }
 
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");

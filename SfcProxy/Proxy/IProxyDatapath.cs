@@ -19,6 +19,13 @@ public interface IProxyDatapath : IDisposable
 
     /// <summary>Occupancy of the header cache.</summary>
     CacheSummary ReadCacheSummary();
+
+    /// <summary>
+    /// One aging pass over the header cache: deletes the entries popped more than
+    /// <paramref name="maxAge"/> ago (packets the VNF dropped; see <see cref="CacheAging"/>).
+    /// </summary>
+    /// <returns>null when the datapath is not attached (nothing to sweep).</returns>
+    CacheSweepResult? SweepCache(TimeSpan maxAge);
 }
 
 /// <summary>Header cache occupancy.</summary>

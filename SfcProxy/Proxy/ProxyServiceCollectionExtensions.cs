@@ -10,7 +10,7 @@ public static class ProxyServiceCollectionExtensions
 {
     /// <summary>
     /// Registers one proxy instance: options (validated on start), the datapath made by
-    /// <paramref name="datapathFactory"/>, the service that attaches it and the control socket.
+    /// <paramref name="datapathFactory"/>, the service that attaches it, cache aging and the control socket.
     /// </summary>
     public static IServiceCollection AddSfcProxy(
         this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, IProxyDatapath> datapathFactory)
@@ -21,6 +21,11 @@ public static class ProxyServiceCollectionExtensions
         // Hosted services start in registration order and stop in reverse: the datapath is attached
         // before the socket answers, and the socket is gone before the datapath detaches.
         services.AddHostedService<ProxyService>();
+        // Ages out the entries of packets the VNF dropped; after ProxyService, so it starts on an
+        // attached datapath and stops before the detach.
+        services.TryAddSingleton<CacheAgingStats>();
+        services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
+        services.AddHostedService<CacheAgingService>();
         services.AddHostedService<ControlServer>();
         return services;
     }

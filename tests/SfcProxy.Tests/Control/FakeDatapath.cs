@@ -35,5 +35,16 @@ internal sealed class FakeDatapath : IProxyDatapath
 
     public CacheSummary ReadCacheSummary() => ReadFailure is null ? new CacheSummary("header-hash", 3, 65536) : throw ReadFailure;
 
+    public int Sweeps;
+
+    /// <summary>What <see cref="SweepCache"/> answers (null: "not attached").</summary>
+    public CacheSweepResult? SweepResult { get; set; }
+
+    public CacheSweepResult? SweepCache(TimeSpan maxAge)
+    {
+        Interlocked.Increment(ref Sweeps);
+        return SweepResult;
+    }
+
     public void Dispose() { }
 }
