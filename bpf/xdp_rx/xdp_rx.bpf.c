@@ -233,10 +233,11 @@ static __always_inline int cache_meta(__u32 key, struct sfc_cache_entry *e,
 
 /*
  * Caches e under a header-hash key. Duplicate rule: identical keys mean packets the VNF cannot
- * tell apart either (a retransmission, a duplicated datagram), so they get the same headers back.
- * The FIRST cached headers stay (label stack or NSH); a later packet with the same key takes a reference on that
- * entry (refs + 1), is popped anyway and counted RX_DUPLICATE_KEY. tc_tx restores the first
- * headers for every copy and deletes the entry when the last reference leaves.
+ * tell apart either (a retransmission, a duplicated datagram), so they get the same headers
+ * back. The FIRST cached headers (label stack or NSH) stay; a later packet with the same key
+ * takes a reference on that entry (refs + 1), is popped anyway and counted RX_DUPLICATE_KEY.
+ * tc_tx restores the first headers for every copy and deletes the entry when the last
+ * reference leaves.
  * Returns 0 with *joined = the entry we took a reference on (NULL if we inserted a new one),
  * or -1 when the cache refuses the entry (full).
  */
