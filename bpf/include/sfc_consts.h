@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* This file contains the protocol constants of the datapath: ethertypes, header sizes, MPLS
- * label stack entry fields (RFC 3032) and the parser's loop limits. */
+ * label stack entry fields (RFC 3032), NSH fields (RFC 8300) and the parser's loop limits. */
 #ifndef SFC_CONSTS_H
 #define SFC_CONSTS_H
 
@@ -20,6 +20,9 @@
 #endif
 #ifndef ETH_P_MPLS_UC
 #define ETH_P_MPLS_UC 0x8847 /* MPLS unicast: SR-MPLS label stack follows */
+#endif
+#ifndef ETH_P_NSH
+#define ETH_P_NSH 0x894F     /* NSH (RFC 8300) follows */
 #endif
 
 #ifndef ETH_HLEN
@@ -52,6 +55,47 @@
 #define SFC_MPLS_BOS_SHIFT 8
 #define SFC_MPLS_TTL_MASK 0x000000FFu
 #define SFC_MPLS_TTL_SHIFT 0
+
+/* NSH base header + service path header (RFC 8300 section 2.2-2.3), 8 bytes:
+ *   Ver(2) O(1) U(1) TTL(6) Length(6) | U(4) MD type(4) | next protocol(8) | SPI(24) SI(8)
+ * The masks and shifts of the first 16 bits apply in HOST byte order (after bpf_ntohs()).
+ * Length counts 4-byte words of the whole NSH header, base and service path header included. */
+#define SFC_NSH_BASE_HLEN 8
+#define SFC_NSH_VER_MASK 0xC000u
+#define SFC_NSH_VER_SHIFT 14
+#define SFC_NSH_OAM_MASK 0x2000u  /* O bit */
+#define SFC_NSH_TTL_MASK 0x0FC0u  /* 6 bits spanning bytes 0 and 1 */
+#define SFC_NSH_TTL_SHIFT 6
+#define SFC_NSH_LEN_MASK 0x003Fu
+#define SFC_NSH_WORD 4            /* Length unit */
+#define SFC_NSH_MAX_HLEN (SFC_NSH_LEN_MASK * SFC_NSH_WORD) /* 252 */
+#define SFC_NSH_MDTYPE_MASK 0x0Fu /* low nibble of byte 2; the high nibble is unassigned */
+#define SFC_NSH_SI_OFF 7          /* Service Index: last byte of the service path header */
+
+/* MD types: 1 = fixed 16-byte context header, 2 = variable TLVs. 0x0 is reserved, 0xF
+ * experimental, the rest unassigned: none of them has a layout we could carry. */
+#define SFC_NSH_MDTYPE_1 0x1
+#define SFC_NSH_MDTYPE_2 0x2
+/* MD type 1 is always 6 words: 8 bytes base + service path, 16 bytes fixed context. */
+#define SFC_NSH_MD1_HLEN 24
+/* MD type 2 is at least the 8-byte base + service path header (Length 2: no TLVs). */
+#define SFC_NSH_MD2_MIN_HLEN SFC_NSH_BASE_HLEN
+
+/* MD type 2 context TLV: Metadata Class(16) | Type(8) | U(1) Length(7); Length is the value's
+ * size in bytes, the value is padded to a 4-byte multiple. */
+#define SFC_NSH_TLV_HLEN 4
+#define SFC_NSH_TLV_LEN_OFF 3
+#define SFC_NSH_TLV_LEN_MASK 0x7Fu
+/* Most TLVs an NSH header can hold: all-empty TLVs (4 bytes each) filling a Length 63
+ * header, (252 - 8) / 4 = 61. The TLV walk's loop bound. */
+#ifndef SFC_NSH_MAX_TLVS
+#define SFC_NSH_MAX_TLVS ((SFC_NSH_MAX_HLEN - SFC_NSH_BASE_HLEN) / SFC_NSH_TLV_HLEN)
+#endif
+
+/* NSH next protocol values (IANA "NSH Next Protocol" registry) this proxy can hand to a VNF. */
+#define SFC_NSH_NP_IPV4 0x1
+#define SFC_NSH_NP_IPV6 0x2
+#define SFC_NSH_NP_ETHERNET 0x3
 
 /* IP header sizes. */
 #define SFC_IPV4_MIN_HLEN 20

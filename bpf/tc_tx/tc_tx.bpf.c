@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* tc_tx: tc egress program on the egress interface. Finds the label stack xdp_rx cached for the
- * packet the VNF emitted and pushes it back, minus the segments this VNF consumed. */
+/* tc_tx: tc egress program on the egress interface. Finds the headers xdp_rx cached for the
+ * packet the VNF emitted and pushes them back: the label stack minus the segments this VNF
+ * consumed, or the NSH header with TTL and Service Index decremented on the VNF's behalf. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
@@ -18,25 +19,41 @@
  * header and the key's L4 bytes. */
 #define SFC_TX_PULL_LEN (SFC_L2_MAX_LEN + SFC_IPV4_MAX_HLEN + SFC_KEY_L4_LEN)
 
-/* Room for the L2 header in push_buf: SFC_L2_MAX_LEN rounded up to 4 so the labels are aligned. */
+/* Room for the L2 header in push_buf: SFC_L2_MAX_LEN rounded up to 4 so the labels are aligned
+ * (an NSH push over Ethernet uses the last ETH_HLEN bytes of it for the new outer header). */
 #define SFC_PUSH_L2_ROOM ((SFC_L2_MAX_LEN + 3) & ~3)
 
 /* new_ttl value that keeps the top entry's TTL as it is (static fallback stack). */
 #define SFC_KEEP_TTL -1
 
 /*
- * What is written in front of the IP packet with one bpf_skb_store_bytes() call. The L2 header
- * sits right-aligned before the labels, so the innermost ethertype is always at
- * SFC_PUSH_L2_ROOM - 2 and the labels always start at SFC_PUSH_L2_ROOM; the store starts at
- * SFC_PUSH_L2_ROOM - l2_len. The verifier bounds start and length separately (start up to
- * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to SFC_L2_MAX_LEN + all labels), so slack pads the
- * buffer to their worst-case sum (SFC_L2_MAX_LEN - ETH_HLEN more); it never reaches the packet.
+ * What is written in front of the packet with one bpf_skb_store_bytes() call. The L2 header
+ * sits right-aligned before the labels or the NSH header, so the innermost ethertype is always
+ * at SFC_PUSH_L2_ROOM - 2 and the SFC headers always start at SFC_PUSH_L2_ROOM; the store starts
+ * at SFC_PUSH_L2_ROOM - l2_len. The verifier bounds start and length separately (start up to
+ * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to SFC_L2_MAX_LEN + the largest NSH header), so slack
+ * pads the buffer to their worst-case sum (SFC_L2_MAX_LEN - ETH_HLEN more); it never reaches
+ * the packet.
  */
 struct push_buf {
 	__u8 l2[SFC_PUSH_L2_ROOM];
-	__be32 labels[SFC_MAX_LABELS]; /* network byte order */
+	union {
+		__be32 labels[SFC_MAX_LABELS]; /* network byte order */
+		__u8 nsh[SFC_NSH_MAX_LEN];     /* as cached, then TTL and SI decremented */
+	};
 	__u8 slack[SFC_L2_MAX_LEN - ETH_HLEN];
 };
+
+/* Where tc_tx builds the headers it pushes: 288 bytes are too many for the 512-byte BPF stack
+ * beside the flow key. Per-CPU, and nothing between the lookup and the store can run tc_tx
+ * again on this CPU, so one slot per CPU is enough. Holds nothing from one packet to the next,
+ * so it is not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct push_buf);
+} sfc_tx_scratch SEC(".maps");
 
 /* Makes the headers the key needs linear, so direct packet access sees them (a VNF's packet
  * can keep even its headers in page fragments). A failed pull is not fatal: parsing then sees
@@ -61,16 +78,12 @@ static __always_inline int ip_header_ok(struct hdr_cursor *nh, void *data_end, _
 	return parse_ip6hdr(&ip, data_end, &ip6h) >= 0;
 }
 
-/* Fills b with the packet's L2 header (innermost ethertype set to MPLS unicast) and
- * src[first..count) (network byte order); new_ttl, unless SFC_KEEP_TTL, replaces the TTL of the
- * new top entry. src is a map value: the caller may release it once this returns.
- * Returns the number of labels, or -1. */
-static __always_inline int build_push_buf(struct push_buf *b, void *data, void *data_end,
-					  __u32 vlans, const __be32 *src, __u32 first,
-					  __u32 count, int new_ttl)
+/* Copies the packet's L2 header right-aligned into b->l2 and sets its innermost ethertype to
+ * proto (network byte order). The copies have a constant size per VLAN count so the verifier
+ * can check them. Returns the L2 header's length, or -1. */
+static __always_inline int copy_l2(struct push_buf *b, void *data, void *data_end, __u32 vlans,
+				   __be16 proto)
 {
-	__u32 i, idx, lse;
-
 	switch (vlans) {
 	case 0:
 		if (data + ETH_HLEN > data_end)
@@ -90,7 +103,22 @@ static __always_inline int build_push_buf(struct push_buf *b, void *data, void *
 				 ETH_HLEN + 2 * VLAN_HLEN);
 		break;
 	}
-	*(__be16 *)(b->l2 + SFC_PUSH_L2_ROOM - 2) = bpf_htons(ETH_P_MPLS_UC);
+	*(__be16 *)(b->l2 + SFC_PUSH_L2_ROOM - 2) = proto;
+	return ETH_HLEN + vlans * VLAN_HLEN;
+}
+
+/* Fills b with the packet's L2 header (innermost ethertype set to MPLS unicast) and
+ * src[first..count) (network byte order); new_ttl, unless SFC_KEEP_TTL, replaces the TTL of the
+ * new top entry. src is a map value: the caller may release it once this returns.
+ * Returns the number of labels, or -1. */
+static __always_inline int build_push_buf(struct push_buf *b, void *data, void *data_end,
+					  __u32 vlans, const __be32 *src, __u32 first,
+					  __u32 count, int new_ttl)
+{
+	__u32 i, idx, lse;
+
+	if (copy_l2(b, data, data_end, vlans, bpf_htons(ETH_P_MPLS_UC)) < 0)
+		return -1;
 
 	for (i = 0; i < SFC_MAX_LABELS; i++) {
 		idx = first + i;
@@ -112,29 +140,114 @@ static __always_inline int build_push_buf(struct push_buf *b, void *data, void *
 	return i;
 }
 
-/* Grows the packet at the front by n labels and writes L2 header + labels with ONE store.
- * bpf_skb_change_head() works whatever skb->protocol says and leaves in-band VLAN tags to the
- * store, which rewrites the whole L2 header anyway. Returns 0 or -1. */
-static __always_inline int push_stack(struct __sk_buff *skb, struct push_buf *b, __u32 vlans,
-				      __u32 n)
+/*
+ * NSH restore rule (RFC 8300 sections 2.2-2.3), done on behalf of the SFC-unaware VNF: the
+ * header goes back byte for byte as xdp_rx cached it (SPI, flags, MD type 1 context, MD type 2
+ * TLVs), except
+ *  - TTL (6 bits over bytes 0-1) - 1. TTL <= 1 would expire: TX_TTL_EXPIRED, drop.
+ *  - SI (byte 7) - 1, for the service function the VNF is. SI <= 1 would reach 0, which names
+ *    no service function: TX_SI_EXHAUSTED, drop.
+ * TTL is checked first: it is the loop guard, checked before anything else is done with the
+ * packet (RFC 8300 2.2), so a packet failing both counts as TX_TTL_EXPIRED.
+ *
+ * The L2 header in front of it depends on what the VNF got (see read_nsh() in xdp_rx):
+ *  next protocol | VNF emitted       | pushed in front of the VNF's packet
+ *  --------------+-------------------+---------------------------------------------------------
+ *  IPv4, IPv6    | L2 + IP packet    | NSH between the VNF's own L2 header (it routed the
+ *                |                   | packet: its MACs and VLANs) and the IP packet; innermost
+ *                |                   | ethertype set to NSH. Grows by the NSH length.
+ *  Ethernet      | the inner frame   | outer Ethernet rule: a new untagged header, destination
+ *                |                   | sfc_config.nsh_next_hop_mac, or when that is all zero the
+ *                |                   | source of the popped frame (back to the SFF that sent
+ *                |                   | it, RFC 7665), source sfc_config.egress_mac, ethertype
+ *                |                   | NSH; then the NSH header. Grows by 14 + the NSH length.
+ *
+ * Fills b; sets *l2_len (bytes of L2 header in b) and *grow (bytes the packet grows by).
+ * e is a map value: the caller may release it once this returns. Returns the NSH length, or
+ * -1 with *outcome set.
+ */
+static __always_inline int build_nsh_buf(struct push_buf *b, void *data, void *data_end,
+					 __u32 vlans, const struct sfc_config *cfg,
+					 const struct sfc_cache_entry *e, __u32 *l2_len,
+					 __u32 *grow, enum sfc_counter *outcome)
 {
-	__u32 l2_len, len, start;
+	const __u16 *hop = (const __u16 *)cfg->nsh_next_hop_mac; /* 2-byte aligned in the value */
+	struct ethhdr *outer;
+	__u32 hlen, word, ttl;
+	int len;
 
-	/* re-stated bounds for the verifier (both hold already) */
-	if (vlans > SFC_MAX_VLANS || n > SFC_MAX_LABELS)
+	*outcome = SFC_CNT_TX_ERROR;
+	hlen = e->nsh_len;
+	/* xdp_rx cached 8..252 bytes; re-stated for the verifier */
+	if (hlen < SFC_NSH_BASE_HLEN || hlen > SFC_NSH_MAX_HLEN)
 		return -1;
-	l2_len = ETH_HLEN + vlans * VLAN_HLEN;
-	len = l2_len + n * SFC_MPLS_HLEN;
-	/* start as a positive offset added to the buffer: the verifier refuses "stack pointer
-	 * minus register", which clang emits for b->l2 + ROOM - l2_len */
+	/* the whole buffer: constant size, bytes beyond hlen are never stored */
+	__builtin_memcpy(b->nsh, e->nsh, SFC_NSH_MAX_LEN);
+
+	word = bpf_ntohs(*(__be16 *)b->nsh);
+	ttl = (word & SFC_NSH_TTL_MASK) >> SFC_NSH_TTL_SHIFT;
+	if (ttl <= 1) {
+		*outcome = SFC_CNT_TX_TTL_EXPIRED;
+		return -1;
+	}
+	if (b->nsh[SFC_NSH_SI_OFF] <= 1) {
+		*outcome = SFC_CNT_TX_SI_EXHAUSTED;
+		return -1;
+	}
+	word = (word & ~SFC_NSH_TTL_MASK) | ((ttl - 1) << SFC_NSH_TTL_SHIFT);
+	*(__be16 *)b->nsh = bpf_htons(word);
+	b->nsh[SFC_NSH_SI_OFF] -= 1;
+
+	if (e->nsh_next_proto == SFC_NSH_NP_ETHERNET) {
+		outer = (struct ethhdr *)(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN);
+		if (hop[0] | hop[1] | hop[2])
+			__builtin_memcpy(outer->h_dest, cfg->nsh_next_hop_mac, ETH_ALEN);
+		else
+			__builtin_memcpy(outer->h_dest, e->outer_src, ETH_ALEN);
+		__builtin_memcpy(outer->h_source, cfg->egress_mac, ETH_ALEN);
+		outer->h_proto = bpf_htons(ETH_P_NSH);
+		*l2_len = ETH_HLEN;
+		*grow = ETH_HLEN + hlen;
+	} else {
+		len = copy_l2(b, data, data_end, vlans, bpf_htons(ETH_P_NSH));
+		if (len < 0)
+			return -1;
+		*l2_len = len;
+		*grow = hlen;
+	}
+	return hlen;
+}
+
+/* Grows the packet at the front by grow bytes and writes the l2_len bytes of L2 header and the
+ * hdr_len bytes of SFC headers in b there with ONE store. bpf_skb_change_head() works whatever
+ * skb->protocol says and leaves in-band VLAN tags to the store, which rewrites the whole L2
+ * header anyway. Returns 0 or -1. */
+static __always_inline int push_headers(struct __sk_buff *skb, struct push_buf *b,
+					__u32 l2_len, __u32 hdr_len, __u32 grow)
+{
+	__u32 start;
+
+	/* re-stated bounds for the verifier (all hold already) */
+	if (l2_len < ETH_HLEN || l2_len > SFC_L2_MAX_LEN || hdr_len > SFC_NSH_MAX_HLEN)
+		return -1;
+	/* start as a positive offset added to the buffer: the verifier refuses "pointer minus
+	 * register", which clang emits for b->l2 + ROOM - l2_len */
 	start = SFC_PUSH_L2_ROOM - l2_len;
 	barrier_var(start);
 
-	if (bpf_skb_change_head(skb, n * SFC_MPLS_HLEN, 0))
+	if (bpf_skb_change_head(skb, grow, 0))
 		return -1;
-	if (bpf_skb_store_bytes(skb, 0, (__u8 *)b + start, len, 0))
+	if (bpf_skb_store_bytes(skb, 0, (__u8 *)b + start, l2_len + hdr_len, 0))
 		return -1;
 	return 0;
+}
+
+/* Pushes the n labels build_push_buf() put in b behind the packet's L2 header. */
+static __always_inline int push_stack(struct __sk_buff *skb, struct push_buf *b, __u32 vlans,
+				      __u32 n)
+{
+	return push_headers(skb, b, ETH_HLEN + vlans * VLAN_HLEN, n * SFC_MPLS_HLEN,
+			    n * SFC_MPLS_HLEN);
 }
 
 /* Gives back the reference this packet holds on its cache entry. */
@@ -155,10 +268,10 @@ int tc_tx(struct __sk_buff *skb)
 	struct sfc_flow_key fkey;
 	struct sfc_config *cfg;
 	struct hdr_cursor nh;
-	struct push_buf buf;
+	struct push_buf *buf;
 	struct ethhdr *eth;
 	void *data, *data_end;
-	__u32 zero = 0, mark = 0, vlans, count, first, top_ttl;
+	__u32 zero = 0, mark = 0, vlans, count, first, top_ttl, l2_len, grow;
 	int action = TC_ACT_OK; /* what is not ours to restore leaves as the VNF sent it */
 	int hash_mode, proto, n;
 
@@ -179,6 +292,10 @@ int tc_tx(struct __sk_buff *skb)
 	}
 	hash_mode = cfg->key_mode == SFC_KEY_HEADER_HASH;
 
+	buf = bpf_map_lookup_elem(&sfc_tx_scratch, &zero);
+	if (!buf)
+		goto error; /* cannot happen (array map) */
+
 	if (hash_mode) {
 		if (sfc_flow_key_build(&nh, data_end, proto, &fkey) < 0)
 			goto malformed;
@@ -196,11 +313,29 @@ int tc_tx(struct __sk_buff *skb)
 		goto miss;
 
 	if (skb->gso_size) {
-		/* The kernel has no MPLS GSO: a GSO skb with labels would be dropped at segmentation
-		 * anyway. The host turns GRO off on the ingress so this does not happen. */
+		/* The kernel has no MPLS GSO, and the skb's GSO state describes the VNF's IP packet,
+		 * not headers pushed in front of it: a GSO skb would lose the labels or NSH header at
+		 * segmentation. The host turns GRO off on the ingress so this does not happen. */
 		outcome = SFC_CNT_TX_GSO;
 		action = TC_ACT_SHOT;
 		release(hash_mode, &fkey, &mark, e);
+		goto out;
+	}
+
+	/* xdp_rx caches either encapsulation in the one cache; the entry says which it was */
+	if (e->encap == SFC_ENCAP_NSH) {
+		n = build_nsh_buf(buf, data, data_end, vlans, cfg, e, &l2_len, &grow, &outcome);
+		/* released whatever the verdict: a TTL/SI drop ends the packet's use of the entry */
+		release(hash_mode, &fkey, &mark, e);
+		if (n < 0) {
+			/* outcome says why: TTL expired, SI exhausted, or a malformed entry */
+			action = TC_ACT_SHOT;
+			goto out;
+		}
+		if (push_headers(skb, buf, l2_len, n, grow) < 0)
+			goto error;
+		outcome = SFC_CNT_TX_RESTORED;
+		sfc_count(SFC_CNT_NSH_RESTORED);
 		goto out;
 	}
 
@@ -222,9 +357,9 @@ int tc_tx(struct __sk_buff *skb)
 		goto out;
 	}
 
-	n = build_push_buf(&buf, data, data_end, vlans, e->labels, first, count, top_ttl - 1);
+	n = build_push_buf(buf, data, data_end, vlans, e->labels, first, count, top_ttl - 1);
 	release(hash_mode, &fkey, &mark, e);
-	if (n < 0 || push_stack(skb, &buf, vlans, n) < 0)
+	if (n < 0 || push_stack(skb, buf, vlans, n) < 0)
 		goto error;
 	outcome = SFC_CNT_TX_RESTORED;
 	sfc_count_n(SFC_CNT_LABELS_PUSHED, n);
@@ -246,14 +381,14 @@ miss:
 			action = TC_ACT_SHOT;
 			goto out;
 		}
-		n = build_push_buf(&buf, data, data_end, vlans, cfg->static_labels, 0, count,
+		n = build_push_buf(buf, data, data_end, vlans, cfg->static_labels, 0, count,
 				   SFC_KEEP_TTL);
-		if (n < 0 || push_stack(skb, &buf, vlans, n) < 0)
+		if (n < 0 || push_stack(skb, buf, vlans, n) < 0)
 			goto error;
 		sfc_count_n(SFC_CNT_LABELS_PUSHED, n);
 		goto out;
 	default:
-		/* nowhere to send it: without its stack the packet would leave the chain */
+		/* nowhere to send it: without its headers the packet would leave the chain */
 		outcome = SFC_CNT_TX_MISS_DROP;
 		action = TC_ACT_SHOT;
 		goto out;

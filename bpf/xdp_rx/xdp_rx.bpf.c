@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* xdp_rx: XDP program on the ingress interface. Takes the SR-MPLS label stack off each packet,
- * caches it under a key that tc_tx can derive again, and hands the plain IP packet to the VNF. */
+/* xdp_rx: XDP program on the ingress interface. Takes the SR-MPLS label stack or the NSH header
+ * off each packet, caches it under a key that tc_tx can derive again, and hands the plain IP
+ * packet (or, for NSH carrying Ethernet, the inner Ethernet frame) to the VNF. */
 #include <linux/bpf.h>
 #include <linux/errno.h>
 #include <linux/if_ether.h>
@@ -42,6 +43,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_vnf_port SEC(".maps");
 
+/* Where xdp_rx builds the cache entry before inserting it: 352 bytes do not fit the 512-byte BPF
+ * stack beside the flow key and the L2 copy. Per-CPU, and XDP does not nest on a CPU, so one
+ * slot per CPU is enough. It holds nothing from one packet to the next, so it is not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sfc_cache_entry);
+} sfc_rx_scratch SEC(".maps");
+
 /* Copies the label stack at nh into e->labels (network byte order, exactly as on the wire) and
  * leaves nh on the inner packet. Returns 0, or -1 with *outcome set. */
 static __always_inline int read_label_stack(struct hdr_cursor *nh, void *data_end,
@@ -70,11 +81,13 @@ static __always_inline int read_label_stack(struct hdr_cursor *nh, void *data_en
 	return -1;
 }
 
-/* Identifies the packet behind the stack by its version nibble (MPLS does not say what it
- * carries) and checks its IP header is complete. nh is not moved. Returns 0 and the matching
- * ethertype (network byte order), or -1 with *outcome set. */
-static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be16 *l3_proto,
-				    enum sfc_counter *outcome)
+/* Identifies the packet behind the SFC headers by its version nibble and checks its IP header
+ * is complete. MPLS does not say what it carries (expect 0: either version); NSH and an inner
+ * Ethernet header do (expect: that ethertype, network byte order), and a version nibble that
+ * contradicts them is not IP either. nh is not moved. Returns 0 and the matching ethertype
+ * (network byte order), or -1 with *outcome set. */
+static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be16 expect,
+				    __be16 *l3_proto, enum sfc_counter *outcome)
 {
 	struct hdr_cursor ip = *nh;
 	struct ipv6hdr *ip6h;
@@ -89,23 +102,93 @@ static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be1
 	switch (*first >> 4) {
 	case 4:
 		*l3_proto = bpf_htons(ETH_P_IP);
-		if (parse_iphdr(&ip, data_end, &iph) < 0) {
-			/* shorter than its IHL, or IHL < 5 */
-			*outcome = SFC_CNT_RX_TRUNCATED;
-			return -1;
-		}
-		return 0;
+		break;
 	case 6:
 		*l3_proto = bpf_htons(ETH_P_IPV6);
-		if (parse_ip6hdr(&ip, data_end, &ip6h) < 0) {
-			*outcome = SFC_CNT_RX_TRUNCATED;
-			return -1;
-		}
-		return 0;
+		break;
 	default:
 		/* e.g. an Ethernet pseudowire: the VNF could not use it without the stack */
 		*outcome = SFC_CNT_RX_NOT_IP;
 		return -1;
+	}
+
+	if (expect && *l3_proto != expect) {
+		/* NSH or the inner Ethernet says one IP version, the packet is another: the VNF and
+		 * tc_tx would read it as the wrong one */
+		*outcome = SFC_CNT_RX_NOT_IP;
+		return -1;
+	}
+
+	if (*l3_proto == bpf_htons(ETH_P_IP) ? parse_iphdr(&ip, data_end, &iph) < 0
+					     : parse_ip6hdr(&ip, data_end, &ip6h) < 0) {
+		/* shorter than its header (IPv4: its IHL), or IPv4 IHL < 5 */
+		*outcome = SFC_CNT_RX_TRUNCATED;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copies the NSH header at nh (l2_len bytes into the frame, checked by parse_nshhdr(): verdicts
+ * and counters are listed there) into e byte for byte and finds the packet it carries:
+ *
+ *  next protocol | the VNF gets                       | outer L2 header
+ *  --------------+------------------------------------+-----------------------------------------
+ *  IPv4, IPv6    | the IP packet (as for MPLS)        | kept, innermost ethertype set to the IP
+ *                |                                    | version (pop_headers())
+ *  Ethernet      | the inner Ethernet frame as is     | removed with the NSH header; its source
+ *                | (up to SFC_MAX_VLANS tags, then    | MAC is saved in e->outer_src so tc_tx can
+ *                | IPv4/IPv6)                         | send the restored frame back to that SFF
+ *
+ * An inner frame that ends inside its Ethernet header counts RX_TRUNCATED; one that is not IP
+ * (ARP, a third VLAN tag, MPLS, ...) counts RX_NOT_IP: tc_tx can key and restore only IP frames.
+ * Leaves nh on the inner IP header, sets *l3_proto (network byte order) and *strip_l2 for an
+ * inner Ethernet frame. Returns 0, or -1 with *outcome set.
+ */
+static __always_inline int read_nsh(struct xdp_md *ctx, struct hdr_cursor *nh, void *data_end,
+				    struct ethhdr *eth, __u32 l2_len, struct sfc_cache_entry *e,
+				    __be16 *l3_proto, int *strip_l2, enum sfc_counter *outcome)
+{
+	struct sfc_nsh_hdr *nsh;
+	struct ethhdr *ieth;
+	__u32 hlen, ivlans;
+	int np, proto;
+
+	np = parse_nshhdr(nh, data_end, &nsh, &hlen, outcome);
+	if (np < 0)
+		return -1;
+
+	/* re-stated for the verifier (parse_nshhdr() checked 8 <= hlen <= 252): the copy's size
+	 * must be bounded by the buffer */
+	if (hlen < SFC_NSH_BASE_HLEN || hlen > SFC_NSH_MAX_HLEN) {
+		*outcome = SFC_CNT_RX_ERROR;
+		return -1;
+	}
+	if (bpf_xdp_load_bytes(ctx, l2_len, e->nsh, hlen)) {
+		*outcome = SFC_CNT_RX_ERROR;
+		return -1;
+	}
+	e->nsh_len = hlen;
+	e->nsh_next_proto = np;
+
+	switch (np) {
+	case SFC_NSH_NP_IPV4:
+		return inner_ip(nh, data_end, bpf_htons(ETH_P_IP), l3_proto, outcome);
+	case SFC_NSH_NP_IPV6:
+		return inner_ip(nh, data_end, bpf_htons(ETH_P_IPV6), l3_proto, outcome);
+	default: /* SFC_NSH_NP_ETHERNET, the only other one parse_nshhdr() lets through */
+		proto = parse_eth_vlans(nh, data_end, &ieth, &ivlans);
+		if (proto < 0) {
+			*outcome = SFC_CNT_RX_TRUNCATED;
+			return -1;
+		}
+		if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
+			*outcome = SFC_CNT_RX_NOT_IP;
+			return -1;
+		}
+		__builtin_memcpy(e->outer_src, eth->h_source, ETH_ALEN);
+		*strip_l2 = 1;
+		return inner_ip(nh, data_end, proto, l3_proto, outcome);
 	}
 }
 
@@ -150,10 +233,11 @@ static __always_inline int cache_meta(__u32 key, struct sfc_cache_entry *e,
 
 /*
  * Caches e under a header-hash key. Duplicate rule: identical keys mean packets the VNF cannot
- * tell apart either (a retransmission, a duplicated datagram), so they get the same stack back.
- * The FIRST cached stack stays; a later packet with the same key takes a reference on that
- * entry (refs + 1), is popped anyway and counted RX_DUPLICATE_KEY. tc_tx restores the first
- * stack for every copy and deletes the entry when the last reference leaves.
+ * tell apart either (a retransmission, a duplicated datagram), so they get the same headers
+ * back. The FIRST cached headers (label stack or NSH) stay; a later packet with the same key
+ * takes a reference on that entry (refs + 1), is popped anyway and counted RX_DUPLICATE_KEY.
+ * tc_tx restores the first headers for every copy and deletes the entry when the last
+ * reference leaves.
  * Returns 0 with *joined = the entry we took a reference on (NULL if we inserted a new one),
  * or -1 when the cache refuses the entry (full).
  */
@@ -200,16 +284,21 @@ static __always_inline void cache_undo(int hash_mode, __u32 mkey, struct sfc_flo
 		bpf_map_delete_elem(&sfc_hash_cache, fkey);
 }
 
-/* Pops stack_bytes of labels: saves the L2 header (with the innermost ethertype set to the
- * inner packet's), moves the packet start past the stack and writes the header back there.
- * The copies have a constant size per VLAN count so the verifier can check them.
+/* Pops hdr_bytes of SFC headers (label stack or NSH) behind the L2 header. strip_l2 (NSH
+ * carrying Ethernet): the L2 header goes too, so the packet starts at the inner frame.
+ * Otherwise: saves the L2 header (with the innermost ethertype set to the inner packet's),
+ * moves the packet start past the SFC headers and writes the L2 header back there; the copies
+ * have a constant size per VLAN count so the verifier can check them.
  * Returns 0, or -1 when a helper or bounds check fails. */
-static __always_inline int pop_stack(struct xdp_md *ctx, __u32 vlans, __u32 stack_bytes,
-				     __be16 inner_proto)
+static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hdr_bytes,
+				       __be16 inner_proto, int strip_l2)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	__u8 l2[SFC_L2_MAX_LEN];
+
+	if (strip_l2)
+		return bpf_xdp_adjust_head(ctx, ETH_HLEN + vlans * VLAN_HLEN + hdr_bytes) ? -1 : 0;
 
 	switch (vlans) {
 	case 0:
@@ -229,7 +318,7 @@ static __always_inline int pop_stack(struct xdp_md *ctx, __u32 vlans, __u32 stac
 		break;
 	}
 
-	if (bpf_xdp_adjust_head(ctx, stack_bytes))
+	if (bpf_xdp_adjust_head(ctx, hdr_bytes))
 		return -1;
 
 	data_end = (void *)(long)ctx->data_end;
@@ -287,42 +376,68 @@ int xdp_rx(struct xdp_md *ctx)
 	enum sfc_counter outcome = SFC_CNT_RX_NOT_SFC;
 	struct sfc_cache_entry *joined = NULL;
 	struct hdr_cursor nh = { .pos = data };
-	struct sfc_cache_entry entry;
+	struct sfc_cache_entry *e;
 	struct sfc_flow_key fkey;
 	struct sfc_config *cfg;
 	struct ethhdr *eth;
-	__u32 zero = 0, mkey = 0, vlans;
+	__u32 zero = 0, mkey = 0, vlans, hdr_len;
 	__be16 inner_proto = 0;
 	int action = XDP_PASS; /* anything that is not SFC traffic is none of our business */
-	int hash_mode;
+	int hash_mode, proto, strip_l2 = 0;
+	__u32 encap;
 
-	if (parse_eth_vlans(&nh, data_end, &eth, &vlans) != bpf_htons(ETH_P_MPLS_UC))
-		goto out;
-
-	/* From here on the packet is SFC traffic: an early exit drops it, because the VNF cannot
-	 * handle the labelled packet and forwarding it without the proxy would skip the VNF. */
-	action = XDP_DROP;
-
-	__builtin_memset(&entry, 0, sizeof(entry));
-	if (read_label_stack(&nh, data_end, &entry, &outcome) < 0)
-		goto out;
-	if (inner_ip(&nh, data_end, &inner_proto, &outcome) < 0)
+	proto = parse_eth_vlans(&nh, data_end, &eth, &vlans);
+	if (proto == bpf_htons(ETH_P_MPLS_UC))
+		encap = SFC_ENCAP_MPLS;
+	else if (proto == bpf_htons(ETH_P_NSH))
+		encap = SFC_ENCAP_NSH;
+	else
 		goto out;
 
 	cfg = bpf_map_lookup_elem(&sfc_config, &zero);
 	if (!cfg) {
-		/* cannot happen (array map), but without the mode we cannot pick a key */
+		/* cannot happen (array map), but without the config we cannot pick a key */
 		outcome = SFC_CNT_RX_ERROR;
+		action = XDP_DROP;
 		goto out;
 	}
+	/* Accepted encapsulations rule: an encapsulation this instance does not take off is not
+	 * SFC traffic for it (another proxy or the host stack may own it): passed untouched,
+	 * counted RX_NOT_SFC. */
+	if (!(cfg->accepted_encaps & (1u << encap)))
+		goto out;
 	hash_mode = cfg->key_mode == SFC_KEY_HEADER_HASH;
 
-	entry.ingress_ns = bpf_ktime_get_ns();
-	entry.refs = 1;
-	entry.encap = SFC_ENCAP_MPLS;
+	/* From here on the packet is SFC traffic: an early exit drops it, because the VNF cannot
+	 * handle the encapsulated packet and forwarding it without the proxy would skip the VNF. */
+	action = XDP_DROP;
+
+	e = bpf_map_lookup_elem(&sfc_rx_scratch, &zero);
+	if (!e) {
+		outcome = SFC_CNT_RX_ERROR; /* cannot happen (array map) */
+		goto out;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+
+	if (encap == SFC_ENCAP_MPLS) {
+		if (read_label_stack(&nh, data_end, e, &outcome) < 0)
+			goto out;
+		if (inner_ip(&nh, data_end, 0, &inner_proto, &outcome) < 0)
+			goto out;
+		hdr_len = e->label_count * SFC_MPLS_HLEN;
+	} else {
+		if (read_nsh(ctx, &nh, data_end, eth, ETH_HLEN + vlans * VLAN_HLEN, e, &inner_proto,
+			     &strip_l2, &outcome) < 0)
+			goto out;
+		hdr_len = e->nsh_len;
+	}
+
+	e->ingress_ns = bpf_ktime_get_ns();
+	e->refs = 1;
+	e->encap = encap;
 
 	/* A cache that refuses the entry (full: -E2BIG/-ENOMEM) makes us drop the packet: we never
-	 * evict a cached stack, whose packet is still inside the VNF, to make room for this one;
+	 * evict cached headers, whose packet is still inside the VNF, to make room for this one;
 	 * the host's aging frees entries of packets the VNF dropped. */
 	if (hash_mode) {
 		if (sfc_flow_key_build(&nh, data_end, inner_proto, &fkey) < 0) {
@@ -330,23 +445,31 @@ int xdp_rx(struct xdp_md *ctx)
 			outcome = SFC_CNT_RX_TRUNCATED;
 			goto out;
 		}
-		if (cache_hash(&fkey, &entry, &joined, &outcome) < 0)
+		if (cache_hash(&fkey, e, &joined, &outcome) < 0)
 			goto out;
 	} else {
 		if (meta_key_next(&mkey) < 0) {
 			outcome = SFC_CNT_RX_ERROR;
 			goto out;
 		}
-		if (cache_meta(mkey, &entry, &outcome) < 0)
+		if (cache_meta(mkey, e, &outcome) < 0)
 			goto out;
 	}
 
-	if (pop_stack(ctx, vlans, entry.label_count * SFC_MPLS_HLEN, inner_proto) < 0)
+	if (pop_headers(ctx, vlans, hdr_len, inner_proto, strip_l2) < 0)
 		goto undo;
 	if (!hash_mode && write_meta(ctx, mkey) < 0)
 		goto undo;
 
-	sfc_count_n(SFC_CNT_LABELS_POPPED, entry.label_count);
+	if (encap == SFC_ENCAP_MPLS) {
+		sfc_count_n(SFC_CNT_LABELS_POPPED, e->label_count);
+	} else {
+		sfc_count(SFC_CNT_NSH_POPPED);
+		/* OAM packets are carried like any other (RFC 8300 leaves them to the SFC-aware
+		 * nodes; the VNF sees only the inner packet), but counted */
+		if (bpf_ntohs(*(__be16 *)e->nsh) & SFC_NSH_OAM_MASK)
+			sfc_count(SFC_CNT_NSH_OAM);
+	}
 	/* Empty slot: XDP_PASS up the host stack (VNF on this host); set: XDP_REDIRECT. */
 	action = bpf_redirect_map(&sfc_vnf_port, 0, XDP_PASS);
 	goto out;

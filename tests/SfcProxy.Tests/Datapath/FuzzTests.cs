@@ -31,9 +31,11 @@ public sealed class FuzzTests
 
     /// <summary>
     /// Small enough that the stacks of popped packets whose egress we skip (1 in 20) fill it late
-    /// in the run, so cache-full (a valid outcome) is fuzzed too without starving the rest.
+    /// in the run, so cache-full (a valid outcome) is fuzzed too without starving the rest. Since
+    /// xdp_rx honours accepted_encaps, the config blocks that turn MPLS off (3 in 8) pop nothing,
+    /// and about 1500 entries are left behind per run: 1536 was no longer reached.
     /// </summary>
-    private const uint CacheSize = 1536;
+    private const uint CacheSize = 1024;
 
     /// <summary>ifindex of lo, the one device every network namespace has.</summary>
     private const uint LoopbackIfindex = 1;
