@@ -73,7 +73,7 @@ public sealed class NshFixtureTests
         // The TLV announces 8 bytes of value, the header (Length 3 = 12 bytes) ends after its 4-byte head.
         yield return Bad("md2-tlv-past-length", Outer().Nsh(mdType: 2, length: 3, tlvs: [new NshTlv(1, 1, new byte[8])]), Counter.RxNshBadTlv);
         yield return Bad("next-proto-ipv4-carries-ipv6", Outer().Nsh(nextProtocol: 1), Counter.RxNotIp, Inner.V6Udp);
-        yield return new("truncated-inner-ipv4", Outer().Nsh().Payload([0x45, 0, 0, 20]).Build(), drop, null, Counter.RxTruncated);
+        yield return new("truncated-inner-ipv4", Outer().Nsh(nextProtocol: 1).Payload([0x45, 0, 0, 20]).Build(), drop, null, Counter.RxTruncated);
         yield return new("inner-ethernet-carries-arp", Outer().Nsh().InnerEth().Payload(28).Build(), drop, null, Counter.RxNotIp);
     }
 
@@ -131,10 +131,11 @@ public sealed class NshFixtureTests
         Assert.AreEqual(ProxyTestRuns.XdpPass, rx.Verdict);
         var tx = proxy.Tx(KernelVnf.Forward(rx.Frame), rx);
 
-        byte[] expected = inner == InnerEthV4
-            // The VNF emitted an Ethernet frame: new outer Ethernet back to the sender, from the egress MAC.
-            ? [.. h.On(Packet.Eth([0x02, 0x5F, 0x5F, 0, 0, 9], KernelVnf.EgressMac), 39, 16).Build(),
-               .. KernelVnf.Forward(InnerFrame())]
+        var expected = inner == InnerEthV4
+            // The VNF emitted an Ethernet frame: new outer Ethernet back to the sender, from the egress
+            // MAC, then NSH, then the VNF's frame.
+            ? Inner.V4Udp.On(h.On(Packet.Eth([0x02, 0x5F, 0x5F, 0, 0, 9], KernelVnf.EgressMac), 39, 16)
+                .InnerEth(KernelVnf.NextHopMac, KernelVnf.EgressMac), 63).Build()
             : inner.On(h.On(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), 39, 16), 63).Build();
         Assert.AreEqual(ProxyTestRuns.TcOk, tx.Verdict, $"tc_tx verdict; moved {XdpRxFixtureTests.Format(proxy.Moved())}");
         CollectionAssert.AreEqual(expected, tx.Frame, "restored frame: NSH byte for byte but SI and TTL");
