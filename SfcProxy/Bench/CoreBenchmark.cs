@@ -141,7 +141,7 @@ internal static class CoreBenchmark
     {
         var sb = new System.Text.StringBuilder();
         sb.AppendLine("| key mode | headers | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Headers == "mpls" && x.Labels == 1);
