@@ -123,6 +123,11 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode), cache.Count(), cache.MaxEntries);
     }
 
+    public IReadOnlyList<CacheEntryView> DumpCache(int limit) =>
+        HeaderCacheEntries.Dump(Objects.Cache(_options.KeyMode), _options.KeyMode, limit);
+
+    public int FlushCache() => HeaderCacheEntries.Flush(Objects.Cache(_options.KeyMode), _options.KeyMode);
+
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");
 
     public void Dispose() => Stop();

@@ -19,6 +19,13 @@ public interface IProxyDatapath : IDisposable
 
     /// <summary>Occupancy of the header cache.</summary>
     CacheSummary ReadCacheSummary();
+
+    /// <summary>Up to <paramref name="limit"/> cached header sets, in map order.</summary>
+    IReadOnlyList<CacheEntryView> DumpCache(int limit);
+
+    /// <summary>Deletes every cached header set; packets in flight under them then miss at egress.</summary>
+    /// <returns>Entries deleted.</returns>
+    int FlushCache();
 }
 
 /// <summary>Header cache occupancy.</summary>
