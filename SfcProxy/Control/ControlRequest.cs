@@ -24,7 +24,7 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
 
             int limit = ControlProtocol.DefaultDumpLimit;
             if (root.TryGetProperty("limit", out var limitProperty)
-                && (!limitProperty.TryGetInt32(out limit) || limit is < 1 or > ControlProtocol.MaxDumpLimit))
+                && (limitProperty.ValueKind != JsonValueKind.Number || !limitProperty.TryGetInt32(out limit) || limit is < 1 or > ControlProtocol.MaxDumpLimit))
             {
                 error = $"\"limit\" must be a whole number 1..{ControlProtocol.MaxDumpLimit}";
                 return false;
