@@ -1,9 +1,21 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SfcProxy.Control;
 using Spectre.Console;
 
 namespace SfcProxy.Cli;
+
+/// <summary>Prints an "ok" answer for people: tables on <paramref name="console"/>, raw text on <paramref name="output"/>.</summary>
+internal delegate void AnswerRenderer(JsonElement answer, IAnsiConsole console, TextWriter output);
+
+/// <summary>A parsed answer of the instance.</summary>
+internal sealed record InstanceAnswer(JsonDocument Document, string Line, bool Ok) : IDisposable
+{
+    public JsonElement Root => Document.RootElement;
+
+    public void Dispose() => Document.Dispose();
+}
 
 /// <summary>
 /// The part every "ask a running instance" command shares: which instance (--instance or --socket),
@@ -27,75 +39,104 @@ internal sealed class InstanceQuery
         Description = "Print the instance's JSON answer as is",
     };
 
-    private readonly string _request;
-    private readonly Action<JsonElement, IAnsiConsole> _render;
+    private readonly Func<ParseResult, JsonObject> _request;
+    private readonly AnswerRenderer _render;
 
     /// <param name="request">Control protocol request name.</param>
     /// <param name="render">Prints the "ok" answer for people.</param>
-    public InstanceQuery(string request, Action<JsonElement, IAnsiConsole> render)
+    public InstanceQuery(string request, AnswerRenderer render)
+        : this(_ => new JsonObject { ["request"] = request }, render) { }
+
+    /// <param name="request">Builds the request object, arguments included, from the command line.</param>
+    public InstanceQuery(Func<ParseResult, JsonObject> request, AnswerRenderer render)
     {
         _request = request;
         _render = render;
     }
 
-    public Command CreateCommand(string name, string description)
+    public bool Json(ParseResult parseResult) => parseResult.GetValue(_json);
+
+    /// <summary>A command that asks once and prints the answer.</summary>
+    public Command CreateCommand(string name, string description, params Symbol[] extra)
+    {
+        var command = CreateBareCommand(name, description, extra);
+        command.SetAction(RunAsync);
+        return command;
+    }
+
+    /// <summary>A command with the instance options and no action, for commands that ask differently.</summary>
+    public Command CreateBareCommand(string name, string description, params Symbol[] extra)
     {
         var command = new Command(name, description) { _instance, _socket, _json };
-        command.SetAction(RunAsync);
+        foreach (var symbol in extra)
+        {
+            if (symbol is Option option)
+                command.Options.Add(option);
+            else if (symbol is Argument argument)
+                command.Arguments.Add(argument);
+        }
         return command;
     }
 
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var output = parseResult.InvocationConfiguration.Output;
+        using var answer = await AskAsync(parseResult, cancellationToken);
+        if (answer is null)
+            return ExitCodes.Failed;
+        Print(parseResult, answer);
+        return answer.Ok ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>Asks the instance; prints why and returns null when there is no usable answer.</summary>
+    public async Task<InstanceAnswer?> AskAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
         var error = parseResult.InvocationConfiguration.Error;
         string? socket = parseResult.GetValue(_socket);
         string? instance = socket is null ? parseResult.GetValue(_instance) : null;
         string path = socket ?? ControlClient.DefaultSocketPath(instance!);
 
-        string answer;
+        string line;
         try
         {
-            answer = await ControlClient.RequestAsync(path, _request, instance, cancellationToken);
+            line = await ControlClient.RequestAsync(path, _request(parseResult), instance, cancellationToken);
         }
         catch (ControlClientException e)
         {
             error.WriteLine($"sfcproxy: {e.Message}");
-            return ExitCodes.Failed;
+            return null;
         }
 
-        using var document = ParseAnswer(answer, error);
-        if (document is null)
-            return ExitCodes.Failed;
-        var root = document.RootElement;
-        bool ok = root.TryGetProperty("ok", out var okProperty) && okProperty.ValueKind == JsonValueKind.True;
-
-        if (parseResult.GetValue(_json))
-        {
-            output.WriteLine(answer);
-        }
-        else if (ok)
-        {
-            _render(root, CliConsole.Create(output));
-        }
-        else
-        {
-            string reason = root.TryGetProperty("error", out var e) ? e.ToString() : answer;
-            error.WriteLine($"sfcproxy: instance answered: {reason}");
-        }
-        return ok ? ExitCodes.Ok : ExitCodes.Failed;
-    }
-
-    private static JsonDocument? ParseAnswer(string answer, TextWriter error)
-    {
         try
         {
-            return JsonDocument.Parse(answer);
+            var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            bool ok = root.ValueKind == JsonValueKind.Object
+                      && root.TryGetProperty("ok", out var okProperty) && okProperty.ValueKind == JsonValueKind.True;
+            return new InstanceAnswer(document, line, ok);
         }
         catch (JsonException)
         {
-            error.WriteLine($"sfcproxy: instance answered something that is not JSON: {answer}");
+            error.WriteLine($"sfcproxy: instance answered something that is not JSON: {line}");
             return null;
+        }
+    }
+
+    /// <summary>The answer as --json asks, rendered for people, or the instance's error on stderr.</summary>
+    public void Print(ParseResult parseResult, InstanceAnswer answer)
+    {
+        var output = parseResult.InvocationConfiguration.Output;
+        if (Json(parseResult))
+        {
+            output.WriteLine(answer.Line);
+        }
+        else if (answer.Ok)
+        {
+            _render(answer.Root, CliConsole.Create(output), output);
+        }
+        else
+        {
+            string reason = answer.Root.TryGetProperty("error", out var e) ? e.ToString() : answer.Line;
+            parseResult.InvocationConfiguration.Error.WriteLine($"sfcproxy: instance answered: {reason}");
         }
     }
 }

@@ -15,6 +15,8 @@ internal static class SfcProxyCli
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
+        root.Subcommands.Add(LogLevelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

@@ -12,7 +12,7 @@ internal static class StatusCommand
         new InstanceQuery(ControlProtocol.Status, Render)
             .CreateCommand("status", "Show instance, mode, interfaces and uptime of a running instance");
 
-    private static void Render(JsonElement answer, IAnsiConsole console)
+    private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
         var status = answer.GetProperty("status");
         var interfaces = status.GetProperty("interfaces");
@@ -21,7 +21,7 @@ internal static class StatusCommand
         KeyValueTable.Write(console,
             ("instance", status.GetProperty("instance").ToString()),
             ("pid", status.GetProperty("pid").ToString()),
-            ("encapsulation", status.GetProperty("encapsulation").ToString()),
+            ("encapsulations", string.Join(", ", status.GetProperty("encapsulations").EnumerateArray().Select(e => e.GetString()))),
             ("key mode", status.GetProperty("keyMode").ToString()),
             ("miss policy", status.GetProperty("missPolicy").ToString()),
             ("xdp mode", status.GetProperty("xdpMode").ToString()),
@@ -29,6 +29,7 @@ internal static class StatusCommand
             ("ingress", interfaces.GetProperty("ingress").ToString()),
             ("egress", interfaces.GetProperty("egress").ToString()),
             ("vnf", vnf),
+            ("log level", status.TryGetProperty("logLevel", out var level) ? level.ToString() : "?"),
             ("uptime", uptime.ToString("c")));
     }
 }

@@ -45,6 +45,7 @@ internal static class SfcProxyOptionsBinder
 
         var socket = root.Object(nameof(options.Socket));
         options.Socket.Path = socket.String(nameof(ControlSocketOptions.Path), options.Socket.Path);
+        options.Socket.Group = socket.String(nameof(ControlSocketOptions.Group), options.Socket.Group);
         socket.RejectUnknownKeys();
 
         root.RejectUnknownKeys();

@@ -37,6 +37,7 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
         ValidateInterfaces(options, failures);
         ValidateStaticStack(options, failures);
         ValidatePaths(options, failures);
+        ValidateSocketGroup(options, failures);
 
         if (options.ConsumedSegments is < 0 or > SfcLimits.MaxLabels)
             failures.Add($"{Root}:ConsumedSegments: {options.ConsumedSegments} is out of range 0..{SfcLimits.MaxLabels}");
@@ -136,6 +137,18 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             if (entry.Tc is < 0 or > 7)
                 failures.Add($"{path}:Tc: {entry.Tc} is out of range 0..7");
         }
+    }
+
+    private void ValidateSocketGroup(SfcProxyOptions options, List<string> failures)
+    {
+        string? group = options.Socket.Group;
+        if (group is null)
+            return;
+        if (string.IsNullOrWhiteSpace(group))
+            failures.Add($"{Root}:Socket:Group: must name a group (or be left out)");
+        // Like the interfaces, groups are this host's: skipped when checking a config for another host.
+        else if (_interfaceNames is not null && Control.UnixGroup.IdOf(group) is null)
+            failures.Add($"{Root}:Socket:Group: group '{group}' does not exist on this host");
     }
 
     private static void ValidatePaths(SfcProxyOptions options, List<string> failures)

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using SfcProxy.Configuration;
 
 namespace SfcProxy.Control;
@@ -14,8 +14,14 @@ public static class ControlClient
     /// <param name="socketPath">The instance's socket.</param>
     /// <param name="instance">Instance name for messages; null when the socket was given directly.</param>
     /// <exception cref="ControlClientException">No answer; the message says why, for people.</exception>
+    public static Task<string> RequestAsync(
+        string socketPath, string request, string? instance, CancellationToken cancellationToken = default) =>
+        RequestAsync(socketPath, new JsonObject { ["request"] = request }, instance, cancellationToken);
+
+    /// <summary>Sends <paramref name="request"/> (with its arguments, e.g. "limit") and returns the response line.</summary>
+    /// <exception cref="ControlClientException">No answer; the message says why, for people.</exception>
     public static async Task<string> RequestAsync(
-        string socketPath, string request, string? instance, CancellationToken cancellationToken = default)
+        string socketPath, JsonObject request, string? instance, CancellationToken cancellationToken = default)
     {
         string who = instance is null ? "no SfcProxy instance running" : $"no SfcProxy instance '{instance}' running";
         if (!File.Exists(socketPath))
@@ -28,7 +34,7 @@ public static class ControlClient
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), timeout.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["request"] = request }) + "\n");
+            byte[] line = Encoding.UTF8.GetBytes(request.ToJsonString() + "\n");
             await stream.WriteAsync(line, timeout.Token);
             using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
             return await reader.ReadLineAsync(timeout.Token)

@@ -11,7 +11,20 @@ internal static class ControlProtocol
 
     public const string Stats = "stats";
     public const string Cache = "cache";
+    public const string CacheDump = "cache-dump";
     public const string Status = "status";
+    public const string Metrics = "metrics";
+    public const string Flush = "flush";
+    public const string LogLevel = "log-level";
 
-    public static readonly string[] Requests = [Stats, Cache, Status];
+    public static readonly string[] Requests = [Stats, Cache, CacheDump, Status, Metrics, Flush, LogLevel];
+
+    /// <summary>Requests that change the instance: only root may send them (checked with SO_PEERCRED).</summary>
+    public static bool NeedsRoot(string request) => request is Flush or LogLevel;
+
+    /// <summary>cache-dump entries when the request gives no "limit", and the most it may ask for.</summary>
+    public const int DefaultDumpLimit = 100, MaxDumpLimit = 10_000;
+
+    /// <summary>Levels a log-level request may set, as spelled on the wire.</summary>
+    public static readonly string[] LogLevels = ["Debug", "Information", "Warning", "Error"];
 }

@@ -1,48 +1,71 @@
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using SfcProxy.Configuration;
+using SfcProxy.Hosting;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;
 
-/// <summary>Answers one request line of the control protocol. Never throws for bad input.</summary>
-internal sealed class ControlRequestHandler(
-    SfcProxyOptions options, IProxyDatapath datapath, TimeProvider time, long startTimestamp)
+/// <summary>Answers request lines of the control protocol. Never throws for bad input.</summary>
+internal sealed partial class ControlRequestHandler(
+    SfcProxyOptions options, IProxyDatapath datapath, TimeProvider time, long startTimestamp,
+    LogLevelSwitch logLevel, ILogger logger)
 {
-    /// <summary>The response line for <paramref name="line"/>, newline included.</summary>
-    public byte[] Handle(ReadOnlySequence<byte> line)
+    /// <summary>
+    /// A cache dump holds up to <see cref="ControlProtocol.MaxDumpLimit"/> entries in memory while it
+    /// is written; this many at a time bounds that across all sessions (others wait their turn).
+    /// </summary>
+    private const int ConcurrentDumps = 4;
+
+    private readonly SemaphoreSlim _dumps = new(ConcurrentDumps);
+
+    /// <summary>Writes the answer to <paramref name="line"/>, newline included, into <paramref name="output"/>.</summary>
+    public async Task AnswerAsync(ReadOnlySequence<byte> line, PeerCredentials peer, SessionOutput output, CancellationToken cancellationToken)
     {
-        string request;
-        try
+        if (!ControlRequest.TryParse(line, out var request, out string error))
         {
-            using var document = JsonDocument.Parse(line);
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("request", out var requestProperty)
-                || requestProperty.ValueKind != JsonValueKind.String)
-                return Error("expected an object like {\"request\":\"stats\"}");
-            request = requestProperty.GetString()!;
+            output.Write(Error(error));
+            return;
         }
-        catch (JsonException e)
+        string name = request.Name;
+        if (!ControlProtocol.Requests.Contains(name))
         {
-            return Error($"malformed JSON: {e.Message}");
+            output.Write(Error($"unknown request '{name}' (accepted: {string.Join(", ", ControlProtocol.Requests)})"));
+            return;
+        }
+        if (ControlProtocol.NeedsRoot(name) && !peer.IsRoot)
+        {
+            LogRefused(name, peer.Uid, peer.Pid);
+            output.Write(Error($"{name} needs root ({peer})"));
+            return;
+        }
+        if (name == ControlProtocol.CacheDump)
+        {
+            await WriteCacheDumpAsync(request.Limit, output, cancellationToken);
+            return;
         }
 
+        byte[] answer;
         try
         {
-            return request switch
+            answer = name switch
             {
                 ControlProtocol.Stats => Respond(WriteStats),
                 ControlProtocol.Cache => Respond(WriteCache),
                 ControlProtocol.Status => Respond(WriteStatus),
-                _ => Error($"unknown request '{request}' (accepted: {string.Join(", ", ControlProtocol.Requests)})"),
+                ControlProtocol.Metrics => Respond(WriteMetrics),
+                ControlProtocol.Flush => Respond(json => Flush(json, peer)),
+                _ => SetLogLevel(request.Level, peer),
             };
         }
         catch (Exception e)
         {
             // A datapath read failing (map gone, not attached) is the instance's problem, not the
             // client's; report it on this line and keep serving.
-            return Error($"{request} unavailable: {e.Message}");
+            answer = Error($"{name} unavailable: {e.Message}");
         }
+        output.Write(answer);
     }
 
     private void WriteStats(Utf8JsonWriter json)
@@ -82,9 +105,86 @@ internal sealed class ControlRequestHandler(
         json.WriteString("egress", options.Interfaces.Egress);
         json.WriteString("vnf", options.Interfaces.Vnf);
         json.WriteEndObject();
-        json.WriteNumber("uptimeSeconds", Math.Round(time.GetElapsedTime(startTimestamp).TotalSeconds, 3));
+        json.WriteString("logLevel", logLevel.Minimum.ToString());
+        json.WriteNumber("uptimeSeconds", UptimeSeconds);
         json.WriteEndObject();
     }
+
+    private void WriteMetrics(Utf8JsonWriter json) =>
+        json.WriteString("metrics", PrometheusText.Write(options.Instance, datapath.ReadCounters(), datapath.ReadCacheSummary(), UptimeSeconds));
+
+    private void Flush(Utf8JsonWriter json, PeerCredentials peer)
+    {
+        int flushed = datapath.FlushCache();
+        LogFlushed(flushed, peer.Uid, peer.Pid);
+        json.WriteNumber("flushed", flushed);
+    }
+
+    private byte[] SetLogLevel(string? requested, PeerCredentials peer)
+    {
+        string? level = ControlProtocol.LogLevels.FirstOrDefault(l => string.Equals(l, requested, StringComparison.OrdinalIgnoreCase));
+        if (level is null)
+            return Error($"\"level\" must be one of {string.Join(", ", ControlProtocol.LogLevels)}");
+        var previous = logLevel.Minimum;
+        var next = Enum.Parse<LogLevel>(level);
+        // Logged before a raise and after a lowering, so the change is on record at either level.
+        if (next > previous)
+            LogLevelChanged(previous, next, peer.Uid, peer.Pid);
+        logLevel.Minimum = next;
+        if (next <= previous)
+            LogLevelChanged(previous, next, peer.Uid, peer.Pid);
+        return Respond(json =>
+        {
+            json.WriteString("previous", previous.ToString());
+            json.WriteString("level", next.ToString());
+        });
+    }
+
+    private async Task WriteCacheDumpAsync(int limit, SessionOutput output, CancellationToken cancellationToken)
+    {
+        await _dumps.WaitAsync(cancellationToken);
+        try
+        {
+            IReadOnlyList<CacheEntryView> entries;
+            try
+            {
+                entries = datapath.DumpCache(limit);
+            }
+            catch (Exception e)
+            {
+                output.Write(Error($"{ControlProtocol.CacheDump} unavailable: {e.Message}"));
+                return;
+            }
+
+            // Written straight into the session's output and pushed out in chunks: a 10,000-entry
+            // answer never sits in memory as one string.
+            await using var json = new Utf8JsonWriter(output.Writer);
+            json.WriteStartObject();
+            json.WriteBoolean("ok", true);
+            json.WriteString("keyMode", OptionValues.KeyModes.NameOf(options.KeyMode));
+            json.WriteNumber("count", entries.Count);
+            json.WriteStartArray("entries");
+            foreach (var entry in entries)
+            {
+                CacheEntryJson.Write(json, entry);
+                if (json.BytesPending + output.Writer.UnflushedBytes >= SessionOutput.ChunkBytes)
+                {
+                    await json.FlushAsync(cancellationToken);
+                    await output.FlushAsync();
+                }
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+            await json.FlushAsync(cancellationToken);
+            output.Write("\n"u8);
+        }
+        finally
+        {
+            _dumps.Release();
+        }
+    }
+
+    private double UptimeSeconds => Math.Round(time.GetElapsedTime(startTimestamp).TotalSeconds, 3);
 
     private static byte[] Respond(Action<Utf8JsonWriter> writeBody) => Line(json =>
     {
@@ -110,4 +210,13 @@ internal sealed class ControlRequestHandler(
         buffer.Write("\n"u8);
         return buffer.WrittenSpan.ToArray();
     }
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Refused control request {Request} from uid {Uid} (pid {Pid}): needs root")]
+    private partial void LogRefused(string request, uint uid, int pid);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Header cache flushed: {Entries} entries deleted (by uid {Uid}, pid {Pid})")]
+    private partial void LogFlushed(int entries, uint uid, int pid);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Log level changed from {Previous} to {Level} (by uid {Uid}, pid {Pid})")]
+    private partial void LogLevelChanged(LogLevel previous, LogLevel level, uint uid, int pid);
 }

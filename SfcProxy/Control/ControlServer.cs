@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
+using SfcProxy.Hosting;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;
@@ -12,24 +13,38 @@ namespace SfcProxy.Control;
 /// Serves the control protocol on the instance's Unix socket. Every client runs in its own session
 /// task, so a slow or silent client only ever holds up itself.
 /// </summary>
+/// <param name="logLevel">The switch the <c>log-level</c> request turns; a private one when not given.</param>
 public sealed partial class ControlServer(
-    IOptions<SfcProxyOptions> options, IProxyDatapath datapath, TimeProvider time, ILogger<ControlServer> logger)
+    IOptions<SfcProxyOptions> options, IProxyDatapath datapath, TimeProvider time, ILogger<ControlServer> logger,
+    LogLevelSwitch? logLevel = null)
     : BackgroundService
 {
     /// <summary>Sessions beyond this are refused, which bounds the memory clients can pin.</summary>
     internal const int MaxSessions = 1024;
-    private const int Backlog = 512;
+    /// <summary>As deep as the session limit: a burst of connects waits in the queue instead of failing with EAGAIN.</summary>
+    private const int Backlog = MaxSessions;
 
     private readonly string _socketPath = options.Value.SocketPath;
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
     private Socket? _listener;
     private ControlRequestHandler? _handler;
 
+    /// <summary>Idle and write timeouts of every session; tests shorten them.</summary>
+    internal ControlSessionLimits Limits { get; init; } = ControlSessionLimits.Default;
+
+    /// <summary>Sessions open now.</summary>
+    internal int SessionCount => _sessions.Count;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _handler = new ControlRequestHandler(options.Value, datapath, time, time.GetTimestamp());
-        _listener = ControlSocketFile.Listen(_socketPath, Backlog);
-        LogListening(_socketPath);
+        _handler = new ControlRequestHandler(options.Value, datapath, time, time.GetTimestamp(),
+            logLevel ?? new LogLevelSwitch(), logger);
+        string? group = options.Value.Socket.Group;
+        uint? gid = group is null
+            ? null
+            : UnixGroup.IdOf(group) ?? throw new InvalidOperationException($"SfcProxy:Socket:Group: group '{group}' does not exist");
+        _listener = ControlSocketFile.Listen(_socketPath, Backlog, gid);
+        LogListening(_socketPath, group ?? "(owner's)");
         return base.StartAsync(cancellationToken);
     }
 
@@ -106,7 +121,7 @@ public sealed partial class ControlServer(
         await Task.Yield();
         try
         {
-            await new ControlSession(client, _handler!).RunAsync(stoppingToken);
+            await new ControlSession(client, _handler!, Limits, logger).RunAsync(stoppingToken);
         }
         catch (Exception e)
         {
@@ -128,8 +143,8 @@ public sealed partial class ControlServer(
         }
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Control socket listening on {Path}")]
-    private partial void LogListening(string path);
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Control socket listening on {Path}, group {Group}")]
+    private partial void LogListening(string path, string group);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Control socket {Path} closed and removed")]
     private partial void LogClosed(string path);

@@ -13,7 +13,8 @@ internal static class ControlSocketFile
     /// Binds and listens on <paramref name="path"/>, creating its directory and removing a socket left
     /// behind by an instance that did not stop cleanly. Refuses to steal the path from a live instance.
     /// </summary>
-    public static Socket Listen(string path, int backlog)
+    /// <param name="gid">Group given the socket (Socket:Group), whose members may then connect; null keeps ours.</param>
+    public static Socket Listen(string path, int backlog, uint? gid = null)
     {
         string? directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
@@ -32,6 +33,8 @@ internal static class ControlSocketFile
             listener.Bind(new UnixDomainSocketEndPoint(path));
             // bind() created the file with the umask's mode; tighten it before anyone is accepted.
             File.SetUnixFileMode(path, Mode);
+            if (gid is { } group)
+                UnixGroup.Chown(path, group);
             listener.Listen(backlog);
             return listener;
         }

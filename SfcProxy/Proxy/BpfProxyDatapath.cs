@@ -149,6 +149,19 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         }
     }
 
+    // Under the maps lock like the sweep: a stop never closes the map under a dump or a flush.
+    public IReadOnlyList<CacheEntryView> DumpCache(int limit)
+    {
+        lock (_mapsLock)
+            return HeaderCacheEntries.Dump(Objects.Cache(_options.KeyMode), _options.KeyMode, limit);
+    }
+
+    public int FlushCache()
+    {
+        lock (_mapsLock)
+            return HeaderCacheEntries.Flush(Objects.Cache(_options.KeyMode), _options.KeyMode);
+    }
+
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");
 
     public void Dispose() => Stop();

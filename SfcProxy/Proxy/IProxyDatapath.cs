@@ -26,6 +26,13 @@ public interface IProxyDatapath : IDisposable
     /// </summary>
     /// <returns>null when the datapath is not attached (nothing to sweep).</returns>
     CacheSweepResult? SweepCache(TimeSpan maxAge);
+
+    /// <summary>Up to <paramref name="limit"/> cached header sets, in map order.</summary>
+    IReadOnlyList<CacheEntryView> DumpCache(int limit);
+
+    /// <summary>Deletes every cached header set; packets in flight under them then miss at egress.</summary>
+    /// <returns>Entries deleted.</returns>
+    int FlushCache();
 }
 
 /// <summary>Header cache occupancy.</summary>

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SfcProxy.Configuration;
+using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;
 
@@ -14,6 +16,9 @@ internal static class ProxyHost
         // sit in the working directory must not change how the proxy attaches.
         builder.Configuration.Sources.Clear();
         ConfigFile.AddTo(builder.Configuration, configPath);
+        var logLevel = new LogLevelSwitch();
+        builder.Services.AddSingleton(logLevel);
+        builder.Logging.AddSfcProxyLogging(logLevel, journal: HostLogging.StdoutIsJournal);
         builder.Services.AddSfcProxy(builder.Configuration, datapathFactory);
         return builder;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
+using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;
 
@@ -18,8 +19,11 @@ public static class ProxyServiceCollectionExtensions
         services.AddSfcProxyOptions(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(datapathFactory);
+        services.TryAddSingleton<LogLevelSwitch>();
+        services.TryAddSingleton(_ => new SystemdNotifier());
         // Hosted services start in registration order and stop in reverse: the datapath is attached
-        // before the socket answers, and the socket is gone before the datapath detaches.
+        // before the socket answers, the socket answers before systemd hears READY=1, and STOPPING=1
+        // goes out first, the socket is gone before the datapath detaches.
         services.AddHostedService<ProxyService>();
         // Ages out the entries of packets the VNF dropped; after ProxyService, so it starts on an
         // attached datapath and stops before the detach.
@@ -27,6 +31,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
         services.AddHostedService<CacheAgingService>();
         services.AddHostedService<ControlServer>();
+        services.AddHostedService<ServiceManagerNotifications>();
         return services;
     }
 }

@@ -56,6 +56,7 @@ public sealed class SfcProxyOptionsValidatorTests
     [DataRow("\"KeyMode\": \"fast\"", "SfcProxy:KeyMode: \"fast\" is not one of 'metadata', 'header-hash'")]
     [DataRow("\"XdpMode\": \"turbo\"", "SfcProxy:XdpMode: \"turbo\" is not one of 'native', 'generic'")]
     [DataRow("\"MissPolicy\": \"forward\"", "SfcProxy:MissPolicy: \"forward\" is not one of 'drop', 'pass', 'static'")]
+    [DataRow("\"Socket\": { \"Group\": \"no-such-group-x\" }", "SfcProxy:Socket:Group: group 'no-such-group-x' does not exist on this host")]
     [DataRow("\"ConsumedSegments\": 17", "SfcProxy:ConsumedSegments: 17 is out of range 0..16")]
     [DataRow("\"ConsumedSegments\": -1", "SfcProxy:ConsumedSegments: -1 is out of range 0..16")]
     [DataRow("\"ConsumedSegments\": \"two\"", "SfcProxy:ConsumedSegments: \"two\" is not an integer")]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
+using SfcProxy.Hosting;
 
 namespace SfcProxy.Tests.Control;
 
@@ -16,7 +17,9 @@ internal sealed class ControlServerFixture : IAsyncDisposable
     public ControlServer Server { get; }
     public SfcProxyOptions Options { get; }
 
-    private ControlServerFixture(FakeDatapath datapath)
+    public LogLevelSwitch LogLevel { get; } = new();
+
+    private ControlServerFixture(FakeDatapath datapath, ControlSessionLimits? limits, Action<SfcProxyOptions>? configure)
     {
         Datapath = datapath;
         Options = new SfcProxyOptions
@@ -25,13 +28,18 @@ internal sealed class ControlServerFixture : IAsyncDisposable
             Interfaces = { Ingress = "lo", Egress = "lo" },
             Socket = { Path = SocketPath },
         };
+        configure?.Invoke(Options);
         Server = new ControlServer(Microsoft.Extensions.Options.Options.Create(Options), datapath, TimeProvider.System,
-            NullLogger<ControlServer>.Instance);
+            NullLogger<ControlServer>.Instance, LogLevel)
+        {
+            Limits = limits ?? ControlSessionLimits.Default,
+        };
     }
 
-    public static async Task<ControlServerFixture> StartAsync(FakeDatapath? datapath = null)
+    public static async Task<ControlServerFixture> StartAsync(FakeDatapath? datapath = null, ControlSessionLimits? limits = null,
+        Action<SfcProxyOptions>? configure = null)
     {
-        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath());
+        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath(), limits, configure);
         await fixture.Server.StartAsync(CancellationToken.None);
         return fixture;
     }

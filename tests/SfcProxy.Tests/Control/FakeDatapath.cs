@@ -46,5 +46,24 @@ internal sealed class FakeDatapath : IProxyDatapath
         return SweepResult;
     }
 
+    /// <summary>What <see cref="DumpCache"/> lists until flushed: one MPLS and one NSH entry.</summary>
+    public static readonly IReadOnlyList<CacheEntryView> KnownEntries =
+    [
+        new("7", "mpls", 12, 1, ["16001/0/63", "16002/0/64/S"], null),
+        new("8", "nsh", 3, 2, [], new NshHeaderView(100, 254, 63, 1, 24, 1, "0fc60101000064fe")),
+    ];
+
+    public int Flushes;
+    private int _entries = KnownEntries.Count;
+
+    public IReadOnlyList<CacheEntryView> DumpCache(int limit) =>
+        ReadFailure is null ? KnownEntries.Take(Math.Min(limit, Volatile.Read(ref _entries))).ToList() : throw ReadFailure;
+
+    public int FlushCache()
+    {
+        Interlocked.Increment(ref Flushes);
+        return Interlocked.Exchange(ref _entries, 0);
+    }
+
     public void Dispose() { }
 }
