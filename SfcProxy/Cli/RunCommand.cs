@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using SfcProxy.Configuration;
+using SfcProxy.Hosting;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Cli;
@@ -38,6 +41,8 @@ internal static class RunCommand
         {
             if (!ConfigCheck.OptionsAreValid(host.Services, configPath, error))
                 return ExitCodes.BadConfig;
+            host.Services.GetRequiredService<LogLevelSwitch>().Minimum =
+                host.Services.GetRequiredService<IOptions<SfcProxyOptions>>().Value.LogLevel;
             try
             {
                 // The host's console lifetime turns SIGINT/SIGTERM into an orderly stop (detach).

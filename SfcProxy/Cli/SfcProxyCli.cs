@@ -18,6 +18,7 @@ internal static class SfcProxyCli
         root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(LogLevelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DetachCommand.Create());
         return root;
     }
 }

@@ -16,6 +16,12 @@ internal static class OptionValues
         ("pass", MissPolicy.Pass),
         ("static", MissPolicy.Static));
 
+    public static readonly NamedValues<Microsoft.Extensions.Logging.LogLevel> LogLevels = new(
+        ("debug", Microsoft.Extensions.Logging.LogLevel.Debug),
+        ("information", Microsoft.Extensions.Logging.LogLevel.Information),
+        ("warning", Microsoft.Extensions.Logging.LogLevel.Warning),
+        ("error", Microsoft.Extensions.Logging.LogLevel.Error));
+
     public static readonly NamedValues<XdpMode> XdpModes = new(
         ("native", XdpMode.Native),
         ("generic", XdpMode.Generic));

@@ -74,6 +74,16 @@ public sealed class SfcProxyOptions
     /// </summary>
     public bool DisableGro { get; set; } = true;
 
+    /// <summary>
+    /// On SIGTERM/SIGINT, detach the programs and remove the pins (default true). false: the programs
+    /// stay attached and the maps pinned when the daemon exits, so a restart (or an upgrade) takes
+    /// over without losing a packet; `sfcproxy detach` removes a left-attached instance.
+    /// </summary>
+    public bool DetachOnStop { get; set; } = true;
+
+    /// <summary>Minimum log level: "debug", "information" (default), "warning", "error". Reloads on SIGHUP.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
     /// <summary>Control socket path: <see cref="ControlSocketOptions.Path"/> or the per-instance default.</summary>
     internal string SocketPath => Socket.Path ?? ControlSocketOptions.DefaultPathFor(Instance);
 

@@ -23,6 +23,8 @@ internal static class SfcProxyOptionsBinder
         options.MissPolicy = root.Choice(nameof(options.MissPolicy), options.MissPolicy, OptionValues.MissPolicies);
         options.PinRoot = root.String(nameof(options.PinRoot), options.PinRoot)!;
         options.DisableGro = root.Bool(nameof(options.DisableGro), options.DisableGro);
+        options.DetachOnStop = root.Bool(nameof(options.DetachOnStop), options.DetachOnStop);
+        options.LogLevel = root.Choice(nameof(options.LogLevel), options.LogLevel, OptionValues.LogLevels);
 
         var interfaces = root.Object(nameof(options.Interfaces));
         options.Interfaces.Ingress = interfaces.String(nameof(ProxyInterfacesOptions.Ingress), options.Interfaces.Ingress);

@@ -75,6 +75,8 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             failures.Add($"{Root}:KeyMode: '{options.KeyMode}' is not one of {OptionValues.KeyModes.Accepted}");
         if (!OptionValues.MissPolicies.IsDefined(options.MissPolicy))
             failures.Add($"{Root}:MissPolicy: '{options.MissPolicy}' is not one of {OptionValues.MissPolicies.Accepted}");
+        if (!OptionValues.LogLevels.IsDefined(options.LogLevel))
+            failures.Add($"{Root}:LogLevel: '{options.LogLevel}' is not one of {OptionValues.LogLevels.Accepted}");
         if (!OptionValues.XdpModes.IsDefined(options.XdpMode))
             failures.Add($"{Root}:XdpMode: '{options.XdpMode}' is not one of {OptionValues.XdpModes.Accepted}");
     }

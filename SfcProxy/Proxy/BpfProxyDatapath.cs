@@ -24,6 +24,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     private readonly Lock _mapsLock = new();
     private volatile bool _attached;
     private bool? _groBefore;
+    private byte[] _egressMac = new byte[6];
 
     public BpfProxyDatapath(IOptions<SfcProxyOptions> options, ILogger<BpfProxyDatapath> log)
     {
@@ -39,37 +40,78 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         {
             // Validated options always name both interfaces.
             var ingressName = o.Interfaces.Ingress!;
+            var egressName = o.Interfaces.Egress!;
             var ingress = NetDevice.IfIndex(ingressName);
-            var egress = NetDevice.IfIndex(o.Interfaces.Egress!);
-            _objects = ProxyObjects.Load(new BpfPins(o.Instance, o.PinRoot), o.KeyMode, (uint)o.Cache.Size);
-            _objects.WriteConfig(BuildConfig(o, NetDevice.HardwareAddress(o.Interfaces.Egress!)));
+            var egress = NetDevice.IfIndex(egressName);
+            var pins = new BpfPins(o.Instance, o.PinRoot);
+            _objects = ProxyObjects.Load(pins, o.KeyMode, (uint)o.Cache.Size);
+            _egressMac = NetDevice.HardwareAddress(egressName);
+            _objects.WriteConfig(BuildConfig(o, _egressMac));
             if (o.Interfaces.Vnf is { } vnf)
                 _objects.VnfPort.Update(0u, (uint)NetDevice.IfIndex(vnf));
 
-            if (o.DisableGro)
-            {
-                // GRO runs after XDP and would merge popped packets into one skb carrying one
-                // packet's key; the old setting comes back on stop.
-                _groBefore = NetDevice.GetGro(ingressName);
-                if (_groBefore == true)
-                    NetDevice.SetGro(ingressName, false);
-            }
-
             // Restore first, pop last: from the first popped packet on, its way back is in place.
-            _links.Add(_objects.Tx.AttachTc(egress, TcDirection.Egress));
+            // Links an earlier daemon left pinned are taken over (program swapped in, maps kept).
+            var takenOver = 0;
+            void Attach(BpfProgram program, string ifname, Func<BpfLink> attach)
+            {
+                var (link, tookOver) = ProxyLinks.AttachOrTakeOver(pins, program, ifname, attach);
+                _links.Add(link);
+                takenOver += tookOver ? 1 : 0;
+            }
+            Attach(_objects.Tx, egressName, () => _objects.Tx.AttachTc(egress, TcDirection.Egress));
             if (o.KeyMode == KeyMode.Metadata)
-                _links.Add(_objects.Mark.AttachTc(ingress, TcDirection.Ingress));
-            _links.Add(_objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
+                Attach(_objects.Mark, ingressName, () => _objects.Mark.AttachTc(ingress, TcDirection.Ingress));
+            else
+                ProxyLinks.DetachPinned(pins, ProxyObjects.MarkName);
+            if (o.DisableGro)
+                TurnGroOff(ingressName, tookOver: File.Exists(pins.Path(ProxyLinks.PinName(ProxyObjects.RxName, ingressName))));
+            Attach(_objects.Rx, ingressName,
+                () => _objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
 
             _attached = true;
-            LogAttached(o.Instance, ingressName, o.Interfaces.Egress!, OptionValues.KeyModes.NameOf(o.KeyMode),
-                _objects.Pins.Directory);
+            if (takenOver > 0)
+                LogTookOver(o.Instance, takenOver);
+            LogAttached(o.Instance, ingressName, egressName, OptionValues.KeyModes.NameOf(o.KeyMode), pins.Directory);
         }
         catch
         {
-            Stop();
+            Stop(detach: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// GRO runs after XDP and would merge popped packets into one skb carrying one packet's key: it
+    /// is off while the proxy is attached. The setting found before the first attach is kept in a
+    /// file beside the socket, so that a daemon taking over (which finds GRO already off) still
+    /// restores the operator's setting when it finally detaches.
+    /// </summary>
+    private void TurnGroOff(string ingress, bool tookOver)
+    {
+        var state = GroStatePath;
+        if (tookOver && File.Exists(state))
+            _groBefore = File.ReadAllText(state).Trim() == "on";
+        else if (tookOver)
+            _groBefore = null; // an earlier daemon turned it off and left no note: leave it alone
+        else
+        {
+            _groBefore = NetDevice.GetGro(ingress);
+            Directory.CreateDirectory(Path.GetDirectoryName(state)!);
+            File.WriteAllText(state, _groBefore == true ? "on" : "off");
+        }
+        if (NetDevice.GetGro(ingress))
+            NetDevice.SetGro(ingress, false);
+    }
+
+    private string GroStatePath => Path.Combine(Path.GetDirectoryName(_options.SocketPath)!, $"{_options.Instance}.gro");
+
+    /// <summary>Applies the reloadable settings (miss policy, static stack, consumed segments,
+    /// encapsulations, NSH next hop) to the running datapath without detaching.</summary>
+    public void Reconfigure(SfcProxyOptions options)
+    {
+        lock (_mapsLock)
+            Objects.WriteConfig(BuildConfig(options, _egressMac));
     }
 
     internal static SfcConfig BuildConfig(SfcProxyOptions o, byte[] egressMac)
@@ -96,14 +138,50 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         return config;
     }
 
-    public void Stop()
+    /// <summary>Stops as configured: detaches (DetachOnStop) or leaves the datapath attached and pinned.</summary>
+    public void Stop() => Stop(_options.DetachOnStop);
+
+    private void Stop(bool detach)
     {
         _attached = false;
-        // Stop popping before stopping restores, so no packet is popped without its way back.
+        // Links were added restore-first; going backwards stops popping before restoring.
         for (var i = _links.Count - 1; i >= 0; i--)
-            _links[i].Dispose();
+        {
+            if (detach)
+                _links[i].Unpin();
+            _links[i].Dispose(); // a link still pinned stays attached
+        }
         _links.Clear();
 
+        if (detach)
+            RestoreGro();
+        BpfPins? pins = null;
+        lock (_mapsLock)
+        {
+            if (_objects is not null)
+            {
+                pins = _objects.Pins;
+                _objects.Dispose();
+                _objects = null;
+                _aging = null;
+            }
+        }
+        if (pins is null)
+            return;
+        if (detach)
+        {
+            ProxyLinks.DetachAll(pins); // links an earlier daemon pinned that this one did not take over
+            pins.Remove();
+            LogDetached(_options.Instance);
+        }
+        else
+        {
+            LogLeftAttached(_options.Instance, pins.Directory);
+        }
+    }
+
+    private void RestoreGro()
+    {
         if (_groBefore == true)
         {
             var ingress = _options.Interfaces.Ingress!;
@@ -111,23 +189,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             catch (BpfException e) { LogGroRestoreFailed(ingress, e.Message); }
         }
         _groBefore = null;
-
-        BpfPins? removed = null;
-        lock (_mapsLock)
-        {
-            if (_objects is not null)
-            {
-                removed = _objects.Pins;
-                _objects.Dispose();
-                _objects = null;
-                _aging = null;
-            }
-        }
-        if (removed is not null)
-        {
-            removed.Remove();
-            LogDetached(_options.Instance);
-        }
+        if (_options.DisableGro)
+            File.Delete(GroStatePath);
     }
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => Objects.ReadCounters();
@@ -172,6 +235,14 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "instance {Instance}: detached, pins removed")]
     private partial void LogDetached(string instance);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information,
+        Message = "instance {Instance}: took over {Links} pinned link(s) of an earlier daemon; cached headers kept")]
+    private partial void LogTookOver(string instance, int links);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information,
+        Message = "instance {Instance}: left attached (DetachOnStop false); pins in {PinDirectory}; `sfcproxy detach --instance {Instance}` removes them")]
+    private partial void LogLeftAttached(string instance, string pinDirectory);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "could not turn GRO back on for {Interface}: {Reason}")]
     private partial void LogGroRestoreFailed(string @interface, string reason);

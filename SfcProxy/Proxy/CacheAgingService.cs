@@ -38,7 +38,17 @@ public sealed partial class CacheAgingService(
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                // SIGHUP may have changed Cache:MaxAge in the running options.
+                var current = options.Value.Cache.MaxAge;
+                if (current != maxAge)
+                {
+                    (maxAge, interval) = (current, IntervalFor(current));
+                    timer.Period = interval;
+                    LogAgingStarted(maxAge, interval);
+                }
                 SweepOnce(maxAge);
+            }
         }
         catch (OperationCanceledException)
         {

@@ -14,6 +14,12 @@ public interface IProxyDatapath : IDisposable
     /// <summary>Detaches and restores the interface settings changed by <see cref="Start"/>.</summary>
     void Stop();
 
+    /// <summary>
+    /// Applies the settings that can change while attached (miss policy, static stack, consumed
+    /// segments, encapsulations, NSH next hop) to the running datapath: SIGHUP's reload.
+    /// </summary>
+    void Reconfigure(Configuration.SfcProxyOptions options);
+
     /// <summary>Counter values summed over all CPUs.</summary>
     IReadOnlyDictionary<Counter, ulong> ReadCounters();
 

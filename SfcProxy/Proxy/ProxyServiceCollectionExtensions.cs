@@ -21,6 +21,8 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton(datapathFactory);
         services.TryAddSingleton<LogLevelSwitch>();
         services.TryAddSingleton(_ => new SystemdNotifier());
+        // SIGHUP applies the reloadable settings of the config file to the running instance.
+        services.AddSingleton<IReloadHook, ProxyReload>();
         // Hosted services start in registration order and stop in reverse: the datapath is attached
         // before the socket answers, the socket answers before systemd hears READY=1, and STOPPING=1
         // goes out first, the socket is gone before the datapath detaches.

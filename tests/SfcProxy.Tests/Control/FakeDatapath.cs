@@ -65,5 +65,10 @@ internal sealed class FakeDatapath : IProxyDatapath
         return Interlocked.Exchange(ref _entries, 0);
     }
 
+    /// <summary>The options of the last <see cref="Reconfigure"/>, if any.</summary>
+    public SfcProxy.Configuration.SfcProxyOptions? Reconfigured { get; private set; }
+
+    public void Reconfigure(SfcProxy.Configuration.SfcProxyOptions options) => Reconfigured = options;
+
     public void Dispose() { }
 }

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SfcProxy.Configuration;
+using SfcProxy.Hosting;
+
+namespace SfcProxy.Proxy;
+
+/// <summary>
+/// SIGHUP (`systemctl reload`): re-reads the config file and applies what can change while attached
+/// (miss policy, static stack, consumed segments, encapsulations, NSH next hop, cache max age, log
+/// level) without detaching. Fields that shape the attachment (instance, key mode, interfaces, XDP
+/// mode, cache size, pin root, GRO, socket) are reported as needing a restart and kept. An invalid
+/// file changes nothing.
+/// </summary>
+internal sealed partial class ProxyReload(
+    IConfiguration configuration, IOptions<SfcProxyOptions> running, IEnumerable<IValidateOptions<SfcProxyOptions>> validators,
+    IProxyDatapath datapath, LogLevelSwitch logLevel, ILogger<ProxyReload> log) : IReloadHook
+{
+    /// <summary>What needs a restart to change, by config path.</summary>
+    private static readonly (string Field, Func<SfcProxyOptions, object?> Value)[] RestartOnly =
+    [
+        ("Instance", o => o.Instance),
+        ("KeyMode", o => o.KeyMode),
+        ("Interfaces:Ingress", o => o.Interfaces.Ingress),
+        ("Interfaces:Egress", o => o.Interfaces.Egress),
+        ("Interfaces:Vnf", o => o.Interfaces.Vnf),
+        ("XdpMode", o => o.XdpMode),
+        ("Cache:Size", o => o.Cache.Size),
+        ("PinRoot", o => o.PinRoot),
+        ("DisableGro", o => o.DisableGro),
+        ("Socket:Path", o => o.SocketPath),
+        ("Socket:Group", o => o.Socket.Group),
+    ];
+
+    public void Reload()
+    {
+        (configuration as IConfigurationRoot)?.Reload();
+        var next = new SfcProxyOptions();
+        SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), next);
+        var failures = validators.Select(v => v.Validate(Options.DefaultName, next))
+            .Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
+        if (failures.Count > 0)
+            throw new InvalidOperationException("the config file has errors; nothing reloaded:" + Environment.NewLine +
+                                                string.Join(Environment.NewLine, failures));
+
+        var current = running.Value;
+        foreach (var (field, value) in RestartOnly)
+        {
+            if (!Equals(value(current), value(next)))
+                LogNeedsRestart(field, value(current)?.ToString() ?? "(none)", value(next)?.ToString() ?? "(none)");
+        }
+
+        // The running options object is the one every service reads (status, aging), so the
+        // reloadable fields are changed in place, then pushed into the datapath.
+        current.MissPolicy = next.MissPolicy;
+        current.StaticStack = next.StaticStack;
+        current.ConsumedSegments = next.ConsumedSegments;
+        current.Encapsulations = next.Encapsulations;
+        current.Nsh = next.Nsh;
+        current.Cache.MaxAge = next.Cache.MaxAge;
+        current.LogLevel = next.LogLevel;
+        datapath.Reconfigure(current);
+        logLevel.Minimum = current.LogLevel;
+        LogReloaded(OptionValues.MissPolicies.NameOf(current.MissPolicy), current.ConsumedSegments, current.Cache.MaxAge,
+            OptionValues.LogLevels.NameOf(current.LogLevel));
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information,
+        Message = "Reloaded: miss policy {MissPolicy}, consumed segments {Consumed}, max age {MaxAge}, log level {LogLevel}")]
+    private partial void LogReloaded(string missPolicy, int consumed, TimeSpan maxAge, string logLevel);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning,
+        Message = "Reload: SfcProxy:{Field} changed ({Running} -> {InFile}) but needs a restart; keeping {Running}")]
+    private partial void LogNeedsRestart(string field, string running, string inFile);
+}
