@@ -18,6 +18,10 @@ internal static class SfcLimits
     public const uint AcceptAll = (1u << (int)Encapsulation.Mpls) | (1u << (int)Encapsulation.Nsh);
     /// <summary>SFC_META_MAGIC.</summary>
     public const ushort MetaMagic = 0x5fc0;
+    /// <summary>SFC_LAT_BUCKETS: buckets of a VNF latency histogram (bucket i: [2^i, 2^(i+1)) ns).</summary>
+    public const int LatencyBuckets = 32;
+    /// <summary>SFC_LAT_DEFAULT_CHAINS: max_entries of sfc_latency unless the host sets another.</summary>
+    public const uint LatencyDefaultChains = 1024;
 }
 
 /// <summary>enum sfc_key_mode.</summary>
@@ -136,4 +140,22 @@ internal struct SfcXdpMeta
     public ushort Magic;
     public ushort Reserved;
     public uint Key;
+}
+
+/// <summary>struct sfc_chain_key: key of the sfc_latency map.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SfcChainKey
+{
+    /// <summary><see cref="Encapsulation"/>.</summary>
+    public byte Encap;
+    public fixed byte Reserved[3];
+    /// <summary>MPLS: the popped top label's value; NSH: the SPI. Host byte order.</summary>
+    public uint Chain;
+}
+
+/// <summary>struct sfc_latency_hist: one CPU's VNF latency histogram of one chain.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SfcLatencyHist
+{
+    public fixed ulong Buckets[SfcLimits.LatencyBuckets];
 }

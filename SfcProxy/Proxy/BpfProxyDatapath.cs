@@ -195,6 +195,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => Objects.ReadCounters();
 
+    public LatencyReport ReadLatency() => Objects.ReadLatency();
+
     public CacheSummary ReadCacheSummary()
     {
         var cache = Objects.Cache(_options.KeyMode);

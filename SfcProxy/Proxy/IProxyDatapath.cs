@@ -23,6 +23,12 @@ public interface IProxyDatapath : IDisposable
     /// <summary>Counter values summed over all CPUs.</summary>
     IReadOnlyDictionary<Counter, ulong> ReadCounters();
 
+    /// <summary>
+    /// VNF latency histograms (pop to restore) per chain and per encapsulation, summed over all
+    /// CPUs; see <see cref="LatencyReport"/>.
+    /// </summary>
+    LatencyReport ReadLatency();
+
     /// <summary>Occupancy of the header cache.</summary>
     CacheSummary ReadCacheSummary();
 

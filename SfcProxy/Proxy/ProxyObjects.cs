@@ -33,6 +33,8 @@ internal sealed class ProxyObjects : IDisposable
     public BpfMap MetaCache => _rx.Map("sfc_meta_cache");
     public BpfMap HashCache => _rx.Map("sfc_hash_cache");
     public BpfMap VnfPort => _rx.Map("sfc_vnf_port");
+    /// <summary>VNF latency histograms per chain (LRU per-CPU hash; see <see cref="LatencyHistograms"/>).</summary>
+    public BpfMap Latency => _rx.Map("sfc_latency");
 
     /// <summary>The cache the key mode uses.</summary>
     public BpfMap Cache(KeyMode mode) => mode == KeyMode.Metadata ? MetaCache : HashCache;
@@ -45,7 +47,10 @@ internal sealed class ProxyObjects : IDisposable
     /// reused (that is how a restarted daemon keeps its cached headers); the cache of the other key
     /// mode is created with one entry, since it stays empty.
     /// </summary>
-    public static ProxyObjects Load(BpfPins pins, KeyMode keyMode, uint cacheSize, string? objectDirectory = null)
+    /// <param name="latencyChains">max_entries of the latency map: chains whose histograms are
+    /// kept (the least recently seen one is evicted for a new one).</param>
+    public static ProxyObjects Load(BpfPins pins, KeyMode keyMode, uint cacheSize, string? objectDirectory = null,
+        uint latencyChains = SfcLimits.LatencyDefaultChains)
     {
         var dir = objectDirectory ?? DefaultObjectDirectory;
         var opened = new List<BpfObject>();
@@ -56,6 +61,8 @@ internal sealed class ProxyObjects : IDisposable
                 var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
                 SizeCaches(obj, keyMode, cacheSize);
+                // Every object declares it (sfc_maps.h); all must agree for the pin to be reused.
+                obj.SetMaxEntries("sfc_latency", latencyChains);
                 obj.Load();
             }
             return new ProxyObjects(opened[0], opened[1], opened[2], pins);
@@ -93,6 +100,9 @@ internal sealed class ProxyObjects : IDisposable
         }
         return result;
     }
+
+    /// <summary>The VNF latency histograms summed over the CPUs.</summary>
+    public LatencyReport ReadLatency() => LatencyHistograms.Read(Latency);
 
     public void Dispose()
     {

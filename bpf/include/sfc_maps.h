@@ -53,6 +53,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_counters SEC(".maps");
 
+/* VNF latency histograms, one per chain (sfc_chain_key): tc_tx adds every cache hit, the host
+ * reads and sums the CPUs. Per-CPU, so tc_tx adds without atomics. LRU: at most max_entries
+ * chains (the host may set it before load), a new chain evicts the least recently seen one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, SFC_LAT_DEFAULT_CHAINS);
+	__type(key, struct sfc_chain_key);
+	__type(value, struct sfc_latency_hist);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_latency SEC(".maps");
+
 static __always_inline void sfc_count(enum sfc_counter c)
 {
 	__u32 key = c;

@@ -17,6 +17,17 @@
 #define SFC_NSH_MAX_LEN 256
 #endif
 
+/* Buckets of a VNF latency histogram: bucket i counts [2^i, 2^(i+1)) ns (bucket 0 also 0 ns),
+ * the last one everything from 2^31 ns (~2.1 s) up. */
+#ifndef SFC_LAT_BUCKETS
+#define SFC_LAT_BUCKETS 32
+#endif
+
+/* Chains the latency map keeps (LRU: the least recently seen chain makes room for a new one). */
+#ifndef SFC_LAT_DEFAULT_CHAINS
+#define SFC_LAT_DEFAULT_CHAINS 1024
+#endif
+
 /* Bit 31 of skb->mark says "this mark is an SfcProxy cache key" (metadata key mode). */
 #define SFC_MARK_FLAG 0x80000000u
 /* Magic in the XDP metadata so the tc-ingress companion never trusts another program's bytes. */
@@ -135,6 +146,20 @@ struct sfc_xdp_meta {
 	__u16 magic;    /* SFC_META_MAGIC */
 	__u16 reserved;
 	__u32 key;      /* cache key; becomes skb->mark (SFC_MARK_FLAG set) */
+};
+
+/* Key of the sfc_latency map: one service chain of one encapsulation. */
+struct sfc_chain_key {
+	__u8 encap;       /* enum sfc_encap */
+	__u8 reserved[3]; /* zero */
+	__u32 chain;      /* MPLS: the popped top label's value (20 bits); NSH: the SPI (24 bits);
+			   * host byte order */
+};
+
+/* Value of the sfc_latency map (one per CPU): packets per log2 bucket of the time they spent
+ * in the VNF, from xdp_rx's pop (sfc_cache_entry.ingress_ns) to tc_tx's cache hit. */
+struct sfc_latency_hist {
+	__u64 buckets[SFC_LAT_BUCKETS];
 };
 
 #endif /* SFC_SHARED_H */

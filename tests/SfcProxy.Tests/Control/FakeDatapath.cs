@@ -33,6 +33,13 @@ internal sealed class FakeDatapath : IProxyDatapath
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => ReadFailure is null ? KnownCounters : throw ReadFailure;
 
+    /// <summary>What <see cref="ReadLatency"/> answers: one MPLS chain (label 16000) with 3 packets.</summary>
+    public static readonly LatencyReport KnownLatency = LatencyReport.FromChains(
+        [new ChainLatency(Encapsulation.Mpls, 16000, new LatencyHistogram([.. Enumerable.Range(0, LatencyHistogram.BucketCount).Select(i => i is 10 or 12 ? (ulong)(i - 9) : 0UL)]))],
+        1024);
+
+    public LatencyReport ReadLatency() => ReadFailure is null ? KnownLatency : throw ReadFailure;
+
     public CacheSummary ReadCacheSummary() => ReadFailure is null ? new CacheSummary("header-hash", 3, 65536) : throw ReadFailure;
 
     public int Sweeps;

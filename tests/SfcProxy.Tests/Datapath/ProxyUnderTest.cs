@@ -14,11 +14,11 @@ internal sealed class ProxyUnderTest : IDisposable
 
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
         LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
-        byte[]? nshNextHopMac = null)
+        byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
-        Objects = ProxyObjects.Load(_pins, mode, cacheSize);
+        Objects = ProxyObjects.Load(_pins, mode, cacheSize, latencyChains: latencyChains);
         var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted };
         if (staticStack is not null)
         {

@@ -26,6 +26,8 @@ public sealed class SharedLayoutTests
         ("sfc_flow_key", typeof(SfcFlowKey)),
         ("sfc_cache_entry", typeof(SfcCacheEntry)),
         ("sfc_xdp_meta", typeof(SfcXdpMeta)),
+        ("sfc_chain_key", typeof(SfcChainKey)),
+        ("sfc_latency_hist", typeof(SfcLatencyHist)),
     ];
 
     /// <summary>
@@ -142,6 +144,22 @@ public sealed class SharedLayoutTests
         Assert.AreEqual("ARRAY", array.GetProperty("kind").GetString(), "sfc_cache_entry.labels is an array");
         Assert.AreEqual(SfcLimits.MaxLabels, array.GetProperty("nr_elems").GetInt32(),
             "SfcLimits.MaxLabels vs the element count of sfc_cache_entry.labels (SFC_MAX_LABELS)");
+    }
+
+    /// <summary>SFC_LAT_BUCKETS sizes the histograms the host sums and renders.</summary>
+    [TestMethod]
+    [DynamicData(nameof(Objects))]
+    public void LatencyBucketsMatchesTheHistogram(string obj)
+    {
+        var btf = Load(obj);
+        var hist = btf.Struct("sfc_latency_hist");
+        Assert.IsNotNull(hist, $"struct sfc_latency_hist is not in the BTF of {obj}.bpf.o");
+        var buckets = hist.Value.GetProperty("members").EnumerateArray()
+            .Single(m => m.GetProperty("name").GetString() == "buckets");
+        var array = btf.Resolve(buckets.GetProperty("type_id").GetInt32());
+        Assert.AreEqual("ARRAY", array.GetProperty("kind").GetString(), "sfc_latency_hist.buckets is an array");
+        Assert.AreEqual(SfcLimits.LatencyBuckets, array.GetProperty("nr_elems").GetInt32(),
+            "SfcLimits.LatencyBuckets vs the element count of sfc_latency_hist.buckets (SFC_LAT_BUCKETS)");
     }
 
     /// <summary>PascalCase of a C member: static_label_count -> StaticLabelCount, l4 -> L4.</summary>
