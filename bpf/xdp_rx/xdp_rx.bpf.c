@@ -40,7 +40,9 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32); /* ifindex */
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	/* Not pinned: the kernel adds BPF_F_RDONLY_PROG to every devmap, so libbpf would refuse to
+	 * reuse the pin after a restart (and a definition cannot ask for that flag); the host fills
+	 * each new object's map before its program is attached or swapped in. */
 } sfc_vnf_port SEC(".maps");
 
 /* Where xdp_rx builds the cache entry before inserting it: 352 bytes do not fit the 512-byte BPF
