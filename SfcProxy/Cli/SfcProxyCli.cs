@@ -19,6 +19,7 @@ internal static class SfcProxyCli
         root.Subcommands.Add(LogLevelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DetachCommand.Create());
+        root.Subcommands.Add(LatencyCommand.Create());
         return root;
     }
 }

@@ -14,10 +14,11 @@ internal static class ControlProtocol
     public const string CacheDump = "cache-dump";
     public const string Status = "status";
     public const string Metrics = "metrics";
+    public const string Histograms = "histograms";
     public const string Flush = "flush";
     public const string LogLevel = "log-level";
 
-    public static readonly string[] Requests = [Stats, Cache, CacheDump, Status, Metrics, Flush, LogLevel];
+    public static readonly string[] Requests = [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel];
 
     /// <summary>Requests that change the instance: only root may send them (checked with SO_PEERCRED).</summary>
     public static bool NeedsRoot(string request) => request is Flush or LogLevel;

@@ -55,6 +55,7 @@ internal sealed partial class ControlRequestHandler(
                 ControlProtocol.Cache => Respond(WriteCache),
                 ControlProtocol.Status => Respond(WriteStatus),
                 ControlProtocol.Metrics => Respond(WriteMetrics),
+                ControlProtocol.Histograms => Respond(json => LatencyJson.Write(json, datapath.ReadLatency())),
                 ControlProtocol.Flush => Respond(json => Flush(json, peer)),
                 _ => SetLogLevel(request.Level, peer),
             };

@@ -28,6 +28,21 @@ public sealed class OperationsCliTests
     }
 
     [TestMethod]
+    public async Task LatencyShowsPercentilesAndBuckets()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var cli = new CliRunner();
+
+        int exit = await cli.InvokeAsync(["latency", "-s", server.SocketPath]);
+
+        Assert.AreEqual(ExitCodes.Ok, exit, cli.Error.ToString());
+        var text = cli.Output.ToString();
+        Assert.Contains("16000", text, "the chain (top label)");
+        Assert.Contains("4.1-8.2 us", text, "the bucket holding three packets");
+        Assert.Contains("1-2 us", text, "the bucket holding one");
+    }
+
+    [TestMethod]
     public async Task CacheLsRefusesALimitOutOfRange()
     {
         var cli = new CliRunner();

@@ -55,6 +55,26 @@ public sealed class ControlRequestsTests
     }
 
     [TestMethod]
+    public async Task HistogramsAnswerPerEncapsulationAndChain()
+    {
+        await using var fixture = await ControlServerFixture.StartAsync();
+
+        using var answer = await AskAsync(fixture, """{"request":"histograms"}""");
+
+        var latency = answer.RootElement.GetProperty("latency");
+        Assert.AreEqual(1024, latency.GetProperty("chainCapacity").GetInt32());
+        var chain = latency.GetProperty("chains")[0];
+        Assert.AreEqual("mpls", chain.GetProperty("encap").GetString());
+        Assert.AreEqual(16000u, chain.GetProperty("chain").GetUInt32());
+        Assert.AreEqual(4ul, chain.GetProperty("count").GetUInt64());
+        // One packet in [1024, 2048) ns, three in [4096, 8192): the median is in the upper bucket.
+        Assert.AreEqual(8192ul, chain.GetProperty("p50Ns").GetUInt64());
+        Assert.AreEqual(3ul, chain.GetProperty("buckets")[12].GetUInt64());
+        var mpls = latency.GetProperty("encapsulations")[0];
+        Assert.AreEqual(4ul, mpls.GetProperty("count").GetUInt64());
+    }
+
+    [TestMethod]
     public async Task MetricsAreInThePrometheusTextFormat()
     {
         await using var fixture = await ControlServerFixture.StartAsync();
