@@ -17,7 +17,8 @@ recomputes exactly what the sender sent; there is no side channel between them.
       (the IP packet follows the NSH) or Ethernet (an inner Ethernet frame, dst = --inner-dst-mac
       (default --dst-mac: the proxy ingress, so the kernel VNF routes it), src = the sender's MAC).
       mixed: every packet is MPLS or NSH at random (one run, one proxy instance).
-      Frames go out on IF through an AF_PACKET socket in paced batches.
+      Frames go out on IF through an AF_PACKET socket in paced batches; SENDING is printed just
+      before the first frame leaves (the generation before it takes a while for large counts).
 
   recv --iface IF --count N --seed S [--consumed C] [--ip-hops H] [--mpls-ttl-dec D]
        [--nsh-dec E] [--egress-mac MAC] [--nsh-outer-dst MAC]
@@ -321,6 +322,8 @@ def cmd_send(args):
     dst = mac_bytes(args.dst_mac)
     inner_dst = mac_bytes(args.inner_dst_mac) if args.inner_dst_mac else dst
     frames = [frame_of(p, dst, src_mac, inner_dst) for p in pkts]
+    # The frames are built: a test that must act while traffic flows waits for this line.
+    print("SENDING", flush=True)
     t0 = time.time()
     sent = 0
     for start in range(0, len(frames), args.batch):

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SfcProxy.Tests.EndToEnd;
 
@@ -42,20 +43,8 @@ internal sealed class ScenarioOutcome
 
     /// <summary>A datapath counter from the stats answer ({"ok":true,"counters":{name:n}}); null when
     /// the answer has no such counter (or is not JSON: stats failed).</summary>
-    public long? Counter(string name)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(Stats);
-            return doc.RootElement.TryGetProperty("counters", out var c) && c.TryGetProperty(name, out var v)
-                ? v.GetInt64()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public long? Counter(string name) =>
+        SfcProxyDaemon.ParseCounters(Stats) is { } c && c.TryGetValue(name, out var v) ? v : null;
 }
 
 /// <summary>
@@ -64,186 +53,46 @@ internal sealed class ScenarioOutcome
 /// stats, daemon stop, VNF counters, then the assertions every scenario shares: every packet ok
 /// (all_ok), the scenario's own checks (<paramref name="verify"/> of <see cref="Run"/>), the VNF
 /// really saw the traffic, the daemon exited 0 on SIGTERM. Tears everything down.
+/// The pieces are <see cref="ScenarioLab"/>'s, for tests that need another sequence (restarts).
 /// Needs root, /usr/bin/python3 with scapy, iproute2, iptables, ethtool (fails loudly otherwise).
 /// </summary>
 internal static class EndToEndScenario
 {
     public static void Run(TestContext testContext, ScenarioOptions o, Action<ScenarioOutcome>? verify = null)
     {
-        void Log(string msg) => testContext.WriteLine(msg);
+        using var lab = ScenarioLab.Up(testContext, o);
+        lab.PingPlainIp();
 
-        LabEnvironment.RequirePreconditions(needTun: o.UserVnf);
+        var daemon = lab.StartDaemon(lab.WriteConfig());
+        lab.Log($"sfcproxy ready (pid {daemon.Process.Pid})");
 
-        var name = LabEnvironment.NewName();
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("SFCPROXY_E2E_SEED"), out var s)
-            ? s
-            : Random.Shared.Next(1, 1_000_000);
-        var tmp = Directory.CreateTempSubdirectory($"sfcproxy-e2e-{name}-").FullName;
-        var socketPath = $"/tmp/{name}.sock";
-        var resultPath = Path.Combine(tmp, "result.json");
-        Log($"lab {name}, key mode {o.KeyMode}, {(o.UserVnf ? "user-mode TUN VNF" : "kernel VNF")}, encap {o.Encap}, seed {seed}, tmp {tmp}");
+        var receiver = lab.StartReceiver();
+        var send = lab.Send();
+        var r = lab.WaitForResult(receiver);
 
-        LabTopology? topo = null;
-        LabProcess? vnf = null;
-        LabProcess? receiver = null;
-        SfcProxyDaemon? daemon = null;
-        try
-        {
-            topo = LabTopology.Up(name, o.UserVnf);
-            var drop = topo.VnfDropPort.ToString(CultureInfo.InvariantCulture);
+        var stats = daemon.Stats(lab.Topo);
+        var vnfCounters = lab.VnfCounters();
+        var stopInfo = daemon.Stop(TimeSpan.FromSeconds(15));
+        var daemonExit = daemon.Process.ExitCode;
+        lab.Log($"daemon stats: {stats}");
+        lab.Log($"VNF: {vnfCounters}");
+        lab.Log(stopInfo);
 
-            if (o.UserVnf)
-            {
-                vnf = topo.Start(topo.ProxyNs, LabEnvironment.Python, LabEnvironment.TunVnf,
-                    "--tun", topo.TunIf!, "--drop-udp-port", drop);
-                vnf.WaitForLine("READY", TimeSpan.FromSeconds(10), "tun_vnf.py");
-            }
-
-            // The lab itself must forward plain IP before the proxy is in the picture; otherwise a
-            // failure below would be blamed on sfcproxy.
-            foreach (var dst in new[] { "198.18.2.1", "2001:2:2::1" })
-            {
-                var ping = topo.Exec(topo.SenderNs, TimeSpan.FromSeconds(15),
-                    LabEnvironment.Python, LabEnvironment.Ping, dst, "--count", "2");
-                if (ping.ExitCode != 0)
-                {
-                    Assert.Fail($"Lab broken before sfcproxy started: plain IP from sender to {dst} does not cross the proxy namespace.\n{ping}" +
-                                (vnf is null ? "" : "\n" + vnf.Describe()));
-                }
-            }
-
-            var configPath = SfcProxyDaemon.WriteConfig(tmp, name, o.KeyMode, topo, socketPath,
-                o.Encapsulations, o.NshNextHopIsReceiver ? topo.ReceiverMac : null);
-            daemon = SfcProxyDaemon.Start(topo, configPath, socketPath, TimeSpan.FromSeconds(30));
-            Log($"sfcproxy ready (pid {daemon.Process.Pid})");
-
-            string[] gen =
-            [
-                "--count", o.PacketCount.ToString(CultureInfo.InvariantCulture),
-                "--seed", seed.ToString(CultureInfo.InvariantCulture),
-                "--flows", o.Flows.ToString(CultureInfo.InvariantCulture),
-                "--family", "both", "--labels-min", "1", "--labels-max", "5",
-                "--drop-port", drop, "--encap", o.Encap, .. o.GeneratorArgs,
-            ];
-            // The outer dst of restored NSH frames carrying Ethernet: Nsh:NextHopMac, else the
-            // popped frame's source (the sender).
-            var nshOuterDst = o.NshNextHopIsReceiver ? topo.ReceiverMac : topo.SenderMac;
-            receiver = topo.Start(topo.ReceiverNs,
-                [LabEnvironment.Python, LabEnvironment.Traffic, "recv", "--iface", topo.ReceiverIf, .. gen,
-                 "--consumed", "1", "--ip-hops", o.IpHops.ToString(CultureInfo.InvariantCulture),
-                 "--egress-mac", topo.ProxyEgressMac, "--nsh-outer-dst", nshOuterDst,
-                 "--timeout", "20", "--out", resultPath]);
-            receiver.WaitForLine("READY", TimeSpan.FromSeconds(30), "receiver (sfc_traffic.py recv)");
-
-            // NSH next protocol Ethernet: the inner frame must be addressed to the proxy ingress so
-            // the kernel VNF routes it.
-            var send = topo.Exec(topo.SenderNs, TimeSpan.FromSeconds(40),
-                [LabEnvironment.Python, LabEnvironment.Traffic, "send", "--iface", topo.SenderIf,
-                 "--dst-mac", topo.ProxyIngressMac, "--inner-dst-mac", topo.ProxyIngressMac, .. gen]);
-            if (send.ExitCode != 0)
-            {
-                Assert.Fail($"sender failed:\n{send}");
-            }
-            Log($"sender: {send.StdOut.Trim()}");
-
-            if (!receiver.WaitForExit(TimeSpan.FromSeconds(40)))
-            {
-                Assert.Fail($"receiver did not finish.\n{receiver.Describe()}");
-            }
-
-            var stats = daemon.Stats(topo);
-            var vnfCounters = o.UserVnf ? "" : IptablesCounters(topo);
-            var stopInfo = daemon.Stop(TimeSpan.FromSeconds(15));
-            var daemonExit = daemon.Process.ExitCode;
-            var daemonOutput = daemon.Process.Describe(3000);
-            if (vnf is not null)
-            {
-                vnf.Stop(TimeSpan.FromSeconds(5));
-                vnfCounters = vnf.StdOut.Split('\n').LastOrDefault(l => l.Contains("tun_vnf", StringComparison.Ordinal))?.Trim() ?? "<no counters>";
-            }
-            Log($"daemon stats: {stats}");
-            Log($"VNF: {vnfCounters}");
-            Log(stopInfo);
-
-            if (!File.Exists(resultPath))
-            {
-                Assert.Fail($"receiver wrote no result.\n{receiver.Describe()}");
-            }
-            using var result = JsonDocument.Parse(File.ReadAllText(resultPath));
-            var r = result.RootElement;
-            var diagnostics = new StringBuilder()
-                .AppendLine(CultureInfo.InvariantCulture, $"lab {name}, key mode {o.KeyMode}, encap {o.Encap}, seed {seed} (rerun with SFCPROXY_E2E_SEED={seed})")
-                .AppendLine(CultureInfo.InvariantCulture, $"receiver summary: {Summary(r)}")
-                .AppendLine("first errors:")
-                .AppendJoin('\n', r.GetProperty("first_errors").EnumerateArray().Select(e => "  " + e.GetString()))
-                .AppendLine()
-                .AppendLine(CultureInfo.InvariantCulture, $"sender: {send.StdOut.Trim()}")
-                .AppendLine(CultureInfo.InvariantCulture, $"daemon stats: {stats}")
-                .AppendLine(CultureInfo.InvariantCulture, $"VNF counters: {vnfCounters}")
-                .AppendLine(stopInfo)
-                .AppendLine(daemonOutput)
-                .ToString();
-
-            Assert.IsTrue(r.GetProperty("all_ok").GetBoolean(),
-                $"Not every packet came through the proxy with its SFC headers restored.\n{diagnostics}");
-
-            verify?.Invoke(new ScenarioOutcome { Receiver = r, Stats = stats, Diagnostics = diagnostics });
-
-            // The VNF really processed the traffic (the packets did not bypass it).
-            var expected = r.GetProperty("expected").GetInt32();
-            var expectedDropped = r.GetProperty("expected_dropped").GetInt32();
-            if (o.UserVnf)
-            {
-                using var c = JsonDocument.Parse(vnfCounters);
-                var t = c.RootElement.GetProperty("tun_vnf");
-                Assert.IsGreaterThanOrEqualTo(expected + expectedDropped, t.GetProperty("read").GetInt32(),
-                    $"tun_vnf.py read fewer packets than were delivered.\n{diagnostics}");
-                Assert.AreEqual(expectedDropped, t.GetProperty("dropped").GetInt32(),
-                    $"tun_vnf.py dropped count.\n{diagnostics}");
-            }
-            else
-            {
-                var (accepted, dropped) = ParseIptables(vnfCounters);
-                Assert.IsGreaterThanOrEqualTo(expected, accepted,
-                    $"iptables FORWARD (SFCVNF) accepted fewer packets than were delivered.\n{diagnostics}");
-                Assert.IsGreaterThanOrEqualTo(expectedDropped, dropped,
-                    $"iptables FORWARD (SFCVNF) drop rule did not see the dropped flow.\n{diagnostics}");
-            }
-
-            Assert.AreEqual(0, daemonExit, $"sfcproxy should exit 0 on SIGTERM: {stopInfo}\n{diagnostics}");
-        }
-        finally
-        {
-            receiver?.Dispose();
-            daemon?.Dispose();
-            vnf?.Dispose();
-            if (topo is not null)
-            {
-                topo.Dispose();
-            }
-            else
-            {
-                LabTopology.Down(name);
-            }
-            try
-            {
-                Directory.Delete(tmp, recursive: true);
-                File.Delete(socketPath);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        var diagnostics = lab.Diagnostics(r, send.StdOut, stats, vnfCounters, stopInfo, daemon.Process.Describe(3000));
+        ScenarioLab.AssertAllOk(r, diagnostics);
+        verify?.Invoke(new ScenarioOutcome { Receiver = r, Stats = stats, Diagnostics = diagnostics });
+        lab.AssertVnfSawTraffic(r, vnfCounters, diagnostics);
+        Assert.AreEqual(0, daemonExit, $"sfcproxy should exit 0 on SIGTERM: {stopInfo}\n{diagnostics}");
     }
 
-    private static string Summary(JsonElement r) =>
+    internal static string Summary(JsonElement r) =>
         string.Join(", ", new[] { "expected", "expected_dropped", "expected_expired", "received", "ok", "ok_mpls", "ok_nsh",
                 "missing", "wrong_stack", "wrong_nsh", "wrong_eth", "wrong_ip", "wrong_payload", "duplicates", "unexpected",
                 "leaked" }
             .Where(k => r.TryGetProperty(k, out _))
             .Select(k => $"{k}={r.GetProperty(k).GetInt32()}"));
 
-    private static string IptablesCounters(LabTopology topo)
+    internal static string IptablesCounters(LabTopology topo)
     {
         var sb = new StringBuilder();
         foreach (var tool in new[] { "iptables", "ip6tables" })
@@ -275,5 +124,327 @@ internal static class EndToEndScenario
             }
         }
         return (acc, drop);
+    }
+}
+
+/// <summary>
+/// The lab of one scenario and its processes, as building blocks: <see cref="EndToEndScenario.Run"/>
+/// strings them together once; restart and reload tests use them in their own order (several
+/// daemons, a sender in the background). Dispose kills whatever still runs, detaches an instance
+/// left attached (`sfcproxy detach`, then removes its pin directory whatever detach did), tears
+/// the lab down and removes the temporary files.
+/// </summary>
+internal sealed class ScenarioLab : IDisposable
+{
+    private readonly TestContext _ctx;
+    private readonly List<LabProcess> _processes = [];
+    private readonly List<SfcProxyDaemon> _daemons = [];
+
+    private ScenarioLab(TestContext ctx, ScenarioOptions o, string name, int seed, string tmp)
+    {
+        _ctx = ctx;
+        Options = o;
+        Name = name;
+        Seed = seed;
+        Tmp = tmp;
+        SocketPath = $"/tmp/{name}.sock";
+        ResultPath = Path.Combine(tmp, "result.json");
+    }
+
+    public ScenarioOptions Options { get; }
+
+    /// <summary>Lab name, also the sfcproxy instance name (pins in /sys/fs/bpf/sfcproxy/NAME).</summary>
+    public string Name { get; }
+    public int Seed { get; }
+    public string Tmp { get; }
+    public string SocketPath { get; }
+    public string ResultPath { get; }
+    public LabTopology Topo { get; private set; } = null!;
+    public LabProcess? Vnf { get; private set; }
+
+    public string Instance => Name;
+    public string PinDir => BpfState.PinDir(Instance);
+
+    /// <summary>Pin path of an instance link: program xdp_rx/meta_mark (on the ingress) or tc_tx (egress).</summary>
+    public string LinkPin(string program) =>
+        BpfState.LinkPin(Instance, program, program == "tc_tx" ? Topo.ProxyEgress : Topo.ProxyIngress);
+
+    /// <summary>prog_id of an instance link's pin; fails the test if it is not pinned.</summary>
+    public uint LinkProgId(string program) => BpfState.LinkProgId(LinkPin(program), Instance);
+
+    /// <summary>The links this scenario's daemon pins: xdp_rx, tc_tx, and meta_mark in metadata key mode.</summary>
+    public IReadOnlyList<string> LinkPrograms =>
+        Options.KeyMode == "metadata" ? ["xdp_rx", "tc_tx", "meta_mark"] : ["xdp_rx", "tc_tx"];
+
+    public DeviceHooks IngressHooks() => BpfState.Hooks(Topo, Topo.ProxyNs, Topo.ProxyIngress);
+    public DeviceHooks EgressHooks() => BpfState.Hooks(Topo, Topo.ProxyNs, Topo.ProxyEgress);
+
+    public void Log(string msg) => _ctx.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {msg}");
+
+    /// <summary>Preconditions, lab up, and the TUN VNF when the scenario has one.</summary>
+    public static ScenarioLab Up(TestContext ctx, ScenarioOptions o, bool needBpftool = false)
+    {
+        LabEnvironment.RequirePreconditions(needTun: o.UserVnf, needBpftool: needBpftool);
+        var name = LabEnvironment.NewName();
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("SFCPROXY_E2E_SEED"), out var s)
+            ? s
+            : Random.Shared.Next(1, 1_000_000);
+        var tmp = Directory.CreateTempSubdirectory($"sfcproxy-e2e-{name}-").FullName;
+        var lab = new ScenarioLab(ctx, o, name, seed, tmp);
+        lab.Log($"lab {name}, key mode {o.KeyMode}, {(o.UserVnf ? "user-mode TUN VNF" : "kernel VNF")}, encap {o.Encap}, seed {seed}, tmp {tmp}");
+        try
+        {
+            lab.Topo = LabTopology.Up(name, o.UserVnf);
+            if (o.UserVnf)
+            {
+                lab.Vnf = lab.Track(lab.Topo.Start(lab.Topo.ProxyNs, LabEnvironment.Python, LabEnvironment.TunVnf,
+                    "--tun", lab.Topo.TunIf!, "--drop-udp-port", lab.Topo.VnfDropPort.ToString(CultureInfo.InvariantCulture)));
+                lab.Vnf.WaitForLine("READY", TimeSpan.FromSeconds(10), "tun_vnf.py");
+            }
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose();
+            throw;
+        }
+    }
+
+    private LabProcess Track(LabProcess p)
+    {
+        _processes.Add(p);
+        return p;
+    }
+
+    /// <summary>`ping.py DST` from the sender (the receiver answers; replies come back through the
+    /// proxy's ingress).</summary>
+    public CmdResult PingFromSender(string dst, int count = 2) =>
+        Topo.Exec(Topo.SenderNs, TimeSpan.FromSeconds(15), LabEnvironment.Python, LabEnvironment.Ping, dst, "--count",
+            count.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The lab itself must forward plain IP before the proxy is in the picture; otherwise a
+    /// failure later would be blamed on sfcproxy.</summary>
+    public void PingPlainIp()
+    {
+        foreach (var dst in new[] { "198.18.2.1", "2001:2:2::1" })
+        {
+            var ping = PingFromSender(dst);
+            if (ping.ExitCode != 0)
+            {
+                Assert.Fail($"Lab broken before sfcproxy started: plain IP from sender to {dst} does not cross the proxy namespace.\n{ping}" +
+                            (Vnf is null ? "" : "\n" + Vnf.Describe()));
+            }
+        }
+    }
+
+    /// <summary>The scenario's config (see <see cref="SfcProxyDaemon.WriteConfig"/>), instance = lab name.</summary>
+    public string WriteConfig(Action<JsonObject>? customize = null) =>
+        SfcProxyDaemon.WriteConfig(Tmp, Instance, Options.KeyMode, Topo, SocketPath,
+            Options.Encapsulations, Options.NshNextHopIsReceiver ? Topo.ReceiverMac : null, customize);
+
+    /// <summary>Starts a daemon (ready = socket) that Dispose will stop if the test does not.</summary>
+    public SfcProxyDaemon StartDaemon(string configPath, double readySeconds = 30)
+    {
+        var d = SfcProxyDaemon.Start(Topo, configPath, SocketPath, TimeSpan.FromSeconds(readySeconds));
+        _daemons.Add(d);
+        return d;
+    }
+
+    /// <summary>Generator options shared by send and recv.</summary>
+    public string[] Generator(int? count = null) =>
+    [
+        "--count", (count ?? Options.PacketCount).ToString(CultureInfo.InvariantCulture),
+        "--seed", Seed.ToString(CultureInfo.InvariantCulture),
+        "--flows", Options.Flows.ToString(CultureInfo.InvariantCulture),
+        "--family", "both", "--labels-min", "1", "--labels-max", "5",
+        "--drop-port", Topo.VnfDropPort.ToString(CultureInfo.InvariantCulture), "--encap", Options.Encap, .. Options.GeneratorArgs,
+    ];
+
+    /// <summary>Starts the receiver and waits until it listens. <paramref name="count"/> overrides
+    /// the scenario's packet count (for a short extra run: pass the same to the sender).</summary>
+    public LabProcess StartReceiver(int? count = null, double timeoutSeconds = 20, string? resultPath = null)
+    {
+        // The outer dst of restored NSH frames carrying Ethernet: Nsh:NextHopMac, else the popped
+        // frame's source (the sender).
+        var nshOuterDst = Options.NshNextHopIsReceiver ? Topo.ReceiverMac : Topo.SenderMac;
+        var receiver = Track(Topo.Start(Topo.ReceiverNs,
+            [LabEnvironment.Python, LabEnvironment.Traffic, "recv", "--iface", Topo.ReceiverIf, .. Generator(count),
+             "--consumed", "1", "--ip-hops", Options.IpHops.ToString(CultureInfo.InvariantCulture),
+             "--egress-mac", Topo.ProxyEgressMac, "--nsh-outer-dst", nshOuterDst,
+             "--timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture), "--out", resultPath ?? ResultPath]));
+        receiver.WaitForLine("READY", TimeSpan.FromSeconds(30), "receiver (sfc_traffic.py recv)");
+        return receiver;
+    }
+
+    // NSH next protocol Ethernet: the inner frame must be addressed to the proxy ingress so the
+    // kernel VNF routes it.
+    private string[] SendCommand(int? count, IEnumerable<string> pacing) =>
+        [LabEnvironment.Python, LabEnvironment.Traffic, "send", "--iface", Topo.SenderIf,
+         "--dst-mac", Topo.ProxyIngressMac, "--inner-dst-mac", Topo.ProxyIngressMac, .. Generator(count), .. pacing];
+
+    /// <summary>Sends everything in the foreground; fails the test if the sender fails.</summary>
+    public CmdResult Send(int? count = null, params string[] pacing)
+    {
+        var send = Topo.Exec(Topo.SenderNs, TimeSpan.FromSeconds(40), SendCommand(count, pacing));
+        if (send.ExitCode != 0)
+        {
+            Assert.Fail($"sender failed:\n{send}");
+        }
+        Log($"sender: {send.StdOut.Trim()}");
+        return send;
+    }
+
+    /// <summary>Starts the sender in the background (e.g. pacing "--batch", "4", "--gap-ms", "2");
+    /// it prints SENDING right before its first frame (<see cref="LabProcess.WaitForLine"/>).</summary>
+    public LabProcess StartSender(int? count = null, params string[] pacing) =>
+        Track(Topo.Start(Topo.SenderNs, SendCommand(count, pacing)));
+
+    /// <summary>Waits for the background sender to finish (exit 0) and returns its summary line.</summary>
+    public string WaitForSender(LabProcess sender, double timeoutSeconds = 40)
+    {
+        if (!sender.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        {
+            Assert.Fail($"sender did not finish within {timeoutSeconds} s.\n{sender.Describe()}");
+        }
+        if (sender.ExitCode != 0)
+        {
+            Assert.Fail($"sender failed.\n{sender.Describe()}");
+        }
+        var summary = sender.StdOut.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'))?.Trim() ?? "";
+        Log($"sender: {summary}");
+        return summary;
+    }
+
+    /// <summary>Waits for the receiver and returns its parsed result (cloned: no document to dispose).</summary>
+    public JsonElement WaitForResult(LabProcess receiver, string? resultPath = null)
+    {
+        if (!receiver.WaitForExit(TimeSpan.FromSeconds(40)))
+        {
+            Assert.Fail($"receiver did not finish.\n{receiver.Describe()}");
+        }
+        var path = resultPath ?? ResultPath;
+        if (!File.Exists(path))
+        {
+            Assert.Fail($"receiver wrote no result.\n{receiver.Describe()}");
+        }
+        using var result = JsonDocument.Parse(File.ReadAllText(path));
+        return result.RootElement.Clone();
+    }
+
+    /// <summary>The VNF's counters: iptables SFCVNF (kernel VNF), or tun_vnf.py's last line, which
+    /// it prints when stopped (so this stops the TUN VNF).</summary>
+    public string VnfCounters()
+    {
+        if (Vnf is null)
+        {
+            return EndToEndScenario.IptablesCounters(Topo);
+        }
+        Vnf.Stop(TimeSpan.FromSeconds(5));
+        return Vnf.StdOut.Split('\n').LastOrDefault(l => l.Contains("tun_vnf", StringComparison.Ordinal))?.Trim() ?? "<no counters>";
+    }
+
+    /// <summary>Everything worth printing when an assertion fails.</summary>
+    public string Diagnostics(JsonElement r, string sender, string stats, string vnfCounters, params string[] more)
+    {
+        var sb = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"lab {Name}, key mode {Options.KeyMode}, encap {Options.Encap}, seed {Seed} (rerun with SFCPROXY_E2E_SEED={Seed})")
+            .AppendLine(CultureInfo.InvariantCulture, $"receiver summary: {EndToEndScenario.Summary(r)}")
+            .AppendLine("first errors:")
+            .AppendJoin('\n', r.GetProperty("first_errors").EnumerateArray().Select(e => "  " + e.GetString()))
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"sender: {sender.Trim()}")
+            .AppendLine(CultureInfo.InvariantCulture, $"daemon stats: {stats}")
+            .AppendLine(CultureInfo.InvariantCulture, $"VNF counters: {vnfCounters}");
+        foreach (var m in more)
+        {
+            sb.AppendLine(m);
+        }
+        return sb.ToString();
+    }
+
+    public static void AssertAllOk(JsonElement r, string diagnostics) =>
+        Assert.IsTrue(r.GetProperty("all_ok").GetBoolean(),
+            $"Not every packet came through the proxy with its SFC headers restored.\n{diagnostics}");
+
+    /// <summary>The VNF really processed the traffic (the packets did not bypass it).</summary>
+    public void AssertVnfSawTraffic(JsonElement r, string vnfCounters, string diagnostics)
+    {
+        var expected = r.GetProperty("expected").GetInt32();
+        var expectedDropped = r.GetProperty("expected_dropped").GetInt32();
+        if (Options.UserVnf)
+        {
+            using var c = JsonDocument.Parse(vnfCounters);
+            var t = c.RootElement.GetProperty("tun_vnf");
+            Assert.IsGreaterThanOrEqualTo(expected + expectedDropped, t.GetProperty("read").GetInt32(),
+                $"tun_vnf.py read fewer packets than were delivered.\n{diagnostics}");
+            Assert.AreEqual(expectedDropped, t.GetProperty("dropped").GetInt32(),
+                $"tun_vnf.py dropped count.\n{diagnostics}");
+        }
+        else
+        {
+            var (accepted, dropped) = EndToEndScenario.ParseIptables(vnfCounters);
+            Assert.IsGreaterThanOrEqualTo(expected, accepted,
+                $"iptables FORWARD (SFCVNF) accepted fewer packets than were delivered.\n{diagnostics}");
+            Assert.IsGreaterThanOrEqualTo(expectedDropped, dropped,
+                $"iptables FORWARD (SFCVNF) drop rule did not see the dropped flow.\n{diagnostics}");
+        }
+    }
+
+    /// <summary>Nothing of the instance is left: no pin directory, no XDP on the ingress, no tcx
+    /// program on the ingress or the egress.</summary>
+    public void AssertFullyDetached(string context)
+    {
+        var ingress = IngressHooks();
+        var egress = EgressHooks();
+        var detail = $"{context}\n{BpfState.DescribePins(Instance)}\ningress: {ingress}\negress: {egress}";
+        Assert.IsFalse(Directory.Exists(PinDir), $"the pin directory {PinDir} is still there. {detail}");
+        Assert.AreEqual(0u, ingress.Xdp, $"an XDP program is still attached to the ingress. {detail}");
+        Assert.IsEmpty(ingress.TcxIngress, $"a tcx program is still attached to the ingress. {detail}");
+        Assert.IsEmpty(egress.TcxEgress, $"a tcx program is still attached to the egress. {detail}");
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            p.Dispose();
+        }
+        foreach (var d in _daemons)
+        {
+            d.Dispose();
+        }
+        if (Topo is not null && Directory.Exists(PinDir))
+        {
+            // Left attached on purpose (DetachOnStop false, kill -9) or by a failed test.
+            var r = SfcProxyDaemon.Detach(Topo, Instance);
+            Log($"cleanup: sfcproxy detach --instance {Instance}: exit {r.ExitCode} {r.StdOut.Trim()} {r.StdErr.Trim()}");
+        }
+        try
+        {
+            if (Directory.Exists(PinDir))
+            {
+                Directory.Delete(PinDir, recursive: true);
+            }
+        }
+        catch (IOException e)
+        {
+            Log($"cleanup: could not remove {PinDir}: {e.Message}");
+        }
+        if (Topo is not null)
+        {
+            Topo.Dispose();
+        }
+        else
+        {
+            LabTopology.Down(Name);
+        }
+        try
+        {
+            Directory.Delete(Tmp, recursive: true);
+            File.Delete(SocketPath);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

@@ -15,6 +15,7 @@ internal static class LabEnvironment
     public static string Traffic => Path.Combine(ScriptDir, "sfc_traffic.py");
     public static string TunVnf => Path.Combine(ScriptDir, "tun_vnf.py");
     public static string Ping => Path.Combine(ScriptDir, "ping.py");
+    public static string BpfHooks => Path.Combine(ScriptDir, "bpf_hooks.py");
     public static string DaemonDll => Path.Combine(BinDir, "sfcproxy.dll");
 
     /// <summary>
@@ -55,7 +56,10 @@ internal static class LabEnvironment
     /// <summary>A short unique lab name ([a-z0-9], 6 chars) so interface names stay <= 15 chars.</summary>
     public static string NewName() => "sf" + Convert.ToHexString(Guid.NewGuid().ToByteArray()[..2]).ToLowerInvariant();
 
-    public static void RequirePreconditions(bool needTun)
+    /// <param name="needTun">the user-mode VNF's /dev/net/tun.</param>
+    /// <param name="needBpftool">bpftool (pinned links' prog_id) and the host bpffs, for the tests
+    /// that look at pins and attached programs.</param>
+    public static void RequirePreconditions(bool needTun, bool needBpftool = false)
     {
         var missing = new List<string>();
         if (!OperatingSystem.IsLinux())
@@ -66,7 +70,7 @@ internal static class LabEnvironment
         {
             missing.Add("root (the lab creates network namespaces and loads BPF programs): run `sudo dotnet test`");
         }
-        foreach (var f in new[] { Topology, Traffic, TunVnf, Ping })
+        foreach (var f in new[] { Topology, Traffic, TunVnf, Ping, BpfHooks })
         {
             if (!File.Exists(f))
             {
@@ -103,6 +107,14 @@ internal static class LabEnvironment
             {
                 missing.Add($"`{tool}` on PATH");
             }
+        }
+        if (needBpftool && !OnPath("bpftool"))
+        {
+            missing.Add("`bpftool` on PATH (apt-get install bpftool)");
+        }
+        if (needBpftool && !Directory.Exists("/sys/fs/bpf"))
+        {
+            missing.Add("bpffs mounted on /sys/fs/bpf");
         }
         if (needTun && !File.Exists("/dev/net/tun"))
         {

@@ -4,9 +4,12 @@ using System.Text;
 
 namespace SfcProxy.Tests.EndToEnd;
 
-/// <summary>libc calls the lab needs: SIGTERM (Process.Kill sends SIGKILL) and the effective uid.</summary>
+/// <summary>libc calls the lab needs: signals by pid (Process.Kill only sends SIGKILL, and to a
+/// whole tree) and the effective uid.</summary>
 internal static class Native
 {
+    public const int SIGHUP = 1;
+    public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
     [DllImport("libc", SetLastError = true)]
@@ -19,6 +22,9 @@ internal static class Native
 
     /// <summary>Send SIGTERM to one process, by pid (true if it was delivered).</summary>
     public static bool Terminate(int pid) => kill(pid, SIGTERM) == 0;
+
+    /// <summary>Send <paramref name="sig"/> to one process, by pid (true if it was delivered).</summary>
+    public static bool Signal(int pid, int sig) => kill(pid, sig) == 0;
 }
 
 internal sealed record CmdResult(int ExitCode, string StdOut, string StdErr)
@@ -98,6 +104,41 @@ internal sealed class LabProcess : IDisposable
 
     public string StdOut { get { lock (_gate) { return _out.ToString(); } } }
     public string StdErr { get { lock (_gate) { return _err.ToString(); } } }
+
+    /// <summary>A position in the output so far, for <see cref="OutputSince"/>.</summary>
+    public (int Out, int Err) Mark() { lock (_gate) { return (_out.Length, _err.Length); } }
+
+    /// <summary>stdout then stderr written after <paramref name="mark"/>.</summary>
+    public string OutputSince((int Out, int Err) mark)
+    {
+        lock (_gate)
+        {
+            return _out.ToString(mark.Out, _out.Length - mark.Out) + _err.ToString(mark.Err, _err.Length - mark.Err);
+        }
+    }
+
+    /// <summary>Waits until the output written after <paramref name="mark"/> contains
+    /// <paramref name="text"/> (ordinal, case-insensitive); returns that output, or null on timeout.</summary>
+    public string? WaitForOutput(string text, (int Out, int Err) mark, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var since = OutputSince(mark);
+            if (since.Contains(text, StringComparison.OrdinalIgnoreCase))
+            {
+                return since;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                return null;
+            }
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Sends a signal to the process (not its children).</summary>
+    public bool Signal(int sig) => !_p.HasExited && Native.Signal(_p.Id, sig);
 
     private void OnLine(string? line, StringBuilder sink, TaskCompletionSource closed, bool stdout)
     {

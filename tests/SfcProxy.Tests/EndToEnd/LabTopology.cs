@@ -73,5 +73,10 @@ internal sealed class LabTopology : IDisposable
     public LabProcess StartNetworkOnly(string ns, params string[] cmd) =>
         new("nsenter", [$"--net=/run/netns/{ns}", "--", .. cmd]);
 
+    /// <summary>Runs to completion in a namespace's network stack only (see <see cref="StartNetworkOnly"/>):
+    /// for sfcproxy commands that touch the host's bpffs (`sfcproxy detach`).</summary>
+    public CmdResult ExecNetworkOnly(string ns, TimeSpan timeout, params string[] cmd) =>
+        Cmd.Run("nsenter", [$"--net=/run/netns/{ns}", "--", .. cmd], timeout);
+
     public void Dispose() => Down(Name);
 }
