@@ -108,12 +108,22 @@ static __always_inline void pol_count_rule(__u32 rule_id)
 }
 
 /*
- * BTF anchor for the shared enums no map or program signature names (see sfc_btf_anchor in
- * sfc_maps.h for why): uncalled, so never loaded or verified; only its BTF is.
+ * BTF anchor for the shared types no map or program signature names in full (see
+ * sfc_btf_anchor in sfc_maps.h for why): the enums, and the inner maps' key and value structs,
+ * which clang otherwise emits only as forward declarations (libbpf then cannot size the inner
+ * map templates). Uncalled, so never loaded or verified; only its BTF is.
  */
+struct pol_btf_inner_types {
+	struct pol_lpm_key lpm_key;
+	struct pol_identity identity;
+	struct pol_rule_key rule_key;
+	struct pol_rule rule;
+};
+
 __attribute__((noinline, used)) int pol_btf_anchor(enum pol_counter counter,
 						   enum pol_identity_flag flag,
-						   enum pol_probe_word word)
+						   enum pol_probe_word word,
+						   struct pol_btf_inner_types *inner)
 {
 	return 0;
 }
