@@ -27,6 +27,12 @@ public struct SkbContext
 {
     [FieldOffset(8)] public uint Mark;
     [FieldOffset(32)] public uint Priority;
+    /// <summary>cb[0..4]: scratch words a tc program may write; a test run returns them in ctx_out.</summary>
+    [FieldOffset(48)] public uint Cb0;
+    [FieldOffset(52)] public uint Cb1;
+    [FieldOffset(56)] public uint Cb2;
+    [FieldOffset(60)] public uint Cb3;
+    [FieldOffset(64)] public uint Cb4;
     [FieldOffset(164)] public uint GsoSegs;
     [FieldOffset(176)] public uint GsoSize;
 }

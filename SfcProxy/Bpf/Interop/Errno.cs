@@ -11,6 +11,7 @@ internal static class Errno
     public const int EINVAL = 22;
     public const int ENOSPC = 28;
     public const int EEXIST = 17;
+    public const int ENOSYS = 38;
     public const int EOPNOTSUPP = 95;
     // Kernel-internal ENOTSUPP: leaks out of some bpf() paths; strerror does not know it.
     public const int ENOTSUPP = 524;
