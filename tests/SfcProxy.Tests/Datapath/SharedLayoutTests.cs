@@ -42,15 +42,53 @@ public sealed class SharedLayoutTests
         ("sfc_encap", "SFC_ENCAP_", typeof(Encapsulation)),
     ];
 
+    /// <summary>The policy objects (policy_shared.h, mirrored in SfcProxy/Policy/PolicySharedTypes.cs).</summary>
+    public static IEnumerable<object[]> PolicyObjects => [["policy"], ["policy_xdp"]];
+
+    private static readonly (string C, Type Cs)[] PolicyStructs =
+    [
+        ("pol_state", typeof(SfcProxy.Policy.PolState)),
+        ("pol_lpm_key", typeof(SfcProxy.Policy.PolLpmKey)),
+        ("pol_identity", typeof(SfcProxy.Policy.PolIdentity)),
+        ("pol_rule_key", typeof(SfcProxy.Policy.PolRuleKey)),
+        ("pol_rule", typeof(SfcProxy.Policy.PolRule)),
+        ("pol_ct_key", typeof(SfcProxy.Policy.PolCtKey)),
+        ("pol_ct_entry", typeof(SfcProxy.Policy.PolCtEntry)),
+    ];
+
+    /// <summary>Enums reach BTF through pol_btf_anchor() in policy_maps.h.</summary>
+    private static readonly (string C, string Prefix, Type Cs)[] PolicyEnums =
+    [
+        ("pol_counter", "POL_CNT_", typeof(SfcProxy.Policy.PolicyCounter)),
+        ("pol_identity_flag", "POL_F_", typeof(SfcProxy.Policy.PolicyIdentityFlag)),
+        ("pol_probe_word", "POL_CB_", typeof(SfcProxy.Policy.PolicyProbeWord)),
+    ];
+
     private static readonly Dictionary<string, Btf> Cache = [];
+
+    [TestMethod]
+    [DynamicData(nameof(PolicyObjects))]
+    public void PolicyStructsMatchTheCSharpMirror(string obj) =>
+        Assert.IsEmpty(CompareStructs(obj, PolicyStructs), $"{obj}.bpf.o vs PolicySharedTypes.cs:\n{string.Join("\n", CompareStructs(obj, PolicyStructs))}");
+
+    [TestMethod]
+    [DynamicData(nameof(PolicyObjects))]
+    public void PolicyEnumsMatchTheCSharpMirror(string obj) =>
+        Assert.IsEmpty(CompareEnums(obj, PolicyEnums), $"{obj}.bpf.o vs PolicySharedTypes.cs:\n{string.Join("\n", CompareEnums(obj, PolicyEnums))}");
 
     [TestMethod]
     [DynamicData(nameof(Objects))]
     public void StructsMatchTheCSharpMirror(string obj)
     {
+        var errors = CompareStructs(obj, Structs);
+        Assert.IsEmpty(errors, $"{obj}.bpf.o vs SharedTypes.cs:\n{string.Join("\n", errors)}");
+    }
+
+    private static List<string> CompareStructs(string obj, (string C, Type Cs)[] structs)
+    {
         var btf = Load(obj);
         var errors = new List<string>();
-        foreach (var (cName, cs) in Structs)
+        foreach (var (cName, cs) in structs)
         {
             if (btf.Struct(cName) is not { } t)
             {
@@ -90,20 +128,26 @@ public sealed class SharedLayoutTests
             foreach (var extra in fields.Keys)
                 errors.Add($"{cs.Name}.{extra} has no member in struct {cName}");
         }
-        Assert.IsEmpty(errors, $"{obj}.bpf.o vs SharedTypes.cs:\n{string.Join("\n", errors)}");
+        return errors;
     }
 
     [TestMethod]
     [DynamicData(nameof(Objects))]
     public void EnumsMatchTheCSharpMirror(string obj)
     {
+        var errors = CompareEnums(obj, Enums);
+        Assert.IsEmpty(errors, $"{obj}.bpf.o vs SharedTypes.cs:\n{string.Join("\n", errors)}");
+    }
+
+    private static List<string> CompareEnums(string obj, (string C, string Prefix, Type Cs)[] enums)
+    {
         var btf = Load(obj);
         var errors = new List<string>();
-        foreach (var (cName, prefix, cs) in Enums)
+        foreach (var (cName, prefix, cs) in enums)
         {
             if (btf.Enum(cName) is not { } t)
             {
-                errors.Add($"enum {cName} is not in the BTF of {obj}.bpf.o (is sfc_btf_anchor() in sfc_maps.h gone?)");
+                errors.Add($"enum {cName} is not in the BTF of {obj}.bpf.o (is the BTF anchor, sfc_btf_anchor() or pol_btf_anchor(), gone?)");
                 continue;
             }
             // SFC_CNT_RX_POPPED == RxPopped, SFC_CNT__MAX == Max: prefix off, underscores out, any case.
@@ -127,7 +171,7 @@ public sealed class SharedLayoutTests
             foreach (var extra in csValues.Values)
                 errors.Add($"{cs.Name}.{extra.Name} has no value in enum {cName}");
         }
-        Assert.IsEmpty(errors, $"{obj}.bpf.o vs SharedTypes.cs:\n{string.Join("\n", errors)}");
+        return errors;
     }
 
     /// <summary>SFC_MAX_LABELS sizes the arrays the host copies stacks in and out of.</summary>
