@@ -166,9 +166,9 @@ public sealed class PolicyObjects : IDisposable
         return result;
     }
 
-    /// <summary>Judges one synthesized packet by the live tables (see <see cref="PolicyVerdict"/>).</summary>
-    public PolicyVerdict Check(IPAddress source, IPAddress destination, byte protocol, ushort port) =>
-        PolicyVerdict.Check(this, source, destination, protocol, port);
+    /// <summary>Judges one synthesized packet by the live tables (see <see cref="PolicyProbe"/>).</summary>
+    public PolicyProbe Check(IPAddress source, IPAddress destination, byte protocol, ushort port) =>
+        PolicyProbe.Check(this, source, destination, protocol, port);
 
     public void Dispose()
     {

@@ -94,7 +94,7 @@ public sealed class PolicyDatapathTests
         if (c.TcRunnable)
         {
             var r = policy.RunTc(c.Frame);
-            Assert.AreEqual(c.Allowed ? PolicyVerdict.TcOk : PolicyVerdict.TcShot, r, $"{c.Name}: tc verdict");
+            Assert.AreEqual(c.Allowed ? PolicyProbe.TcOk : PolicyProbe.TcShot, r, $"{c.Name}: tc verdict");
         }
         else
         {
@@ -146,12 +146,12 @@ public sealed class PolicyDatapathTests
         var reply = Packet.Eth().IPv4("198.18.3.9", "198.18.2.7").Tcp(5432, 41000, flags: 0x12).Build();
         var otherReply = Packet.Eth().IPv4("198.18.3.9", "198.18.2.7").Tcp(5432, 41001, flags: 0x12).Build();
 
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(reply), "reply before any forward packet: db -> web has no rule");
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(forward), "forward allowed by rule");
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(reply), "reply of the tracked connection");
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(reply), "and again");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(reply), "reply before any forward packet: db -> web has no rule");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(forward), "forward allowed by rule");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(reply), "reply of the tracked connection");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(reply), "and again");
         Assert.AreEqual(2u, ProxyTestRunsXdp(policy.Objects.Xdp, reply), "the XDP program sees the same conntrack");
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(otherReply), "another port is another connection");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(otherReply), "another port is another connection");
 
         var moved = policy.MovedOutcomes();
         Assert.AreEqual(3ul, moved.GetValueOrDefault(PolicyCounter.AllowedReply), Format(moved));
@@ -163,8 +163,8 @@ public sealed class PolicyDatapathTests
         var echo = Packet.Eth().IPv4("203.0.113.9", "198.18.2.7").IcmpEcho(77, 1).Build();
         var echoReply = Packet.Eth().IPv4("198.18.2.7", "203.0.113.9").IcmpEcho(77, 1).Build();
         echoReply[14 + 20] = 0; // type 0: echo reply (the checksum is not the policy's business)
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(echo));
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(echoReply));
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(echo));
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(echoReply));
         Assert.AreEqual(4ul, policy.MovedOutcomes().GetValueOrDefault(PolicyCounter.AllowedReply) - 0ul, "echo reply is a reply too");
     }
 
@@ -174,7 +174,7 @@ public sealed class PolicyDatapathTests
         using var policy = new PolicyUnderTest();
         policy.Objects.Apply(Model);
         var reply = Packet.Eth().IPv4("198.18.3.9", "198.18.2.7").Tcp(5432, 41000, flags: 0x12).Build();
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(reply));
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(reply));
         Assert.AreEqual(1ul, policy.MovedOutcomes().GetValueOrDefault(PolicyCounter.DeniedDefault));
         Assert.AreEqual(0, policy.Objects.Conntrack.Count());
     }
@@ -190,24 +190,24 @@ public sealed class PolicyDatapathTests
         var flow2 = Packet.Eth().IPv4("198.18.2.8", "198.18.3.9").Tcp(40001, 5432).Build();
         var flow1Reply = Packet.Eth().IPv4("198.18.3.9", "198.18.2.7").Tcp(5432, 40000).Build();
 
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(flow1), "before any Apply: no tables, allow all");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(flow1), "before any Apply: no tables, allow all");
         Assert.AreEqual(1ul, policy.Objects.ReadCounters()[PolicyCounter.NoTables]);
         policy.Objects.Conntrack.Delete(policy.Objects.Conntrack.Keys<PolCtKey>().Single());
 
         policy.Objects.Apply(a);
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(flow1), "A allows web -> db");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(flow1), "A allows web -> db");
         policy.Objects.Apply(b);
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(flow2), "B: a new flow is denied");
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(flow1Reply), "B: replies of the open connection still pass (conntrack kept)");
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(flow1), "B: its forward direction is judged by B");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(flow2), "B: a new flow is denied");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(flow1Reply), "B: replies of the open connection still pass (conntrack kept)");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(flow1), "B: its forward direction is judged by B");
         Assert.AreEqual(1ul, policy.Objects.ReadCounters()[PolicyCounter.CtRevoked], "the denied forward packet ends the connection");
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(flow1Reply), "so its replies stop too");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(flow1Reply), "so its replies stop too");
 
         policy.Objects.Apply(a);
-        Assert.AreEqual(PolicyVerdict.TcOk, policy.RunTc(flow2), "A again");
+        Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(flow2), "A again");
         for (var i = 0; i < 3; i++)
             policy.Objects.Apply(i % 2 == 0 ? b : a);
-        Assert.AreEqual(PolicyVerdict.TcShot, policy.RunTc(Packet.Eth().IPv4("198.18.2.9", "198.18.3.9").Tcp(40002, 5432).Build()), "B after flips");
+        Assert.AreEqual(PolicyProbe.TcShot, policy.RunTc(Packet.Eth().IPv4("198.18.2.9", "198.18.3.9").Tcp(40002, 5432).Build()), "B after flips");
         policy.Objects.State.TryLookup(0u, out PolState state);
         Assert.AreEqual(6u, state.Applies);
         Assert.IsTrue(policy.Objects.Identities.HasInner(state.Active) && policy.Objects.Rules.HasInner(state.Active), "live slot filled");

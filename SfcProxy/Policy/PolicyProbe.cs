@@ -14,7 +14,7 @@ namespace SfcProxy.Policy;
 /// <param name="RuleId">The rule that allowed it; 0 when none did (open destination, denied).</param>
 /// <param name="Reason">One line for people, e.g. "allowed by rule 7 (identity 256 -> 300)".</param>
 /// <param name="Outcome">The datapath's outcome counter for the packet.</param>
-public readonly record struct PolicyVerdict(bool Allowed, uint RuleId, string Reason, PolicyCounter Outcome,
+public readonly record struct PolicyProbe(bool Allowed, uint RuleId, string Reason, PolicyCounter Outcome,
     uint SourceIdentity, uint DestinationIdentity)
 {
     /// <summary>Source port of the synthesized TCP/UDP packet.</summary>
@@ -33,7 +33,7 @@ public readonly record struct PolicyVerdict(bool Allowed, uint RuleId, string Re
     /// </summary>
     /// <param name="protocol">6 TCP, 17 UDP (to <paramref name="port"/>), 1 / 58 ICMP echo request
     /// (port ignored: the rule port of ICMP is its type, 8 / 128), anything else a bare IP packet.</param>
-    public static PolicyVerdict Check(PolicyObjects policy, IPAddress source, IPAddress destination, byte protocol, ushort port)
+    public static PolicyProbe Check(PolicyObjects policy, IPAddress source, IPAddress destination, byte protocol, ushort port)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var frame = ProbePacket(source, destination, protocol, port);
@@ -44,7 +44,7 @@ public readonly record struct PolicyVerdict(bool Allowed, uint RuleId, string Re
             throw new InvalidOperationException($"{PolicyObjects.TcName} did not answer the probe (verdict {r.ReturnValue}); is the loaded object older than this host?");
         var outcome = (PolicyCounter)answer.Cb0;
         var allowed = r.ReturnValue == TcOk;
-        return new PolicyVerdict(allowed, answer.Cb1, Describe(outcome, answer.Cb1, answer.Cb2, answer.Cb3), outcome, answer.Cb2, answer.Cb3);
+        return new PolicyProbe(allowed, answer.Cb1, Describe(outcome, answer.Cb1, answer.Cb2, answer.Cb3), outcome, answer.Cb2, answer.Cb3);
     }
 
     /// <summary>The packet a check sends: TCP SYN / UDP from port 40000, or an ICMP echo request.</summary>
