@@ -20,6 +20,7 @@ internal static class SfcProxyCli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DetachCommand.Create());
         root.Subcommands.Add(LatencyCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         return root;
     }
 }

@@ -44,6 +44,15 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
         return fallback;
     }
 
+    /// <summary>This section's own value as text (an element of a list of strings); "" when it is not one.</summary>
+    public string OwnString()
+    {
+        if (section.Value is { } text)
+            return text.Trim();
+        failures.Add($"{section.Path}: expected a single value, got an object or list");
+        return "";
+    }
+
     /// <summary>A nested object; absent objects read as empty (every field keeps its default).</summary>
     public ConfigSectionReader Object(string key)
     {

@@ -84,6 +84,12 @@ public sealed class SfcProxyOptions
     /// <summary>Minimum log level: "debug", "information" (default), "warning", "error". Reloads on SIGHUP.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
+    /// <summary>
+    /// The identity-based policy module (optional; off when it names no files). Independent of the
+    /// proxy fields above.
+    /// </summary>
+    public PolicyOptions Policy { get; set; } = new();
+
     /// <summary>Control socket path: <see cref="ControlSocketOptions.Path"/> or the per-instance default.</summary>
     internal string SocketPath => Socket.Path ?? ControlSocketOptions.DefaultPathFor(Instance);
 

@@ -50,6 +50,15 @@ internal static class SfcProxyOptionsBinder
         options.Socket.Group = socket.String(nameof(ControlSocketOptions.Group), options.Socket.Group);
         socket.RejectUnknownKeys();
 
+        var policy = root.Object(nameof(options.Policy));
+        var policyFiles = policy.Array(nameof(PolicyOptions.Files)).ToList();
+        if (policyFiles.Count > 0)
+            options.Policy.Files = policyFiles.Select(f => f.OwnString()).ToList();
+        var policyInterfaces = policy.Array(nameof(PolicyOptions.Interfaces)).ToList();
+        if (policyInterfaces.Count > 0)
+            options.Policy.Interfaces = policyInterfaces.Select(i => i.OwnString()).ToList();
+        policy.RejectUnknownKeys();
+
         root.RejectUnknownKeys();
     }
 

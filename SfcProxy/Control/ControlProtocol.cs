@@ -17,11 +17,18 @@ internal static class ControlProtocol
     public const string Histograms = "histograms";
     public const string Flush = "flush";
     public const string LogLevel = "log-level";
+    /// <summary>The policy in force: identities, rules, entry counts, per-rule hits.</summary>
+    public const string PolicyStatus = "policy-status";
+    /// <summary>Re-reads the policy files and swaps the compiled tables into the datapath (root only).</summary>
+    public const string PolicyApply = "policy-apply";
+    /// <summary>The datapath's verdict for one packet: "src", "dst", "proto", "port".</summary>
+    public const string PolicyCheck = "policy-check";
 
-    public static readonly string[] Requests = [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel];
+    public static readonly string[] Requests =
+        [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel, PolicyStatus, PolicyApply, PolicyCheck];
 
     /// <summary>Requests that change the instance: only root may send them (checked with SO_PEERCRED).</summary>
-    public static bool NeedsRoot(string request) => request is Flush or LogLevel;
+    public static bool NeedsRoot(string request) => request is Flush or LogLevel or PolicyApply;
 
     /// <summary>cache-dump entries when the request gives no "limit", and the most it may ask for.</summary>
     public const int DefaultDumpLimit = 100, MaxDumpLimit = 10_000;

@@ -6,6 +6,15 @@ namespace SfcProxy.Control;
 /// <summary>One parsed request line: its name and the arguments some requests take.</summary>
 internal sealed record ControlRequest(string Name, int Limit, string? Level)
 {
+    /// <summary>policy-check: source address, as sent (checked by the handler).</summary>
+    public string? Src { get; init; }
+    /// <summary>policy-check: destination address.</summary>
+    public string? Dst { get; init; }
+    /// <summary>policy-check: protocol name or number.</summary>
+    public string? Proto { get; init; }
+    /// <summary>policy-check: destination port, 0 when not given.</summary>
+    public int Port { get; init; }
+
     /// <returns>false with the error to answer when the line is not a request.</returns>
     public static bool TryParse(ReadOnlySequence<byte> line, out ControlRequest request, out string error)
     {
@@ -41,7 +50,18 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
                 level = levelProperty.GetString();
             }
 
-            request = new ControlRequest(name.GetString()!, limit, level);
+            if (!TryGetText(root, "src", out string? src, out error) || !TryGetText(root, "dst", out string? dst, out error)
+                || !TryGetText(root, "proto", out string? proto, out error))
+                return false;
+            int port = 0;
+            if (root.TryGetProperty("port", out var portProperty)
+                && (portProperty.ValueKind != JsonValueKind.Number || !portProperty.TryGetInt32(out port) || port is < 0 or > ushort.MaxValue))
+            {
+                error = "\"port\" must be a whole number 0..65535";
+                return false;
+            }
+
+            request = new ControlRequest(name.GetString()!, limit, level) { Src = src, Dst = dst, Proto = proto, Port = port };
             error = "";
             return true;
         }
@@ -50,5 +70,24 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
             error = $"malformed JSON: {e.Message}";
             return false;
         }
+    }
+
+    /// <summary>An optional string argument (a number is taken as its text: "proto":6).</summary>
+    private static bool TryGetText(JsonElement root, string name, out string? value, out string error)
+    {
+        value = null;
+        error = "";
+        if (!root.TryGetProperty(name, out var property))
+            return true;
+        if (property.ValueKind == JsonValueKind.String)
+            value = property.GetString();
+        else if (property.ValueKind == JsonValueKind.Number)
+            value = property.GetRawText();
+        else
+        {
+            error = $"\"{name}\" must be a string";
+            return false;
+        }
+        return true;
     }
 }

@@ -3,14 +3,16 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
+using SfcProxy.Policy;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;
 
 /// <summary>Answers request lines of the control protocol. Never throws for bad input.</summary>
+/// <param name="policy">The policy module; null when the instance runs without one (policy requests then say so).</param>
 internal sealed partial class ControlRequestHandler(
     SfcProxyOptions options, IProxyDatapath datapath, TimeProvider time, long startTimestamp,
-    LogLevelSwitch logLevel, ILogger logger)
+    LogLevelSwitch logLevel, ILogger logger, ActivePolicy? policy = null)
 {
     /// <summary>
     /// A cache dump holds up to <see cref="ControlProtocol.MaxDumpLimit"/> entries in memory while it
@@ -57,6 +59,9 @@ internal sealed partial class ControlRequestHandler(
                 ControlProtocol.Metrics => Respond(WriteMetrics),
                 ControlProtocol.Histograms => Respond(json => LatencyJson.Write(json, datapath.ReadLatency())),
                 ControlProtocol.Flush => Respond(json => Flush(json, peer)),
+                ControlProtocol.PolicyStatus => WithPolicy(name, p => PolicyStatus(p)),
+                ControlProtocol.PolicyApply => WithPolicy(name, p => ApplyPolicy(p, peer)),
+                ControlProtocol.PolicyCheck => WithPolicy(name, p => CheckPolicy(p, request)),
                 _ => SetLogLevel(request.Level, peer),
             };
         }
@@ -119,6 +124,46 @@ internal sealed partial class ControlRequestHandler(
         int flushed = datapath.FlushCache();
         LogFlushed(flushed, peer.Uid, peer.Pid);
         json.WriteNumber("flushed", flushed);
+    }
+
+    private byte[] WithPolicy(string name, Func<ActivePolicy, byte[]> answer) =>
+        policy is null
+            ? Error($"{name}: the policy module is not enabled on this instance (SfcProxy:Policy:Files is empty)")
+            : answer(policy);
+
+    private static byte[] PolicyStatus(ActivePolicy active)
+    {
+        if (active.Current is not { } current)
+            return Error($"{ControlProtocol.PolicyStatus}: no policy applied yet");
+        var hits = active.RuleHits();
+        return Respond(json => PolicyJson.WriteStatus(json, current, hits));
+    }
+
+    private byte[] ApplyPolicy(ActivePolicy active, PeerCredentials peer)
+    {
+        LogPolicyApplyRequested(peer.Uid, peer.Pid);
+        var result = active.Apply();
+        if (result.Applied)
+            return Respond(json => PolicyJson.WriteApplied(json, result));
+        return Line(json =>
+        {
+            json.WriteBoolean("ok", false);
+            json.WriteString("error", $"policy not applied, the policy in force is unchanged: {result.Errors.Count} error(s): " +
+                                      string.Join("; ", result.Errors));
+            json.WriteStartArray("errors");
+            foreach (string error in result.Errors)
+                json.WriteStringValue(error);
+            json.WriteEndArray();
+        });
+    }
+
+    private static byte[] CheckPolicy(ActivePolicy active, ControlRequest request)
+    {
+        if (PolicyCheck.TryCreate(request.Src, request.Dst, request.Proto, request.Port, out string error) is not { } check)
+            return Error($"{ControlProtocol.PolicyCheck}: {error}");
+        var result = active.Check(check.Source, check.Destination, check.Protocol, check.Port);
+        var current = active.Current;
+        return Respond(json => PolicyJson.WriteCheck(json, check, result, current, PolicyJson.FromDatapath));
     }
 
     private byte[] SetLogLevel(string? requested, PeerCredentials peer)
@@ -217,6 +262,9 @@ internal sealed partial class ControlRequestHandler(
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Header cache flushed: {Entries} entries deleted (by uid {Uid}, pid {Pid})")]
     private partial void LogFlushed(int entries, uint uid, int pid);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Policy apply requested (by uid {Uid}, pid {Pid})")]
+    private partial void LogPolicyApplyRequested(uint uid, int pid);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Log level changed from {Previous} to {Level} (by uid {Uid}, pid {Pid})")]
     private partial void LogLevelChanged(LogLevel previous, LogLevel level, uint uid, int pid);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
+using SfcProxy.Policy;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;
@@ -14,9 +15,10 @@ namespace SfcProxy.Control;
 /// task, so a slow or silent client only ever holds up itself.
 /// </summary>
 /// <param name="logLevel">The switch the <c>log-level</c> request turns; a private one when not given.</param>
+/// <param name="policy">The policy module the policy-* requests go to; none when the instance runs without it.</param>
 public sealed partial class ControlServer(
     IOptions<SfcProxyOptions> options, IProxyDatapath datapath, TimeProvider time, ILogger<ControlServer> logger,
-    LogLevelSwitch? logLevel = null)
+    LogLevelSwitch? logLevel = null, ActivePolicy? policy = null)
     : BackgroundService
 {
     /// <summary>Sessions beyond this are refused, which bounds the memory clients can pin.</summary>
@@ -38,7 +40,7 @@ public sealed partial class ControlServer(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         _handler = new ControlRequestHandler(options.Value, datapath, time, time.GetTimestamp(),
-            logLevel ?? new LogLevelSwitch(), logger);
+            logLevel ?? new LogLevelSwitch(), logger, policy);
         string? group = options.Value.Socket.Group;
         uint? gid = group is null
             ? null

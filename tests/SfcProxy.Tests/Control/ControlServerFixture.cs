@@ -19,7 +19,8 @@ internal sealed class ControlServerFixture : IAsyncDisposable
 
     public LogLevelSwitch LogLevel { get; } = new();
 
-    private ControlServerFixture(FakeDatapath datapath, ControlSessionLimits? limits, Action<SfcProxyOptions>? configure)
+    private ControlServerFixture(FakeDatapath datapath, ControlSessionLimits? limits, Action<SfcProxyOptions>? configure,
+        SfcProxy.Policy.ActivePolicy? policy)
     {
         Datapath = datapath;
         Options = new SfcProxyOptions
@@ -30,16 +31,16 @@ internal sealed class ControlServerFixture : IAsyncDisposable
         };
         configure?.Invoke(Options);
         Server = new ControlServer(Microsoft.Extensions.Options.Options.Create(Options), datapath, TimeProvider.System,
-            NullLogger<ControlServer>.Instance, LogLevel)
+            NullLogger<ControlServer>.Instance, LogLevel, policy)
         {
             Limits = limits ?? ControlSessionLimits.Default,
         };
     }
 
     public static async Task<ControlServerFixture> StartAsync(FakeDatapath? datapath = null, ControlSessionLimits? limits = null,
-        Action<SfcProxyOptions>? configure = null)
+        Action<SfcProxyOptions>? configure = null, SfcProxy.Policy.ActivePolicy? policy = null)
     {
-        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath(), limits, configure);
+        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath(), limits, configure, policy);
         await fixture.Server.StartAsync(CancellationToken.None);
         return fixture;
     }
