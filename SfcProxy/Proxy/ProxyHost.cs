@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
+using SfcProxy.Policy;
 
 namespace SfcProxy.Proxy;
 
@@ -19,6 +20,12 @@ internal static class ProxyHost
         var logLevel = new LogLevelSwitch();
         builder.Services.AddSingleton(logLevel);
         builder.Logging.AddSfcProxyLogging(logLevel, journal: HostLogging.StdoutIsJournal);
+        // The policy module runs when the config names policy files; registered first so the policy
+        // is in force before the control socket answers.
+        var configured = new SfcProxyOptions();
+        SfcProxyOptionsBinder.Bind(builder.Configuration.GetSection(SfcProxyOptions.SectionName), configured);
+        if (configured.Policy.Enabled)
+            builder.Services.AddSfcPolicy(services => ActivatorUtilities.CreateInstance<BpfPolicyDatapath>(services));
         builder.Services.AddSfcProxy(builder.Configuration, datapathFactory);
         return builder;
     }

@@ -1,0 +1,102 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SfcProxy.Bpf;
+using SfcProxy.Configuration;
+
+namespace SfcProxy.Policy;
+
+/// <summary>
+/// The policy module in the kernel: policy_tc at tc ingress of every <c>SfcProxy:Policy:Interfaces</c>,
+/// its maps pinned under &lt;PinRoot&gt;/&lt;Instance&gt;-policy/. It attaches on the first
+/// <see cref="Apply"/>, so no packet meets the program before it has tables; it detaches and removes
+/// its pins (connection tracking included) when disposed.
+/// </summary>
+public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
+{
+    private readonly SfcProxyOptions _options;
+    private readonly ILogger<BpfPolicyDatapath> _log;
+    private readonly Lock _gate = new();
+    private readonly List<BpfLink> _links = [];
+    private PolicyObjects? _objects;
+
+    public BpfPolicyDatapath(IOptions<SfcProxyOptions> options, ILogger<BpfPolicyDatapath> log)
+    {
+        _options = options.Value;
+        _log = log;
+    }
+
+    public void Apply(PolicyTables tables)
+    {
+        lock (_gate)
+        {
+            if (_objects is null)
+            {
+                BpfEnvironment.EnsureReady(_options.PinRoot);
+                _objects = PolicyObjects.Load(new BpfPins($"{_options.Instance}-policy", _options.PinRoot));
+            }
+            _objects.Apply(tables);
+            if (_links.Count == 0)
+            {
+                try
+                {
+                    foreach (var ifname in _options.Policy.Interfaces)
+                        _links.Add(_objects.Attach(ifname, TcDirection.Ingress));
+                }
+                catch
+                {
+                    Detach();
+                    throw;
+                }
+                LogAttached(string.Join(", ", _options.Policy.Interfaces), _objects.Pins.Directory);
+            }
+        }
+    }
+
+    public PolicyCheckResult Check(IPAddress source, IPAddress destination, byte protocol, ushort port)
+    {
+        var probe = Objects.Check(source, destination, protocol, port);
+        var verdict = probe.Outcome switch
+        {
+            PolicyCounter.AllowedRule => PolicyVerdict.AllowedByRule,
+            PolicyCounter.AllowedNotEnforced => PolicyVerdict.AllowedNotEnforced,
+            _ => PolicyVerdict.DeniedByDefault,
+        };
+        return new PolicyCheckResult(verdict, probe.SourceIdentity, probe.DestinationIdentity, probe.RuleId);
+    }
+
+    public IReadOnlyDictionary<uint, ulong> RuleHits() => Objects.ReadRuleHits();
+
+    private PolicyObjects Objects
+    {
+        get
+        {
+            lock (_gate)
+                return _objects ?? throw new InvalidOperationException("no policy applied yet");
+        }
+    }
+
+    private void Detach()
+    {
+        foreach (var link in _links)
+            link.Dispose();
+        _links.Clear();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            Detach();
+            if (_objects is null)
+                return;
+            var pins = _objects.Pins;
+            _objects.Dispose();
+            _objects = null;
+            pins.Remove();
+        }
+    }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "policy_tc attached at tc ingress of {Interfaces}; maps pinned in {PinDirectory}")]
+    private partial void LogAttached(string interfaces, string pinDirectory);
+}
