@@ -19,7 +19,7 @@ systems="auto"
 counts="0 10 25 50 100 200 1000 10000"
 repeats=3
 duration=3
-rr_count=10000
+rr_count=20000
 offloads=off
 ipt_backend=legacy
 rr_cpu="${PB_RR_CPU:-0}"
@@ -122,7 +122,7 @@ for n in "$ns_c:$if_c" "$ns_s:$if_s"; do
 	ip netns exec "${n%%:*}" ip link set "${n#*:}" up mtu 1500
 	ip netns exec "${n%%:*}" ethtool -K "${n#*:}" tso "$offloads" gso "$offloads" gro "$offloads" >/dev/null 2>&1 || true
 done
-offl="$(in_c ethtool -k "$if_c" | awk '/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):/{printf "%s=%s ", $1, $2}')"
+offl="$(in_c ethtool -k "$if_c" | awk '/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):/{sub(":", "", $1); printf "%s=%s ", $1, $2}')"
 # started without the in_s function so that $! is the server itself (ip netns exec execs it)
 ip netns exec "$ns_s" taskset -c 1 iperf3 -s -p "$port_tp" >"$work/iperf3-server.log" 2>&1 &
 bg_pids+=($!)
@@ -168,7 +168,9 @@ median() { sort -g | awk '{v[NR]=$1} END{ if (NR%2) print v[(NR+1)/2]; else prin
 total=0; for _ in $counts; do for _ in $systems; do total=$((total + 1)); done; done
 echo "policy-bench $id: systems [$systems], rules [$counts], iperf3 ${duration}s x$repeats, $rr_count round trips (100 B / 200 B)"
 echo "iptables: $ipt ($($ipt --version)); veth offloads: $offl; results -> $out"
-echo "run_id,utc,system,rules,iptables,offloads,tput_gbps,tput_min_gbps,tput_max_gbps,tput_runs,rr_p50_us,rr_p99_us,rr_mean_us,rr_count,other_port,allow_rule_pkts" > "$csv"
+echo "run_id,utc,system,rules,iptables,offloads,tput_gbps,tput_min_gbps,tput_max_gbps,tput_runs,rr_p50_us,rr_p99_us,rr_mean_us,rr_count,other_port,allow_rule_pkts,load1" > "$csv"
+load="$(cut -d' ' -f1 /proc/loadavg)"
+awk -v l="$load" 'BEGIN{exit !(l > 0.5)}' && echo "warning: load average $load before the run: other work on this machine makes throughput noisy (latency, on one CPU, much less)"
 start=$SECONDS; k=0
 for n in $counts; do
 	for s in $systems; do
@@ -194,7 +196,7 @@ for n in $counts; do
 		[[ "$s" == iptables-top ]] && pk="$(in_s "$ipt" -L INPUT -v -x -n | sed -n 3p | awk '{print $1}')"
 		teardown "$s"
 		printf '       %.2f Gbit/s (%s)  rr p50 %s us  p99 %s us  other port: %s%s\n' "$tp" "${tps[*]}" "$p50" "$p99" "$other" "${pk:+  allow-rule pkts $pk}"
-		echo "$id,$(date -u +%FT%TZ),$s,$n,$ipt_backend,$offloads,$tp,$tmin,$tmax,${tps[*]// /;},$p50,$p99,$mean,$rr_count,$other,$pk" >> "$csv"
+		echo "$id,$(date -u +%FT%TZ),$s,$n,$ipt_backend,$offloads,$tp,$tmin,$tmax,${tps[*]// /;},$p50,$p99,$mean,$rr_count,$other,$pk,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 	done
 done
 el=$((SECONDS - start))
