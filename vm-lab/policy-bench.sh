@@ -145,7 +145,7 @@ setup() {   # $1 system, $2 rules
 		local want=$(($2 + 1)); [ "$1" = iptables-ct ] && want=$((want + 1))
 		[ "$got" = "$want" ] || { echo "iptables: $got rules loaded, expected $want" >&2; exit 1; } ;;
 	sfcproxy)
-		bash "$pol/sfcproxy_policy.sh" attach; sfc_attached=1
+		sfc_attached=1; bash "$pol/sfcproxy_policy.sh" attach
 		bash "$pol/sfcproxy_policy.sh" apply "$2" ;;
 	esac
 }
