@@ -6,7 +6,7 @@
 #   sfcproxy_policy.sh check       exit 0 if the build is there (sfcproxy.dll + bpf/policy.bpf.o), else say why
 #   sfcproxy_policy.sh attach      start `sfcproxy run` in the server namespace (policy: allow rule only)
 #   sfcproxy_policy.sh apply N     load N non-matching rules + the allow rule (gen_rules.py sfcproxy)
-#   sfcproxy_policy.sh detach      stop the daemon (SIGTERM; DetachOnStop=true removes pins and tc hooks)
+#   sfcproxy_policy.sh detach      stop the daemon (SIGTERM: it detaches and removes its pins)
 #
 # Environment (set by policy-bench.sh): PB_NS (server netns), PB_IF (server veth), PB_WORK (run dir),
 # PB_CLIENT_IP, PB_SERVER_IP, PB_PORTS (comma list), PB_ID (unique run id). Optional: SFCPROXY_DLL.
@@ -31,6 +31,7 @@ write_config() {   # the daemon config: the one place its schema lives
   "Instance":"$instance",
   "Interfaces":{"Ingress":"$PB_IF","Egress":"$PB_IF"},
   "Encapsulations":["mpls"],
+  "MissPolicy":"pass",
   "DisableGro":false,
   "Socket":{"Path":"$sock"},
   "Policy":{"Files":["$policy"],"Interfaces":["$PB_IF"]}
@@ -44,8 +45,8 @@ write_policy() {   # $1 = number of non-matching rules
 	mv "$policy.tmp" "$policy"
 }
 
-hooked() {   # is a policy_tc program on tc ingress of the server interface?
-	ip netns exec "$PB_NS" tc filter show dev "$PB_IF" ingress 2>/dev/null | grep -q policy_tc
+ready() {   # the daemon applies its policy files before its control socket listens
+	[ -S "$sock" ]
 }
 
 case "${1:-}" in
@@ -61,17 +62,17 @@ attach)
 	sfcproxy run --config "$cfg" > "$log" 2>&1 &
 	echo $! > "$pidfile"
 	for _ in $(seq 1 150); do
-		hooked && exit 0
+		ready && exit 0
 		kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "sfcproxy run exited:"; tail -20 "$log"; exit 1; }
 		sleep 0.2
 	done
-	echo "sfcproxy run: policy_tc not on $PB_IF ingress after 30 s"; tail -20 "$log"; exit 1
+	echo "sfcproxy run: not ready (no $sock) after 30 s"; tail -20 "$log"; exit 1
 	;;
 apply)
 	n="${2:?apply N}"
 	write_policy "$n"
-	# Expected CLI: reads the policy files, compiles them, swaps the tables in whole.
-	sfcproxy policy apply --socket "$sock" --file "$policy" > "$dir/apply.log" 2>&1 \
+	# The daemon re-reads its policy files (Policy:Files), compiles them and swaps the tables in whole.
+	sfcproxy policy apply --socket "$sock" > "$dir/apply.log" 2>&1 \
 		|| { echo "sfcproxy policy apply failed:"; tail -20 "$dir/apply.log"; exit 1; }
 	;;
 detach)
@@ -81,10 +82,9 @@ detach)
 	for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 	kill -0 "$pid" 2>/dev/null && { echo "sfcproxy run did not stop; killing $pid"; kill -KILL "$pid" || true; }
 	rm -f "$pidfile"
-	if hooked; then
-		echo "warning: policy_tc still attached after stop; removing clsact on $PB_IF"
-		ip netns exec "$PB_NS" tc qdisc del dev "$PB_IF" clsact 2>/dev/null || true
-	fi
+	# A daemon that had to be killed leaves its pins: detach them so the next point starts clean.
+	[ -d "/sys/fs/bpf/sfcproxy/$instance" ] && sfcproxy detach --instance "$instance" >/dev/null || true
+	rm -rf "/sys/fs/bpf/sfcproxy/$instance-policy"
 	;;
 *)
 	echo "usage: $0 check|attach|apply N|detach" >&2; exit 2 ;;
