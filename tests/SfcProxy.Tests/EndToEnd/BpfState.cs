@@ -68,9 +68,12 @@ internal static class BpfState
     }
 
     /// <summary>What <paramref name="device"/> in namespace <paramref name="ns"/> runs (XDP and tcx).</summary>
-    public static DeviceHooks Hooks(LabTopology topo, string ns, string device)
+    public static DeviceHooks Hooks(LabTopology topo, string ns, string device) => Hooks(ns, device);
+
+    /// <summary>What <paramref name="device"/> in namespace <paramref name="ns"/> runs (XDP and tcx).</summary>
+    public static DeviceHooks Hooks(string ns, string device)
     {
-        var r = topo.Exec(ns, TimeSpan.FromSeconds(15), LabEnvironment.Python, LabEnvironment.BpfHooks, device);
+        var r = Netns.Exec(ns, TimeSpan.FromSeconds(15), LabEnvironment.Python, LabEnvironment.BpfHooks, device);
         if (r.ExitCode != 0)
         {
             Assert.Fail($"bpf_hooks.py {device} in {ns} failed:\n{r}");
@@ -80,5 +83,59 @@ internal static class BpfState
         static uint[] Ids(JsonElement a) => [.. a.EnumerateArray().Select(x => x.GetUInt32())];
         return new DeviceHooks(device, e.GetProperty("xdp").GetUInt32(), Ids(e.GetProperty("tcx_ingress")),
             Ids(e.GetProperty("tcx_egress")), r.StdOut.Trim());
+    }
+
+    /// <summary>Indexes of the policy datapath's counters (enum pol_counter, bpf/include/policy_shared.h).</summary>
+    public enum PolicyCounter
+    {
+        AllowedRule = 0,
+        AllowedNotEnforced = 1,
+        AllowedReply = 2,
+        DeniedDefault = 3,
+        NotIp = 4,
+        Malformed = 5,
+        CtCreated = 6,
+        CtRevoked = 7,
+        NoTables = 8,
+    }
+
+    /// <summary>The policy module's per-CPU counters (pinned map pol_counters in
+    /// &lt;PinRoot&gt;/&lt;Instance&gt;-policy/), summed over the CPUs: index -> packets. They are
+    /// not in `sfcproxy stats`, so the tests read the pin with `bpftool -j map dump pinned`.</summary>
+    public static Dictionary<int, ulong> PolicyCounters(string instance, string pinRoot = DefaultPinRoot)
+    {
+        var pin = Path.Combine(PinDir(instance + "-policy", pinRoot), "pol_counters");
+        var r = Cmd.Run("bpftool", ["-j", "map", "dump", "pinned", pin], TimeSpan.FromSeconds(10));
+        if (r.ExitCode != 0)
+        {
+            Assert.Fail($"bpftool map dump pinned {pin} failed:\n{r}\n{DescribePins(instance + "-policy", pinRoot)}");
+        }
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var sums = new Dictionary<int, ulong>();
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            // With BTF bpftool adds "formatted" {key, values[{cpu, value}]}; without it, hex byte strings.
+            var f = e.TryGetProperty("formatted", out var formatted) ? formatted : e;
+            var key = f.GetProperty("key") is { ValueKind: JsonValueKind.Number } k ? k.GetInt32() : (int)LittleEndian(f.GetProperty("key"));
+            ulong sum = 0;
+            foreach (var v in f.GetProperty("values").EnumerateArray())
+            {
+                var value = v.GetProperty("value");
+                sum += value.ValueKind == JsonValueKind.Number ? value.GetUInt64() : LittleEndian(value);
+            }
+            sums[key] = sum;
+        }
+        return sums;
+    }
+
+    private static ulong LittleEndian(JsonElement hexBytes)
+    {
+        ulong n = 0;
+        var bytes = hexBytes.EnumerateArray().Select(b => Convert.ToByte(b.GetString(), 16)).ToArray();
+        for (var i = bytes.Length - 1; i >= 0; i--)
+        {
+            n = (n << 8) | bytes[i];
+        }
+        return n;
     }
 }

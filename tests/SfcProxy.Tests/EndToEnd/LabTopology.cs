@@ -57,26 +57,46 @@ internal sealed class LabTopology : IDisposable
         Cmd.Run("/bin/bash", [LabEnvironment.Topology, "down", name], TimeSpan.FromSeconds(30));
 
     /// <summary>Command line prefix that runs something inside one of the lab namespaces.</summary>
+    public static string[] InNs(string ns, params string[] cmd) => Netns.InNs(ns, cmd);
+
+    /// <summary>Runs to completion inside a namespace.</summary>
+    public CmdResult Exec(string ns, TimeSpan timeout, params string[] cmd) => Netns.Exec(ns, timeout, cmd);
+
+    /// <summary>Starts a background process inside a namespace (see <see cref="Netns.Start"/>).</summary>
+    public LabProcess Start(string ns, params string[] cmd) => Netns.Start(ns, cmd);
+
+    /// <summary>Starts a background process in a namespace's network stack only (see <see cref="Netns.StartNetworkOnly"/>).</summary>
+    public LabProcess StartNetworkOnly(string ns, params string[] cmd) => Netns.StartNetworkOnly(ns, cmd);
+
+    /// <summary>Runs to completion in a namespace's network stack only (see <see cref="Netns.ExecNetworkOnly"/>).</summary>
+    public CmdResult ExecNetworkOnly(string ns, TimeSpan timeout, params string[] cmd) => Netns.ExecNetworkOnly(ns, timeout, cmd);
+
+    public void Dispose() => Down(Name);
+}
+
+/// <summary>Running things inside a named network namespace (/run/netns/NAME): the lab topologies
+/// (<see cref="LabTopology"/>, the policy lab) and the daemon helpers share these.</summary>
+internal static class Netns
+{
+    /// <summary>Command line prefix (for `ip`) that runs something inside namespace <paramref name="ns"/>.</summary>
     public static string[] InNs(string ns, params string[] cmd) => ["netns", "exec", ns, .. cmd];
 
     /// <summary>Runs to completion inside a namespace.</summary>
-    public CmdResult Exec(string ns, TimeSpan timeout, params string[] cmd) =>
+    public static CmdResult Exec(string ns, TimeSpan timeout, params string[] cmd) =>
         Cmd.Run("ip", InNs(ns, cmd), timeout);
 
     /// <summary>Starts a background process inside a namespace (`ip netns exec` execs the command,
     /// so the pid is the command's pid and SIGTERM reaches it directly).</summary>
-    public LabProcess Start(string ns, params string[] cmd) => new("ip", InNs(ns, cmd));
+    public static LabProcess Start(string ns, params string[] cmd) => new("ip", InNs(ns, cmd));
 
     /// <summary>Starts a background process in a namespace's network stack only. Unlike `ip netns exec`,
     /// nsenter keeps the host's mount namespace, so the daemon pins on the host's bpffs (`ip netns exec`
     /// remounts /sys, where /sys/fs/bpf is then no bpffs).</summary>
-    public LabProcess StartNetworkOnly(string ns, params string[] cmd) =>
+    public static LabProcess StartNetworkOnly(string ns, params string[] cmd) =>
         new("nsenter", [$"--net=/run/netns/{ns}", "--", .. cmd]);
 
     /// <summary>Runs to completion in a namespace's network stack only (see <see cref="StartNetworkOnly"/>):
     /// for sfcproxy commands that touch the host's bpffs (`sfcproxy detach`).</summary>
-    public CmdResult ExecNetworkOnly(string ns, TimeSpan timeout, params string[] cmd) =>
+    public static CmdResult ExecNetworkOnly(string ns, TimeSpan timeout, params string[] cmd) =>
         Cmd.Run("nsenter", [$"--net=/run/netns/{ns}", "--", .. cmd], timeout);
-
-    public void Dispose() => Down(Name);
 }

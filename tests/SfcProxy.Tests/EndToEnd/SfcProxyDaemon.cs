@@ -11,12 +11,12 @@ namespace SfcProxy.Tests.EndToEnd;
 internal sealed class SfcProxyDaemon : IDisposable
 {
     private readonly LabProcess _proc;
-    private readonly LabTopology _topo;
+    private readonly string _ns;
 
-    private SfcProxyDaemon(LabProcess proc, LabTopology topo, string configPath, string socketPath)
+    private SfcProxyDaemon(LabProcess proc, string ns, string configPath, string socketPath)
     {
         _proc = proc;
-        _topo = topo;
+        _ns = ns;
         ConfigPath = configPath;
         SocketPath = socketPath;
     }
@@ -71,14 +71,19 @@ internal sealed class SfcProxyDaemon : IDisposable
         File.Move(tmp, path, overwrite: true);
     }
 
-    public static SfcProxyDaemon Start(LabTopology topo, string configPath, string socketPath, TimeSpan readyTimeout)
+    public static SfcProxyDaemon Start(LabTopology topo, string configPath, string socketPath, TimeSpan readyTimeout) =>
+        Start(topo.ProxyNs, configPath, socketPath, readyTimeout);
+
+    /// <summary>Starts the daemon in namespace <paramref name="ns"/>'s network stack (host mounts, so
+    /// the host's bpffs) and waits for its socket; fails the test with its output if it exits first.</summary>
+    public static SfcProxyDaemon Start(string ns, string configPath, string socketPath, TimeSpan readyTimeout)
     {
         if (File.Exists(socketPath))
         {
             File.Delete(socketPath);
         }
-        var proc = topo.StartNetworkOnly(topo.ProxyNs, [.. LabEnvironment.DaemonCommand, "run", "--config", configPath]);
-        var d = new SfcProxyDaemon(proc, topo, configPath, socketPath);
+        var proc = Netns.StartNetworkOnly(ns, [.. LabEnvironment.DaemonCommand, "run", "--config", configPath]);
+        var d = new SfcProxyDaemon(proc, ns, configPath, socketPath);
         var deadline = DateTime.UtcNow + readyTimeout;
         while (!File.Exists(socketPath))
         {
@@ -109,11 +114,15 @@ internal sealed class SfcProxyDaemon : IDisposable
         return r.ExitCode == 0 ? r.StdOut.Trim() : $"<sfcproxy stats failed: {r}>";
     }
 
+    /// <summary>`sfcproxy ARGS --socket S` against this daemon, run in its namespace, whatever it answers.</summary>
+    public CmdResult Cli(params string[] args) =>
+        Netns.Exec(_ns, TimeSpan.FromSeconds(20), [.. LabEnvironment.DaemonCommand, .. args, "--socket", SocketPath]);
+
     /// <summary>`sfcproxy stats --json` of this daemon as counter name -> value; fails the test if
     /// the daemon does not answer.</summary>
     public IReadOnlyDictionary<string, long> Counters()
     {
-        var text = Stats(_topo);
+        var text = Cli("stats", "--json") is { ExitCode: 0 } r ? r.StdOut.Trim() : "<sfcproxy stats failed>";
         var counters = ParseCounters(text);
         if (counters is null)
         {
@@ -142,8 +151,7 @@ internal sealed class SfcProxyDaemon : IDisposable
     /// answer in <paramref name="raw"/>) when the daemon does not answer ok.</summary>
     public JsonElement? TryStatus(out string raw)
     {
-        var r = _topo.Exec(_topo.ProxyNs, TimeSpan.FromSeconds(20),
-            [.. LabEnvironment.DaemonCommand, "status", "--socket", SocketPath, "--json"]);
+        var r = Cli("status", "--json");
         raw = r.ExitCode == 0 ? r.StdOut.Trim() : r.ToString();
         if (r.ExitCode != 0)
         {
