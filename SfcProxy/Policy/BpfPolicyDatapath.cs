@@ -56,12 +56,10 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
     public PolicyCheckResult Check(IPAddress source, IPAddress destination, byte protocol, ushort port)
     {
         var probe = Objects.Check(source, destination, protocol, port);
-        var verdict = probe.Outcome switch
-        {
-            PolicyCounter.AllowedRule => PolicyVerdict.AllowedByRule,
-            PolicyCounter.AllowedNotEnforced => PolicyVerdict.AllowedNotEnforced,
-            _ => PolicyVerdict.DeniedByDefault,
-        };
+        // Allowed without a rule: not enforced, or exempt (IPv6 neighbour discovery).
+        var verdict = probe.Outcome == PolicyCounter.AllowedRule ? PolicyVerdict.AllowedByRule
+            : probe.Allowed ? PolicyVerdict.AllowedNotEnforced
+            : PolicyVerdict.DeniedByDefault;
         return new PolicyCheckResult(verdict, probe.SourceIdentity, probe.DestinationIdentity, probe.RuleId);
     }
 

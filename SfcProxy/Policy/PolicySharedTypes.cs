@@ -18,7 +18,7 @@ public static class PolicyLimits
     public const uint WorldIdentity = 2;
 }
 
-/// <summary>enum pol_counter: index into the per-CPU pol_counters map. The first six are outcomes (one per packet).</summary>
+/// <summary>enum pol_counter: index into the per-CPU pol_counters map. The first six and <see cref="AllowedNd"/> are outcomes (one per packet).</summary>
 public enum PolicyCounter : uint
 {
     /// <summary>Enforced destination, a rule allows: pass.</summary>
@@ -39,6 +39,8 @@ public enum PolicyCounter : uint
     CtRevoked,
     /// <summary>Detail: no tables applied yet, treated as empty.</summary>
     NoTables,
+    /// <summary>Outcome (appended): IPv6 neighbour/router discovery, exempt from policy: pass.</summary>
+    AllowedNd,
     Max,
 }
 

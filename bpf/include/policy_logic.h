@@ -23,6 +23,8 @@
 #define POL_ICMP_ECHO_REPLY 0
 #define POL_ICMPV6_ECHO_REQUEST 128
 #define POL_ICMPV6_ECHO_REPLY 129
+#define POL_ICMPV6_ND_FIRST 133 /* router solicitation ... */
+#define POL_ICMPV6_ND_LAST 137  /* ... redirect: neighbour discovery (RFC 4861) */
 
 /* What pol_parse() found. */
 enum pol_parse_result {
@@ -268,6 +270,13 @@ static __always_inline void pol_evaluate(void *data, void *data_end, int probe,
 	}
 	if (rc < 0)
 		goto out; /* drop: a header is cut short, the policy cannot tell what it is */
+	if (t.proto == IPPROTO_ICMPV6 && t.rule_port >= bpf_htons(POL_ICMPV6_ND_FIRST) &&
+	    t.rule_port <= bpf_htons(POL_ICMPV6_ND_LAST)) {
+		/* IPv6 cannot work without neighbour discovery, and its unicast solicitations go to
+		 * enforced addresses: they are exempt from policy, as in Cilium. */
+		res->outcome = POL_CNT_ALLOWED_ND;
+		goto out;
+	}
 
 	dir = pol_ct_key_of(&t, &ck);
 	if (!probe) {

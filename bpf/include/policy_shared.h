@@ -58,6 +58,8 @@ enum pol_counter {
 	POL_CNT_CT_CREATED,           /* connection tracking entry created by an allowed packet */
 	POL_CNT_CT_REVOKED,           /* a denied forward packet removed its connection's entry */
 	POL_CNT_NO_TABLES,            /* no tables applied yet: treated as empty (allow all) */
+	/* outcome, appended */
+	POL_CNT_ALLOWED_ND,           /* IPv6 neighbour/router discovery (ICMPv6 133-137): pass */
 	POL_CNT__MAX,
 };
 
