@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABEL = {
     "none": "no filtering",
-    "tc-bpf-noop": "empty tc BPF program (stand-in)",
+    "tc-bpf-noop": "empty tc BPF program (floor of any tc program)",
     "iptables-end": "iptables, allow rule at the end (every packet walks N rules)",
     "iptables-top": "iptables, allow rule at the top",
     "iptables-ct": "iptables, conntrack ESTABLISHED first, allow at the end",
