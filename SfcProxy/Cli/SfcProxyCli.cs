@@ -9,7 +9,7 @@ internal static class SfcProxyCli
     /// <param name="datapathFactory">Makes the datapath `run` attaches (see Program.cs).</param>
     public static RootCommand Build(Func<IServiceProvider, IProxyDatapath> datapathFactory)
     {
-        var root = new RootCommand("SfcProxy: caching SR-MPLS proxy for SFC-unaware VNFs (XDP pop, tc egress push)");
+        var root = new RootCommand("SfcProxy: caching SFC proxy (SR-MPLS and NSH) for SFC-unaware VNFs (XDP pop, tc egress push), with an identity-based policy module");
         root.Subcommands.Add(RunCommand.Create(datapathFactory));
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
