@@ -54,6 +54,7 @@ internal sealed class ProxyObjects : IDisposable
     {
         var dir = objectDirectory ?? DefaultObjectDirectory;
         var opened = new List<BpfObject>();
+        var pinsExisted = pins.Exists;
         try
         {
             foreach (var name in new[] { RxName, TxName, MarkName })
@@ -66,6 +67,14 @@ internal sealed class ProxyObjects : IDisposable
                 obj.Load();
             }
             return new ProxyObjects(opened[0], opened[1], opened[2], pins);
+        }
+        catch (BpfException e) when (e.Errno == Errno.EINVAL && pinsExisted)
+        {
+            foreach (var o in opened)
+                o.Dispose();
+            // libbpf refuses a pinned map whose size or type differs from this object's.
+            throw new BpfException($"{e.Message}{Environment.NewLine}The maps pinned in {pins.Directory} were made with another " +
+                $"key mode, cache size or build; `sfcproxy detach --instance {pins.Instance}` removes them (and detaches that instance).", e.Errno, e);
         }
         catch
         {
