@@ -154,9 +154,12 @@ public sealed class DsrObjects : IDisposable
     public ulong ReadServicePackets(uint serviceId) => serviceId < DsrLimits.MaxServices ? Sum(ServicePackets, serviceId) : 0;
 
     /// <summary>Runs dsr_lb once on a frame through BPF_PROG_TEST_RUN; returns the verdict and the frame it left.</summary>
-    public (uint Verdict, byte[] Frame) TestRun(byte[] frame)
+    /// <param name="ingressIfindex">Interface the frame "arrived" on (of the calling thread's
+    /// network namespace); 0: the namespace's loopback, as the kernel defaults.</param>
+    public (uint Verdict, byte[] Frame) TestRun(byte[] frame, int ingressIfindex = 0)
     {
         var ctx = XdpContext.ForPacket(frame.Length);
+        ctx.IngressIfindex = (uint)ingressIfindex;
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<XdpContext>(in ctx));
         var r = Program.TestRun(frame, bytes, Marshal.SizeOf<XdpContext>());
         var ctxOut = MemoryMarshal.Read<XdpContext>(r.Context);

@@ -367,6 +367,72 @@ public sealed class DsrDatapathTests
         Assert.AreEqual(0, lb.Objects.Services.Count(), "nothing applied");
     }
 
+    /// <summary>
+    /// The next hop from bpf_fib_lookup, in a throw-away namespace: veth0 10.1.0.254/24 with a
+    /// permanent neighbour for backend 1. Arriving on veth0: XDP_TX with the FIB's MACs; arriving
+    /// on veth1: redirect to veth0. A backend without a route: the configured next hop MAC
+    /// (FIB_FALLBACK) or, with none configured, the encapsulated packet to the stack (PASS_ENCAP).
+    /// </summary>
+    [TestMethod]
+    public void NextHopComesFromTheFibWithDocumentedFallbacks()
+    {
+        BpfEnvironmentCheck.Require();
+        using var net = SfcProxy.Tests.Bpf.TestNetwork.Create();
+        net.IpIn($"addr add 10.1.0.254/24 dev {SfcProxy.Tests.Bpf.TestNetwork.Veth0}");
+        net.IpIn($"neigh replace {Backend1} lladdr 02:00:00:00:00:aa dev {SfcProxy.Tests.Bpf.TestNetwork.Veth0} nud permanent");
+        Sysctl(net.Name, "net.ipv4.ip_forward=1"); // bpf_fib_lookup answers FWD_DISABLED otherwise
+        var veth0Mac = Convert.FromHexString(net.IpIn($"-br link show {SfcProxy.Tests.Bpf.TestNetwork.Veth0}")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].Replace(":", "", StringComparison.Ordinal));
+        using var lb = new DsrUnderTest();
+        lb.Objects.WriteConfig(new DsrSettings(Source: IPAddress.Parse(LbSource)));
+        var tables = Tables();
+        lb.Objects.Apply(tables with
+        {
+            Backends = [.. tables.Backends, new DsrBackend(3, IPAddress.Parse("10.9.9.9"))],
+            MaglevTables = new Dictionary<uint, uint[]> { [TcpService] = Filled(1), [UdpService] = Filled(3) },
+        });
+        var tcp = FromClient().Tcp(40000, 80).Build();
+        var udp = FromClient().Udp(40000, 53).Build();
+
+        net.Run(() =>
+        {
+            int veth0 = SfcProxy.Net.NetDevice.IfIndex(SfcProxy.Tests.Bpf.TestNetwork.Veth0);
+            int veth1 = SfcProxy.Net.NetDevice.IfIndex(SfcProxy.Tests.Bpf.TestNetwork.Veth1);
+
+            var (verdict, output) = lb.Objects.TestRun(tcp, veth0);
+            Assert.AreEqual(XdpTx, verdict, "egress is the ingress interface");
+            CollectionAssert.AreEqual(new byte[] { 2, 0, 0, 0, 0, 0xaa }, output[..6], "neighbour's MAC");
+            CollectionAssert.AreEqual(veth0Mac, output[6..12], "egress interface's MAC");
+            Assert.AreEqual(Backend1, Destination(output));
+
+            Assert.AreEqual(4u, lb.Objects.TestRun(tcp, veth1).Verdict, "XDP_REDIRECT to veth0");
+
+            var (passVerdict, passed) = lb.Objects.TestRun(udp, veth0);
+            Assert.AreEqual(XdpPass, passVerdict, "no route, no configured next hop: to the stack");
+            CollectionAssert.AreEqual(udp[..12], passed[..12], "MACs untouched");
+            Assert.AreEqual("10.9.9.9", Destination(passed), "encapsulated all the same");
+
+            lb.Objects.WriteConfig(new DsrSettings(Source: IPAddress.Parse(LbSource), NexthopMac: NexthopMac));
+            var (fallbackVerdict, fallback) = lb.Objects.TestRun(udp, veth0);
+            Assert.AreEqual(XdpTx, fallbackVerdict);
+            CollectionAssert.AreEqual(NexthopMac, fallback[..6]);
+            CollectionAssert.AreEqual(LbMac, fallback[6..12]);
+        });
+        var moved = lb.Moved();
+        Assert.AreEqual((2ul, 1ul, 1ul, 1ul), (moved[DsrCounter.Tx], moved[DsrCounter.Redirect], moved[DsrCounter.PassEncap], moved[DsrCounter.FibFallback]));
+    }
+
+    private static void Sysctl(string netns, string setting)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", $"netns exec {netns} sysctl -qw {setting}")
+        {
+            RedirectStandardError = true,
+        })!;
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.AreEqual(0, p.ExitCode, $"sysctl {setting} in {netns}: {error}");
+    }
+
     private static string Destination(byte[] frame) => new IPAddress(frame.AsSpan(30, 4)).ToString();
 
     private static string Hex(byte[] b) => Convert.ToHexString(b.AsSpan(0, Math.Min(b.Length, 80)));
