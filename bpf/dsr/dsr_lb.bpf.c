@@ -20,6 +20,11 @@
  * forwards it, which needs net.ipv4.ip_forward). TCP SYNs get their MSS option lowered to
  * mss_clamp (default mtu - 60), the TCP checksum updated incrementally (RFC 1624).
  *
+ * VLAN tags (up to 2) are kept as received, also on a redirect. Ethernet padding after the IPv4
+ * total length is carried along after the inner packet (the outer total length excludes it).
+ * Non-TCP/UDP IPv4 counts as PASS_NOT_VIP; fragments (MF or offset) pass untouched (no ports
+ * to balance on).
+ *
  * Malformed input (truncated Ethernet/VLAN/IPv4/TCP/UDP header, IHL < 5, total length shorter
  * than the header or longer than the frame, TCP data offset < 5 or past the frame) is dropped. */
 #include <linux/bpf.h>
