@@ -55,8 +55,10 @@ public sealed record Packet
         byte? nextHeader = null, byte trafficClass = 0) =>
         With(new IPv6Layer(IPAddress.Parse(src), IPAddress.Parse(dst), flowLabel, hopLimit, nextHeader, trafficClass));
 
-    public Packet Tcp(ushort sport = 40000, ushort dport = 80, uint seq = 1, uint ack = 0, byte flags = 0x10) =>
-        With(new TcpLayer(sport, dport, seq, ack, flags));
+    /// <param name="options">TCP options as on the wire (e.g. <see cref="TcpOptions"/>); padded with
+    /// zeros (end of options) to a multiple of 4 bytes, at most 40. The data offset follows.</param>
+    public Packet Tcp(ushort sport = 40000, ushort dport = 80, uint seq = 1, uint ack = 0, byte flags = 0x10, byte[]? options = null) =>
+        With(new TcpLayer(sport, dport, seq, ack, flags, options ?? []));
 
     public Packet Udp(ushort sport = 40000, ushort dport = 9) => With(new UdpLayer(sport, dport));
 
@@ -237,19 +239,24 @@ public sealed record Packet
             Checksum.Sum(Src.GetAddressBytes()) + Checksum.Sum(Dst.GetAddressBytes()) + protocol + (uint)length;
     }
 
-    private sealed record TcpLayer(ushort Sport, ushort Dport, uint Seq, uint Ack, byte Flags) : Layer
+    private sealed record TcpLayer(ushort Sport, ushort Dport, uint Seq, uint Ack, byte Flags, byte[] Options) : Layer
     {
         public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
         {
-            var b = new byte[20 + inner.Length];
+            var optLen = (Options.Length + 3) / 4 * 4;
+            if (optLen > 40)
+                throw new ArgumentException($"TCP options of {Options.Length} bytes: at most 40");
+            var hl = 20 + optLen;
+            var b = new byte[hl + inner.Length];
             BinaryPrimitives.WriteUInt16BigEndian(b, Sport);
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), Dport);
             BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), Seq);
             BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8), Ack);
-            b[12] = 5 << 4;
+            b[12] = (byte)(hl / 4 << 4);
             b[13] = Flags;
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(14), 64240);
-            inner.CopyTo(b, 20);
+            Options.CopyTo(b, 20);
+            inner.CopyTo(b, hl);
             WriteL4Checksum(b, 16, ip, 6);
             return b;
         }
@@ -306,6 +313,22 @@ public sealed record Packet
         (label << 12) | ((uint)(tc & 7) << 9) | (bos ? 1u << 8 : 0) | ttl;
 }
 
+/// <summary>TCP option encodings for <see cref="Packet.Tcp"/>.</summary>
+public static class TcpOptions
+{
+    public const byte Nop = 1;
+
+    public static byte[] Mss(ushort mss) => [2, 4, (byte)(mss >> 8), (byte)mss];
+    public static byte[] SackPermitted => [4, 2];
+    public static byte[] Timestamps(uint value, uint echo) =>
+        [8, 10, (byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value,
+         (byte)(echo >> 24), (byte)(echo >> 16), (byte)(echo >> 8), (byte)echo];
+    public static byte[] WindowScale(byte shift) => [3, 3, shift];
+
+    /// <summary>What Linux sends in a SYN: MSS, SACK permitted, timestamps, NOP, window scale.</summary>
+    public static byte[] LinuxSyn(ushort mss = 1460) => [.. Mss(mss), .. SackPermitted, .. Timestamps(1, 0), Nop, .. WindowScale(7)];
+}
+
 /// <summary>Internet checksum (RFC 1071).</summary>
 public static class Checksum
 {
@@ -325,6 +348,17 @@ public static class Checksum
         while (sum >> 16 != 0)
             sum = (sum & 0xFFFF) + (sum >> 16);
         return (ushort)~sum;
+    }
+
+    /// <summary>True when the TCP or UDP segment of the IPv4 packet at <paramref name="ipOffset"/>
+    /// has a valid checksum (pseudo-header included).</summary>
+    public static bool IPv4L4Valid(ReadOnlySpan<byte> frame, int ipOffset)
+    {
+        var hl = (frame[ipOffset] & 0x0F) * 4;
+        var total = frame[ipOffset + 2] << 8 | frame[ipOffset + 3];
+        var segment = frame.Slice(ipOffset + hl, total - hl);
+        var pseudo = Sum(frame.Slice(ipOffset + 12, 8)) + frame[ipOffset + 9] + (uint)segment.Length;
+        return Fold(Sum(segment) + pseudo) == 0;
     }
 
     /// <summary>True when the IPv4 header at <paramref name="offset"/> sums to zero.</summary>

@@ -64,7 +64,36 @@ public sealed class SharedLayoutTests
         ("pol_probe_word", "POL_CB_", typeof(SfcProxy.Policy.PolicyProbeWord)),
     ];
 
+    /// <summary>The DSR load balancer (dsr_shared.h, mirrored in SfcProxy/Dsr/DsrSharedTypes.cs).</summary>
+    public static IEnumerable<object[]> DsrObjects => [["dsr_lb"]];
+
+    private static readonly (string C, Type Cs)[] DsrStructs =
+    [
+        ("dsr_config", typeof(SfcProxy.Dsr.DsrConfig)),
+        ("dsr_vip_key", typeof(SfcProxy.Dsr.DsrVipKey)),
+        ("dsr_backend", typeof(SfcProxy.Dsr.DsrBackendEntry)),
+        ("dsr_conn_key", typeof(SfcProxy.Dsr.DsrConnKey)),
+        ("dsr_conn", typeof(SfcProxy.Dsr.DsrConn)),
+    ];
+
+    /// <summary>Enums reach BTF through dsr_btf_anchor() in dsr_lb.bpf.c.</summary>
+    private static readonly (string C, string Prefix, Type Cs)[] DsrEnums =
+    [
+        ("dsr_counter", "DSR_CNT_", typeof(SfcProxy.Dsr.DsrCounter)),
+        ("dsr_config_flag", "DSR_F_", typeof(SfcProxy.Dsr.DsrConfigFlag)),
+    ];
+
     private static readonly Dictionary<string, Btf> Cache = [];
+
+    [TestMethod]
+    [DynamicData(nameof(DsrObjects))]
+    public void DsrStructsMatchTheCSharpMirror(string obj) =>
+        Assert.IsEmpty(CompareStructs(obj, DsrStructs), $"{obj}.bpf.o vs DsrSharedTypes.cs:\n{string.Join("\n", CompareStructs(obj, DsrStructs))}");
+
+    [TestMethod]
+    [DynamicData(nameof(DsrObjects))]
+    public void DsrEnumsMatchTheCSharpMirror(string obj) =>
+        Assert.IsEmpty(CompareEnums(obj, DsrEnums), $"{obj}.bpf.o vs DsrSharedTypes.cs:\n{string.Join("\n", CompareEnums(obj, DsrEnums))}");
 
     [TestMethod]
     [DynamicData(nameof(PolicyObjects))]

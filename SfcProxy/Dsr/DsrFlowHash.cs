@@ -1,0 +1,36 @@
+using System.Buffers.Binary;
+using System.Net;
+
+namespace SfcProxy.Dsr;
+
+/// <summary>
+/// The datapath's flow hash (dsr_flow_hash in bpf/dsr/dsr_lb.bpf.c): Maglev slot = hash % M, and
+/// the low bits of a per-flow outer source. Here so the host and tests can predict both.
+/// </summary>
+public static class DsrFlowHash
+{
+    public static uint Compute(IPAddress source, IPAddress destination, ushort sourcePort, ushort destinationPort, byte protocol)
+    {
+        var h = Mix(protocol + 0x9e3779b9u);
+        h = Mix(h ^ ((uint)sourcePort << 16 | destinationPort));
+        h = Mix(h ^ BinaryPrimitives.ReadUInt32BigEndian(destination.GetAddressBytes()));
+        h = Mix(h ^ BinaryPrimitives.ReadUInt32BigEndian(source.GetAddressBytes()));
+        return h;
+    }
+
+    /// <summary>The Maglev table slot of a flow.</summary>
+    public static int Slot(uint hash) => (int)(hash % (uint)DsrLimits.MaglevSize);
+
+    private static uint Mix(uint h)
+    {
+        unchecked
+        {
+            h ^= h >> 16;
+            h *= 0x85ebca6b;
+            h ^= h >> 13;
+            h *= 0xc2b2ae35;
+            h ^= h >> 16;
+            return h;
+        }
+    }
+}

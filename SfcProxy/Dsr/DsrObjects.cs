@@ -1,0 +1,252 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using SfcProxy.Bpf;
+
+namespace SfcProxy.Dsr;
+
+/// <summary>The load balancer's settings as the host states them (see <see cref="DsrConfig"/>).</summary>
+/// <param name="Source">Outer source address (used when <paramref name="SourcePrefix"/> is null).</param>
+/// <param name="SourcePrefix">Outer source = prefix | (flow hash &amp; host mask), so receivers spread flows.</param>
+/// <param name="Mtu">Egress MTU of the outer packets; 0: 1500.</param>
+/// <param name="MssClamp">Largest MSS a SYN may carry; 0: MTU - 60.</param>
+/// <param name="NexthopMac">Next hop for <see cref="DsrConfigFlag.StaticNexthop"/> and when the FIB lookup fails.</param>
+public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePrefix = null, uint Mtu = 0, uint MssClamp = 0,
+    DsrConfigFlag Flags = 0, byte[]? NexthopMac = null);
+
+/// <summary>
+/// The DSR load balancer's datapath (dsr_lb.bpf.o): load with pins, write config, swap tables in.
+/// </summary>
+/// <remarks>
+/// <para><b>Atomic Apply.</b> Each service's Maglev table is an inner ARRAY of dsr_maglev (an
+/// ARRAY_OF_MAPS keyed by service id). <see cref="Apply"/> builds a new inner map, fills all 65537
+/// slots while no packet can see it, and puts it into the service's slot with one map update: a
+/// packet sees the whole old table or the whole new one. Order: backends added or changed first,
+/// then tables, then the (VIP, port, protocol) entries of new services (so a VIP always finds a
+/// table); removed services lose their entry, then (after an RCU grace period) their table;
+/// removed backends' addresses are cleared last, after a grace period, so established flows on a
+/// removed backend fall back to Maglev instead of being dropped. A backend only drained (absent
+/// from the new tables but still in <see cref="DsrTables.Backends"/>) keeps its address, so the
+/// connection table keeps its flows on it.</para>
+/// </remarks>
+public sealed class DsrObjects : IDisposable
+{
+    public const string ProgramName = "dsr_lb";
+
+    private readonly BpfObject _obj;
+    private readonly Lock _applyLock = new();
+    private DsrTables? _applied;
+
+    private DsrObjects(BpfObject obj, BpfPins pins) => (_obj, Pins) = (obj, pins);
+
+    public BpfPins Pins { get; }
+    public BpfProgram Program => _obj.Program(ProgramName);
+    public BpfMap Config => _obj.Map("dsr_config");
+    public BpfMap Services => _obj.Map("dsr_services");
+    public BpfMap Backends => _obj.Map("dsr_backends");
+    public BpfMap Maglev => _obj.Map("dsr_maglev");
+    public BpfMap Connections => _obj.Map("dsr_conns");
+    public BpfMap Counters => _obj.Map("dsr_counters");
+    public BpfMap BackendPackets => _obj.Map("dsr_backend_packets");
+    public BpfMap ServicePackets => _obj.Map("dsr_service_packets");
+
+    public DsrTables? Applied => _applied;
+
+    public static string DefaultObjectDirectory => Path.Combine(AppContext.BaseDirectory, "bpf");
+
+    /// <summary>Opens and loads dsr_lb.bpf.o; maps pinned in the instance directory are reused.</summary>
+    public static DsrObjects Load(BpfPins pins, string? objectDirectory = null, uint connectionEntries = DsrLimits.ConnDefaultEntries)
+    {
+        var obj = BpfObject.Open(Path.Combine(objectDirectory ?? DefaultObjectDirectory, ProgramName + ".bpf.o"), pins.Directory);
+        try
+        {
+            obj.SetMaxEntries("dsr_conns", connectionEntries);
+            obj.Load();
+            return new DsrObjects(obj, pins);
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
+
+    public BpfLink AttachXdp(string ifname, XdpAttachMode mode) => Program.AttachXdp(SfcProxy.Net.NetDevice.IfIndex(ifname), mode);
+
+    public unsafe void WriteConfig(DsrSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var c = new DsrConfig { Mtu = settings.Mtu, MssClamp = settings.MssClamp, Flags = (uint)settings.Flags };
+        if (settings.SourcePrefix is { } prefix)
+        {
+            if (prefix.BaseAddress.AddressFamily != AddressFamily.InterNetwork || prefix.PrefixLength == 0)
+                throw new ArgumentException($"source prefix {prefix}: an IPv4 prefix of length 1..32", nameof(settings));
+            c.SourcePrefix = Raw(prefix.BaseAddress);
+            c.SourcePrefixLen = (uint)prefix.PrefixLength;
+        }
+        if (settings.Source is { } source)
+            c.Source = Raw(RequireV4(source, "source"));
+        if (settings.NexthopMac is { } mac)
+        {
+            if (mac.Length != 6)
+                throw new ArgumentException("next hop MAC: 6 bytes", nameof(settings));
+            for (var i = 0; i < 6; i++)
+                c.NexthopMac[i] = mac[i];
+        }
+        Config.Update(0u, c);
+    }
+
+    /// <summary>Swaps <paramref name="tables"/> in (see the class remarks).</summary>
+    /// <exception cref="ArgumentException">Tables the datapath cannot hold; nothing changed.</exception>
+    public void Apply(DsrTables tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        Validate(tables);
+        lock (_applyLock)
+        {
+            var oldBackends = ReadBackendIds();
+            var newBackends = tables.Backends.ToDictionary(b => b.BackendId);
+            foreach (var b in tables.Backends)
+                Backends.Update(b.BackendId, new DsrBackendEntry { Addr = Raw(b.Address) });
+
+            foreach (var s in tables.Services)
+            {
+                using var inner = BuildTable(s.ServiceId, tables.MaglevTables[s.ServiceId]);
+                Maglev.SetInner(s.ServiceId, inner);
+            }
+
+            var wanted = tables.Services.ToDictionary(VipKey, s => s.ServiceId);
+            var stale = new List<DsrVipKey>();
+            foreach (var k in Services.Keys<DsrVipKey>().ToList())
+                if (!wanted.ContainsKey(k))
+                    stale.Add(k);
+            foreach (var (k, id) in wanted)
+                Services.Update(k, id);
+            foreach (var k in stale)
+                Services.Delete(k);
+
+            RcuGracePeriod.Wait();
+            var liveIds = tables.Services.Select(s => s.ServiceId).ToHashSet();
+            for (uint id = 0; id < DsrLimits.MaxServices; id++)
+                if (!liveIds.Contains(id) && Maglev.HasInner(id))
+                    Maglev.ClearInner(id);
+            foreach (var id in oldBackends)
+                if (!newBackends.ContainsKey(id))
+                    Backends.Update(id, new DsrBackendEntry());
+            _applied = tables;
+        }
+    }
+
+    /// <summary>Per-CPU counters summed over the CPUs.</summary>
+    public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters()
+    {
+        var result = new Dictionary<DsrCounter, ulong>();
+        for (var c = (DsrCounter)0; c < DsrCounter.Max; c++)
+            result[c] = Sum(Counters, (uint)c);
+        return result;
+    }
+
+    /// <summary>Packets sent to a backend id (summed over the CPUs).</summary>
+    public ulong ReadBackendPackets(uint backendId) => backendId < DsrLimits.MaxBackends ? Sum(BackendPackets, backendId) : 0;
+
+    /// <summary>Packets balanced for a service id (summed over the CPUs).</summary>
+    public ulong ReadServicePackets(uint serviceId) => serviceId < DsrLimits.MaxServices ? Sum(ServicePackets, serviceId) : 0;
+
+    /// <summary>Runs dsr_lb once on a frame through BPF_PROG_TEST_RUN; returns the verdict and the frame it left.</summary>
+    /// <param name="ingressIfindex">Interface the frame "arrived" on (of the calling thread's
+    /// network namespace); 0: the namespace's loopback, as the kernel defaults.</param>
+    public (uint Verdict, byte[] Frame) TestRun(byte[] frame, int ingressIfindex = 0)
+    {
+        var ctx = XdpContext.ForPacket(frame.Length);
+        ctx.IngressIfindex = (uint)ingressIfindex;
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<XdpContext>(in ctx));
+        var r = Program.TestRun(frame, bytes, Marshal.SizeOf<XdpContext>());
+        var ctxOut = MemoryMarshal.Read<XdpContext>(r.Context);
+        return (r.ReturnValue, r.Data[(int)ctxOut.Data..]);
+    }
+
+    public void Dispose() => _obj.Dispose();
+
+    private HashSet<uint> ReadBackendIds()
+    {
+        var ids = new HashSet<uint>();
+        for (uint id = 1; id < DsrLimits.MaxBackends; id++)
+            if (Backends.TryLookup(id, out DsrBackendEntry e) && e.Addr != 0)
+                ids.Add(id);
+        return ids;
+    }
+
+    private static BpfMap BuildTable(uint serviceId, uint[] table)
+    {
+        var map = BpfMap.Create(BpfMapType.Array, sizeof(uint), sizeof(uint), (uint)DsrLimits.MaglevSize, 0, $"dsr_mg_{serviceId}");
+        try
+        {
+            for (uint i = 0; i < table.Length; i++)
+                if (table[i] != 0)
+                    map.Update(i, table[i]);
+            return map;
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+    }
+
+    private static void Validate(DsrTables tables)
+    {
+        var errors = new List<string>();
+        var backendIds = new HashSet<uint>();
+        foreach (var b in tables.Backends)
+        {
+            if (b.BackendId == 0 || b.BackendId >= DsrLimits.MaxBackends)
+                errors.Add($"backend {b}: id must be 1 .. {DsrLimits.MaxBackends - 1}");
+            if (b.Address.AddressFamily != AddressFamily.InterNetwork)
+                errors.Add($"backend {b}: IPv4 only");
+            if (!backendIds.Add(b.BackendId))
+                errors.Add($"backend {b}: duplicate id");
+        }
+        var keys = new HashSet<DsrVipKey>();
+        foreach (var s in tables.Services)
+        {
+            if (s.ServiceId >= DsrLimits.MaxServices)
+                errors.Add($"service {s}: id must be below {DsrLimits.MaxServices}");
+            if (s.Vip.AddressFamily != AddressFamily.InterNetwork)
+                errors.Add($"service {s}: IPv4 only");
+            else if (!keys.Add(VipKey(s)))
+                errors.Add($"service {s}: duplicate (VIP, port, protocol)");
+            if (s.Protocol is not (6 or 17))
+                errors.Add($"service {s}: protocol must be 6 (TCP) or 17 (UDP)");
+            if (!tables.MaglevTables.TryGetValue(s.ServiceId, out var t))
+                errors.Add($"service {s}: no Maglev table");
+            else if (t.Length != DsrLimits.MaglevSize)
+                errors.Add($"service {s}: Maglev table of {t.Length} slots, not {DsrLimits.MaglevSize}");
+            else if (t.FirstOrDefault(id => id != 0 && !backendIds.Contains(id)) is var unknown and not 0)
+                errors.Add($"service {s}: Maglev table names unknown backend {unknown}");
+        }
+        if (errors.Count > 0)
+            throw new ArgumentException("DSR tables rejected by the datapath:\n" + string.Join("\n", errors), nameof(tables));
+    }
+
+    private static DsrVipKey VipKey(DsrService s) => new()
+    {
+        Vip = s.Vip.AddressFamily == AddressFamily.InterNetwork ? Raw(s.Vip) : 0,
+        Port = (ushort)IPAddress.HostToNetworkOrder((short)s.Port),
+        Proto = s.Protocol,
+    };
+
+    private static IPAddress RequireV4(IPAddress a, string what) =>
+        a.AddressFamily == AddressFamily.InterNetwork ? a : throw new ArgumentException($"{what} {a}: IPv4 only");
+
+    /// <summary>An IPv4 address as the datapath stores it (network byte order in memory).</summary>
+    private static uint Raw(IPAddress a) => BinaryPrimitives.ReadUInt32LittleEndian(RequireV4(a, "address").GetAddressBytes());
+
+    private static ulong Sum(BpfMap map, uint key)
+    {
+        ulong sum = 0;
+        foreach (var v in map.LookupPerCpu<uint, ulong>(key))
+            sum += v;
+        return sum;
+    }
+}

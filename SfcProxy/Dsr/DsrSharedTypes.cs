@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+
+namespace SfcProxy.Dsr;
+
+// Mirror of bpf/include/dsr_shared.h. Field order, sizes and enum values must match the C side;
+// SharedLayoutTests compares them against the BTF of dsr_lb.bpf.o.
+
+/// <summary>Limits shared with the DSR load-balancer datapath.</summary>
+public static class DsrLimits
+{
+    /// <summary>DSR_MAGLEV_SIZE: slots of every Maglev table (= <see cref="DsrTables.MaglevTableSize"/>).</summary>
+    public const int MaglevSize = 65537;
+    /// <summary>DSR_MAX_SERVICES: service ids are 0 .. MaxServices - 1.</summary>
+    public const uint MaxServices = 1024;
+    /// <summary>DSR_MAX_BACKENDS: backend ids are 1 .. MaxBackends - 1.</summary>
+    public const uint MaxBackends = 4096;
+    /// <summary>DSR_CONN_DEFAULT_ENTRIES: connection table size unless set before load.</summary>
+    public const uint ConnDefaultEntries = 65536;
+    /// <summary>DSR_DEFAULT_MTU: egress MTU when the config says 0.</summary>
+    public const uint DefaultMtu = 1500;
+    /// <summary>DSR_ENCAP_LEN: bytes of the outer IPv4 header.</summary>
+    public const int EncapLength = 20;
+}
+
+/// <summary>enum dsr_counter: index into the per-CPU dsr_counters map. Up to <see cref="Aborted"/> outcomes (one per packet), then details.</summary>
+public enum DsrCounter : uint
+{
+    /// <summary>Not IPv4: pass untouched.</summary>
+    PassNotIp = 0,
+    /// <summary>IPv4 not to a service: pass untouched.</summary>
+    PassNotVip,
+    /// <summary>IPv4 fragment: pass untouched.</summary>
+    PassFragment,
+    /// <summary>Truncated or invalid header: drop.</summary>
+    Malformed,
+    /// <summary>Service without table, empty slot or unknown backend: drop.</summary>
+    NoBackend,
+    /// <summary>Encapsulated, XDP_TX.</summary>
+    Tx,
+    /// <summary>Encapsulated, redirected to the FIB's egress interface.</summary>
+    Redirect,
+    /// <summary>Encapsulated, no next hop known: passed to the stack.</summary>
+    PassEncap,
+    /// <summary>Too big with DF: ICMP fragmentation needed sent back (XDP_TX).</summary>
+    IcmpTooBig,
+    /// <summary>Too big, DF clear: encapsulated, passed to the stack to fragment.</summary>
+    PassTooBig,
+    /// <summary>A helper failed: drop.</summary>
+    Aborted,
+    /// <summary>Detail: backend from the connection table.</summary>
+    ConnHit,
+    /// <summary>Detail: backend chosen by Maglev, connection recorded.</summary>
+    ConnNew,
+    /// <summary>Detail: a SYN's MSS lowered.</summary>
+    MssClamped,
+    /// <summary>Detail: FIB lookup failed, configured next hop used.</summary>
+    FibFallback,
+    Max,
+}
+
+/// <summary>enum dsr_config_flag: bits of <see cref="DsrConfig.Flags"/>.</summary>
+[Flags]
+public enum DsrConfigFlag : uint
+{
+    /// <summary>Skip bpf_fib_lookup; next hop MAC from the config, XDP_TX.</summary>
+    StaticNexthop = 1,
+    /// <summary>Leave SYNs' MSS options alone.</summary>
+    NoMssClamp = 2,
+}
+
+/// <summary>struct dsr_config.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct DsrConfig
+{
+    /// <summary>Network byte order.</summary>
+    public uint Source;
+    /// <summary>Network byte order.</summary>
+    public uint SourcePrefix;
+    public uint SourcePrefixLen;
+    public uint Mtu;
+    public uint MssClamp;
+    public uint Flags;
+    public fixed byte NexthopMac[6];
+    public fixed byte Pad[2];
+}
+
+/// <summary>struct dsr_vip_key.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct DsrVipKey
+{
+    /// <summary>Network byte order.</summary>
+    public uint Vip;
+    /// <summary>Network byte order.</summary>
+    public ushort Port;
+    public byte Proto;
+    public byte Pad;
+}
+
+/// <summary>struct dsr_backend.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct DsrBackendEntry
+{
+    /// <summary>Network byte order; 0: no backend.</summary>
+    public uint Addr;
+    public uint Flags;
+}
+
+/// <summary>struct dsr_conn_key: the client's 5-tuple as received.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct DsrConnKey
+{
+    public uint Saddr;
+    public uint Daddr;
+    public ushort Sport;
+    public ushort Dport;
+    public byte Proto;
+    public fixed byte Pad[3];
+}
+
+/// <summary>struct dsr_conn.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct DsrConn
+{
+    public uint BackendId;
+    public uint ServiceId;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Structs, enums and limits shared by the IP-in-IP DSR load balancer (dsr_lb) and the .NET host
+ * (mirrored in SfcProxy/Dsr/DsrSharedTypes.cs; SharedLayoutTests compares both through the BTF). */
+#ifndef DSR_SHARED_H
+#define DSR_SHARED_H
+
+#include <linux/types.h>
+
+/* Maglev lookup table size M (prime); every inner table of dsr_maglev has M slots. */
+#define DSR_MAGLEV_SIZE 65537
+
+/* Service ids are 0 .. DSR_MAX_SERVICES - 1 (slots of dsr_maglev). */
+#define DSR_MAX_SERVICES 1024
+
+/* Backend ids are 1 .. DSR_MAX_BACKENDS - 1; 0 is "no backend". */
+#define DSR_MAX_BACKENDS 4096
+
+/* Default size of the connection table (LRU); the host may set another before load. */
+#define DSR_CONN_DEFAULT_ENTRIES 65536
+
+/* Egress MTU when dsr_config.mtu is 0. */
+#define DSR_DEFAULT_MTU 1500
+
+/* Bytes the outer IPv4 header adds. */
+#define DSR_ENCAP_LEN 20
+
+/* Per-CPU counters (index into dsr_counters). Every packet counts in exactly one OUTCOME
+ * counter; the detail counters add to it. Append only: the host mirrors the numbering. */
+enum dsr_counter {
+	/* outcomes */
+	DSR_CNT_PASS_NOT_IP = 0,  /* not IPv4 (ARP, IPv6, 3+ VLAN tags): XDP_PASS untouched */
+	DSR_CNT_PASS_NOT_VIP,     /* IPv4 not to a service (VIP, port, protocol): XDP_PASS untouched */
+	DSR_CNT_PASS_FRAGMENT,    /* IPv4 fragment (MF or offset): XDP_PASS untouched */
+	DSR_CNT_MALFORMED,        /* truncated or invalid L2/L3/L4 header: XDP_DROP */
+	DSR_CNT_NO_BACKEND,       /* service without table, empty slot or unknown backend: XDP_DROP */
+	DSR_CNT_TX,               /* encapsulated, sent back out of the ingress interface: XDP_TX */
+	DSR_CNT_REDIRECT,         /* encapsulated, redirected to the FIB's egress interface */
+	DSR_CNT_PASS_ENCAP,       /* encapsulated, no next hop known: XDP_PASS (the kernel routes it) */
+	DSR_CNT_ICMP_TOO_BIG,     /* too big with DF: ICMP fragmentation needed to the client, XDP_TX */
+	DSR_CNT_PASS_TOO_BIG,     /* too big, DF clear: encapsulated (outer DF clear), XDP_PASS so
+				   * the kernel fragments the outer packet when it forwards it */
+	DSR_CNT_ABORTED,          /* a helper failed (adjust head/tail): XDP_DROP */
+	/* detail (not outcomes) */
+	DSR_CNT_CONN_HIT,         /* backend taken from the connection table */
+	DSR_CNT_CONN_NEW,         /* backend chosen by Maglev, connection table entry written */
+	DSR_CNT_MSS_CLAMPED,      /* a SYN's MSS option lowered */
+	DSR_CNT_FIB_FALLBACK,     /* bpf_fib_lookup failed, the configured next hop MAC was used */
+	DSR_CNT__MAX,
+};
+
+/* dsr_config.flags bits. */
+enum dsr_config_flag {
+	DSR_F_STATIC_NEXTHOP = 1, /* skip bpf_fib_lookup: next hop MAC from the config, XDP_TX */
+	DSR_F_NO_MSS_CLAMP = 2,   /* leave SYNs' MSS options alone */
+};
+
+/* The one entry of dsr_config, written by the host (DsrObjects.WriteConfig). */
+struct dsr_config {
+	__be32 source;            /* outer source address when source_prefix_len is 0 */
+	__be32 source_prefix;     /* outer source = prefix | (flow hash & host mask) */
+	__u32 source_prefix_len;  /* 0: use source; 1 .. 32 */
+	__u32 mtu;                /* egress MTU (outer packet), 0: DSR_DEFAULT_MTU */
+	__u32 mss_clamp;          /* largest MSS a SYN may carry, 0: mtu - 20 (outer) - 40 */
+	__u32 flags;              /* enum dsr_config_flag */
+	__u8 nexthop_mac[6];      /* used with DSR_F_STATIC_NEXTHOP or when the FIB lookup fails;
+				   * all zero: no fallback (PASS_ENCAP) */
+	__u8 pad[2];
+};
+
+/* Key of dsr_services. */
+struct dsr_vip_key {
+	__be32 vip;
+	__be16 port;  /* network byte order */
+	__u8 proto;   /* 6 TCP, 17 UDP */
+	__u8 pad;
+};
+
+/* Value of dsr_backends (index: backend id). addr 0: no such backend. */
+struct dsr_backend {
+	__be32 addr;
+	__u32 flags;  /* reserved */
+};
+
+/* Key of the connection table: the client's 5-tuple as received (dst is the VIP). */
+struct dsr_conn_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Value of the connection table. */
+struct dsr_conn {
+	__u32 backend_id;
+	__u32 service_id;
+};
+
+#endif /* DSR_SHARED_H */
