@@ -85,6 +85,22 @@ public sealed class DsrDecapTests
         Assert.HasCount(1, moved, $"{name}: exactly one counter; moved: {string.Join(", ", moved)}");
     }
 
+    /// <summary>A GSO packet that is not TCP (the test run sets gso_size but no gso_type): the
+    /// kernel refuses to shrink it (gso_size delimits datagrams), dsr_decap drops and counts it.
+    /// (A GRO'd IP-in-IP TCP packet has SKB_GSO_TCPV4 and is decapsulated, gso_size kept.)</summary>
+    [TestMethod]
+    public void RefusedDecapsulationIsDroppedAndCounted()
+    {
+        using var decap = new DecapUnderTest();
+        decap.Objects.AddVip(IPAddress.Parse(Vip));
+        var frame = Packet.Eth().IPv4(Lb, Backend).IPv4(Client, Vip).Udp().Payload(100).Build();
+        var r = SfcProxy.Proxy.ProxyTestRuns.RunTc(decap.Objects.Program, frame, gsoSize: 50);
+        Assert.AreEqual(TcShot, r.Verdict);
+        var moved = decap.Objects.ReadCounters().Where(kv => kv.Value != 0).ToDictionary();
+        Assert.AreEqual(1ul, moved.GetValueOrDefault(DsrDecapCounter.AdjustFailed), string.Join(", ", moved));
+        Assert.HasCount(1, moved);
+    }
+
     [TestMethod]
     public void CounterMirrorMatchesTheMap()
     {
