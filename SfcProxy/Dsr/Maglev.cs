@@ -20,9 +20,12 @@ public sealed record DsrServiceConfig(IPAddress Vip, ushort Port, byte Protocol,
 /// <c>(offset + j * skip) mod M</c> with <c>offset = h1(name) mod M</c> and
 /// <c>skip = h2(name) mod (M - 1) + 1</c>; as M is prime and 0 &lt; skip &lt; M, the list is a
 /// permutation of all slots. The table is filled in rounds: in each round every backend, in a fixed
-/// order, takes its next <c>weight</c> preferred slots that are still free (the paper's algorithm is
-/// the case weight = 1). Filling stops when all M slots are taken, so a backend's share differs from
-/// its weight share by less than <c>max weight / M</c> (weights are first divided by their GCD).</para>
+/// order (by name), earns <c>weight / max weight</c> of a turn, and for each whole turn it has earned
+/// takes its next preferred slot that is still free (with equal weights this is the paper's
+/// algorithm: one slot per backend per round). Filling stops when all M slots are taken, so a
+/// backend's slot count is within about one slot of <c>M * weight / total weight</c> (weight turns
+/// taken in a burst per round would not do: when the total weight nears M, the backends early in the
+/// last round would get a whole extra weight of slots).</para>
 /// <para>The name is the backend's address (its 4 or 16 bytes); h1 and h2 are FNV-1a 64 over the
 /// name with two different seeds, each finished with the murmur3 64-bit finalizer (FNV alone mixes
 /// short inputs poorly). Everything is deterministic: the same backends and weights give the same
@@ -45,18 +48,17 @@ public static class Maglev
             return table;
         if (live.Any(b => b.Id == 0))
             throw new ArgumentException("backend id 0 means \"no backend\"", nameof(backends));
-        var gcd = live.Select(b => b.Weight).Aggregate(Gcd);
+        uint maxWeight = live.Max(b => b.Weight);
 
         int n = live.Length;
         var offset = new long[n];
         var skip = new long[n];
         var next = new long[n];
-        var turns = new uint[n];
+        var credit = new ulong[n];
         for (int i = 0; i < n; i++)
         {
             offset[i] = (long)(Hash(live[i].Name, Seed1) % (ulong)size);
             skip[i] = (long)(Hash(live[i].Name, Seed2) % (ulong)(size - 1)) + 1;
-            turns[i] = live[i].Weight / gcd;
         }
 
         var taken = new bool[size];
@@ -65,8 +67,12 @@ public static class Maglev
         {
             for (int i = 0; i < n; i++)
             {
-                for (uint t = 0; t < turns[i]; t++)
+                // Smooth weighted turns: weight / max weight of a turn per round, so every backend's
+                // number of slots is within one of its weight share whenever filling stops.
+                credit[i] += live[i].Weight;
+                while (credit[i] >= maxWeight)
                 {
+                    credit[i] -= maxWeight;
                     // The backend's next free preferred slot (it exists while filled < size: the
                     // preference list is a permutation of all slots).
                     long c;
@@ -106,13 +112,6 @@ public static class Maglev
         h *= 0xc4ceb9fe1a85ec53ul;
         h ^= h >> 33;
         return h;
-    }
-
-    private static uint Gcd(uint a, uint b)
-    {
-        while (b != 0)
-            (a, b) = (b, a % b);
-        return a;
     }
 
     private static bool IsPrime(int n)
