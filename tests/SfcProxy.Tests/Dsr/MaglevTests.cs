@@ -104,6 +104,27 @@ public sealed class MaglevTests
     }
 
     [TestMethod]
+    public void RemovingAWeightedBackendMovesAboutItsShare()
+    {
+        var rng = new Random(11);
+        double worstExtra = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            var set = Enumerable.Range(0, rng.Next(3, 40)).Select(_ => rng.Next(0, 1 << 20)).Distinct()
+                .Select(i => (i, (uint)rng.Next(1, 11))).ToList();
+            var before = Maglev.Populate(Backends(set));
+            var gone = set[rng.Next(set.Count)];
+            var after = Maglev.Populate(Backends(set.Where(b => b != gone)));
+            double share = gone.Item2 / (double)set.Sum(b => (long)b.Item2);
+            double moved = Enumerable.Range(0, M).Count(s => before[s] != after[s]) / (double)M;
+            worstExtra = Math.Max(worstExtra, moved - share);
+            Assert.IsGreaterThanOrEqualTo(share * 0.97, moved, $"round {round}");
+            Assert.IsLessThanOrEqualTo(share + 0.015, moved, $"round {round}: removed share {share:P2}, moved {moved:P2}");
+        }
+        TestContext.WriteLine($"worst movement beyond the removed share: {worstExtra:P3}");
+    }
+
+    [TestMethod]
     public void DrainingToWeightZeroMovesOnlyAboutOneNth()
     {
         var set = Enumerable.Range(0, 8).Select(i => (i, 1u)).ToList();
