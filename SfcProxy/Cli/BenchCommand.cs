@@ -37,7 +37,9 @@ internal static class BenchCommand
             BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
             var clock = Stopwatch.StartNew();
             var (rows, stages) = CoreBenchmark.Run(packets, labels, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
-            var table = CoreBenchmark.ToMarkdown(rows, stages);
+            var dsr = DsrBenchmark.Run(packets, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
+            var table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
+                "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + DsrBenchmark.ToMarkdown(dsr);
             output.Write(table);
             if (outputPath is not null)
             {

@@ -1,0 +1,92 @@
+using System.Net;
+using SfcProxy.Bpf;
+using SfcProxy.Dsr;
+using SfcProxy.Lab;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Bench;
+
+/// <summary>One DSR row: medians in ns per packet, against the empty XDP program on the same frames.</summary>
+internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulong Encapsulated, int Packets)
+{
+    public double FloorRatio => LbNs / FloorNs;
+}
+
+/// <summary>
+/// Per-packet cost of the IP-in-IP DSR load balancer (dsr_lb) with BPF_PROG_TEST_RUN: one run per
+/// distinct packet (a repeated run would measure the already encapsulated packet), beside the empty
+/// XDP program. Two paths: new flows (a TCP SYN: Maglev lookup, connection-table insert) and
+/// established flows (connection-table hit). The next hop is static, so the FIB is not measured.
+/// </summary>
+internal static class DsrBenchmark
+{
+    private static readonly IPAddress Vip = IPAddress.Parse("198.18.60.10");
+
+    public static IReadOnlyList<DsrBenchRow> Run(int packets, Action<string> progress)
+    {
+        var dir = ProxyObjects.DefaultObjectDirectory;
+        using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
+        empty.Load();
+        var floor = empty.Program("empty_xdp");
+        var pins = new BpfPins($"bench-{Environment.ProcessId}-dsr");
+        try
+        {
+            using var lb = DsrObjects.Load(pins, connectionEntries: (uint)Math.Max(packets * 2, 1024));
+            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: DsrConfigFlag.StaticNexthop,
+                NexthopMac: [0x02, 0, 0, 0, 0, 0x99]));
+            lb.Apply(DsrTableBuilder.Build([new DsrServiceConfig(Vip, 8080, 6,
+                [new DsrBackendConfig(IPAddress.Parse("198.18.62.1")), new DsrBackendConfig(IPAddress.Parse("198.18.62.2"))])]));
+
+            progress($"dsr: {packets} new flows (SYN)");
+            var syn = Measure(lb, floor, packets, i => Frame(i, flags: 0x02));
+            progress($"dsr: {packets} established flows (ACK, connection table hit)");
+            var ack = Measure(lb, floor, packets, i => Frame(i, flags: 0x10));
+            return
+            [
+                new("new flow (SYN): Maglev + conn insert + encap", syn.Lb, syn.Floor, syn.Encapsulated, packets),
+                new("established (ACK): conn hit + encap", ack.Lb, ack.Floor, ack.Encapsulated, packets),
+            ];
+        }
+        finally
+        {
+            pins.Remove();
+        }
+    }
+
+    private static byte[] Frame(int i, byte flags) =>
+        Packet.Eth().IPv4("198.18.50.1", Vip.ToString(), id: (ushort)i)
+            .Tcp((ushort)(10000 + i % 50000), 8080, seq: (uint)i, flags: flags).Payload(64).Build();
+
+    private static (double Lb, double Floor, ulong Encapsulated) Measure(DsrObjects lb, BpfProgram floor, int packets, Func<int, byte[]> frame)
+    {
+        var lbNs = new double[packets];
+        var floorNs = new double[packets];
+        ulong encapsulated = 0;
+        for (var i = 0; i < packets; i++)
+        {
+            var f = frame(i);
+            floorNs[i] = ProxyTestRuns.RunXdp(floor, f).DurationNs;
+            var r = ProxyTestRuns.RunXdp(lb.Program, f);
+            lbNs[i] = r.DurationNs;
+            if (r.Verdict == 3 /* XDP_TX */ && r.Frame.Length == f.Length + 20)
+                encapsulated++;
+        }
+        return (Median(lbNs), Median(floorNs), encapsulated);
+    }
+
+    private static double Median(double[] v)
+    {
+        Array.Sort(v);
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    public static string ToMarkdown(IReadOnlyList<DsrBenchRow> rows)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine("| dsr_lb path | dsr_lb ns | empty XDP ns | dsr_lb / empty | encapsulated |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var r in rows)
+            sb.AppendLine($"| {r.Path} | {r.LbNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {r.Encapsulated}/{r.Packets} |");
+        return sb.ToString();
+    }
+}
