@@ -11,7 +11,8 @@ internal static class DsrOptionsValidation
     public const int MinMtu = 576, MaxMtu = 65535;
 
     /// <param name="existingInterfaces">Interfaces that exist here; null skips the existence check.</param>
-    public static void Validate(DsrOptions dsr, IReadOnlySet<string>? existingInterfaces, List<string> failures)
+    /// <param name="proxyIngress">The proxy's XDP interface (SfcProxy:Interfaces:Ingress): an interface has one XDP program.</param>
+    public static void Validate(DsrOptions dsr, IReadOnlySet<string>? existingInterfaces, List<string> failures, string? proxyIngress = null)
     {
         void Interface(string field, string? name)
         {
@@ -49,6 +50,8 @@ internal static class DsrOptionsValidation
         }
 
         Interface($"{Root}:Interface", dsr.Interface);
+        if (dsr.Interface is not null && dsr.Interface == proxyIngress)
+            failures.Add($"{Root}:Interface: must differ from Interfaces:Ingress ('{proxyIngress}'): an interface holds one XDP program, and xdp_rx is attached there");
         if (!OptionValues.XdpModes.IsDefined(dsr.XdpMode))
             failures.Add($"{Root}:XdpMode: '{dsr.XdpMode}' is not one of {OptionValues.XdpModes.Accepted}");
         if (dsr.Mtu is < MinMtu or > MaxMtu)

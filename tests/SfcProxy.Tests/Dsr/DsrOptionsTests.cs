@@ -10,7 +10,7 @@ public sealed class DsrOptionsTests
 {
     private const string Good = """
         "Dsr": {
-          "Interface": "eth0", "XdpMode": "generic", "Mtu": 1450, "MssClamp": 0, "SourcePrefix": "198.51.100.0/28",
+          "Interface": "lo", "XdpMode": "generic", "Mtu": 1450, "MssClamp": 0, "SourcePrefix": "198.51.100.0/28",
           "NextHopMac": "02:00:00:00:00:01",
           "Services": [
             { "Vip": "203.0.113.10", "Port": 80, "Protocol": "tcp",
@@ -63,7 +63,7 @@ public sealed class DsrOptionsTests
     public void DefaultsAndNoClamp()
     {
         var options = OptionsFixture.Bind(OptionsFixture.With("""
-            "Dsr": { "Interface": "eth0", "Source": "192.0.2.1", "MssClamp": -1,
+            "Dsr": { "Interface": "lo", "Source": "192.0.2.1", "MssClamp": -1,
                      "Services": [ { "Vip": "203.0.113.1", "Port": 443, "Backends": [ { "Address": "10.0.0.1" } ] } ] }
             """));
 
@@ -128,6 +128,19 @@ public sealed class DsrOptionsTests
 
         Assert.HasCount(1, failures, string.Join("\n", failures));
         StringAssert.StartsWith(failures[0], "SfcProxy:Dsr:Services: required");
+    }
+
+    [TestMethod]
+    public void TheLoadBalancerCannotShareTheProxysXdpInterface()
+    {
+        var failures = OptionsFixture.Failures(OptionsFixture.With("""
+            "Interfaces": { "Ingress": "veth-vnf", "Egress": "eth0" },
+            "Dsr": { "Interface": "veth-vnf", "Source": "192.0.2.1",
+                     "Services": [ { "Vip": "203.0.113.1", "Port": 80, "Backends": [ { "Address": "10.0.0.1" } ] } ] }
+            """));
+
+        Assert.HasCount(1, failures, string.Join("\n", failures));
+        StringAssert.StartsWith(failures[0], "SfcProxy:Dsr:Interface: must differ from Interfaces:Ingress ('veth-vnf')");
     }
 
     [TestMethod]
