@@ -21,6 +21,7 @@ internal static class SfcProxyCli
         root.Subcommands.Add(DetachCommand.Create());
         root.Subcommands.Add(LatencyCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(DsrCommand.Create());
         return root;
     }
 }

@@ -74,6 +74,13 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
         return child.GetChildren().Select(element => new ConfigSectionReader(element, failures)).ToList();
     }
 
+    /// <summary>True when the key is present (with a value or children).</summary>
+    public bool Has(string key)
+    {
+        var child = section.GetSection(key);
+        return child.Value is not null || child.GetChildren().Any();
+    }
+
     /// <summary>Records a failure when the field is absent (for fields whose default means nothing).</summary>
     public void Require(string key)
     {

@@ -90,6 +90,9 @@ public sealed class SfcProxyOptions
     /// </summary>
     public PolicyOptions Policy { get; set; } = new();
 
+    /// <summary>The IP-in-IP DSR load balancer and/or its backend side (optional; off when absent).</summary>
+    public DsrOptions Dsr { get; set; } = new();
+
     /// <summary>Control socket path: <see cref="ControlSocketOptions.Path"/> or the per-instance default.</summary>
     internal string SocketPath => Socket.Path ?? ControlSocketOptions.DefaultPathFor(Instance);
 

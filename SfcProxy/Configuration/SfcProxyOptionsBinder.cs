@@ -59,7 +59,57 @@ internal static class SfcProxyOptionsBinder
             options.Policy.Interfaces = policyInterfaces.Select(i => i.OwnString()).ToList();
         policy.RejectUnknownKeys();
 
+        BindDsr(root.Object(nameof(options.Dsr)), options.Dsr);
+
         root.RejectUnknownKeys();
+    }
+
+    private static void BindDsr(ConfigSectionReader dsr, DsrOptions options)
+    {
+        options.Interface = dsr.String(nameof(DsrOptions.Interface), options.Interface);
+        options.XdpMode = dsr.Choice(nameof(DsrOptions.XdpMode), options.XdpMode, OptionValues.XdpModes);
+        options.Mtu = dsr.Int(nameof(DsrOptions.Mtu), options.Mtu);
+        options.MssClamp = dsr.Int(nameof(DsrOptions.MssClamp), options.MssClamp);
+        options.Source = dsr.String(nameof(DsrOptions.Source), options.Source);
+        options.SourcePrefix = dsr.String(nameof(DsrOptions.SourcePrefix), options.SourcePrefix);
+        options.NextHopMac = dsr.String(nameof(DsrOptions.NextHopMac), options.NextHopMac);
+        var services = dsr.Array(nameof(DsrOptions.Services)).ToList();
+        if (services.Count > 0)
+            options.Services = services.Select(BindDsrService).ToList();
+        if (dsr.Has(nameof(DsrOptions.Decap)))
+        {
+            var decap = dsr.Object(nameof(DsrOptions.Decap));
+            options.Decap = new DsrDecapOptions { Interface = decap.String(nameof(DsrDecapOptions.Interface), null) };
+            var vips = decap.Array(nameof(DsrDecapOptions.Vips)).ToList();
+            if (vips.Count > 0)
+                options.Decap.Vips = vips.Select(v => v.OwnString()).ToList();
+            decap.RejectUnknownKeys();
+        }
+        else
+            dsr.Object(nameof(DsrOptions.Decap));
+        dsr.RejectUnknownKeys();
+    }
+
+    private static DsrServiceOptions BindDsrService(ConfigSectionReader element)
+    {
+        var service = new DsrServiceOptions();
+        element.Require(nameof(service.Vip));
+        element.Require(nameof(service.Port));
+        service.Vip = element.String(nameof(service.Vip), service.Vip);
+        service.Port = element.Int(nameof(service.Port), service.Port);
+        service.Protocol = element.String(nameof(service.Protocol), service.Protocol)!;
+        var backends = element.Array(nameof(service.Backends)).ToList();
+        service.Backends = backends.Select(b =>
+        {
+            var backend = new DsrBackendOptions();
+            b.Require(nameof(backend.Address));
+            backend.Address = b.String(nameof(backend.Address), backend.Address);
+            backend.Weight = b.Int(nameof(backend.Weight), backend.Weight);
+            b.RejectUnknownKeys();
+            return backend;
+        }).ToList();
+        element.RejectUnknownKeys();
+        return service;
     }
 
     private static LabelEntryOptions BindLabelEntry(ConfigSectionReader element)

@@ -39,6 +39,7 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
         ValidatePaths(options, failures);
         ValidateSocketGroup(options, failures);
         PolicyOptionsValidation.Validate(options.Policy, _interfaceNames?.Invoke(), failures);
+        DsrOptionsValidation.Validate(options.Dsr, _interfaceNames?.Invoke(), failures, options.Interfaces.Ingress);
 
         if (options.ConsumedSegments is < 0 or > SfcLimits.MaxLabels)
             failures.Add($"{Root}:ConsumedSegments: {options.ConsumedSegments} is out of range 0..{SfcLimits.MaxLabels}");

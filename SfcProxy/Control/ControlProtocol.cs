@@ -24,11 +24,17 @@ internal static class ControlProtocol
     /// <summary>The datapath's verdict for one packet: "src", "dst", "proto", "port".</summary>
     public const string PolicyCheck = "policy-check";
 
+    /// <summary>The DSR load balancer: services, backends with weight and state, packet counters.</summary>
+    public const string DsrStatus = "dsr-status";
+    /// <summary>Adds, removes or reweights a DSR backend and re-applies the tables (root only):
+    /// "action" add|remove|weight, "vip", "port", "protocol", "address", "weight".</summary>
+    public const string DsrBackend = "dsr-backend";
+
     public static readonly string[] Requests =
-        [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel, PolicyStatus, PolicyApply, PolicyCheck];
+        [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel, PolicyStatus, PolicyApply, PolicyCheck, DsrStatus, DsrBackend];
 
     /// <summary>Requests that change the instance: only root may send them (checked with SO_PEERCRED).</summary>
-    public static bool NeedsRoot(string request) => request is Flush or LogLevel or PolicyApply;
+    public static bool NeedsRoot(string request) => request is Flush or LogLevel or PolicyApply or DsrBackend;
 
     /// <summary>cache-dump entries when the request gives no "limit", and the most it may ask for.</summary>
     public const int DefaultDumpLimit = 100, MaxDumpLimit = 10_000;

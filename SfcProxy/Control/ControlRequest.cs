@@ -14,6 +14,16 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
     public string? Proto { get; init; }
     /// <summary>policy-check: destination port, 0 when not given.</summary>
     public int Port { get; init; }
+    /// <summary>dsr-backend: "add", "remove" or "weight".</summary>
+    public string? Action { get; init; }
+    /// <summary>dsr-backend: the service's VIP.</summary>
+    public string? Vip { get; init; }
+    /// <summary>dsr-backend: "tcp" or "udp" (or 6 / 17).</summary>
+    public string? Protocol { get; init; }
+    /// <summary>dsr-backend: the backend's address.</summary>
+    public string? Address { get; init; }
+    /// <summary>dsr-backend: the weight, null when not given.</summary>
+    public int? Weight { get; init; }
 
     /// <returns>false with the error to answer when the line is not a request.</returns>
     public static bool TryParse(ReadOnlySequence<byte> line, out ControlRequest request, out string error)
@@ -53,6 +63,19 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
             if (!TryGetText(root, "src", out string? src, out error) || !TryGetText(root, "dst", out string? dst, out error)
                 || !TryGetText(root, "proto", out string? proto, out error))
                 return false;
+            if (!TryGetText(root, "action", out string? action, out error) || !TryGetText(root, "vip", out string? vip, out error)
+                || !TryGetText(root, "protocol", out string? protocol, out error) || !TryGetText(root, "address", out string? address, out error))
+                return false;
+            int? weight = null;
+            if (root.TryGetProperty("weight", out var weightProperty))
+            {
+                if (weightProperty.ValueKind != JsonValueKind.Number || !weightProperty.TryGetInt32(out int w) || w is < 0 or > 65535)
+                {
+                    error = "\"weight\" must be a whole number 0..65535";
+                    return false;
+                }
+                weight = w;
+            }
             int port = 0;
             if (root.TryGetProperty("port", out var portProperty)
                 && (portProperty.ValueKind != JsonValueKind.Number || !portProperty.TryGetInt32(out port) || port is < 0 or > ushort.MaxValue))
@@ -61,7 +84,11 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
                 return false;
             }
 
-            request = new ControlRequest(name.GetString()!, limit, level) { Src = src, Dst = dst, Proto = proto, Port = port };
+            request = new ControlRequest(name.GetString()!, limit, level) 
+            {
+                Src = src, Dst = dst, Proto = proto, Port = port,
+                Action = action, Vip = vip, Protocol = protocol, Address = address, Weight = weight,
+            };
             error = "";
             return true;
         }

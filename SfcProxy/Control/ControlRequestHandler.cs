@@ -12,7 +12,7 @@ namespace SfcProxy.Control;
 /// <param name="policy">The policy module; null when the instance runs without one (policy requests then say so).</param>
 internal sealed partial class ControlRequestHandler(
     SfcProxyOptions options, IProxyDatapath datapath, TimeProvider time, long startTimestamp,
-    LogLevelSwitch logLevel, ILogger logger, ActivePolicy? policy = null)
+    LogLevelSwitch logLevel, ILogger logger, ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
 {
     /// <summary>
     /// A cache dump holds up to <see cref="ControlProtocol.MaxDumpLimit"/> entries in memory while it
@@ -62,6 +62,8 @@ internal sealed partial class ControlRequestHandler(
                 ControlProtocol.PolicyStatus => WithPolicy(name, p => PolicyStatus(p)),
                 ControlProtocol.PolicyApply => WithPolicy(name, p => ApplyPolicy(p, peer)),
                 ControlProtocol.PolicyCheck => WithPolicy(name, p => CheckPolicy(p, request)),
+                ControlProtocol.DsrStatus => WithDsr(name, d => Respond(json => DsrJson.WriteStatus(json, d))),
+                ControlProtocol.DsrBackend => WithDsr(name, d => ChangeDsrBackend(d, request, peer)),
                 _ => SetLogLevel(request.Level, peer),
             };
         }
@@ -130,6 +132,27 @@ internal sealed partial class ControlRequestHandler(
         policy is null
             ? Error($"{name}: the policy module is not enabled on this instance (SfcProxy:Policy:Files is empty)")
             : answer(policy);
+
+    private byte[] WithDsr(string name, Func<SfcProxy.Dsr.ActiveDsr, byte[]> answer) =>
+        dsr is null
+            ? Error($"{name}: the DSR load balancer is not enabled on this instance (SfcProxy:Dsr:Services is empty)")
+            : answer(dsr);
+
+    private byte[] ChangeDsrBackend(SfcProxy.Dsr.ActiveDsr active, ControlRequest request, PeerCredentials peer)
+    {
+        if (DsrJson.ParseBackendChange(request, out string error) is not { } change)
+            return Error($"{ControlProtocol.DsrBackend}: {error}");
+        LogDsrBackendRequested(change.Action, change.Address.ToString(), peer.Uid, peer.Pid);
+        var result = change.Action switch
+        {
+            "add" => active.AddBackend(change.Vip, change.Port, change.Protocol, change.Address, change.Weight ?? 1),
+            "remove" => active.RemoveBackend(change.Vip, change.Port, change.Protocol, change.Address),
+            _ => active.SetWeight(change.Vip, change.Port, change.Protocol, change.Address, change.Weight!.Value),
+        };
+        if (!result.Applied)
+            return Error($"{ControlProtocol.DsrBackend}: not applied, the tables in force are unchanged: {result.Error}");
+        return Respond(json => DsrJson.WriteStatus(json, active));
+    }
 
     private static byte[] PolicyStatus(ActivePolicy active)
     {
@@ -265,6 +288,9 @@ internal sealed partial class ControlRequestHandler(
 
     [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Policy apply requested (by uid {Uid}, pid {Pid})")]
     private partial void LogPolicyApplyRequested(uint uid, int pid);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Warning, Message = "DSR backend {Action} {Backend} requested (by uid {Uid}, pid {Pid})")]
+    private partial void LogDsrBackendRequested(string action, string backend, uint uid, int pid);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Log level changed from {Previous} to {Level} (by uid {Uid}, pid {Pid})")]
     private partial void LogLevelChanged(LogLevel previous, LogLevel level, uint uid, int pid);

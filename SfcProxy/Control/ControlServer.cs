@@ -16,9 +16,10 @@ namespace SfcProxy.Control;
 /// </summary>
 /// <param name="logLevel">The switch the <c>log-level</c> request turns; a private one when not given.</param>
 /// <param name="policy">The policy module the policy-* requests go to; none when the instance runs without it.</param>
+/// <param name="dsr">The DSR load balancer the dsr-* requests go to; none when the instance runs without it.</param>
 public sealed partial class ControlServer(
     IOptions<SfcProxyOptions> options, IProxyDatapath datapath, TimeProvider time, ILogger<ControlServer> logger,
-    LogLevelSwitch? logLevel = null, ActivePolicy? policy = null)
+    LogLevelSwitch? logLevel = null, ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
     : BackgroundService
 {
     /// <summary>Sessions beyond this are refused, which bounds the memory clients can pin.</summary>
@@ -40,7 +41,7 @@ public sealed partial class ControlServer(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         _handler = new ControlRequestHandler(options.Value, datapath, time, time.GetTimestamp(),
-            logLevel ?? new LogLevelSwitch(), logger, policy);
+            logLevel ?? new LogLevelSwitch(), logger, policy, dsr);
         string? group = options.Value.Socket.Group;
         uint? gid = group is null
             ? null

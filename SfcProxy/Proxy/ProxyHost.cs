@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SfcProxy.Configuration;
+using SfcProxy.Dsr;
 using SfcProxy.Hosting;
 using SfcProxy.Policy;
 
@@ -26,6 +27,11 @@ internal static class ProxyHost
         SfcProxyOptionsBinder.Bind(builder.Configuration.GetSection(SfcProxyOptions.SectionName), configured);
         if (configured.Policy.Enabled)
             builder.Services.AddSfcPolicy(services => ActivatorUtilities.CreateInstance<BpfPolicyDatapath>(services));
+        // The DSR load balancer when the config names services, its backend side when it has Decap.
+        if (configured.Dsr.Enabled)
+            builder.Services.AddSfcDsr(services => ActivatorUtilities.CreateInstance<BpfDsrDatapath>(services));
+        if (configured.Dsr.DecapEnabled)
+            builder.Services.AddSfcDsrDecap();
         builder.Services.AddSfcProxy(builder.Configuration, datapathFactory);
         return builder;
     }

@@ -20,7 +20,7 @@ internal sealed class ControlServerFixture : IAsyncDisposable
     public LogLevelSwitch LogLevel { get; } = new();
 
     private ControlServerFixture(FakeDatapath datapath, ControlSessionLimits? limits, Action<SfcProxyOptions>? configure,
-        SfcProxy.Policy.ActivePolicy? policy)
+        SfcProxy.Policy.ActivePolicy? policy, SfcProxy.Dsr.ActiveDsr? dsr)
     {
         Datapath = datapath;
         Options = new SfcProxyOptions
@@ -31,16 +31,16 @@ internal sealed class ControlServerFixture : IAsyncDisposable
         };
         configure?.Invoke(Options);
         Server = new ControlServer(Microsoft.Extensions.Options.Options.Create(Options), datapath, TimeProvider.System,
-            NullLogger<ControlServer>.Instance, LogLevel, policy)
+            NullLogger<ControlServer>.Instance, LogLevel, policy, dsr)
         {
             Limits = limits ?? ControlSessionLimits.Default,
         };
     }
 
     public static async Task<ControlServerFixture> StartAsync(FakeDatapath? datapath = null, ControlSessionLimits? limits = null,
-        Action<SfcProxyOptions>? configure = null, SfcProxy.Policy.ActivePolicy? policy = null)
+        Action<SfcProxyOptions>? configure = null, SfcProxy.Policy.ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
     {
-        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath(), limits, configure, policy);
+        var fixture = new ControlServerFixture(datapath ?? new FakeDatapath(), limits, configure, policy, dsr);
         await fixture.Server.StartAsync(CancellationToken.None);
         return fixture;
     }

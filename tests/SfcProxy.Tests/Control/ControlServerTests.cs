@@ -53,7 +53,7 @@ public sealed class ControlServerTests
     [DataRow("{not json", "malformed JSON")]
     [DataRow("[1,2]", "expected an object")]
     [DataRow("""{"request":42}""", "expected an object")]
-    [DataRow("""{"request":"reboot"}""", "unknown request 'reboot' (accepted: stats, cache, cache-dump, status, metrics, histograms, flush, log-level, policy-status, policy-apply, policy-check)")]
+    [DataRow("""{"request":"reboot"}""", "unknown request 'reboot' (accepted: stats, cache, cache-dump, status, metrics, histograms, flush, log-level, policy-status, policy-apply, policy-check, dsr-status, dsr-backend)")]
     public async Task BadRequestGetsAnErrorAndTheConnectionStaysUsable(string request, string error)
     {
         await using var fixture = await ControlServerFixture.StartAsync();

@@ -131,7 +131,7 @@ public sealed class PolicyControlTests
         Assert.HasCount(1, daemon.Datapath.Applied, "only the start applied");
     }
 
-    private static async Task<string[]> AskAsNobodyAsync(string socketPath, params string[] requests)
+    internal static async Task<string[]> AskAsNobodyAsync(string socketPath, params string[] requests)
     {
         const string client = """
             import socket, sys

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SfcProxy.Control;
+using Spectre.Console;
+
+namespace SfcProxy.Cli;
+
+/// <summary>
+/// `sfcproxy dsr ls|backend add|remove|weight`: the IP-in-IP DSR load balancer of a running daemon.
+/// Backend changes are root only; the daemon rebuilds the Maglev tables and swaps them in.
+/// </summary>
+internal static class DsrCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("dsr", "IP-in-IP DSR load balancer: services, backends, counters; backend changes");
+        command.Subcommands.Add(new InstanceQuery(ControlProtocol.DsrStatus, RenderStatus).CreateCommand("ls",
+            "Services (VIP, port, protocol) with their backends, weights, states (active/draining) and packet counters, and the datapath counters"));
+        var backend = new Command("backend", "Add, remove or reweight a backend of a service (root only); weight 0 drains");
+        backend.Subcommands.Add(CreateBackend("add", "Add a backend to a service (default weight 1)", weightRequired: false));
+        backend.Subcommands.Add(CreateBackend("remove", "Remove a backend: it leaves the tables; its established flows move to the others", weightRequired: null));
+        backend.Subcommands.Add(CreateBackend("weight", "Set a backend's weight; 0 drains (no new flows, established flows keep it)", weightRequired: true));
+        command.Subcommands.Add(backend);
+        return command;
+    }
+
+    /// <param name="weightRequired">true: --weight required; false: optional; null: no --weight.</param>
+    private static Command CreateBackend(string action, string description, bool? weightRequired)
+    {
+        var vip = new Option<string>("--vip") { Description = "The service's VIP (IPv4)", Required = true };
+        var port = new Option<int>("--port") { Description = "The service's port", Required = true };
+        var protocol = new Option<string>("--protocol") { Description = "tcp (default) or udp", DefaultValueFactory = _ => "tcp" };
+        var address = new Option<string>("--address") { Description = "The backend's IPv4 address", Required = true };
+        var weight = new Option<int>("--weight")
+        {
+            Description = "Maglev weight 0..65535 (0 drains)",
+            Required = weightRequired == true,
+        };
+        var query = new InstanceQuery(parseResult =>
+        {
+            var request = new JsonObject
+            {
+                ["request"] = ControlProtocol.DsrBackend,
+                ["action"] = action,
+                ["vip"] = parseResult.GetValue(vip),
+                ["port"] = parseResult.GetValue(port),
+                ["protocol"] = parseResult.GetValue(protocol),
+                ["address"] = parseResult.GetValue(address),
+            };
+            if (weightRequired is not null && parseResult.GetResult(weight) is { Implicit: false })
+                request["weight"] = parseResult.GetValue(weight);
+            return request;
+        }, (answer, console, output) =>
+        {
+            output.WriteLine($"{action}: applied; the tables now in force:");
+            RenderStatus(answer, console, output);
+        });
+        Symbol[] extra = weightRequired is null ? [vip, port, protocol, address] : [vip, port, protocol, address, weight];
+        return query.CreateCommand(action, description, extra);
+    }
+
+    private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
+    {
+        var dsr = answer.GetProperty("dsr");
+        var table = new Table().Border(TableBorder.Rounded).Title("services")
+            .AddColumn("service")
+            .AddColumn(new TableColumn("packets").RightAligned())
+            .AddColumn("backend")
+            .AddColumn(new TableColumn("weight").RightAligned())
+            .AddColumn("state")
+            .AddColumn(new TableColumn("packets").RightAligned());
+        foreach (var service in dsr.GetProperty("services").EnumerateArray())
+        {
+            string name = $"{service.GetProperty("vip").GetString()}:{service.GetProperty("port")}/{service.GetProperty("protocol").GetString()}";
+            string packets = $"{service.GetProperty("packets").GetUInt64():N0}";
+            bool first = true;
+            foreach (var backend in service.GetProperty("backends").EnumerateArray())
+            {
+                table.AddRow(first ? Markup.Escape(name) : "", first ? packets : "",
+                    Markup.Escape(backend.GetProperty("address").GetString()!),
+                    backend.GetProperty("weight").ToString(),
+                    backend.GetProperty("state").GetString()!,
+                    $"{backend.GetProperty("packets").GetUInt64():N0}");
+                first = false;
+            }
+            if (first)
+                table.AddRow(Markup.Escape(name), packets, "(none)", "", "", "");
+        }
+        console.Write(table);
+        var counters = dsr.GetProperty("counters").EnumerateObject().Where(c => c.Value.GetUInt64() != 0)
+            .Select(c => (c.Name, $"{c.Value.GetUInt64():N0}")).ToArray();
+        if (counters.Length > 0)
+            KeyValueTable.Write(console, counters);
+        else
+            output.WriteLine("datapath counters: all zero");
+    }
+}

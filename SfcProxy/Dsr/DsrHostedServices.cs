@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SfcProxy.Bpf;
+using SfcProxy.Configuration;
+
+namespace SfcProxy.Dsr;
+
+/// <summary>Applies the configured DSR services when the host starts (tables, then XDP attach); later
+/// changes come through <c>dsr-backend</c>. The datapath singleton detaches when the host disposes it.</summary>
+public sealed class DsrLoadBalancerService(ActiveDsr dsr) : BackgroundService
+{
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        dsr.Start();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// The backend side: dsr_decap at tc ingress of <c>SfcProxy:Dsr:Decap:Interface</c>, decapsulating
+/// IP-in-IP to <c>Decap:Vips</c> (pins under &lt;PinRoot&gt;/&lt;Instance&gt;-dsr-decap/). The VIPs
+/// belong on the backend's loopback (see the README). Detaches and removes the pins when stopped.
+/// </summary>
+public sealed partial class DsrDecapService(IOptions<SfcProxyOptions> options, ILogger<DsrDecapService> log) : IHostedService, IDisposable
+{
+    private readonly Lock _gate = new();
+    private DsrDecapObjects? _objects;
+    private BpfLink? _link;
+
+    /// <summary>The loaded objects, null when not started.</summary>
+    public DsrDecapObjects? Objects
+    {
+        get
+        {
+            lock (_gate)
+                return _objects;
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var decap = o.Dsr.Decap ?? throw new InvalidOperationException("SfcProxy:Dsr:Decap is not set");
+        lock (_gate)
+        {
+            BpfEnvironment.EnsureReady(o.PinRoot);
+            var objects = DsrDecapObjects.Load(new BpfPins($"{o.Instance}-dsr-decap", o.PinRoot));
+            try
+            {
+                objects.SetVips(decap.Vips.Select(System.Net.IPAddress.Parse));
+                _link = objects.Attach(decap.Interface!);
+            }
+            catch
+            {
+                objects.Dispose();
+                objects.Pins.Remove();
+                throw;
+            }
+            _objects = objects;
+            LogAttached(decap.Interface!, string.Join(", ", decap.Vips), objects.Pins.Directory);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _link?.Dispose();
+            _link = null;
+            if (_objects is null)
+                return;
+            var pins = _objects.Pins;
+            _objects.Dispose();
+            _objects = null;
+            pins.Remove();
+        }
+    }
+
+    [LoggerMessage(EventId = 610, Level = LogLevel.Information, Message = "dsr_decap attached at tc ingress of {Interface} for VIPs {Vips}; maps pinned in {PinDirectory}")]
+    private partial void LogAttached(string @interface, string vips, string pinDirectory);
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SfcProxy.Configuration;
+
+namespace SfcProxy.Dsr;
+
+public static class DsrServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the DSR load balancer: the datapath made by <paramref name="datapathFactory"/>, the
+    /// <see cref="ActiveDsr"/> over <c>SfcProxy:Dsr:Services</c> (the control server answers the dsr
+    /// requests when it finds one) and <see cref="DsrLoadBalancerService"/>, which applies the services at start.
+    /// Call it only when <see cref="DsrOptions.Enabled"/>, before <c>AddSfcProxy</c>.
+    /// </summary>
+    public static IServiceCollection AddSfcDsr(this IServiceCollection services, Func<IServiceProvider, IDsrDatapath> datapathFactory)
+    {
+        services.TryAddSingleton(datapathFactory);
+        services.TryAddSingleton(sp => new ActiveDsr(
+            sp.GetRequiredService<IDsrDatapath>(),
+            sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value.Dsr.ToServiceConfigs(),
+            sp.GetRequiredService<ILogger<ActiveDsr>>()));
+        services.AddHostedService<DsrLoadBalancerService>();
+        return services;
+    }
+
+    /// <summary>Registers the backend side (<see cref="DsrDecapService"/>). Call it only when <see cref="DsrOptions.DecapEnabled"/>.</summary>
+    public static IServiceCollection AddSfcDsrDecap(this IServiceCollection services)
+    {
+        services.AddHostedService<DsrDecapService>();
+        return services;
+    }
+}

@@ -1,0 +1,22 @@
+namespace SfcProxy.Dsr;
+
+/// <summary>
+/// The kernel side of the DSR load balancer as the daemon sees it. The BPF implementation
+/// (<see cref="BpfDsrDatapath"/>, dsr_lb at XDP of <c>SfcProxy:Dsr:Interface</c>) writes the tables
+/// into its maps; tests use a fake. Calls may come from several control sessions at once.
+/// </summary>
+public interface IDsrDatapath
+{
+    /// <summary>Swaps the tables in (each service's Maglev table whole); the first call also loads,
+    /// configures and attaches.</summary>
+    void Apply(DsrTables tables);
+
+    /// <summary>Datapath counters summed over CPUs.</summary>
+    IReadOnlyDictionary<DsrCounter, ulong> ReadCounters();
+
+    /// <summary>Packets sent to a backend id since the datapath started.</summary>
+    ulong ReadBackendPackets(uint backendId);
+
+    /// <summary>Packets load balanced for a service id since the datapath started.</summary>
+    ulong ReadServicePackets(uint serviceId);
+}

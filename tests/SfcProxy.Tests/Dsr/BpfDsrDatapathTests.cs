@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using SfcProxy.Bpf;
+using SfcProxy.Dsr;
+using SfcProxy.Lab;
+using SfcProxy.Tests.Datapath;
+
+namespace SfcProxy.Tests.Dsr;
+
+/// <summary>
+/// The host wiring in the real kernel: <see cref="ActiveDsr"/> over <see cref="BpfDsrDatapath"/> loads
+/// dsr_lb, writes the config, applies the Maglev tables, and re-applies them on a backend change;
+/// packets go through BPF_PROG_TEST_RUN (not attached).
+/// </summary>
+[TestClass]
+public sealed class BpfDsrDatapathTests
+{
+    private const uint XdpTx = 3;
+    private static readonly byte[] LbMac = [0x02, 0, 0, 0, 0, 0x10];
+    private static readonly byte[] ClientMac = [0x02, 0, 0, 0, 0, 0x20];
+    private static readonly byte[] NexthopMac = [0x02, 0, 0, 0, 0, 0x30];
+    private const string Vip = "198.51.100.10", Client = "203.0.113.5";
+    private static readonly IPAddress B1 = IPAddress.Parse("10.1.0.1"), B2 = IPAddress.Parse("10.1.0.2");
+
+    private static byte[] Tcp(ushort sourcePort, byte flags) =>
+        Packet.Eth(LbMac, ClientMac).IPv4(Client, Vip, id: 1, ttl: 61, fragOff: 0x4000).Tcp(sourcePort, 80, flags: flags).Payload(8).Build();
+
+    private static IPAddress Backend(BpfDsrDatapath datapath, byte[] frame)
+    {
+        var (verdict, output) = datapath.Objects.TestRun(frame);
+        Assert.AreEqual(XdpTx, verdict);
+        return new IPAddress(output.AsSpan(30, 4));
+    }
+
+    [TestMethod]
+    public void AppliesConfigAndDrainsABackendByWeightKeepingItsFlows()
+    {
+        BpfEnvironmentCheck.Require();
+        using var datapath = new BpfDsrDatapath($"dsrhost-{Guid.NewGuid():N}"[..20], BpfPins.DefaultRoot,
+            new DsrSettings(Source: IPAddress.Parse("10.0.0.1"), Flags: DsrConfigFlag.StaticNexthop, NexthopMac: NexthopMac),
+            attachTo: null, XdpAttachMode.Generic, NullLogger.Instance);
+        var dsr = new ActiveDsr(datapath,
+            [new DsrServiceConfig(IPAddress.Parse(Vip), 80, 6, [new DsrBackendConfig(B1), new DsrBackendConfig(B2)])],
+            NullLogger<ActiveDsr>.Instance);
+        dsr.Start();
+        var ids = dsr.Tables!.Backends.ToDictionary(b => b.Address, b => b.BackendId);
+
+        // 200 flows: SYN then ACK (the connection table records them); both backends get some.
+        var flows = Enumerable.Range(0, 200).Select(i => (ushort)(20000 + i)).ToList();
+        var first = flows.ToDictionary(p => p, p => Backend(datapath, Tcp(p, 0x02)));
+        foreach (var p in flows)
+            Assert.AreEqual(first[p], Backend(datapath, Tcp(p, 0x10)), "ACK follows its SYN");
+        var onB1 = flows.Where(p => first[p].Equals(B1)).ToList();
+        Assert.IsTrue(onB1.Count is > 50 and < 150, $"{onB1.Count} of 200 flows on {B1}");
+        Assert.AreEqual(200ul, datapath.ReadServicePackets(dsr.Tables.Services[0].ServiceId) / 2);
+
+        var drained = dsr.SetWeight(IPAddress.Parse(Vip), 80, 6, B1, 0);
+
+        Assert.IsTrue(drained.Applied, drained.Error);
+        Assert.AreEqual(0u, dsr.Services[0].Backends.Single(b => b.Address.Equals(B1)).Weight);
+        CollectionAssert.AreEquivalent(ids, dsr.Tables!.Backends.ToDictionary(b => b.Address, b => b.BackendId), "ids stable, drained backend kept");
+        foreach (var p in onB1)
+            Assert.AreEqual(B1, Backend(datapath, Tcp(p, 0x10)), $"established flow {p} keeps the drained backend");
+        foreach (var p in Enumerable.Range(30000, 200).Select(i => (ushort)i))
+            Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x02)), $"new flow {p} avoids the drained backend");
+        Assert.IsGreaterThanOrEqualTo((ulong)onB1.Count * 3, datapath.ReadBackendPackets(ids[B1]));
+
+        var removed = dsr.RemoveBackend(IPAddress.Parse(Vip), 80, 6, B1);
+
+        Assert.IsTrue(removed.Applied, removed.Error);
+        Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)), "a removed backend leaves the tables");
+        foreach (var p in onB1.Take(20))
+            Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x10)), "flows of a removed backend fall back to Maglev");
+
+        var again = dsr.AddBackend(IPAddress.Parse(Vip), 80, 6, B1, 1);
+        Assert.IsTrue(again.Applied, again.Error);
+        Assert.IsFalse(dsr.AddBackend(IPAddress.Parse(Vip), 80, 6, B1, 1).Applied, "twice");
+        Assert.IsFalse(dsr.SetWeight(IPAddress.Parse(Vip), 81, 6, B1, 1).Applied, "no such service");
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using SfcProxy.Cli;
+using SfcProxy.Tests.Cli;
+
+namespace SfcProxy.Tests.Dsr;
+
+/// <summary>`sfcproxy dsr` against a control server with the fake DSR datapath.</summary>
+[TestClass]
+public sealed class DsrCliTests
+{
+    [TestMethod]
+    public async Task LsShowsServicesBackendsAndCounters()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        var table = new CliRunner();
+        var json = new CliRunner();
+
+        int tableExit = await table.InvokeAsync(["dsr", "ls", "-s", daemon.Server.SocketPath]);
+        int jsonExit = await json.InvokeAsync(["dsr", "ls", "-s", daemon.Server.SocketPath, "--json"]);
+
+        Assert.AreEqual(ExitCodes.Ok, tableExit, table.Error.ToString());
+        string text = table.Output.ToString();
+        Assert.Contains("203.0.113.10:80/tcp", text);
+        Assert.Contains("203.0.113.10:53/udp", text);
+        Assert.Contains("10.0.0.2", text);
+        Assert.Contains("active", text);
+        Assert.Contains("conn-hit", text);
+        Assert.AreEqual(ExitCodes.Ok, jsonExit, json.Error.ToString());
+        using var answer = JsonDocument.Parse(json.Output.ToString());
+        Assert.AreEqual(2, answer.RootElement.GetProperty("dsr").GetProperty("services").GetArrayLength());
+    }
+
+    [TestMethod]
+    public async Task BackendWeightAddAndRemoveChangeTheDaemon()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        string socket = daemon.Server.SocketPath;
+        var weight = new CliRunner();
+        var add = new CliRunner();
+        var remove = new CliRunner();
+
+        int weightExit = await weight.InvokeAsync(["dsr", "backend", "weight", "-s", socket, "--vip", "203.0.113.10", "--port", "80", "--address", "10.0.0.1", "--weight", "0"]);
+        int addExit = await add.InvokeAsync(["dsr", "backend", "add", "-s", socket, "--vip", "203.0.113.10", "--port", "53", "--protocol", "udp", "--address", "10.0.0.5"]);
+        int removeExit = await remove.InvokeAsync(["dsr", "backend", "remove", "-s", socket, "--vip", "203.0.113.10", "--port", "53", "--protocol", "udp", "--address", "10.0.0.3"]);
+
+        Assert.AreEqual(ExitCodes.Ok, weightExit, weight.Error.ToString());
+        Assert.Contains("weight: applied", weight.Output.ToString());
+        Assert.Contains("draining", weight.Output.ToString());
+        Assert.AreEqual(ExitCodes.Ok, addExit, add.Error.ToString());
+        Assert.AreEqual(ExitCodes.Ok, removeExit, remove.Error.ToString());
+        Assert.AreEqual(0u, daemon.Dsr.Services[0].Backends[0].Weight);
+        var dns = daemon.Dsr.Services.Single(s => s.Port == 53).Backends.Single();
+        Assert.AreEqual(("10.0.0.5", 1u), (dns.Address.ToString(), dns.Weight));
+        Assert.HasCount(4, daemon.Datapath.Applied);
+    }
+
+    [TestMethod]
+    public async Task RefusedChangeExitsWithTheDaemonsError()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        var cli = new CliRunner();
+        var missing = new CliRunner();
+
+        int exit = await cli.InvokeAsync(["dsr", "backend", "remove", "-s", daemon.Server.SocketPath, "--vip", "203.0.113.10", "--port", "80", "--address", "10.9.9.9"]);
+        int missingExit = await missing.InvokeAsync(["dsr", "backend", "weight", "-s", daemon.Server.SocketPath, "--vip", "203.0.113.10", "--port", "80", "--address", "10.0.0.1"]);
+
+        Assert.AreEqual(ExitCodes.Failed, exit);
+        Assert.Contains("backend 10.9.9.9 is not in service 203.0.113.10:80/tcp", cli.Error.ToString());
+        Assert.AreNotEqual(ExitCodes.Ok, missingExit, "--weight is required for weight");
+        Assert.HasCount(1, daemon.Datapath.Applied);
+    }
+}
