@@ -25,14 +25,20 @@ internal static class DetachCommand
         try
         {
             var pins = new BpfPins(instance, pinRoot);
-            if (!pins.Exists)
+            // The policy and DSR modules pin only maps (their links end with the daemon).
+            var modules = new[] { "-policy", "-dsr", "-dsr-decap" }
+                .Select(suffix => new BpfPins(instance + suffix, pinRoot)).Where(p => p.Exists).ToList();
+            if (!pins.Exists && modules.Count == 0)
             {
                 output.WriteLine($"instance '{instance}': nothing attached ({pins.Directory} does not exist)");
                 return ExitCodes.Ok;
             }
-            var links = ProxyLinks.DetachAll(pins);
+            var links = pins.Exists ? ProxyLinks.DetachAll(pins) : 0;
             pins.Remove();
-            output.WriteLine($"instance '{instance}': {links} link(s) detached, pins in {pins.Directory} removed");
+            foreach (var module in modules)
+                module.Remove();
+            output.WriteLine($"instance '{instance}': {links} link(s) detached, pins in {pins.Directory} removed" +
+                (modules.Count > 0 ? $" (and {string.Join(", ", modules.Select(m => m.Directory))})" : ""));
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
