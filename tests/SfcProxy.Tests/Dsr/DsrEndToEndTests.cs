@@ -16,14 +16,14 @@ namespace SfcProxy.Tests.Dsr;
 /// <code>
 ///                198.18.50.1/24          198.18.50.254/24
 ///   client [cl] ─────────────────────── [lbc] lb  (ip_forward=1, dsr_lb XDP on lbc)
-///     [cb1] 198.18.53.1/24                [lb1] 198.18.51.254/24 ─── [up] 198.18.51.1  backend1
-///     [cb2] 198.18.54.1/24                [lb2] 198.18.52.254/24 ─── [up] 198.18.52.1  backend2
+///     [cb1] 198.18.53.1/24                [lb1] 198.18.51.254/24 ─── [upl] 198.18.51.1  backend1
+///     [cb2] 198.18.54.1/24                [lb2] 198.18.52.254/24 ─── [upl] 198.18.52.1  backend2
 ///       │                                                                 │
 ///       └──────── direct links: [cl] 198.18.53.2 backend1, 198.18.54.2 backend2 ┘
 /// </code>
 /// The client routes the VIP 198.18.60.10 to the LB. The LB encapsulates (IP-in-IP) towards the
 /// backend Maglev picks; next hop by bpf_fib_lookup (permanent neighbours in the LB), then
-/// bpf_redirect to lb1/lb2. Each backend: dsr_decap at tc ingress of [up], the VIP on lo, a TCP
+/// bpf_redirect to lb1/lb2. Each backend: dsr_decap at tc ingress of [upl], the VIP on lo, a TCP
 /// server bound to VIP:8080 that first sends its name, then echoes; replies to the client leave
 /// through the direct link, never through the LB. IPv6 is disabled and all neighbours are
 /// permanent, so the LB's interfaces carry nothing but what the test sends: the LB transmitting
@@ -45,10 +45,12 @@ public sealed partial class DsrEndToEndTests
     /// backend takes it out of new flows too.
     /// </summary>
     [TestMethod]
+    [DataRow(XdpAttachMode.Native)]
+    [DataRow(XdpAttachMode.Generic)]
     [Timeout(40_000, CooperativeCancellation = true)]
-    public void ConnectionsSpreadOverBackendsRepliesBypassTheLbAndDrainingKeepsEstablishedFlows()
+    public void ConnectionsSpreadOverBackendsRepliesBypassTheLbAndDrainingKeepsEstablishedFlows(XdpAttachMode mode)
     {
-        using var lab = DsrLab.Create(TestContext);
+        using var lab = DsrLab.Create(TestContext, mode);
         var sw = Stopwatch.StartNew();
 
         // 1. Spread, direct return.
@@ -110,10 +112,12 @@ public sealed partial class DsrEndToEndTests
     /// MTU 980) from the LB, the client's kernel learns the path MTU and the data still gets through.
     /// </summary>
     [TestMethod]
+    [DataRow(XdpAttachMode.Native)]
+    [DataRow(XdpAttachMode.Generic)]
     [Timeout(40_000, CooperativeCancellation = true)]
-    public void SmallLbMtuClampsMssAndAnswersTooBigWithIcmp()
+    public void SmallLbMtuClampsMssAndAnswersTooBigWithIcmp(XdpAttachMode mode)
     {
-        using var lab = DsrLab.Create(TestContext, mtu: 1000);
+        using var lab = DsrLab.Create(TestContext, mode, mtu: 1000);
         using var c = lab.Connect();
         var name = ReadLine(c);
         var mss = lab.LastAcceptedMss(name);
@@ -127,11 +131,18 @@ public sealed partial class DsrEndToEndTests
         c.Send(data);
         var back = new byte[data.Length];
         var got = 0;
-        while (got < back.Length)
+        try
         {
-            var n = c.Receive(back, got, back.Length - got, SocketFlags.None);
-            Assert.AreNotEqual(0, n, "connection closed early");
-            got += n;
+            while (got < back.Length)
+            {
+                var n = c.Receive(back, got, back.Length - got, SocketFlags.None);
+                Assert.AreNotEqual(0, n, "connection closed early");
+                got += n;
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new InvalidOperationException($"echo: {e.SocketErrorCode} after {got} bytes; client: {lab.IpIn(lab.Client, $"route get {Vip}").Trim()}; {lab.Diagnostics()}", e);
         }
         CollectionAssert.AreEqual(data, back, "echoed through the smaller path MTU");
         var counters = lab.Lb.Objects.ReadCounters();
@@ -175,6 +186,7 @@ public sealed partial class DsrEndToEndTests
         private readonly TestContext _ctx;
         private readonly string _id = Guid.NewGuid().ToString("N")[..6];
         private DsrTables? _tables;
+        private BpfObject? _empty;
 
         private DsrLab(TestContext ctx) => _ctx = ctx;
 
@@ -186,9 +198,9 @@ public sealed partial class DsrEndToEndTests
         public DecapUnderTest Decap1 { get; private set; } = null!;
         public DecapUnderTest Decap2 { get; private set; } = null!;
 
-        public static DsrLab Create(TestContext ctx, uint mtu = 0)
+        public static DsrLab Create(TestContext ctx, XdpAttachMode mode, uint mtu = 0)
         {
-            var lab = new DsrLab(ctx);
+            var lab = new DsrLab(ctx) { Mode = mode };
             try
             {
                 lab.Build(mtu);
@@ -218,8 +230,8 @@ public sealed partial class DsrEndToEndTests
                 Ip($"-n {ns} link set dev lo up");
             }
             Veth(Client, "cl", "02:e2:00:00:50:01", "198.18.50.1/24", LbNs, "lbc", "02:e2:00:00:50:fe", "198.18.50.254/24");
-            Veth(LbNs, "lb1", "02:e2:00:00:51:fe", "198.18.51.254/24", Backend1, "up", "02:e2:00:00:51:01", "198.18.51.1/24");
-            Veth(LbNs, "lb2", "02:e2:00:00:52:fe", "198.18.52.254/24", Backend2, "up", "02:e2:00:00:52:01", "198.18.52.1/24");
+            Veth(LbNs, "lb1", "02:e2:00:00:51:fe", "198.18.51.254/24", Backend1, "upl", "02:e2:00:00:51:01", "198.18.51.1/24");
+            Veth(LbNs, "lb2", "02:e2:00:00:52:fe", "198.18.52.254/24", Backend2, "upl", "02:e2:00:00:52:01", "198.18.52.1/24");
             Veth(Client, "cb1", "02:e2:00:00:53:01", "198.18.53.1/24", Backend1, "cl", "02:e2:00:00:53:02", "198.18.53.2/24");
             Veth(Client, "cb2", "02:e2:00:00:54:01", "198.18.54.1/24", Backend2, "cl", "02:e2:00:00:54:02", "198.18.54.2/24");
 
@@ -237,8 +249,10 @@ public sealed partial class DsrEndToEndTests
             // Native XDP on veth: XDP_TX and redirects land in the peer's NAPI queue, which exists
             // only when the peer has an XDP program or GRO on.
             Ethtool(Client, "-K cl gro on");
-            Ethtool(Backend1, "-K up gro on");
-            Ethtool(Backend2, "-K up gro on");
+            if (Mode == XdpAttachMode.Native)
+                Ethtool(Client, "-K cl tx off");
+            Ethtool(Backend1, "-K upl gro on");
+            Ethtool(Backend2, "-K upl gro on");
 
             Decap1.Objects.SetVips([VipAddr]);
             Decap2.Objects.SetVips([VipAddr]);
@@ -248,10 +262,16 @@ public sealed partial class DsrEndToEndTests
             Lb.Objects.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.50.254"), Mtu: mtu));
             Apply((1, 1));
             InNamespace(LbNs, () => _links.Add((LbNs, Lb.Objects.AttachXdp("lbc", Mode))));
+            if (Mode == XdpAttachMode.Native)
+            {
+                _empty = BpfObject.Open(Bpf.TestObjects.Path("empty_xdp.bpf.o"), null);
+                _empty.Load();
+                InNamespace(Client, () => _links.Add((Client, _empty.Program("empty_xdp").AttachXdp(SfcProxy.Net.NetDevice.IfIndex("cl"), XdpAttachMode.Native))));
+            }
             _ctx.WriteLine($"lab {_id} up in {sw.ElapsedMilliseconds} ms (XDP {Mode})");
         }
 
-        public static XdpAttachMode Mode => Environment.GetEnvironmentVariable("DSR_E2E_XDP_MODE") == "native" ? XdpAttachMode.Native : XdpAttachMode.Generic;
+        public XdpAttachMode Mode { get; private init; }
 
         /// <summary>Weights of backend1 and backend2; null: not configured.</summary>
         public void Apply((uint? W1, uint? W2) w)
@@ -271,8 +291,25 @@ public sealed partial class DsrEndToEndTests
             InNamespace(Client, () => s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
             _sockets.Add(s!);
             s!.ReceiveTimeout = s.SendTimeout = 5000;
-            s.Connect(new IPEndPoint(VipAddr, Port));
+            try
+            {
+                s.Connect(new IPEndPoint(VipAddr, Port));
+            }
+            catch (SocketException e)
+            {
+                throw new InvalidOperationException($"connect to the VIP: {e.SocketErrorCode}; {Diagnostics()}", e);
+            }
             return s;
+        }
+
+        /// <summary>Counters and interface statistics, for failure messages.</summary>
+        public string Diagnostics()
+        {
+            static string Moved<T>(IReadOnlyDictionary<T, ulong> c) where T : notnull =>
+                string.Join(" ", c.Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}"));
+            var links = new[] { (Client, "cl"), (LbNs, "lbc"), (LbNs, "lb1"), (LbNs, "lb2"), (Backend1, "upl"), (Backend2, "upl"), (Client, "cb1"), (Client, "cb2") }
+                .Select(l => (l, Stats(l.Item1, l.Item2))).Select(x => $"{x.l.Item2}@{x.l.Item1} rx {x.Item2.RxPackets} tx {x.Item2.TxPackets}");
+            return $"client {string.Join(" ", Run("ip", $"netns exec {Client} nstat -az").Split('\n').Where(l => l.StartsWith("Icmp", StringComparison.Ordinal) || l.Contains("Csum", StringComparison.Ordinal)).Select(l => string.Join(" ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(2))).Where(l => !l.EndsWith(" 0", StringComparison.Ordinal)))} LB [{Moved(Lb.Objects.ReadCounters())}] backend1 decap [{Moved(Decap1.Objects.ReadCounters())}] backend2 decap [{Moved(Decap2.Objects.ReadCounters())}] {string.Join(", ", links)}";
         }
 
         public int LastAcceptedMss(string backend) => _lastMss[backend];
@@ -285,7 +322,7 @@ public sealed partial class DsrEndToEndTests
                 listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 listener.Bind(new IPEndPoint(VipAddr, Port));
                 listener.Listen(64);
-                _links.Add((ns, decap.Objects.Attach("up")));
+                _links.Add((ns, decap.Objects.Attach("upl")));
             });
             _sockets.Add(listener!);
             var thread = new Thread(() =>
@@ -362,6 +399,7 @@ public sealed partial class DsrEndToEndTests
                 InNamespace(ns, link.Dispose);
             foreach (var ns in _namespaces)
                 Ip($"netns del {ns}");
+            _empty?.Dispose();
             Lb?.Dispose();
             Decap1?.Dispose();
             Decap2?.Dispose();
