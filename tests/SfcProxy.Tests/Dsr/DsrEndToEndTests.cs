@@ -256,6 +256,7 @@ public sealed partial class DsrEndToEndTests
         private readonly List<(string Ns, BpfLink Link)> _links = [];
         private readonly List<Socket> _sockets = [];
         private readonly ConcurrentDictionary<string, int> _lastMss = new();
+        private readonly ConcurrentBag<Socket> _accepted = [];
         private readonly TestContext _ctx;
         private readonly string _id = Guid.NewGuid().ToString("N")[..6];
         private DsrTables? _tables;
@@ -443,6 +444,7 @@ public sealed partial class DsrEndToEndTests
                     while (true)
                     {
                         var s = listener!.Accept();
+                        _accepted.Add(s);
                         var mss = new byte[4];
                         s.GetRawSocketOption(6, 2, mss); // TCP_MAXSEG
                         _lastMss[name] = BitConverter.ToInt32(mss);
@@ -511,16 +513,30 @@ public sealed partial class DsrEndToEndTests
 
         public void Dispose()
         {
-            foreach (var s in _sockets)
-                s.Dispose();
+            var errors = new List<Exception>();
+            void Try(Action a)
+            {
+                try
+                {
+                    a();
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e);
+                }
+            }
+            foreach (var s in _sockets.Concat(_accepted))
+                Try(s.Dispose);
             foreach (var (ns, link) in _links)
-                InNamespace(ns, link.Dispose);
+                Try(() => InNamespace(ns, link.Dispose));
             foreach (var ns in _namespaces)
-                Ip($"netns del {ns}");
-            _empty?.Dispose();
-            Lb?.Dispose();
-            Decap1?.Dispose();
-            Decap2?.Dispose();
+                Try(() => Ip($"netns del {ns}"));
+            Try(() => _empty?.Dispose());
+            Try(() => Lb?.Dispose());
+            Try(() => Decap1?.Dispose());
+            Try(() => Decap2?.Dispose());
+            if (errors.Count > 0)
+                throw new AggregateException("DSR lab cleanup", errors);
         }
 
         private static void Sysctl(string ns, params string[] settings) => Run("ip", $"netns exec {ns} sysctl -qw {string.Join(' ', settings)}");
