@@ -6,7 +6,7 @@
  *       out of IFNAME by the XDP program `gen` under BPF_PROG_TEST_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
  *       UDP source port and payload counter, so every packet is a distinct cache entry.
- *       Prints: sent=N seconds=S pps=R
+ *       Prints: sent=N seconds=S pps=R frame_bytes=B cpu_s=C (this process's CPU time)
  *   trafgen count OBJ IFNAME WARMUP SECONDS
  *       attaches `count` at tc ingress of IFNAME, prints READY, waits WARMUP s, then counts for
  *       SECONDS s and prints one JSON line {"pps":..,"packets":..,"by_labels":{"0":..,..}}.
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -120,6 +121,8 @@ static int do_send(int argc, char **argv)
 		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
 		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		.repeat = 1 << 16, .batch_size = batch);
+	struct rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
 	double t0 = now(), t;
 	unsigned long long sent = 0;
 	do {
@@ -128,7 +131,13 @@ static int do_send(int argc, char **argv)
 		sent += opts.repeat;
 		t = now();
 	} while (t - t0 < seconds);
-	printf("sent=%llu seconds=%.3f pps=%.0f frame_bytes=%u\n", sent, t - t0, sent / (t - t0), len);
+	getrusage(RUSAGE_SELF, &r1);
+	/* CPU time of this process: the generator and, because the whole chain runs in softirq on
+	 * this CPU when the test run enables bottom halves again, the proxy path too (tick-based
+	 * accounting charges softirq ticks to the interrupted task; ksoftirqd is counted apart). */
+	double cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
+		     (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+	printf("sent=%llu seconds=%.3f pps=%.0f frame_bytes=%u cpu_s=%.3f\n", sent, t - t0, sent / (t - t0), len, cpu);
 	return 0;
 }
 
