@@ -126,21 +126,31 @@ lab_down() {   # $1 name; idempotent
 }
 
 # ---- one measurement -----------------------------------------------------------------------------
-# $1 labels sent, $2 warmup s, $3 seconds -> prints "rx_pps tx_pps packets by_labels_json"
+# $1 labels sent, $2 warmup s, $3 seconds
+#   -> prints "rx_pps tx_pps packets by_labels_json tx_packets cpu_ns_per_pkt"
+# cpu_ns_per_pkt: CPU time of the sender process (the generator and, in softirq on its CPU, the
+# whole chain) plus ksoftirqd/0's (softirq work the kernel deferred), per packet sent. Unlike the
+# rate it does not drop when other work on the machine takes CPU 0 away from the bench.
+ksoft_ticks() { awk '{print $14 + $15}' "/proc/$ksoftirqd0/stat"; }
 measure() {
 	local labels="$1" warm="$2" secs="$3" cnt="$st/count.out" snd="$st/send.out"
 	ip netns exec "$RCV_NS" "$st/trafgen" count "$st/lab.bpf.o" "$RCV_IF" "$warm" "$secs" > "$cnt" &
 	local cp=$!
 	for _ in $(seq 100); do grep -q READY "$cnt" 2>/dev/null && break; sleep 0.02; done
-	local tot; tot=$(awk -v a="$warm" -v b="$secs" 'BEGIN{print a + b + 0.3}')
+	local tot k0 k1; tot=$(awk -v a="$warm" -v b="$secs" 'BEGIN{print a + b + 0.3}')
+	k0="$(ksoft_ticks)"
 	ip netns exec "$SND_NS" taskset -c 0 "$st/trafgen" send "$st/lab.bpf.o" "$SND_IF" "$SND_MAC" \
 		"$PRX_IN_MAC" "$SND_IP4" "$RCV_IP4" "$labels" "$tot" > "$snd"
+	k1="$(ksoft_ticks)"
 	wait "$cp"
-	"$PY" - "$cnt" "$snd" <<'PY'
+	"$PY" - "$cnt" "$snd" "$((k1 - k0))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 c = json.loads(open(sys.argv[1]).read().split("READY", 1)[1])
 s = dict(kv.split("=") for kv in open(sys.argv[2]).read().split())
-print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_labels"], separators=(",", ":"))}')
+cpu = float(s["cpu_s"]) + int(sys.argv[3]) / int(sys.argv[4])
+sent = int(s["sent"])
+print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_labels"], separators=(",", ":"))} '
+      f'{sent} {1e9 * cpu / sent:.0f}')
 PY
 }
 
@@ -188,9 +198,11 @@ bench() {
 	trap 'lab_down "'"$name"'"' EXIT
 	trap 'exit 130' INT TERM
 	lab_up "$name" kernel
+	ksoftirqd0="$(ps -eo pid=,comm= | awk '$2 == "ksoftirqd/0" {print $1}')"
+	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
 	local offl; offl="$(offloads_of)"
 	local csv="$out/lab-pps.csv"
-	echo "run_id,utc,system,vnf,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,load1" > "$csv"
+	echo "run_id,utc,system,vnf,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
 	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
 	local per=0 total
 	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels; do per=$((per + 1)); done; fi; done
@@ -209,12 +221,12 @@ bench() {
 				[ "$k" -gt 1 ] && eta=$((el * (total - k + 1) / (k - 1)))
 				local exp=$((l > 0 ? l - 1 : 0))
 				printf '[%2d/%d] rep %d %-11s labels=%-2s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$l" "$el" "$eta"
-				local res rx tx pk by ok
+				local res rx tx pk by ok txp cns
 				res="$(measure "$l" "$warm" "$secs")"
-				read -r rx tx pk by <<< "$res"
+				read -r rx tx pk by txp cns <<< "$res"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
-				printf '%8.0f pps at the receiver (sent %.0f pps), %s with %d labels\n' "$rx" "$tx" "$ok" "$exp"
-				echo "$name,$(date -u +%FT%TZ),$s,kernel,$l,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s with %d labels\n' "$rx" "$tx" "$cns" "$ok" "$exp"
+				echo "$name,$(date -u +%FT%TZ),$s,kernel,$l,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done
