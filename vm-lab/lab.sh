@@ -6,16 +6,18 @@
 #   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|metadata|header-hash]
 #   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
 #   vm-lab/lab.sh teardown NAME
-#   vm-lab/lab.sh bench [--quick] [--labels LIST] [--repeats N] [--seconds S] [--warmup S]
-#                       [--systems LIST] [--out DIR]
+#   vm-lab/lab.sh bench [--quick] [--labels LIST] [--nsh LIST] [--repeats N] [--seconds S]
+#                       [--warmup S] [--systems LIST] [--out DIR]
 #
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
 # and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
-# header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop); none =
+# header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
+# Nsh:NextHopMac = the receiver); none =
 # nothing attached. Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
 # bench: its own lab (unique name), systems floor, metadata, header-hash (kernel VNF), labels
-# 1 4 8 16, 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} (default vm-lab/results; --quick: a
-# temp dir, 1 repeat of 0.7 s at 1 and 16 labels). Needs root, clang, libbpf-dev, ethtool,
+# 1 4 8 16, NSH (SfcProxy only) nsh1 (MD type 1) and nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats
+# of 3 s; writes DIR/lab-pps.{csv,png,md} (default vm-lab/results; --quick: a
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1). Needs root, clang, libbpf-dev, ethtool,
 # python3-matplotlib, and for SfcProxy a build (dotnet build SfcProxy/SfcProxy.csproj;
 # SFCPROXY_DLL overrides the path).
 set -euo pipefail
@@ -52,6 +54,7 @@ attach_mode() {   # $1 mode
 		local sock="$st/sfcproxy.sock"
 		cat > "$st/sfcproxy.json" <<JSON
 {"SfcProxy": {"Instance": "$NAME", "KeyMode": "$1",
+  "Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "$RCV_MAC"},
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
   "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
   "Socket": {"Path": "$sock"}}}
@@ -126,7 +129,7 @@ lab_down() {   # $1 name; idempotent
 }
 
 # ---- one measurement -----------------------------------------------------------------------------
-# $1 labels sent, $2 warmup s, $3 seconds
+# $1 labels sent (or nsh1 / nsh2-V, see trafgen.c), $2 warmup s, $3 seconds
 #   -> prints "rx_pps tx_pps packets by_labels_json tx_packets cpu_ns_per_pkt"
 # cpu_ns_per_pkt: CPU time of the sender process (the generator and, in softirq on its CPU, the
 # whole chain) plus ksoftirqd/0's (softirq work the kernel deferred), per packet sent. Unlike the
@@ -167,12 +170,13 @@ offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
 
 # ---- bench ---------------------------------------------------------------------------------------
 bench() {
-	local quick=0 labels="1 4 8 16" repeats=5 secs=3 warm=1 systems="floor metadata header-hash" out=""
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="floor metadata header-hash" out=""
 	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--quick) quick=1; labels="1 16"; repeats=1; secs=0.7; warm=0.3 ;;
+		--quick) quick=1; labels="1 16"; nsh="nsh1"; repeats=1; secs=0.7; warm=0.3 ;;
 		--labels) labels="${2//,/ }"; shift ;;
+		--nsh) nsh="${2//,/ }"; shift ;;
 		--repeats) repeats="$2"; shift ;;
 		--seconds) secs="$2"; shift ;;
 		--warmup) warm="$2"; shift ;;
@@ -184,6 +188,7 @@ bench() {
 	done
 	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; *) die "system $s (floor|metadata|header-hash)" ;; esac; done
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
+	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
 	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
 		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
@@ -202,31 +207,33 @@ bench() {
 	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
 	local offl; offl="$(offloads_of)"
 	local csv="$out/lab-pps.csv"
-	echo "run_id,utc,system,vnf,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
+	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
 	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
 	local per=0 total
-	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels; do per=$((per + 1)); done; fi; done
+	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
 	total=$((per * repeats))
-	echo "lab-bench $name: systems [$systems], labels [$labels], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF"
+	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF"
 	echo "offloads: $offl"
 	echo "results -> $out"
 	local start=$SECONDS k=0
 	for r in $(seq 1 "$repeats"); do
 		for s in $systems; do
 			attach_mode "$s"
-			local ls="$labels"; [ "$s" = floor ] && ls=0
+			local ls="$labels $nsh"; [ "$s" = floor ] && ls=0
 			for l in $ls; do
 				k=$((k + 1))
 				local el=$((SECONDS - start)) eta="?"
 				[ "$k" -gt 1 ] && eta=$((el * (total - k + 1) / (k - 1)))
-				local exp=$((l > 0 ? l - 1 : 0))
-				printf '[%2d/%d] rep %d %-11s labels=%-2s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$l" "$el" "$eta"
+				local exp enc=mpls nl="$l"
+				case "$l" in nsh*) exp=18; enc="$l"; nl=0 ;; *) exp=$((l > 0 ? l - 1 : 0)) ;; esac
+				printf '[%2d/%d] rep %d %-11s %-9s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
 				local res rx tx pk by ok txp cns
 				res="$(measure "$l" "$warm" "$secs")"
 				read -r rx tx pk by txp cns <<< "$res"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
-				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s with %d labels\n' "$rx" "$tx" "$cns" "$ok" "$exp"
-				echo "$name,$(date -u +%FT%TZ),$s,kernel,$l,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s %s\n' "$rx" "$tx" "$cns" "$ok" \
+					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
+				echo "$name,$(date -u +%FT%TZ),$s,kernel,$enc,$nl,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done

@@ -22,12 +22,29 @@ STYLE = {
 ORDER = list(LABEL)
 
 
+def nsh_name(e):
+    if e == "nsh1":
+        return "NSH MD1 (24 B)"
+    v = int(e.split("-")[1]) if "-" in e else -1
+    return f"NSH MD2 ({8 + (0 if v < 0 else 4 + (v + 3) // 4 * 4)} B)"
+
+
+class _Nsh(dict):
+    def __missing__(self, k):
+        return nsh_name(k) if isinstance(k, str) else k
+
+
+NSH = _Nsh()
+
+
 def load(path):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     data = {}
     for r in rows:
-        data.setdefault(r["system"], {}).setdefault(int(r["labels"]), []).append(r)
+        enc = r.get("encap") or "mpls"
+        key = int(r["labels"]) if enc == "mpls" else enc
+        data.setdefault(r["system"], {}).setdefault(key, []).append(r)
     return rows, data
 
 
@@ -55,7 +72,8 @@ def main():
     a = ap.parse_args()
     rows, data = load(a.csv)
     systems = [s for s in ORDER if s in data]
-    labels = sorted({int(r["labels"]) for r in rows if r["system"] != "floor"})
+    labels = sorted({int(r["labels"]) for r in rows if r["system"] != "floor" and r.get("encap", "mpls") == "mpls"})
+    nshs = sorted({r["encap"] for r in rows if r.get("encap", "mpls") != "mpls"})
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
     floor = agg(data["floor"][0]) if "floor" in data else None
 
@@ -110,19 +128,20 @@ def main():
          "| system | labels | median pps | min..max | runs | % of floor | vs 1 label | CPU ns/packet (min..max) | floor cost / cost | arrived with the expected stack |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in systems:
-        ns = [0] if s == "floor" else labels
+        ns = [0] if s == "floor" else labels + [e for e in nshs if e in data[s]]
         base = agg(data[s][ns[0]])[0]
         for n in ns:
             m, lo, hi, k, ok = agg(data[s][n])
             pf = f"{100 * m / floor[0]:.0f} %" if floor and s != "floor" else ""
-            v1 = f"{m / base:.2f}x" if s != "floor" else ""
+            v1 = f"{m / base:.2f}x" if s != "floor" and isinstance(n, int) else ""
             cc = cf = ""
             if cpu:
                 cm, clo, chi, _, _ = agg(data[s][n], "cpu_ns_per_pkt")
                 cc = f"{cm:,.0f} ({clo:,.0f}..{chi:,.0f})"
                 if floor and s != "floor":
                     cf = f"{100 * agg(data['floor'][0], 'cpu_ns_per_pkt')[0] / cm:.0f} %"
-            L.append(f"| {s} | {n if s != 'floor' else '0 (plain)'} | {m:,.0f} | {lo:,.0f}..{hi:,.0f} | {k} | "
+            nn = NSH[n] if s != "floor" else "0 (plain)"
+            L.append(f"| {s} | {nn} | {m:,.0f} | {lo:,.0f}..{hi:,.0f} | {k} | "
                      f"{pf} | {v1} | {cc} | {cf} | {100 * ok:.1f} % |")
     if cpu:
         L.append("\nCPU ns/packet: CPU time of the sender process (generator plus, in softirq on its CPU, the "
@@ -132,7 +151,9 @@ def main():
                  "unlike the rate, does not fall when other work takes CPU 0 away: 'floor cost / cost' is "
                  "the rate SfcProxy would reach as a share of the floor's on an otherwise idle core.")
     L.append("\n'arrived with the expected stack': the smallest share, over the runs, of frames at the "
-             "receiver carrying labels - 1 entries (plain IPv4 for 1 label, ConsumedSegments 1); "
+             "receiver carrying labels - 1 entries (plain IPv4 for 1 label, ConsumedSegments 1) or, for "
+             "NSH rows, an NSH header (TTL 63, SPI 42, SI 255, next protocol IPv4; the proxy restores it "
+             "with SI and TTL - 1); "
              "anything else means the proxy did not restore the stack.")
     loads = [float(r["load1"]) for r in rows if r.get("load1")]
     if loads and max(loads) > 1.5:

@@ -4,7 +4,7 @@
  *        into the template frame (IPv4 id, UDP source port, first 4 payload bytes), recomputes the
  *        IPv4 header checksum and returns XDP_TX (sent out of ctx->ingress_ifindex, the sender veth).
  *  count tc ingress on the receiver: counts frames per CPU by the number of MPLS labels they carry
- *        (0 = plain IPv4, 1..16, 17 = anything else), then drops them.
+ *        (0 = plain IPv4, 1..16, 17 = anything else, 18 = NSH), then drops them.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -22,17 +22,17 @@ struct gen_cfg {
 	__u32 l3_off;        /* offset of the IPv4 header */
 	__u32 hdr_words;     /* 16-bit words of template to copy (headers + 4 payload bytes) */
 	__u64 seq;           /* per-packet counter (shared by all CPUs) */
-	__u16 tmpl[64];      /* the frame's first bytes */
+	__u16 tmpl[128];     /* the frame's first bytes */
 } cfg;
 
 SEC("xdp")
 int gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 off = cfg.l3_off & 0x7f;
+	__u32 off = cfg.l3_off & 0xff;
 	__u32 words = cfg.hdr_words;
 	__u16 *d = data;
-	for (__u32 i = 0; i < 64 && i < words; i++) {
+	for (__u32 i = 0; i < 128 && i < words; i++) {
 		if ((void *)(d + i + 1) > end)
 			return XDP_ABORTED;
 		d[i] = cfg.tmpl[i];
@@ -60,7 +60,7 @@ int gen(struct xdp_md *ctx)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 18);
+	__uint(max_entries, 19);
 	__type(key, __u32);
 	__type(value, __u64);
 } counts SEC(".maps");
@@ -74,6 +74,8 @@ int count(struct __sk_buff *skb)
 	if ((void *)(eth + 1) <= end) {
 		if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 			k = 0;
+		} else if (eth->h_proto == bpf_htons(0x894F)) {
+			k = 18;
 		} else if (eth->h_proto == bpf_htons(ETH_P_MPLS_UC)) {
 			__u32 *l = (void *)(eth + 1);
 			for (int i = 0; i < 16; i++) {

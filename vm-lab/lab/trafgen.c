@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vm-lab packet generator and receiver counter (lab only; built at run time by vm-lab/lab.sh).
  *
- *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP LABELS SECONDS [BATCH]
- *       Ethernet [+ LABELS SR-MPLS label entries] + IPv4 + UDP (dport 5001) + 64-byte payload, sent
+ *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH]
+ *       ENCAP: N (0..16 SR-MPLS label entries, 0 = plain), nsh1 (NSH MD type 1, 16 context bytes) or
+ *       nsh2-V (NSH MD type 2, one TLV with a V-byte value, 0..127; nsh2 = no TLV); NSH: TTL 63,
+ *       SPI 42, SI 255, next protocol IPv4.
+ *       Ethernet + encapsulation + IPv4 + UDP (dport 5001) + 64-byte payload, sent
  *       out of IFNAME by the XDP program `gen` under BPF_PROG_TEST_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
  *       UDP source port and payload counter, so every packet is a distinct cache entry.
@@ -63,10 +66,19 @@ static int do_send(int argc, char **argv)
 	if (argc < 10)
 		return 2;
 	const char *ifname = argv[3];
-	int labels = atoi(argv[8]);
+	const char *encap = argv[8];
+	int labels = 0, nsh_md = 0, tlv = -1;
+	if (!strcmp(encap, "nsh1"))
+		nsh_md = 1;
+	else if (!strcmp(encap, "nsh2"))
+		nsh_md = 2;
+	else if (sscanf(encap, "nsh2-%d", &tlv) == 1 && tlv >= 0 && tlv <= 127)
+		nsh_md = 2;
+	else
+		labels = atoi(encap);
 	double seconds = atof(argv[9]);
 	int batch = argc > 10 ? atoi(argv[10]) : 64;
-	unsigned char frame[256] = {0};
+	unsigned char frame[512] = {0};
 	struct ethhdr *eth = (void *)frame;
 	int ifindex = if_nametoindex(ifname);
 	if (!ifindex)
@@ -75,8 +87,27 @@ static int do_send(int argc, char **argv)
 		return 2;
 	parse_mac(argv[4], eth->h_source);
 	parse_mac(argv[5], eth->h_dest);
-	eth->h_proto = htons(labels ? ETH_P_MPLS_UC : ETH_P_IP);
+	eth->h_proto = htons(nsh_md ? 0x894F : labels ? ETH_P_MPLS_UC : ETH_P_IP);
 	unsigned off = sizeof(*eth);
+	if (nsh_md) {
+		/* RFC 8300: ver 0, O 0, TTL 63, Length, MD type, next protocol 1 (IPv4); SPI 42, SI 255 */
+		unsigned meta = nsh_md == 1 ? 16 : tlv < 0 ? 0 : 4 + ((tlv + 3) & ~3);
+		unsigned length = (8 + meta) / 4, ttl = 63;
+		unsigned char *h = frame + off;
+		h[0] = ttl >> 2;
+		h[1] = ((ttl & 3) << 6) | length;
+		h[2] = nsh_md;
+		h[3] = 1;
+		h[4] = 0, h[5] = 0, h[6] = 42, h[7] = 255;
+		for (unsigned i = 0; i < meta; i++)
+			h[8 + i] = 0x5a ^ i;
+		if (nsh_md == 2 && tlv >= 0) {
+			h[8] = 0x01, h[9] = 0x02, h[10] = 0x03, h[11] = tlv;   /* class 0x0102, type 3, len */
+			for (unsigned i = 12 + tlv; i < 8 + meta; i++)
+				h[i] = 0;                                       /* padding */
+		}
+		off += 8 + meta;
+	}
 	for (int i = 0; i < labels; i++, off += 4) {
 		/* label 16000+i, TC 0, BoS on the last, TTL 64 */
 		uint32_t e = ((16000u + i) << 12) | (i == labels - 1 ? 0x100 : 0) | 64;
@@ -103,10 +134,12 @@ static int do_send(int argc, char **argv)
 	struct bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
 	if (!bss)
 		die("no .bss map", ENOENT);
-	struct { uint32_t l3_off, hdr_words; uint64_t seq; uint16_t tmpl[64]; } init = { off, 0, 0, {0} };
+	struct { uint32_t l3_off, hdr_words; uint64_t seq; uint16_t tmpl[128]; } init = { off, 0, 0, {0} };
 	unsigned hdr = off + sizeof(*ip) + sizeof(*udp) + 4;
-	if (hdr > sizeof(init.tmpl))
-		return 2;
+	if (hdr > sizeof(init.tmpl) || off > 0xff) {
+		fprintf(stderr, "trafgen: headers too long for the template (%u bytes)\n", hdr);
+		return 1;
+	}
 	init.hdr_words = (hdr + 1) / 2;
 	memcpy(init.tmpl, frame, init.hdr_words * 2);
 	uint32_t zero = 0;
@@ -141,11 +174,11 @@ static int do_send(int argc, char **argv)
 	return 0;
 }
 
-static void read_counts(int fd, unsigned long long out[18])
+static void read_counts(int fd, unsigned long long out[19])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	unsigned long long v[ncpu];
-	for (uint32_t k = 0; k < 18; k++) {
+	for (uint32_t k = 0; k < 19; k++) {
 		out[k] = 0;
 		if (bpf_map_lookup_elem(fd, &k, v) == 0)
 			for (int c = 0; c < ncpu; c++)
@@ -173,7 +206,7 @@ static int do_count(int argc, char **argv)
 		die("tc attach", err);
 	printf("READY\n");
 	fflush(stdout);
-	unsigned long long a[18], b[18];
+	unsigned long long a[19], b[19];
 	usleep(warmup * 1e6);
 	read_counts(map, a);
 	double t0 = now();
@@ -183,11 +216,11 @@ static int do_count(int argc, char **argv)
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
 	unsigned long long tot = 0;
-	for (int k = 0; k < 18; k++)
+	for (int k = 0; k < 19; k++)
 		tot += b[k] - a[k];
 	printf("{\"pps\": %.0f, \"packets\": %llu, \"seconds\": %.3f, \"by_labels\": {", tot / dt, tot, dt);
 	const char *sep = "";
-	for (int k = 0; k < 18; k++)
+	for (int k = 0; k < 19; k++)
 		if (b[k] - a[k]) {
 			printf("%s\"%d\": %llu", sep, k, b[k] - a[k]);
 			sep = ", ";
@@ -205,7 +238,7 @@ int main(int argc, char **argv)
 	else if (argc > 1 && !strcmp(argv[1], "count"))
 		rc = do_count(argc, argv);
 	if (rc == 2)
-		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP LABELS SECONDS [BATCH]\n"
+		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH]\n"
 				"       trafgen count OBJ IFNAME WARMUP SECONDS\n");
 	return rc;
 }
