@@ -6,8 +6,8 @@
 #   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|metadata|header-hash]
 #   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
 #   vm-lab/lab.sh teardown NAME
-#   vm-lab/lab.sh bench [--quick] [--labels LIST] [--nsh LIST] [--repeats N] [--seconds S]
-#                       [--warmup S] [--systems LIST] [--out DIR]
+#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
+#                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR]
 #
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
 # and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
@@ -17,7 +17,9 @@
 # bench: its own lab (unique name), systems floor, metadata, header-hash (kernel VNF), labels
 # 1 4 8 16, NSH (SfcProxy only) nsh1 (MD type 1) and nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats
 # of 3 s; writes DIR/lab-pps.{csv,png,md} (default vm-lab/results; --quick: a
-# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1). Needs root, clang, libbpf-dev, ethtool,
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1). --vnf tun: the user-mode VNF
+# (tests/e2e/tun_vnf.py, Python) instead, systems floor and header-hash (the metadata key cannot
+# cross user space), files lab-pps-tun.*. Needs root, clang, libbpf-dev, ethtool,
 # python3-matplotlib, and for SfcProxy a build (dotnet build SfcProxy/SfcProxy.csproj;
 # SFCPROXY_DLL overrides the path).
 set -euo pipefail
@@ -170,7 +172,7 @@ offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
 
 # ---- bench ---------------------------------------------------------------------------------------
 bench() {
-	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="floor metadata header-hash" out=""
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel
 	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -182,10 +184,17 @@ bench() {
 		--warmup) warm="$2"; shift ;;
 		--systems) systems="${2//,/ }"; shift ;;
 		--out) out="$2"; shift ;;
+		--vnf) vnf="$2"; shift ;;
 		*) die "bench: unknown argument $1" ;;
 		esac
 		shift
 	done
+	case "$vnf" in
+	kernel) [ -n "$systems" ] || systems="floor metadata header-hash" ;;
+	tun) [ -n "$systems" ] || systems="floor header-hash"
+		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a user-mode VNF (--vnf tun)" ;;
+	*) die "--vnf kernel|tun" ;;
+	esac
 	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; *) die "system $s (floor|metadata|header-hash)" ;; esac; done
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
 	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
@@ -202,17 +211,18 @@ bench() {
 	mkdir -p "$out"
 	trap 'lab_down "'"$name"'"' EXIT
 	trap 'exit 130' INT TERM
-	lab_up "$name" kernel
+	lab_up "$name" "$vnf"
 	ksoftirqd0="$(ps -eo pid=,comm= | awk '$2 == "ksoftirqd/0" {print $1}')"
 	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
 	local offl; offl="$(offloads_of)"
-	local csv="$out/lab-pps.csv"
+	local base=lab-pps; [ "$vnf" = tun ] && base=lab-pps-tun
+	local csv="$out/$base.csv"
 	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
 	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
 	local per=0 total
 	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
 	total=$((per * repeats))
-	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF"
+	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, $vnf VNF"
 	echo "offloads: $offl"
 	echo "results -> $out"
 	local start=$SECONDS k=0
@@ -233,14 +243,14 @@ bench() {
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
 				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s %s\n' "$rx" "$tx" "$cns" "$ok" \
 					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
-				echo "$name,$(date -u +%FT%TZ),$s,kernel,$enc,$nl,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				echo "$name,$(date -u +%FT%TZ),$s,$vnf,$enc,$nl,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done
 	done
 	local el=$((SECONDS - start))
 	echo "measured $total points in ${el}s"
-	$PY "$here/lab_report.py" --csv "$csv" --out "$out" --command "$cmdline" --seconds "$el" \
+	$PY "$here/lab_report.py" --csv "$csv" --out "$out" --base "$base" --command "$cmdline" --seconds "$el" \
 		--kernel "$(uname -r)" --cpus "$(nproc)" --offloads "$offl"
 	[ -n "$qtmp" ] && echo "quick-run results kept in $qtmp"
 	return 0

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain UDP, empty XDP + empty tc programs",
-    "metadata": "SfcProxy, metadata key (kernel VNF)",
-    "header-hash": "SfcProxy, header-hash key (kernel VNF)",
+    "metadata": "SfcProxy, metadata key",
+    "header-hash": "SfcProxy, header-hash key",
 }
 STYLE = {
     "floor": dict(color="0.4", ls="--", marker=None),
@@ -69,12 +69,14 @@ def main():
     ap.add_argument("--kernel", default="?")
     ap.add_argument("--cpus", default="?")
     ap.add_argument("--offloads", default="?")
+    ap.add_argument("--base", default="lab-pps", help="output file name without extension")
     a = ap.parse_args()
     rows, data = load(a.csv)
     systems = [s for s in ORDER if s in data]
     labels = sorted({int(r["labels"]) for r in rows if r["system"] != "floor" and r.get("encap", "mpls") == "mpls"})
     nshs = sorted({r["encap"] for r in rows if r.get("encap", "mpls") != "mpls"})
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
+    vnf = rows[0].get("vnf", "kernel") if rows else "kernel"
     floor = agg(data["floor"][0]) if "floor" in data else None
 
     cpu = has_cpu(rows)
@@ -104,16 +106,20 @@ def main():
         ax.set_title(ttl, fontsize=9)
         ax.legend(fontsize=8, loc="lower left")
     r0 = rows[0] if rows else {}
-    fig.suptitle(f"lab-bench {r0.get('run_id', '?')} {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs; "
+    fig.suptitle(f"lab-bench {r0.get('run_id', '?')} {utc} UTC, {vnf} VNF, kernel {a.kernel}, {a.cpus} CPUs; "
                  "64 B UDP payload, every packet distinct", fontsize=8)
     fig.tight_layout()
-    fig.savefig(os.path.join(a.out, "lab-pps.png"), dpi=110)
+    fig.savefig(os.path.join(a.out, a.base + ".png"), dpi=110)
 
-    L = ["# Lab: packets per second against the number of SR-MPLS labels\n",
+    L = [f"# Lab: packets per second against the number of SR-MPLS labels ({vnf} VNF)\n",
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s.  ",
          f"veth offloads: {a.offloads.strip()}\n",
-         "Sender -> proxy host (kernel VNF: IP forwarding through the iptables chain SFCVNF) -> receiver, "
+         ("Sender -> proxy host (kernel VNF: IP forwarding through the iptables chain SFCVNF) -> receiver, "
+          if vnf == "kernel" else
+          "Sender -> proxy host (user-mode VNF: tests/e2e/tun_vnf.py, Python, reads every packet from a TUN "
+          "and writes it back; policy routing sends the ingress into the TUN; CPU ns/packet does not "
+          "include the VNF process, which runs on the other CPU) -> receiver, ") +
          "three namespaces joined by veth pairs (tests/e2e/topology.sh). Traffic: Ethernet + N label "
          "entries + IPv4 + UDP + 64-byte payload from vm-lab/lab/trafgen (XDP program under "
          "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the sender veth); every "
@@ -124,7 +130,7 @@ def main():
          "packet rate of the whole chain on one core; the generator is held back by it (sent ~= "
          "received). The floor is the same chain with plain UDP and empty programs where SfcProxy's "
          "sit (no labels, one line).\n",
-         "![pps vs labels](lab-pps.png)\n",
+         f"![pps vs labels]({a.base}.png)\n",
          "| system | labels | median pps | min..max | runs | % of floor | vs 1 label | CPU ns/packet (min..max) | floor cost / cost | arrived with the expected stack |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in systems:
@@ -159,9 +165,9 @@ def main():
     if loads and max(loads) > 1.5:
         L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
                  "points are noisy.")
-    with open(os.path.join(a.out, "lab-pps.md"), "w") as f:
+    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
         f.write("\n".join(L) + "\n")
-    print(f"wrote {a.out}/lab-pps.csv, lab-pps.png, lab-pps.md")
+    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
 
 
 if __name__ == "__main__":
