@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# The paper's evaluation on one machine: sender -> proxy host (SfcProxy + VNF) -> receiver as three
+# network namespaces (tests/e2e/topology.sh), SR-MPLS traffic from an XDP live-frames generator,
+# packets per second at the receiver against the number of labels, SfcProxy beside the floor.
+#
+#   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|metadata|header-hash]
+#   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
+#   vm-lab/lab.sh teardown NAME
+#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
+#                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR]
+#
+# setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
+# and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
+# header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
+# Nsh:NextHopMac = the receiver); none =
+# nothing attached. Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
+# bench: its own lab (unique name), systems floor, metadata, header-hash (kernel VNF), labels
+# 1 4 8 16, NSH (SfcProxy only) nsh1 (MD type 1) and nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats
+# of 3 s; writes DIR/lab-pps.{csv,png,md} (default vm-lab/results; --quick: a
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1). --vnf tun: the user-mode VNF
+# (tests/e2e/tun_vnf.py, Python) instead, systems floor and header-hash (the metadata key cannot
+# cross user space), files lab-pps-tun.*. Needs root, clang, libbpf-dev, ethtool,
+# python3-matplotlib, and for SfcProxy a build (dotnet build SfcProxy/SfcProxy.csproj;
+# SFCPROXY_DLL overrides the path).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+topo="$repo/tests/e2e/topology.sh"
+dll="${SFCPROXY_DLL:-$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll}"
+PY=/usr/bin/python3
+
+die() { echo "lab.sh: $*" >&2; exit 1; }
+usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+
+# ---- build the lab helpers (run time, temp dir; never committed as binaries) ------------------
+build_tools() {   # $1 dir
+	local d="$1" inc="/usr/include/$(uname -m)-linux-gnu"
+	clang -O2 -g -target bpf -I"$inc" -c "$here/lab/lab.bpf.c" -o "$d/lab.bpf.o"
+	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/empty_xdp.bpf.c" -o "$d/empty_xdp.bpf.o"
+	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/empty_tc.bpf.c" -o "$d/empty_tc.bpf.o"
+	clang -O2 -Wall -o "$d/trafgen" "$here/lab/trafgen.c" -lbpf
+}
+
+# ---- proxy datapath: attach / detach one mode on a lab whose env is loaded --------------------
+# Needs: state dir $st with env (topology KEY=VALUE), tools in $st.
+attach_mode() {   # $1 mode
+	case "$1" in
+	none) ;;
+	floor)
+		ip netns exec "$PRX_NS" ip link set dev "$PRX_IN" xdpdrv obj "$st/empty_xdp.bpf.o" sec xdp
+		ip netns exec "$PRX_NS" tc qdisc add dev "$PRX_OUT" clsact
+		ip netns exec "$PRX_NS" tc filter add dev "$PRX_OUT" egress bpf direct-action obj "$st/empty_tc.bpf.o" sec tc ;;
+	metadata|header-hash)
+		command -v dotnet >/dev/null || die "dotnet not on PATH"
+		[ -f "$dll" ] || die "no SfcProxy build: $dll (run: dotnet build SfcProxy/SfcProxy.csproj)"
+		local sock="$st/sfcproxy.sock"
+		cat > "$st/sfcproxy.json" <<JSON
+{"SfcProxy": {"Instance": "$NAME", "KeyMode": "$1",
+  "Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "$RCV_MAC"},
+  "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
+  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
+  "Socket": {"Path": "$sock"}}}
+JSON
+		local cpu=(); [ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1)
+		# nsenter, not `ip netns exec`: the daemon must see the host bpffs to pin its maps.
+		"${cpu[@]}" nsenter --net="/run/netns/$PRX_NS" -- dotnet "$dll" run --config "$st/sfcproxy.json" \
+			> "$st/daemon.log" 2>&1 &
+		echo $! > "$st/daemon.pid"
+		local p; p=$(cat "$st/daemon.pid")
+		for _ in $(seq 300); do
+			[ -S "$sock" ] && break
+			kill -0 "$p" 2>/dev/null || { cat "$st/daemon.log" >&2; die "sfcproxy exited"; }
+			sleep 0.1
+		done
+		[ -S "$sock" ] || { cat "$st/daemon.log" >&2; die "sfcproxy not ready after 30 s"; } ;;
+	*) die "mode: none|floor|metadata|header-hash" ;;
+	esac
+	echo "$1" > "$st/mode"
+}
+detach_mode() {
+	local m; m="$(cat "$st/mode" 2>/dev/null || echo none)"
+	case "$m" in
+	floor)
+		ip netns exec "$PRX_NS" ip link set dev "$PRX_IN" xdpdrv off 2>/dev/null || true
+		ip netns exec "$PRX_NS" tc qdisc del dev "$PRX_OUT" clsact 2>/dev/null || true ;;
+	metadata|header-hash)
+		local p; p="$(cat "$st/daemon.pid" 2>/dev/null || true)"
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p"   # DetachOnStop (default true): detaches and removes its pins
+			for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+			kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+		fi
+		rm -f "$st/daemon.pid" ;;
+	esac
+	echo none > "$st/mode"
+}
+
+# ---- setup / teardown ----------------------------------------------------------------------------
+lab_up() {   # $1 name $2 vnf  (sets st and the topology env)
+	NAME="$1"; st="/tmp/vmlab-$NAME"
+	[ ! -e "$st" ] || die "$st exists (lab $NAME is up? run: $0 teardown $NAME)"
+	mkdir -p "$st"
+	build_tools "$st"
+	local opt=(); [ "$2" = tun ] && opt=(--user-vnf)
+	"$topo" up "$NAME" "${opt[@]}" > "$st/env"
+	echo "VNF=$2" >> "$st/env"
+	# shellcheck disable=SC1091
+	. "$st/env"
+	if [ "$2" = tun ]; then
+		ip netns exec "$PRX_NS" "$PY" "$repo/tests/e2e/tun_vnf.py" --tun "$TUN_IF" \
+			--drop-udp-port "$VNF_DROP_PORT" > "$st/vnf.log" 2>&1 &
+		echo $! > "$st/vnf.pid"
+	fi
+}
+lab_load() {   # $1 name
+	NAME="$1"; st="/tmp/vmlab-$NAME"
+	[ -f "$st/env" ] || die "no lab $NAME ($st/env missing)"
+	# shellcheck disable=SC1091
+	. "$st/env"
+}
+lab_down() {   # $1 name; idempotent
+	NAME="$1"; st="/tmp/vmlab-$NAME"
+	if [ -f "$st/env" ]; then
+		# shellcheck disable=SC1091
+		. "$st/env"
+		detach_mode
+		[ -f "$st/vnf.pid" ] && kill -TERM "$(cat "$st/vnf.pid")" 2>/dev/null
+	fi
+	"$topo" down "$NAME" || true
+	rm -rf "$st"
+}
+
+# ---- one measurement -----------------------------------------------------------------------------
+# $1 labels sent (or nsh1 / nsh2-V, see trafgen.c), $2 warmup s, $3 seconds
+#   -> prints "rx_pps tx_pps packets by_labels_json tx_packets cpu_ns_per_pkt"
+# cpu_ns_per_pkt: CPU time of the sender process (the generator and, in softirq on its CPU, the
+# whole chain) plus ksoftirqd/0's (softirq work the kernel deferred), per packet sent. Unlike the
+# rate it does not drop when other work on the machine takes CPU 0 away from the bench.
+ksoft_ticks() { awk '{print $14 + $15}' "/proc/$ksoftirqd0/stat"; }
+measure() {
+	local labels="$1" warm="$2" secs="$3" cnt="$st/count.out" snd="$st/send.out"
+	ip netns exec "$RCV_NS" "$st/trafgen" count "$st/lab.bpf.o" "$RCV_IF" "$warm" "$secs" > "$cnt" &
+	local cp=$!
+	for _ in $(seq 100); do grep -q READY "$cnt" 2>/dev/null && break; sleep 0.02; done
+	local tot k0 k1; tot=$(awk -v a="$warm" -v b="$secs" 'BEGIN{print a + b + 0.3}')
+	k0="$(ksoft_ticks)"
+	ip netns exec "$SND_NS" taskset -c 0 "$st/trafgen" send "$st/lab.bpf.o" "$SND_IF" "$SND_MAC" \
+		"$PRX_IN_MAC" "$SND_IP4" "$RCV_IP4" "$labels" "$tot" > "$snd"
+	k1="$(ksoft_ticks)"
+	wait "$cp"
+	"$PY" - "$cnt" "$snd" "$((k1 - k0))" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+c = json.loads(open(sys.argv[1]).read().split("READY", 1)[1])
+s = dict(kv.split("=") for kv in open(sys.argv[2]).read().split())
+cpu = float(s["cpu_s"]) + int(sys.argv[3]) / int(sys.argv[4])
+sent = int(s["sent"])
+print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_labels"], separators=(",", ":"))} '
+      f'{sent} {1e9 * cpu / sent:.0f}')
+PY
+}
+
+offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
+	local ns dev
+	for ns_dev in "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"; do
+		ns="${ns_dev%%:*}"; dev="${ns_dev#*:}"
+		printf '%s: %s; ' "$dev" "$(ip netns exec "$ns" ethtool -k "$dev" | awk '
+			/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|rx-gro-list|rx-udp-gro-forwarding):/ {
+				sub(":", "", $1); n = $1; sub("tcp-segmentation-offload", "tso", n); sub("generic-segmentation-offload", "gso", n)
+				sub("generic-receive-offload", "gro", n); printf "%s=%s ", n, $2 }')"
+	done
+}
+
+# ---- bench ---------------------------------------------------------------------------------------
+bench() {
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel
+	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--quick) quick=1; labels="1 16"; nsh="nsh1"; repeats=1; secs=0.7; warm=0.3 ;;
+		--labels) labels="${2//,/ }"; shift ;;
+		--nsh) nsh="${2//,/ }"; shift ;;
+		--repeats) repeats="$2"; shift ;;
+		--seconds) secs="$2"; shift ;;
+		--warmup) warm="$2"; shift ;;
+		--systems) systems="${2//,/ }"; shift ;;
+		--out) out="$2"; shift ;;
+		--vnf) vnf="$2"; shift ;;
+		*) die "bench: unknown argument $1" ;;
+		esac
+		shift
+	done
+	case "$vnf" in
+	kernel) [ -n "$systems" ] || systems="floor metadata header-hash" ;;
+	tun) [ -n "$systems" ] || systems="floor header-hash"
+		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a user-mode VNF (--vnf tun)" ;;
+	*) die "--vnf kernel|tun" ;;
+	esac
+	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; *) die "system $s (floor|metadata|header-hash)" ;; esac; done
+	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
+	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
+	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
+	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
+		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
+		systems="floor"
+	fi
+	local name; name="vl$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))"
+	local qtmp=""
+	if [ -z "$out" ]; then
+		if [ "$quick" = 1 ]; then qtmp="$(mktemp -d /tmp/vmlab-quick.XXXXXX)"; out="$qtmp"; else out="$here/results"; fi
+	fi
+	mkdir -p "$out"
+	trap 'lab_down "'"$name"'"' EXIT
+	trap 'exit 130' INT TERM
+	lab_up "$name" "$vnf"
+	ksoftirqd0="$(ps -eo pid=,comm= | awk '$2 == "ksoftirqd/0" {print $1}')"
+	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
+	local offl; offl="$(offloads_of)"
+	local base=lab-pps; [ "$vnf" = tun ] && base=lab-pps-tun
+	local csv="$out/$base.csv"
+	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
+	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
+	local per=0 total
+	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
+	total=$((per * repeats))
+	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, $vnf VNF"
+	echo "offloads: $offl"
+	echo "results -> $out"
+	local start=$SECONDS k=0
+	for r in $(seq 1 "$repeats"); do
+		for s in $systems; do
+			attach_mode "$s"
+			local ls="$labels $nsh"; [ "$s" = floor ] && ls=0
+			for l in $ls; do
+				k=$((k + 1))
+				local el=$((SECONDS - start)) eta="?"
+				[ "$k" -gt 1 ] && eta=$((el * (total - k + 1) / (k - 1)))
+				local exp enc=mpls nl="$l"
+				case "$l" in nsh*) exp=18; enc="$l"; nl=0 ;; *) exp=$((l > 0 ? l - 1 : 0)) ;; esac
+				printf '[%2d/%d] rep %d %-11s %-9s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
+				local res rx tx pk by ok txp cns
+				res="$(measure "$l" "$warm" "$secs")"
+				read -r rx tx pk by txp cns <<< "$res"
+				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
+				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s %s\n' "$rx" "$tx" "$cns" "$ok" \
+					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
+				echo "$name,$(date -u +%FT%TZ),$s,$vnf,$enc,$nl,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+			done
+			detach_mode
+		done
+	done
+	local el=$((SECONDS - start))
+	echo "measured $total points in ${el}s"
+	$PY "$here/lab_report.py" --csv "$csv" --out "$out" --base "$base" --command "$cmdline" --seconds "$el" \
+		--kernel "$(uname -r)" --cpus "$(nproc)" --offloads "$offl"
+	[ -n "$qtmp" ] && echo "quick-run results kept in $qtmp"
+	return 0
+}
+
+(($# >= 1)) || usage
+[ "$(id -u)" = 0 ] || die "needs root"
+verb="$1"; shift
+case "$verb" in
+setup)
+	(($# >= 1)) || usage
+	name="$1"; shift; vnf=kernel; mode=none
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--vnf) vnf="$2"; shift ;;
+		--mode) mode="$2"; shift ;;
+		*) die "setup: unknown argument $1" ;;
+		esac
+		shift
+	done
+	case "$vnf" in kernel|tun) ;; *) die "--vnf kernel|tun" ;; esac
+	case "$mode" in none|floor|metadata|header-hash) ;; *) die "--mode none|floor|metadata|header-hash" ;; esac
+	[ -e "/tmp/vmlab-$name" ] && die "lab $name exists (run: $0 teardown $name)"
+	trap 'rc=$?; ((rc == 0)) || lab_down "'"$name"'"' EXIT
+	lab_up "$name" "$vnf"
+	attach_mode "$mode"
+	trap - EXIT
+	cat "$st/env"
+	echo "MODE=$mode"
+	echo "STATE=$st"
+	;;
+exec)
+	(($# >= 3)) || usage
+	name="$1"; node="$2"; shift 2
+	case "$node" in sender) node=snd ;; proxy) node=prx ;; receiver) node=rcv ;; esac
+	exec "$topo" exec "$name" "$node" "$@"
+	;;
+teardown)
+	(($# == 1)) || usage
+	lab_down "$1"
+	;;
+bench) bench "$@" ;;
+*) usage ;;
+esac
