@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy tcpdump)
+packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy python3-matplotlib iperf3 tcpdump)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

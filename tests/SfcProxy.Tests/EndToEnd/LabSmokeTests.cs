@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace SfcProxy.Tests.EndToEnd;
+
+/// <summary>
+/// The lab's quick bench (vm-lab/lab.sh bench --quick, about 12 s): the live-frames generator, the
+/// floor and SfcProxy in both key modes through the real daemon, every frame checked at the
+/// receiver for the stack the proxy must restore. A smoke run: it proves the lab works from a
+/// clean clone, not how fast anything is.
+/// </summary>
+[TestClass]
+public sealed class LabSmokeTests
+{
+    [TestMethod]
+    public void QuickBenchRunsEverySystemAndRestoresEveryStack()
+    {
+        LabEnvironment.RequirePreconditions(needTun: false);
+        var repo = RepoRoot();
+        var output = Directory.CreateTempSubdirectory("sfcproxy-lab-smoke-").FullName;
+        try
+        {
+            var psi = new ProcessStartInfo("bash", [Path.Combine(repo, "vm-lab", "lab.sh"), "bench", "--quick", "--out", output])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(TimeSpan.FromSeconds(180)))
+            {
+                p.Kill(entireProcessTree: true);
+                Assert.Fail($"lab.sh bench --quick did not finish in 180 s\n{stdout.Result}\n{stderr.Result}");
+            }
+            Assert.AreEqual(0, p.ExitCode, $"lab.sh bench --quick failed\n{stdout.Result}\n{stderr.Result}");
+
+            var rows = File.ReadAllLines(Path.Combine(output, "lab-pps.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+            foreach (var system in new[] { "floor", "metadata", "header-hash" })
+                Assert.IsTrue(rows.Any(r => r[2] == system), $"no {system} rows in lab-pps.csv\n{stdout.Result}");
+            foreach (var r in rows)
+            {
+                Assert.IsGreaterThan(0L, long.Parse(r[9], CultureInfo.InvariantCulture), $"{r[2]} {r[4]} {r[5]}: no packets arrived");
+                Assert.AreEqual(1.0, double.Parse(r[11], CultureInfo.InvariantCulture), 1e-9,
+                    $"{r[2]} {r[4]} {r[5]}: not every frame arrived with the stack the proxy must restore");
+            }
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SfcProxy.sln")))
+                return dir.FullName;
+        }
+        Assert.Fail("cannot find the repository (SfcProxy.sln) above " + AppContext.BaseDirectory);
+        return "";
+    }
+}
