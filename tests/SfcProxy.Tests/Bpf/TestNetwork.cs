@@ -42,17 +42,23 @@ internal sealed partial class TestNetwork : IDisposable
     }
 
     /// <summary>Runs <paramref name="body"/> inside the namespace and rethrows what it throws.</summary>
-    public void Run(Action body)
+    public void Run(Action body) => RunIn(Name, body);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> inside the named namespace (/run/netns/NAME) on a thread of its
+    /// own (setns changes only the calling thread) and rethrows what it throws.
+    /// </summary>
+    public static void RunIn(string netns, Action body)
     {
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                using SafeHandle ns = File.OpenHandle($"/run/netns/{Name}");
+                using SafeHandle ns = File.OpenHandle($"/run/netns/{netns}");
                 if (setns(ns, CLONE_NEWNET) != 0)
                 {
-                    throw new InvalidOperationException($"setns(/run/netns/{Name}, CLONE_NEWNET) failed: errno {Marshal.GetLastPInvokeError()}");
+                    throw new InvalidOperationException($"setns(/run/netns/{netns}, CLONE_NEWNET) failed: errno {Marshal.GetLastPInvokeError()}");
                 }
                 body();
             }

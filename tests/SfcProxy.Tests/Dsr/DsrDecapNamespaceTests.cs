@@ -241,27 +241,7 @@ public sealed partial class DsrDecapNamespaceTests
     private static byte[] Encapsulated(string vip, byte[] payload) =>
         Packet.Eth().IPv4(ClientAddr, BackendAddr, id: 1).IPv4(ClientAddr, vip, id: 2).Udp(ClientPort, EchoPort).Payload(payload).Build()[14..];
 
-    private static void InNamespace(string ns, Action body)
-    {
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using SafeHandle fd = File.OpenHandle($"/run/netns/{ns}");
-                if (setns(fd, 0x40000000) != 0)
-                    throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
-                body();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-        });
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-    }
+    private static void InNamespace(string ns, Action body) => Bpf.TestNetwork.RunIn(ns, body);
 
     private static void Ip(string args)
     {
@@ -272,7 +252,4 @@ public sealed partial class DsrDecapNamespaceTests
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"`ip {args}` failed ({p.ExitCode}): {err.Trim()}");
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(SafeHandle fd, int nstype);
 }

@@ -557,28 +557,5 @@ public sealed partial class DsrEndToEndTests
         }
     }
 
-    private static void InNamespace(string ns, Action body)
-    {
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using SafeHandle fd = File.OpenHandle($"/run/netns/{ns}");
-                if (setns(fd, 0x40000000) != 0)
-                    throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
-                body();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-        });
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(SafeHandle fd, int nstype);
+    private static void InNamespace(string ns, Action body) => Bpf.TestNetwork.RunIn(ns, body);
 }
