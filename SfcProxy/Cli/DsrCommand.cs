@@ -16,10 +16,10 @@ internal static class DsrCommand
     {
         var command = new Command("dsr", "IP-in-IP DSR load balancer: services, backends, counters; backend changes");
         command.Subcommands.Add(new InstanceQuery(ControlProtocol.DsrStatus, RenderStatus).CreateCommand("ls",
-            "Services (VIP, port, protocol) with their backends, weights, states (active/draining) and packet counters, and the datapath counters"));
+            "Services (VIP, port, protocol) with their backends, weights, states (active, draining, removing with its connection entries) and packet counters, and the datapath counters"));
         var backend = new Command("backend", "Add, remove or reweight a backend of a service (root only); weight 0 drains");
         backend.Subcommands.Add(CreateBackend("add", "Add a backend to a service (default weight 1)", weightRequired: false));
-        backend.Subcommands.Add(CreateBackend("remove", "Remove a backend: it leaves the tables; its established flows move to the others", weightRequired: null));
+        backend.Subcommands.Add(CreateBackend("remove", "Remove a backend: no new flows at once; its established flows keep it until they go idle, then its slot is purged", weightRequired: null));
         backend.Subcommands.Add(CreateBackend("weight", "Set a backend's weight; 0 drains (no new flows, established flows keep it)", weightRequired: true));
         command.Subcommands.Add(backend);
         return command;
@@ -60,6 +60,15 @@ internal static class DsrCommand
         return query.CreateCommand(action, description, extra);
     }
 
+    /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection entries.</summary>
+    internal static string State(JsonElement backend)
+    {
+        var state = backend.GetProperty("state").GetString()!;
+        if (backend.TryGetProperty("flows", out var flows))
+            state += flows.GetInt32() == 1 ? " (1 flow)" : $" ({flows.GetInt32()} flows)";
+        return state;
+    }
+
     private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
         var dsr = answer.GetProperty("dsr");
@@ -80,7 +89,7 @@ internal static class DsrCommand
                 table.AddRow(first ? Markup.Escape(name) : "", first ? packets : "",
                     Markup.Escape(backend.GetProperty("address").GetString()!),
                     backend.GetProperty("weight").ToString(),
-                    backend.GetProperty("state").GetString()!,
+                    State(backend),
                     $"{backend.GetProperty("packets").GetUInt64():N0}");
                 first = false;
             }

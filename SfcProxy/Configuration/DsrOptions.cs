@@ -34,6 +34,13 @@ public sealed class DsrOptions
     /// <summary>Static next hop MAC: no FIB lookup, XDP_TX to it. Absent: bpf_fib_lookup.</summary>
     public string? NextHopMac { get; set; }
 
+    /// <summary>
+    /// Seconds a removed backend's slot (id and address) stays alive without a packet to it, so its
+    /// established flows keep reaching it; then the slot is purged (see <see cref="ActiveDsr"/>).
+    /// 1..86400, default 120.
+    /// </summary>
+    public int RemoveIdleSeconds { get; set; } = 120;
+
     /// <summary>The load-balanced services.</summary>
     public IList<DsrServiceOptions> Services { get; set; } = [];
 

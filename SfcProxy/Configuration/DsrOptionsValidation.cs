@@ -9,6 +9,7 @@ internal static class DsrOptionsValidation
 {
     private const string Root = SfcProxyOptions.SectionName + ":Dsr";
     public const int MinMtu = 576, MaxMtu = 65535;
+    public const int MaxRemoveIdleSeconds = 86_400;
 
     /// <param name="existingInterfaces">Interfaces that exist here; null skips the existence check.</param>
     /// <param name="proxyIngress">The proxy's XDP interface (SfcProxy:Interfaces:Ingress): an interface has one XDP program.</param>
@@ -73,6 +74,8 @@ internal static class DsrOptionsValidation
             else if (network.PrefixLength == 0)
                 failures.Add($"{Root}:SourcePrefix: '{prefix}': the prefix length must be 1..32");
         }
+        if (dsr.RemoveIdleSeconds is < 1 or > MaxRemoveIdleSeconds)
+            failures.Add($"{Root}:RemoveIdleSeconds: {dsr.RemoveIdleSeconds} is out of range 1..{MaxRemoveIdleSeconds}");
         if (dsr.NextHopMac is { } mac && !NshOptions.TryParseMac(mac, out _))
             failures.Add($"{Root}:NextHopMac: '{mac}' is not a MAC address like \"02:00:00:00:00:01\"");
 

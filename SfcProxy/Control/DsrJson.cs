@@ -16,10 +16,12 @@ internal static class DsrJson
     /// <summary>Wire name of a datapath counter ("conn-hit").</summary>
     public static string CounterName(DsrCounter counter) => JsonNamingPolicy.KebabCaseLower.ConvertName(counter.ToString());
 
-    /// <summary><c>"dsr":{...}</c>: services with their packets, backends with weight, state and packets, datapath counters.</summary>
+    /// <summary><c>"dsr":{...}</c>: services with their packets, backends with weight, state and
+    /// packets (removing backends also with their connection entries, "flows"), datapath counters.</summary>
     public static void WriteStatus(Utf8JsonWriter json, ActiveDsr dsr)
     {
         var services = dsr.Services;
+        var removing = dsr.ReadRemoving();
         var tables = dsr.Tables;
         var datapath = dsr.Datapath;
         json.WriteStartObject("dsr");
@@ -45,6 +47,19 @@ internal static class DsrJson
                 json.WriteNumber("weight", b.Weight);
                 json.WriteString("state", b.Weight == 0 ? "draining" : "active");
                 json.WriteNumber("packets", backend is null ? 0 : datapath.ReadBackendPackets(backend.BackendId));
+                json.WriteEndObject();
+            }
+            foreach (var r in removing.Where(r => r.Vip.Equals(s.Vip) && r.Port == s.Port && r.Protocol == s.Protocol))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("id", r.BackendId);
+                json.WriteString("address", r.Address.ToString());
+                json.WriteNumber("weight", 0);
+                json.WriteString("state", "removing");
+                json.WriteNumber("flows", r.Flows);
+                json.WriteString("removedAt", r.Since.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteString("lastActiveAt", r.LastActive.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteNumber("packets", datapath.ReadBackendPackets(r.BackendId));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -10,20 +10,63 @@ public sealed record DsrChangeResult(bool Applied, string? Error, DsrTables? Tab
 }
 
 /// <summary>
+/// A backend removed from its last service whose slot (id and address) is still alive because
+/// connection-table entries may still send flows to it.
+/// </summary>
+/// <param name="Vip">The service it was removed from (VIP, port, protocol).</param>
+/// <param name="BackendId">Its slot: the id the connection table names.</param>
+/// <param name="Since">When it was removed.</param>
+/// <param name="Flows">Connection-table entries naming it when last counted.</param>
+/// <param name="LastActive">Last time a sweep saw its packet counter move (or <paramref name="Since"/>).</param>
+public sealed record DsrRemovingBackend(IPAddress Vip, ushort Port, byte Protocol, IPAddress Address, uint BackendId,
+    DateTimeOffset Since, int Flows, DateTimeOffset LastActive);
+
+/// <summary>What one sweep of the removing backends did.</summary>
+/// <param name="Purged">Addresses whose slots were freed.</param>
+/// <param name="ConnectionsDeleted">Connection-table entries deleted with them.</param>
+public sealed record DsrSweepResult(IReadOnlyList<IPAddress> Purged, int ConnectionsDeleted);
+
+/// <summary>
 /// The daemon's load-balancer state: the service config in force (started from <c>SfcProxy:Dsr:Services</c>)
 /// and the tables built from it. Every change rebuilds the tables from the whole config with the
 /// previous tables (so ids stay stable and the connection table stays valid) and swaps them in; a
 /// change the builder or the datapath rejects leaves config and datapath as they were.
 /// </summary>
-public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrServiceConfig> initial, ILogger<ActiveDsr> logger)
+/// <remarks>
+/// <para><b>Removal drains.</b> <see cref="RemoveBackend"/> takes the backend out of the service's
+/// Maglev table at once (no new flows), but when the address is in no other service its slot (id
+/// and address in the datapath) stays alive: the backend is <i>removing</i>, built into the tables
+/// with weight 0, so connection-table entries naming it keep their flows on it. <see cref="Sweep"/>
+/// (every <see cref="SweepInterval"/>) purges it once no connection entry names it, or once its
+/// packet counter has not moved for <see cref="RemoveIdle"/> (entries outlive their flows: the LRU
+/// table only forgets them when full, so "no entries" alone may never come). Purging rebuilds the
+/// tables without it (the datapath clears its address), then deletes the connection entries naming
+/// its id, so the id is free for reuse with no stale entry pointing at it. Adding the address back
+/// (to any service) before the purge cancels it: same id, its flows never noticed.</para>
+/// <para>A backend removed from one service but still in another keeps its slot anyway and is not
+/// "removing"; its flows of the old service keep reaching it through the connection table.</para>
+/// </remarks>
+public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrServiceConfig> initial, ILogger<ActiveDsr> logger,
+    TimeSpan? removeIdle = null, TimeProvider? time = null)
 {
+    /// <summary>Default of <see cref="RemoveIdle"/> (SfcProxy:Dsr:RemoveIdleSeconds).</summary>
+    public static readonly TimeSpan DefaultRemoveIdle = TimeSpan.FromSeconds(120);
+
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private IReadOnlyList<DsrServiceConfig> _services = initial;
+    private List<Removal> _removing = [];
     private DsrTables? _tables;
 
     public IDsrDatapath Datapath => datapath;
 
-    /// <summary>The service config in force.</summary>
+    /// <summary>How long a removing backend may go without a packet before its slot is purged.</summary>
+    public TimeSpan RemoveIdle { get; } = removeIdle ?? DefaultRemoveIdle;
+
+    /// <summary>How often the host should call <see cref="Sweep"/>: a quarter of <see cref="RemoveIdle"/>, 1 to 15 s.</summary>
+    public TimeSpan SweepInterval => TimeSpan.FromTicks(Math.Clamp(RemoveIdle.Ticks / 4, TimeSpan.TicksPerSecond, 15 * TimeSpan.TicksPerSecond));
+
+    /// <summary>The service config in force (removing backends are not in it: see <see cref="ReadRemoving"/>).</summary>
     public IReadOnlyList<DsrServiceConfig> Services
     {
         get
@@ -43,18 +86,33 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }
     }
 
+    /// <summary>The removing backends, their flows counted now (one scan of the connection table if there are any).</summary>
+    public IReadOnlyList<DsrRemovingBackend> ReadRemoving()
+    {
+        lock (_gate)
+        {
+            if (_removing.Count == 0)
+                return [];
+            var counts = datapath.CountConnections();
+            foreach (var r in _removing)
+                r.Flows = counts.GetValueOrDefault(r.BackendId);
+            return _removing.Select(r => r.View()).ToList();
+        }
+    }
+
     /// <summary>Builds and applies the configured services (at start).</summary>
     public void Start()
     {
         lock (_gate)
         {
-            var tables = DsrTableBuilder.Build(_services, _tables);
+            var tables = DsrTableBuilder.Build(Effective(_services, _removing), _tables);
             datapath.Apply(tables);
             _tables = tables;
             LogApplied(_services.Count, tables.Backends.Count);
         }
     }
 
+    /// <summary>Adds a backend; a removing one comes back with its slot (and its flows) as they are.</summary>
     public DsrChangeResult AddBackend(IPAddress vip, ushort port, byte protocol, IPAddress address, uint weight) =>
         Change(vip, port, protocol, address, backends =>
         {
@@ -63,24 +121,86 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
             return ([.. backends, new DsrBackendConfig(address, weight)], null);
         }, $"added with weight {weight}");
 
+    /// <summary>Removes a backend: no new flows at once; its slot lives on while its flows do (see the remarks).</summary>
     public DsrChangeResult RemoveBackend(IPAddress vip, ushort port, byte protocol, IPAddress address) =>
         Change(vip, port, protocol, address, backends =>
         {
             if (!backends.Any(b => b.Address.Equals(address)))
-                return (null, $"backend {address} is not in service {Name(vip, port, protocol)}");
+                return (null, NotIn(vip, port, protocol, address));
             return (backends.Where(b => !b.Address.Equals(address)).ToList(), null);
-        }, "removed");
+        }, "removed (no new flows; its slot stays while its flows do)");
 
     public DsrChangeResult SetWeight(IPAddress vip, ushort port, byte protocol, IPAddress address, uint weight) =>
         Change(vip, port, protocol, address, backends =>
         {
             if (!backends.Any(b => b.Address.Equals(address)))
-                return (null, $"backend {address} is not in service {Name(vip, port, protocol)}");
+                return (null, NotIn(vip, port, protocol, address));
             return (backends.Select(b => b.Address.Equals(address) ? b with { Weight = weight } : b).ToList(), null);
         }, weight == 0 ? "draining (weight 0)" : $"weight set to {weight}");
 
+    /// <summary>
+    /// Counts the removing backends' flows and purges those with no connection entry, or whose
+    /// packet counter has not moved for <see cref="RemoveIdle"/> (read at the removal, then at
+    /// every sweep).
+    /// </summary>
+    public DsrSweepResult Sweep()
+    {
+        lock (_gate)
+        {
+            if (_removing.Count == 0 || _tables is null)
+                return new DsrSweepResult([], 0);
+            var now = _time.GetUtcNow();
+            var counts = datapath.CountConnections();
+            var due = new List<Removal>();
+            foreach (var r in _removing)
+            {
+                r.Flows = counts.GetValueOrDefault(r.BackendId);
+                var packets = datapath.ReadBackendPackets(r.BackendId);
+                if (packets != r.Packets)
+                    (r.Packets, r.LastActive) = (packets, now);
+                if (r.Flows == 0 || now - r.LastActive >= RemoveIdle)
+                    due.Add(r);
+            }
+            if (due.Count == 0)
+                return new DsrSweepResult([], 0);
+
+            var removing = _removing.Except(due).ToList();
+            var tables = DsrTableBuilder.Build(Effective(_services, removing), _tables);
+            datapath.Apply(tables);
+            _tables = tables;
+            _removing = removing;
+            // The datapath cleared the addresses; now no entry may name the freed ids (a later
+            // backend could get one).
+            var deleted = 0;
+            foreach (var r in due)
+            {
+                var n = tables.Backends.Any(b => b.BackendId == r.BackendId) ? 0 : datapath.DeleteConnections(r.BackendId);
+                deleted += n;
+                LogPurged(r.Address.ToString(), r.BackendId, Name(r.Vip, r.Port, r.Protocol), r.Flows, n, (now - r.LastActive).TotalSeconds);
+            }
+            return new DsrSweepResult(due.Select(r => r.Address).ToList(), deleted);
+        }
+    }
+
     public static string Name(IPAddress vip, ushort port, byte protocol) =>
         $"{vip}:{port}/{Configuration.DsrOptions.ProtocolName(protocol)}";
+
+    private string NotIn(IPAddress vip, ushort port, byte protocol, IPAddress address)
+    {
+        // Called under the lock (from Change).
+        var removing = _removing.FirstOrDefault(r => r.Address.Equals(address) && r.Is(vip, port, protocol));
+        return removing is null
+            ? $"backend {address} is not in service {Name(vip, port, protocol)}"
+            : $"backend {address} is being removed from service {Name(vip, port, protocol)} (add it again to keep it)";
+    }
+
+    /// <summary>The services as the tables are built: each with its removing backends at weight 0 (ids kept, no Maglev slots).</summary>
+    private static List<DsrServiceConfig> Effective(IReadOnlyList<DsrServiceConfig> services, IReadOnlyList<Removal> removing) =>
+        services.Select(s =>
+        {
+            var extra = removing.Where(r => r.Is(s.Vip, s.Port, s.Protocol)).Select(r => new DsrBackendConfig(r.Address, 0)).ToList();
+            return extra.Count == 0 ? s : s with { Backends = [.. s.Backends, .. extra] };
+        }).ToList();
 
     private DsrChangeResult Change(IPAddress vip, ushort port, byte protocol, IPAddress address,
         Func<IReadOnlyList<DsrBackendConfig>, (IReadOnlyList<DsrBackendConfig>? Backends, string? Error)> edit, string what)
@@ -98,21 +218,60 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
                 return DsrChangeResult.Failed(error!);
             var services = _services.ToList();
             services[index] = services[index] with { Backends = backends };
+
+            // An address configured anywhere keeps its slot: it is no longer removing. One that
+            // this change took out of its last service starts removing.
+            var configured = services.SelectMany(s => s.Backends).Select(b => b.Address).ToHashSet();
+            var removing = _removing.Where(r => !configured.Contains(r.Address)).ToList();
+            bool removed = !configured.Contains(address) && _services[index].Backends.Any(b => b.Address.Equals(address));
+            Removal? started = null;
+            if (removed)
+            {
+                started = new Removal(vip, port, protocol, address, _time.GetUtcNow());
+                removing.Add(started);
+            }
             DsrTables tables;
             try
             {
-                tables = DsrTableBuilder.Build(services, _tables);
+                tables = DsrTableBuilder.Build(Effective(services, removing), _tables);
                 datapath.Apply(tables);
             }
             catch (ArgumentException e)
             {
                 return DsrChangeResult.Failed(e.Message);
             }
+            if (started is not null)
+            {
+                started.BackendId = tables.Backends.Single(b => b.Address.Equals(address)).BackendId;
+                started.Packets = datapath.ReadBackendPackets(started.BackendId);
+            }
+            foreach (var r in _removing.Except(removing))
+                LogKept(r.Address.ToString(), r.BackendId);
             _services = services;
+            _removing = removing;
             _tables = tables;
             LogChanged(Name(vip, port, protocol), address.ToString(), what);
             return new DsrChangeResult(true, null, tables);
         }
+    }
+
+    /// <summary>A removing backend's bookkeeping (changed only under the lock).</summary>
+    private sealed class Removal(IPAddress vip, ushort port, byte protocol, IPAddress address, DateTimeOffset since)
+    {
+        public IPAddress Vip { get; } = vip;
+        public ushort Port { get; } = port;
+        public byte Protocol { get; } = protocol;
+        public IPAddress Address { get; } = address;
+        public DateTimeOffset Since { get; } = since;
+        public uint BackendId { get; set; }
+        /// <summary>The backend's packet counter when last read.</summary>
+        public ulong Packets { get; set; }
+        public DateTimeOffset LastActive { get; set; } = since;
+        public int Flows { get; set; } = -1;
+
+        public bool Is(IPAddress vip, ushort port, byte protocol) => Vip.Equals(vip) && Port == port && Protocol == protocol;
+
+        public DsrRemovingBackend View() => new(Vip, Port, Protocol, Address, BackendId, Since, Flows, LastActive);
     }
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]
@@ -120,4 +279,11 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "DSR service {Service}: backend {Backend} {What}; tables re-applied")]
     private partial void LogChanged(string service, string backend, string what);
+
+    [LoggerMessage(EventId = 603, Level = LogLevel.Information,
+        Message = "DSR backend {Backend} (id {BackendId}) removed from {Service} purged: {Flows} connection entries, {Deleted} deleted, idle {IdleSeconds:0.#} s; its id is free")]
+    private partial void LogPurged(string backend, uint backendId, string service, int flows, int deleted, double idleSeconds);
+
+    [LoggerMessage(EventId = 604, Level = LogLevel.Information, Message = "DSR backend {Backend} (id {BackendId}) added back before its purge: slot and flows kept")]
+    private partial void LogKept(string backend, uint backendId);
 }

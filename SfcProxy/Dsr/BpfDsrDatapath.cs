@@ -82,6 +82,10 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
 
     public ulong ReadServicePackets(uint serviceId) => Objects.ReadServicePackets(serviceId);
 
+    public IReadOnlyDictionary<uint, int> CountConnections() => Objects.CountConnections();
+
+    public int DeleteConnections(uint backendId) => Objects.DeleteConnections(backendId);
+
     public void Dispose()
     {
         lock (_gate)

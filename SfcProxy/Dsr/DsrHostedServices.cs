@@ -7,8 +7,10 @@ using SfcProxy.Configuration;
 namespace SfcProxy.Dsr;
 
 /// <summary>Applies the configured DSR services when the host starts (tables, then XDP attach); later
-/// changes come through <c>dsr-backend</c>. The datapath singleton detaches when the host disposes it.</summary>
-public sealed class DsrLoadBalancerService(ActiveDsr dsr) : BackgroundService
+/// changes come through <c>dsr-backend</c>. Then sweeps the removing backends every
+/// <see cref="ActiveDsr.SweepInterval"/> (purging those whose flows are gone). The datapath
+/// singleton detaches when the host disposes it.</summary>
+public sealed partial class DsrLoadBalancerService(ActiveDsr dsr, ILogger<DsrLoadBalancerService> log) : BackgroundService
 {
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -16,7 +18,31 @@ public sealed class DsrLoadBalancerService(ActiveDsr dsr) : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(dsr.SweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    dsr.Sweep();
+                }
+                catch (Exception e) when (e is BpfException or ArgumentException or InvalidOperationException)
+                {
+                    // The next sweep tries again; the removing backends keep their slots meanwhile.
+                    LogSweepFailed(e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 605, Level = LogLevel.Error, Message = "DSR sweep of removing backends failed; retried at the next interval")]
+    private partial void LogSweepFailed(Exception e);
 }
 
 /// <summary>

@@ -25,9 +25,10 @@ public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePref
 /// packet sees the whole old table or the whole new one. Order: backends added or changed first,
 /// then tables, then the (VIP, port, protocol) entries of new services (so a VIP always finds a
 /// table); removed services lose their entry, then (after an RCU grace period) their table;
-/// removed backends' addresses are cleared last, after a grace period, so established flows on a
-/// removed backend fall back to Maglev instead of being dropped. A backend only drained (absent
-/// from the new tables but still in <see cref="DsrTables.Backends"/>) keeps its address, so the
+/// backends absent from <see cref="DsrTables.Backends"/> have their addresses cleared last, after
+/// a grace period, so a connection-table entry still naming one falls back to Maglev instead of
+/// being dropped. A backend in no Maglev table but still in <see cref="DsrTables.Backends"/>
+/// (weight 0, or removed and not yet purged: <see cref="ActiveDsr"/>) keeps its address, so the
 /// connection table keeps its flows on it.</para>
 /// </remarks>
 public sealed class DsrObjects : IDisposable
@@ -153,6 +154,37 @@ public sealed class DsrObjects : IDisposable
     /// <summary>Packets balanced for a service id (summed over the CPUs).</summary>
     public ulong ReadServicePackets(uint serviceId) => serviceId < DsrLimits.MaxServices ? Sum(ServicePackets, serviceId) : 0;
 
+    /// <summary>Connection-table entries per backend id, read with BPF_MAP_LOOKUP_BATCH.</summary>
+    public IReadOnlyDictionary<uint, int> CountConnections()
+    {
+        var counts = new Dictionary<uint, int>();
+        ScanConnections((keys, values) =>
+        {
+            foreach (var v in values)
+                counts[v.BackendId] = counts.GetValueOrDefault(v.BackendId) + 1;
+        });
+        return counts;
+    }
+
+    /// <summary>Deletes the connection-table entries naming <paramref name="backendId"/>; returns how many.</summary>
+    public int DeleteConnections(uint backendId)
+    {
+        var doomed = new List<DsrConnKey>();
+        ScanConnections((keys, values) =>
+        {
+            for (var i = 0; i < keys.Length; i++)
+                if (values[i].BackendId == backendId)
+                    doomed.Add(keys[i]);
+        });
+        var deleted = 0;
+        // One at a time: the datapath (LRU eviction, a SYN re-pointing the flow) may have removed
+        // or changed an entry since the scan; a missing key is not an error.
+        foreach (var k in doomed)
+            if (Connections.TryLookup(k, out DsrConn c) && c.BackendId == backendId && Connections.Delete(k))
+                deleted++;
+        return deleted;
+    }
+
     /// <summary>Runs dsr_lb once on a frame through BPF_PROG_TEST_RUN; returns the verdict and the frame it left.</summary>
     /// <param name="ingressIfindex">Interface the frame "arrived" on (of the calling thread's
     /// network namespace); 0: the namespace's loopback, as the kernel defaults.</param>
@@ -167,6 +199,24 @@ public sealed class DsrObjects : IDisposable
     }
 
     public void Dispose() => _obj.Dispose();
+
+    /// <summary>Batch size of connection-table scans: LRU hash batches return whole buckets, so
+    /// leave room for more than one bucket's worth.</summary>
+    private const int ConnectionBatch = 1024;
+
+    private delegate void ConnectionChunk(ReadOnlySpan<DsrConnKey> keys, ReadOnlySpan<DsrConn> values);
+
+    private void ScanConnections(ConnectionChunk chunk)
+    {
+        var keys = new DsrConnKey[ConnectionBatch];
+        var values = new DsrConn[ConnectionBatch];
+        var cursor = new MapBatchCursor();
+        while (!cursor.Finished)
+        {
+            var n = Connections.LookupBatch(cursor, keys.AsSpan(), values.AsSpan());
+            chunk(keys.AsSpan(0, n), values.AsSpan(0, n));
+        }
+    }
 
     private HashSet<uint> ReadBackendIds()
     {

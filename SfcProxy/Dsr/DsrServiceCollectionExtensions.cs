@@ -17,10 +17,12 @@ public static class DsrServiceCollectionExtensions
     public static IServiceCollection AddSfcDsr(this IServiceCollection services, Func<IServiceProvider, IDsrDatapath> datapathFactory)
     {
         services.TryAddSingleton(datapathFactory);
-        services.TryAddSingleton(sp => new ActiveDsr(
-            sp.GetRequiredService<IDsrDatapath>(),
-            sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value.Dsr.ToServiceConfigs(),
-            sp.GetRequiredService<ILogger<ActiveDsr>>()));
+        services.TryAddSingleton(sp =>
+        {
+            var dsr = sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value.Dsr;
+            return new ActiveDsr(sp.GetRequiredService<IDsrDatapath>(), dsr.ToServiceConfigs(), sp.GetRequiredService<ILogger<ActiveDsr>>(),
+                TimeSpan.FromSeconds(dsr.RemoveIdleSeconds));
+        });
         services.AddHostedService<DsrLoadBalancerService>();
         return services;
     }

@@ -19,4 +19,12 @@ public interface IDsrDatapath
 
     /// <summary>Packets load balanced for a service id since the datapath started.</summary>
     ulong ReadServicePackets(uint serviceId);
+
+    /// <summary>Connection-table entries per backend id (all services; ids without entries are absent).
+    /// Entries are never removed when a flow ends, only evicted when the LRU table is full.</summary>
+    IReadOnlyDictionary<uint, int> CountConnections();
+
+    /// <summary>Deletes every connection-table entry that sends its flow to <paramref name="backendId"/>.</summary>
+    /// <returns>Entries deleted.</returns>
+    int DeleteConnections(uint backendId);
 }

@@ -28,7 +28,7 @@ public sealed class DsrControlTests
         public static async Task<Daemon> StartAsync()
         {
             var daemon = new Daemon();
-            await new DsrLoadBalancerService(daemon.Dsr).StartAsync(CancellationToken.None);
+            await new DsrLoadBalancerService(daemon.Dsr, NullLogger<DsrLoadBalancerService>.Instance).StartAsync(CancellationToken.None);
             daemon.Server = await ControlServerFixture.StartAsync(dsr: daemon.Dsr);
             return daemon;
         }
@@ -97,8 +97,18 @@ public sealed class DsrControlTests
         var dns = daemon.Dsr.Services.Single(s => s.Port == 53);
         Assert.AreEqual("10.0.0.4", dns.Backends.Single().Address.ToString());
         Assert.AreEqual(3u, dns.Backends.Single().Weight);
-        Assert.IsFalse(daemon.Datapath.Applied[^1].Backends.Any(b => b.Address.ToString() == "10.0.0.3"), "a removed backend leaves the tables");
+        var applied = daemon.Datapath.Applied[^1];
+        var removedId = applied.Backends.Single(b => b.Address.ToString() == "10.0.0.3").BackendId;
+        Assert.IsFalse(applied.MaglevTables.Values.Any(t => t.Contains(removedId)), "a removed backend gets no new flows");
+        var state = removed.RootElement.GetProperty("dsr").GetProperty("services")[1].GetProperty("backends")[1];
+        Assert.AreEqual(("10.0.0.3", "removing", 0), (state.GetProperty("address").GetString(), state.GetProperty("state").GetString(), state.GetProperty("flows").GetInt32()));
         Assert.HasCount(3, daemon.Datapath.Applied);
+
+        // No connection entry names it: the next sweep purges its slot.
+        daemon.Dsr.Sweep();
+        Assert.IsFalse(daemon.Datapath.Applied[^1].Backends.Any(b => b.Address.ToString() == "10.0.0.3"), "purged: it leaves the tables");
+        using var after = await daemon.AskAsync("""{"request":"dsr-status"}""");
+        Assert.AreEqual(1, after.RootElement.GetProperty("dsr").GetProperty("services")[1].GetProperty("backends").GetArrayLength());
     }
 
     [TestMethod]

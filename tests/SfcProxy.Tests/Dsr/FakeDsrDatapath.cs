@@ -2,13 +2,26 @@ using SfcProxy.Dsr;
 
 namespace SfcProxy.Tests.Dsr;
 
-/// <summary>Stand-in for the DSR datapath: records applied tables, answers fixed counters (packets = 10 × id).</summary>
+/// <summary>
+/// Stand-in for the DSR datapath: records applied tables, answers fixed counters (packets = 10 × id
+/// unless <see cref="BackendPackets"/> says otherwise) and a connection table the test fills
+/// (<see cref="Connections"/>: entries per backend id).
+/// </summary>
 internal sealed class FakeDsrDatapath : IDsrDatapath
 {
     public List<DsrTables> Applied { get; } = [];
 
     /// <summary>Set to make the next Apply throw (the datapath refusing the tables).</summary>
     public Exception? FailNext { get; set; }
+
+    /// <summary>Connection-table entries per backend id.</summary>
+    public Dictionary<uint, int> Connections { get; } = [];
+
+    /// <summary>Packet counters per backend id; ids absent here count 10 × id.</summary>
+    public Dictionary<uint, ulong> BackendPackets { get; } = [];
+
+    /// <summary>Backend ids whose connection entries were deleted, in order.</summary>
+    public List<uint> DeletedConnections { get; } = [];
 
     public void Apply(DsrTables tables)
     {
@@ -26,7 +39,27 @@ internal sealed class FakeDsrDatapath : IDsrDatapath
     public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() =>
         new Dictionary<DsrCounter, ulong> { [DsrCounter.Tx] = 7, [DsrCounter.ConnHit] = 5 };
 
-    public ulong ReadBackendPackets(uint backendId) => 10ul * backendId;
+    public ulong ReadBackendPackets(uint backendId)
+    {
+        lock (Applied)
+            return BackendPackets.TryGetValue(backendId, out var p) ? p : 10ul * backendId;
+    }
 
     public ulong ReadServicePackets(uint serviceId) => 100ul + serviceId;
+
+    public IReadOnlyDictionary<uint, int> CountConnections()
+    {
+        lock (Applied)
+            return Connections.Where(kv => kv.Value > 0).ToDictionary();
+    }
+
+    public int DeleteConnections(uint backendId)
+    {
+        lock (Applied)
+        {
+            DeletedConnections.Add(backendId);
+            Connections.Remove(backendId, out var n);
+            return n;
+        }
+    }
 }
