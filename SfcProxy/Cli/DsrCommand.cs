@@ -77,7 +77,7 @@ internal static class DsrCommand
             .AddColumn(new TableColumn("packets").RightAligned())
             .AddColumn("backend")
             .AddColumn(new TableColumn("weight").RightAligned())
-            .AddColumn("state")
+            .AddColumn(new TableColumn("state").NoWrap())
             .AddColumn(new TableColumn("packets").RightAligned());
         foreach (var service in dsr.GetProperty("services").EnumerateArray())
         {

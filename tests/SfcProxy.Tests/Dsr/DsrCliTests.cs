@@ -55,6 +55,31 @@ public sealed class DsrCliTests
     }
 
     [TestMethod]
+    public async Task RemovedBackendShowsAsRemovingWithItsFlowsUntilPurged()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        string socket = daemon.Server.SocketPath;
+        var id = daemon.Dsr.Tables!.Backends.Single(b => b.Address.ToString() == "10.0.0.3").BackendId;
+        daemon.Datapath.Connections[id] = 3;
+        var remove = new CliRunner();
+        var ls = new CliRunner();
+        var lsAfter = new CliRunner();
+
+        int removeExit = await remove.InvokeAsync(["dsr", "backend", "remove", "-s", socket, "--vip", "203.0.113.10", "--port", "53", "--protocol", "udp", "--address", "10.0.0.3"]);
+        daemon.Datapath.Connections[id] = 1;
+        int lsExit = await ls.InvokeAsync(["dsr", "ls", "-s", socket]);
+        daemon.Datapath.Connections.Remove(id);
+        daemon.Dsr.Sweep();
+        int lsAfterExit = await lsAfter.InvokeAsync(["dsr", "ls", "-s", socket]);
+
+        Assert.AreEqual((ExitCodes.Ok, ExitCodes.Ok, ExitCodes.Ok), (removeExit, lsExit, lsAfterExit), remove.Error.ToString() + ls.Error + lsAfter.Error);
+        Assert.Contains("removing (3 flows)", remove.Output.ToString());
+        Assert.Contains("removing (1 flow)", ls.Output.ToString());
+        Assert.DoesNotContain("10.0.0.3", lsAfter.Output.ToString(), "purged");
+        Assert.DoesNotContain("removing", lsAfter.Output.ToString());
+    }
+
+    [TestMethod]
     public async Task RefusedChangeExitsWithTheDaemonsError()
     {
         await using var daemon = await DsrControlTests.Daemon.StartAsync();

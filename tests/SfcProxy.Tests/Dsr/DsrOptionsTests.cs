@@ -11,7 +11,7 @@ public sealed class DsrOptionsTests
     private const string Good = """
         "Dsr": {
           "Interface": "lo", "XdpMode": "generic", "Mtu": 1450, "MssClamp": 0, "SourcePrefix": "198.51.100.0/28",
-          "NextHopMac": "02:00:00:00:00:01",
+          "NextHopMac": "02:00:00:00:00:01", "RemoveIdleSeconds": 30,
           "Services": [
             { "Vip": "203.0.113.10", "Port": 80, "Protocol": "tcp",
               "Backends": [ { "Address": "10.0.0.1" }, { "Address": "10.0.0.2", "Weight": 3 } ] },
@@ -40,6 +40,7 @@ public sealed class DsrOptionsTests
         Assert.IsTrue(options.Dsr.Enabled);
         Assert.IsTrue(options.Dsr.DecapEnabled);
         Assert.AreEqual("lo", options.Dsr.Decap!.Interface);
+        Assert.AreEqual(30, options.Dsr.RemoveIdleSeconds);
         var settings = options.Dsr.ToSettings();
         Assert.AreEqual(1450u, settings.Mtu);
         Assert.AreEqual(0u, settings.MssClamp);
@@ -70,6 +71,7 @@ public sealed class DsrOptionsTests
         Assert.IsEmpty(OptionsFixture.Failures(options));
         var settings = options.Dsr.ToSettings();
         Assert.AreEqual(1500u, settings.Mtu);
+        Assert.AreEqual(120, options.Dsr.RemoveIdleSeconds);
         Assert.AreEqual(DsrConfigFlag.NoMssClamp, settings.Flags);
         Assert.AreEqual(IPAddress.Parse("192.0.2.1"), settings.Source);
         Assert.AreEqual((byte)6, options.Dsr.ToServiceConfigs()[0].Protocol);
@@ -81,7 +83,7 @@ public sealed class DsrOptionsTests
         var failures = OptionsFixture.Failures(OptionsFixture.With("""
             "Dsr": {
               "Interface": "eth9", "Mtu": 100, "MssClamp": 5000, "Source": "2001:db8::1", "SourcePrefix": "10.0.0.0/33",
-              "NextHopMac": "zz", "Color": "red",
+              "NextHopMac": "zz", "Color": "red", "RemoveIdleSeconds": 0,
               "Services": [
                 { "Vip": "2001:db8::10", "Port": 0, "Protocol": "sctp", "Backends": [] },
                 { "Vip": "203.0.113.1", "Port": 80, "Backends": [ { "Address": "10.0.0.1", "Weight": -1 }, { "Address": "10.0.0.1" }, { "Address": "nope" }, { "Weight": 2 } ] },
@@ -104,6 +106,7 @@ public sealed class DsrOptionsTests
             "SfcProxy:Dsr:Source: '2001:db8::1' is not an IPv4 address",
             "SfcProxy:Dsr:SourcePrefix: '10.0.0.0/33' is not an IPv4 prefix",
             "SfcProxy:Dsr:NextHopMac: 'zz' is not a MAC address",
+            "SfcProxy:Dsr:RemoveIdleSeconds: 0 is out of range 1..86400",
             "SfcProxy:Dsr:Services:0:Vip: '2001:db8::10' is not an IPv4 address",
             "SfcProxy:Dsr:Services:0:Port: 0 is out of range 1..65535",
             "SfcProxy:Dsr:Services:0:Protocol: 'sctp' is not one of tcp, udp",
