@@ -33,15 +33,17 @@ public sealed class BpfDsrDatapathTests
     }
 
     [TestMethod]
-    public void AppliesConfigAndDrainsABackendByWeightKeepingItsFlows()
+    public void AppliesConfigDrainsAndRemovesABackendKeepingItsFlowsUntilThePurge()
     {
         BpfEnvironmentCheck.Require();
         using var datapath = new BpfDsrDatapath($"dsrhost-{Guid.NewGuid():N}"[..20], BpfPins.DefaultRoot,
             new DsrSettings(Source: IPAddress.Parse("10.0.0.1"), Flags: DsrConfigFlag.StaticNexthop, NexthopMac: NexthopMac),
             attachTo: null, XdpAttachMode.Generic, NullLogger.Instance);
+        var clock = new ManualClock();
+        var idle = TimeSpan.FromSeconds(60);
         var dsr = new ActiveDsr(datapath,
             [new DsrServiceConfig(IPAddress.Parse(Vip), 80, 6, [new DsrBackendConfig(B1), new DsrBackendConfig(B2)])],
-            NullLogger<ActiveDsr>.Instance);
+            NullLogger<ActiveDsr>.Instance, idle, clock);
         dsr.Start();
         var ids = dsr.Tables!.Backends.ToDictionary(b => b.Address, b => b.BackendId);
 
@@ -67,10 +69,27 @@ public sealed class BpfDsrDatapathTests
 
         var removed = dsr.RemoveBackend(IPAddress.Parse(Vip), 80, 6, B1);
 
+        // Removing: out of Maglev (it already was), slot kept: its flows still reach it.
         Assert.IsTrue(removed.Applied, removed.Error);
-        Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)), "a removed backend leaves the tables");
+        Assert.AreEqual(ids[B1], dsr.Tables!.Backends.Single(b => b.Address.Equals(B1)).BackendId, "the slot stays");
+        Assert.AreEqual(onB1.Count, dsr.ReadRemoving().Single().Flows, "its connection entries, counted in the kernel's table");
+        foreach (var p in onB1)
+            Assert.AreEqual(B1, Backend(datapath, Tcp(p, 0x10)), $"established flow {p} keeps the removed backend");
+        clock.Now += idle;
+        Assert.IsEmpty(dsr.Sweep().Purged, "its packet counter moved since the removal");
+
+        // Idle for the whole grace time: purged, its entries deleted, its address cleared.
+        clock.Now += idle;
+        var swept = dsr.Sweep();
+
+        CollectionAssert.AreEqual(new[] { B1 }, swept.Purged.ToArray());
+        Assert.AreEqual(onB1.Count, swept.ConnectionsDeleted);
+        Assert.IsFalse(datapath.CountConnections().ContainsKey(ids[B1]), "no entry names the freed id");
+        Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)), "the purged backend leaves the tables");
+        Assert.IsTrue(datapath.Objects.Backends.TryLookup(ids[B1], out DsrBackendEntry slot));
+        Assert.AreEqual(0u, slot.Addr, "its slot cleared in the datapath");
         foreach (var p in onB1.Take(20))
-            Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x10)), "flows of a removed backend fall back to Maglev");
+            Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x10)), "a flow of a purged backend that comes back falls to Maglev");
 
         var again = dsr.AddBackend(IPAddress.Parse(Vip), 80, 6, B1, 1);
         Assert.IsTrue(again.Applied, again.Error);

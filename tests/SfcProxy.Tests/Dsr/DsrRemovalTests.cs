@@ -16,14 +16,8 @@ public sealed class DsrRemovalTests
     private static readonly IPAddress B1 = IPAddress.Parse("198.18.51.1"), B2 = IPAddress.Parse("198.18.52.1"), B3 = IPAddress.Parse("198.18.53.1");
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(60);
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 22, 6, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private readonly FakeDsrDatapath _datapath = new();
-    private readonly Clock _clock = new();
+    private readonly ManualClock _clock = new();
 
     private ActiveDsr Start(params DsrServiceConfig[] services)
     {
