@@ -31,7 +31,7 @@ public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePref
 /// (weight 0, or removed and not yet purged: <see cref="ActiveDsr"/>) keeps its address, so the
 /// connection table keeps its flows on it.</para>
 /// </remarks>
-public sealed class DsrObjects : IDisposable
+public sealed class DsrObjects : IDsrDatapath, IDisposable
 {
     public const string ProgramName = "dsr_lb";
 

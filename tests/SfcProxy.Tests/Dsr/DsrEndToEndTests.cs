@@ -6,6 +6,7 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
 
@@ -49,14 +50,16 @@ public sealed partial class DsrEndToEndTests
     /// <summary>
     /// Many connections (distinct source ports) are spread over both backends; every reply comes
     /// straight from a backend; the LB never sees the return traffic. Then draining (weight 0)
-    /// keeps an established connection on its backend while new ones go to the other; removing the
-    /// backend takes it out of new flows too.
+    /// keeps an established connection on its backend while new ones go to the other. Then
+    /// removing a backend (ActiveDsr over the real datapath) takes it out of new flows at once,
+    /// its established connections keep exchanging data, and once they are closed and the backend
+    /// has been idle for the grace time, a sweep purges its slot; added back, it takes new flows.
     /// </summary>
     [TestMethod]
     [DataRow(XdpAttachMode.Native)]
     [DataRow(XdpAttachMode.Generic)]
-    [Timeout(40_000, CooperativeCancellation = true)]
-    public void ConnectionsSpreadOverBackendsRepliesBypassTheLbAndDrainingKeepsEstablishedFlows(XdpAttachMode mode)
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public void ConnectionsSpreadRepliesBypassTheLbAndDrainingOrRemovingKeepsEstablishedFlows(XdpAttachMode mode)
     {
         using var lab = DsrLab.Create(TestContext, mode);
         var sw = Stopwatch.StartNew();
@@ -85,13 +88,13 @@ public sealed partial class DsrEndToEndTests
         Assert.IsGreaterThanOrEqualTo((ulong)(3 * seen["backend2"]), cb2Rx, "backend2's replies reach the client directly");
 
         // 2. Drain the backend of a long-lived connection.
-        using var longLived = lab.Connect();
+        var longLived = lab.Connect();
         var x = ReadLine(longLived);
         var other = x == "backend1" ? "backend2" : "backend1";
         Assert.AreEqual("before", Exchange(longLived, "before"));
         var xDecap = x == "backend1" ? lab.Decap1 : lab.Decap2;
         var xId = lab.BackendId(x);
-        lab.Apply(x == "backend1" ? (0u, 1u) : (1u, 0u));
+        lab.SetWeight(x, 0);
         var (decapBefore, lbBefore) = (xDecap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], lab.Lb.Objects.ReadBackendPackets(xId));
         Assert.AreEqual("draining", Exchange(longLived, "draining"), $"the established connection stays on {x} while it drains");
         Assert.IsGreaterThan(decapBefore, xDecap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], $"its packets still reach {x}");
@@ -102,21 +105,57 @@ public sealed partial class DsrEndToEndTests
             Assert.AreEqual(other, ReadLine(c), $"new connection {i} while {x} drains");
         }
         Assert.AreEqual("still", Exchange(longLived, "still"), $"the established connection still on {x}");
-        lab.AssertLbSawNoReturnTraffic();
 
-        // Removed: new flows never reach it. The established flow's backend address is cleared
-        // (DsrObjects.Apply), so its packets fall back to Maglev and reach the other backend, which
-        // knows no such connection and resets it: removal breaks established connections; drain first.
-        lab.Apply(x == "backend1" ? (null, 1u) : (1u, null));
+        // 3. Back to weight 1, a second connection on x, then remove x (no drain first).
+        lab.SetWeight(x, 1);
+        var second = lab.ConnectTo(x);
+        lab.Remove(x);
+        var removing = lab.Dsr.ReadRemoving().Single();
+        TestContext.WriteLine($"{x} removing: id {removing.BackendId}, {removing.Flows} connection entries ({sw.ElapsedMilliseconds} ms)");
+        Assert.AreEqual(xId, removing.BackendId, "same slot");
+        Assert.IsGreaterThanOrEqualTo(2, removing.Flows, "at least the two open connections' entries");
         for (var i = 0; i < 16; i++)
         {
             using var c = lab.Connect();
             Assert.AreEqual(other, ReadLine(c), $"new connection {i} after {x} was removed");
         }
-        var broken = Assert.ThrowsExactly<SocketException>(() => Exchange(longLived, "after removal"),
-            "a connection on a removed backend is re-balanced to the other backend, which resets it");
-        TestContext.WriteLine($"established connection after its backend was removed: {broken.SocketErrorCode}; total {sw.ElapsedMilliseconds} ms");
-        Assert.AreEqual(SocketError.ConnectionReset, broken.SocketErrorCode);
+        Assert.AreEqual("after removal", Exchange(longLived, "after removal"), $"an established connection keeps {x} after its removal");
+        Assert.AreEqual("second after removal", Exchange(second, "second after removal"));
+        lab.Clock.Now += lab.Dsr.RemoveIdle;
+        Assert.IsEmpty(lab.Dsr.Sweep().Purged, "packets went to it since the removal: not purged");
+        // 1000 bytes: a segment that fits the LB's MTU once encapsulated (a larger one would get the
+        // LB's ICMP too-big, which the no-return-traffic check below counts).
+        var data = new byte[1000];
+        new Random(3).NextBytes(data);
+        Assert.IsTrue(data.AsSpan().SequenceEqual(Echo(second, data)), $"1000 bytes echoed through {x} after the sweep");
+        lab.AssertLbSawNoReturnTraffic();
+
+        // 4. Close both; once the closing packets are through and x has been idle for the grace
+        // time, the sweep purges its slot and its connection entries.
+        foreach (var s in new[] { longLived, second })
+        {
+            s.Shutdown(SocketShutdown.Both);
+            s.Dispose();
+        }
+        lab.WaitUntilBackendQuiet(xId);
+        Assert.IsEmpty(lab.Dsr.Sweep().Purged, "the closing packets moved its counter");
+        lab.Clock.Now += lab.Dsr.RemoveIdle;
+        var swept = lab.Dsr.Sweep();
+        TestContext.WriteLine($"sweep: purged {string.Join(", ", swept.Purged)}, {swept.ConnectionsDeleted} connection entries deleted ({sw.ElapsedMilliseconds} ms)");
+        CollectionAssert.AreEqual(new[] { lab.Address(x) }, swept.Purged.ToArray());
+        Assert.IsGreaterThanOrEqualTo(removing.Flows, swept.ConnectionsDeleted);
+        Assert.IsFalse(lab.Lb.Objects.CountConnections().ContainsKey(xId), "no connection entry names the freed slot");
+        Assert.IsTrue(lab.Lb.Objects.Backends.TryLookup(xId, out DsrBackendEntry slot));
+        Assert.AreEqual(0u, slot.Addr, "the slot's address cleared in the datapath");
+        Assert.IsFalse(lab.Dsr.Tables!.Backends.Any(b => b.BackendId == xId));
+        Assert.IsEmpty(lab.Dsr.ReadRemoving());
+
+        // 5. Added back: it gets a slot and new flows again.
+        lab.Add(x);
+        using (var back = lab.ConnectTo(x))
+            Assert.AreEqual("back", Exchange(back, "back"));
+        lab.AssertLbSawNoReturnTraffic();
+        TestContext.WriteLine($"total {sw.ElapsedMilliseconds} ms");
     }
 
     /// <summary>
@@ -247,6 +286,20 @@ public sealed partial class DsrEndToEndTests
         return ReadLine(s);
     }
 
+    private static byte[] Echo(Socket s, byte[] data)
+    {
+        s.Send(data);
+        var back = new byte[data.Length];
+        for (var got = 0; got < back.Length;)
+        {
+            var n = s.Receive(back, got, back.Length - got, SocketFlags.None);
+            if (n == 0)
+                throw new SocketException((int)SocketError.ConnectionReset);
+            got += n;
+        }
+        return back;
+    }
+
     /// <summary>The namespaces, links, programs and servers of the end-to-end test.</summary>
     private sealed class DsrLab : IDisposable
     {
@@ -259,7 +312,6 @@ public sealed partial class DsrEndToEndTests
         private readonly ConcurrentBag<Socket> _accepted = [];
         private readonly TestContext _ctx;
         private readonly string _id = Guid.NewGuid().ToString("N")[..6];
-        private DsrTables? _tables;
         private BpfObject? _empty;
 
         private DsrLab(TestContext ctx) => _ctx = ctx;
@@ -269,6 +321,9 @@ public sealed partial class DsrEndToEndTests
         public string Backend1 => $"e2b1-{_id}";
         public string Backend2 => $"e2b2-{_id}";
         public DsrUnderTest Lb { get; private set; } = null!;
+        /// <summary>The host's view: ActiveDsr over the LB's objects, on a clock the test moves.</summary>
+        public ActiveDsr Dsr { get; private set; } = null!;
+        public ManualClock Clock { get; } = new();
         public DecapUnderTest Decap1 { get; private set; } = null!;
         public DecapUnderTest Decap2 { get; private set; } = null!;
 
@@ -335,7 +390,10 @@ public sealed partial class DsrEndToEndTests
             StartServer(Backend2, "backend2", Decap2);
 
             Lb.Objects.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.50.254"), Mtu: mtu));
-            Apply((1, 1));
+            Dsr = new ActiveDsr(Lb.Objects,
+                [new DsrServiceConfig(VipAddr, Port, 6, [new(B1), new(B2)]), new DsrServiceConfig(VipAddr, UdpPort, 17, [new(B1), new(B2)])],
+                NullLogger<ActiveDsr>.Instance, TimeSpan.FromSeconds(60), Clock);
+            Dsr.Start();
             InNamespace(LbNs, () => _links.Add((LbNs, Lb.Objects.AttachXdp("lbc", Mode))));
             if (Mode == XdpAttachMode.Native)
             {
@@ -348,16 +406,60 @@ public sealed partial class DsrEndToEndTests
 
         public XdpAttachMode Mode { get; private init; }
 
-        /// <summary>Weights of backend1 and backend2; null: not configured.</summary>
-        public void Apply((uint? W1, uint? W2) w)
+        public IPAddress Address(string backend) => backend == "backend1" ? B1 : B2;
+
+        /// <summary>Sets a backend's weight in both services (TCP and UDP).</summary>
+        public void SetWeight(string backend, uint weight)
         {
-            var backends = new List<DsrBackendConfig>();
-            if (w.W1 is { } w1)
-                backends.Add(new DsrBackendConfig(B1, w1));
-            if (w.W2 is { } w2)
-                backends.Add(new DsrBackendConfig(B2, w2));
-            _tables = DsrTableBuilder.Build([new DsrServiceConfig(VipAddr, Port, 6, backends), new DsrServiceConfig(VipAddr, UdpPort, 17, backends)], _tables);
-            Lb.Objects.Apply(_tables);
+            foreach (var (port, protocol) in Services)
+                Check(Dsr.SetWeight(VipAddr, port, protocol, Address(backend), weight));
+        }
+
+        /// <summary>Removes a backend from both services.</summary>
+        public void Remove(string backend)
+        {
+            foreach (var (port, protocol) in Services)
+                Check(Dsr.RemoveBackend(VipAddr, port, protocol, Address(backend)));
+        }
+
+        /// <summary>Adds a backend (weight 1) to both services.</summary>
+        public void Add(string backend)
+        {
+            foreach (var (port, protocol) in Services)
+                Check(Dsr.AddBackend(VipAddr, port, protocol, Address(backend), 1));
+        }
+
+        private static readonly (ushort Port, byte Protocol)[] Services = [(Port, 6), (UdpPort, 17)];
+
+        private static void Check(DsrChangeResult r) => Assert.IsTrue(r.Applied, r.Error);
+
+        /// <summary>Connects until Maglev picks <paramref name="backend"/> (its name line read); the others are closed.</summary>
+        public Socket ConnectTo(string backend)
+        {
+            for (var i = 0; i < 64; i++)
+            {
+                var c = Connect();
+                if (ReadLine(c) == backend)
+                    return c;
+                c.Dispose();
+            }
+            throw new InvalidOperationException($"64 connections, none on {backend}");
+        }
+
+        /// <summary>Waits (up to 5 s) until the LB's packet counter of a backend stands still for 300 ms.</summary>
+        public void WaitUntilBackendQuiet(uint backendId)
+        {
+            var deadline = Stopwatch.StartNew();
+            var last = Lb.Objects.ReadBackendPackets(backendId);
+            var still = Stopwatch.StartNew();
+            while (still.ElapsedMilliseconds < 300)
+            {
+                Assert.IsLessThan(5000L, deadline.ElapsedMilliseconds, "the backend's packet counter kept moving");
+                Thread.Sleep(50);
+                var now = Lb.Objects.ReadBackendPackets(backendId);
+                if (now != last)
+                    (last, still) = (now, Stopwatch.StartNew());
+            }
         }
 
         public Socket Connect()
@@ -399,7 +501,7 @@ public sealed partial class DsrEndToEndTests
             return s;
         }
 
-        public uint BackendId(string name) => _tables!.Backends.Single(b => b.Address.Equals(name == "backend1" ? B1 : B2)).BackendId;
+        public uint BackendId(string name) => Dsr.Tables!.Backends.Single(b => b.Address.Equals(Address(name))).BackendId;
 
         public int LastAcceptedMss(string backend) => _lastMss[backend];
 
