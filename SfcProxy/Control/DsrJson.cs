@@ -49,7 +49,7 @@ internal static class DsrJson
                 json.WriteNumber("packets", backend is null ? 0 : datapath.ReadBackendPackets(backend.BackendId));
                 json.WriteEndObject();
             }
-            foreach (var r in removing.Where(r => r.Vip.Equals(s.Vip) && r.Port == s.Port && r.Protocol == s.Protocol))
+            foreach (var r in removing.Where(r => r.Services.Contains(new DsrServiceKey(s.Vip, s.Port, s.Protocol))))
             {
                 json.WriteStartObject();
                 json.WriteNumber("id", r.BackendId);

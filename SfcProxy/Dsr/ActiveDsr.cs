@@ -9,16 +9,22 @@ public sealed record DsrChangeResult(bool Applied, string? Error, DsrTables? Tab
     public static DsrChangeResult Failed(string error) => new(false, error, null);
 }
 
+/// <summary>A service's key: VIP, port, protocol (6 TCP, 17 UDP).</summary>
+public readonly record struct DsrServiceKey(IPAddress Vip, ushort Port, byte Protocol)
+{
+    public override string ToString() => ActiveDsr.Name(Vip, Port, Protocol);
+}
+
 /// <summary>
 /// A backend removed from its last service whose slot (id and address) is still alive because
 /// connection-table entries may still send flows to it.
 /// </summary>
-/// <param name="Vip">The service it was removed from (VIP, port, protocol).</param>
+/// <param name="Services">The services it was removed from (while it was in some of them, its slot lived on anyway).</param>
 /// <param name="BackendId">Its slot: the id the connection table names.</param>
 /// <param name="Since">When it was removed.</param>
 /// <param name="Flows">Connection-table entries naming it when last counted.</param>
 /// <param name="LastActive">Last time a sweep saw its packet counter move (or <paramref name="Since"/>).</param>
-public sealed record DsrRemovingBackend(IPAddress Vip, ushort Port, byte Protocol, IPAddress Address, uint BackendId,
+public sealed record DsrRemovingBackend(IReadOnlyList<DsrServiceKey> Services, IPAddress Address, uint BackendId,
     DateTimeOffset Since, int Flows, DateTimeOffset LastActive);
 
 /// <summary>What one sweep of the removing backends did.</summary>
@@ -44,7 +50,8 @@ public sealed record DsrSweepResult(IReadOnlyList<IPAddress> Purged, int Connect
 /// its id, so the id is free for reuse with no stale entry pointing at it. Adding the address back
 /// (to any service) before the purge cancels it: same id, its flows never noticed.</para>
 /// <para>A backend removed from one service but still in another keeps its slot anyway and is not
-/// "removing"; its flows of the old service keep reaching it through the connection table.</para>
+/// removing yet; its flows of the old service keep reaching it through the connection table. When
+/// it leaves its last service it is removing from all the services it left.</para>
 /// </remarks>
 public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrServiceConfig> initial, ILogger<ActiveDsr> logger,
     TimeSpan? removeIdle = null, TimeProvider? time = null)
@@ -56,6 +63,8 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private IReadOnlyList<DsrServiceConfig> _services = initial;
     private List<Removal> _removing = [];
+    /// <summary>Services each address was removed from while still in others (it becomes removing, from all of them, when it leaves the last).</summary>
+    private Dictionary<IPAddress, List<DsrServiceKey>> _removedFrom = [];
     private DsrTables? _tables;
 
     public IDsrDatapath Datapath => datapath;
@@ -176,7 +185,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
             {
                 var n = tables.Backends.Any(b => b.BackendId == r.BackendId) ? 0 : datapath.DeleteConnections(r.BackendId);
                 deleted += n;
-                LogPurged(r.Address.ToString(), r.BackendId, Name(r.Vip, r.Port, r.Protocol), r.Flows, n, (now - r.LastActive).TotalSeconds);
+                LogPurged(r.Address.ToString(), r.BackendId, string.Join(", ", r.Services), r.Flows, n, (now - r.LastActive).TotalSeconds);
             }
             return new DsrSweepResult(due.Select(r => r.Address).ToList(), deleted);
         }
@@ -188,7 +197,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
     private string NotIn(IPAddress vip, ushort port, byte protocol, IPAddress address)
     {
         // Called under the lock (from Change).
-        var removing = _removing.FirstOrDefault(r => r.Address.Equals(address) && r.Is(vip, port, protocol));
+        var removing = _removing.FirstOrDefault(r => r.Address.Equals(address) && r.Services.Contains(new DsrServiceKey(vip, port, protocol)));
         return removing is null
             ? $"backend {address} is not in service {Name(vip, port, protocol)}"
             : $"backend {address} is being removed from service {Name(vip, port, protocol)} (add it again to keep it)";
@@ -198,7 +207,8 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
     private static List<DsrServiceConfig> Effective(IReadOnlyList<DsrServiceConfig> services, IReadOnlyList<Removal> removing) =>
         services.Select(s =>
         {
-            var extra = removing.Where(r => r.Is(s.Vip, s.Port, s.Protocol)).Select(r => new DsrBackendConfig(r.Address, 0)).ToList();
+            var key = new DsrServiceKey(s.Vip, s.Port, s.Protocol);
+            var extra = removing.Where(r => r.Services.Contains(key)).Select(r => new DsrBackendConfig(r.Address, 0)).ToList();
             return extra.Count == 0 ? s : s with { Backends = [.. s.Backends, .. extra] };
         }).ToList();
 
@@ -220,16 +230,28 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
             services[index] = services[index] with { Backends = backends };
 
             // An address configured anywhere keeps its slot: it is no longer removing. One that
-            // this change took out of its last service starts removing.
+            // this change took out of its last service starts removing (from every service it
+            // left); one taken out of a service but still in others only remembers that service.
             var configured = services.SelectMany(s => s.Backends).Select(b => b.Address).ToHashSet();
             var removing = _removing.Where(r => !configured.Contains(r.Address)).ToList();
-            bool removed = !configured.Contains(address) && _services[index].Backends.Any(b => b.Address.Equals(address));
-            Removal? started = null;
+            var removedFrom = _removedFrom.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
+            foreach (var r in _removing.Except(removing))
+                removedFrom[r.Address] = [.. r.Services]; // back in a service: still out of the others
+            var service = new DsrServiceKey(vip, port, protocol);
+            bool removed = _services[index].Backends.Any(b => b.Address.Equals(address)) && !backends.Any(b => b.Address.Equals(address));
             if (removed)
+                removedFrom[address] = [.. removedFrom.GetValueOrDefault(address) ?? [], service];
+            foreach (var (a, left) in removedFrom)
+                left.RemoveAll(k => services.Any(s => new DsrServiceKey(s.Vip, s.Port, s.Protocol) == k && s.Backends.Any(b => b.Address.Equals(a))));
+            Removal? started = null;
+            if (removed && !configured.Contains(address))
             {
-                started = new Removal(vip, port, protocol, address, _time.GetUtcNow());
+                started = new Removal(removedFrom[address], address, _time.GetUtcNow());
                 removing.Add(started);
+                removedFrom.Remove(address);
             }
+            foreach (var a in removedFrom.Where(kv => kv.Value.Count == 0 || !configured.Contains(kv.Key)).Select(kv => kv.Key).ToList())
+                removedFrom.Remove(a);
             DsrTables tables;
             try
             {
@@ -249,6 +271,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
                 LogKept(r.Address.ToString(), r.BackendId);
             _services = services;
             _removing = removing;
+            _removedFrom = removedFrom;
             _tables = tables;
             LogChanged(Name(vip, port, protocol), address.ToString(), what);
             return new DsrChangeResult(true, null, tables);
@@ -256,11 +279,9 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
     }
 
     /// <summary>A removing backend's bookkeeping (changed only under the lock).</summary>
-    private sealed class Removal(IPAddress vip, ushort port, byte protocol, IPAddress address, DateTimeOffset since)
+    private sealed class Removal(IReadOnlyList<DsrServiceKey> services, IPAddress address, DateTimeOffset since)
     {
-        public IPAddress Vip { get; } = vip;
-        public ushort Port { get; } = port;
-        public byte Protocol { get; } = protocol;
+        public IReadOnlyList<DsrServiceKey> Services { get; } = services;
         public IPAddress Address { get; } = address;
         public DateTimeOffset Since { get; } = since;
         public uint BackendId { get; set; }
@@ -269,9 +290,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         public DateTimeOffset LastActive { get; set; } = since;
         public int Flows { get; set; } = -1;
 
-        public bool Is(IPAddress vip, ushort port, byte protocol) => Vip.Equals(vip) && Port == port && Protocol == protocol;
-
-        public DsrRemovingBackend View() => new(Vip, Port, Protocol, Address, BackendId, Since, Flows, LastActive);
+        public DsrRemovingBackend View() => new(Services, Address, BackendId, Since, Flows, LastActive);
     }
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]

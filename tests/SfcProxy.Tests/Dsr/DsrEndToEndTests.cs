@@ -113,6 +113,7 @@ public sealed partial class DsrEndToEndTests
         var removing = lab.Dsr.ReadRemoving().Single();
         TestContext.WriteLine($"{x} removing: id {removing.BackendId}, {removing.Flows} connection entries ({sw.ElapsedMilliseconds} ms)");
         Assert.AreEqual(xId, removing.BackendId, "same slot");
+        CollectionAssert.AreEqual(new[] { new DsrServiceKey(lab.VipAddress, Port, 6), new DsrServiceKey(lab.VipAddress, UdpPort, 17) }, removing.Services.ToArray());
         Assert.IsGreaterThanOrEqualTo(2, removing.Flows, "at least the two open connections' entries");
         for (var i = 0; i < 16; i++)
         {
@@ -405,6 +406,8 @@ public sealed partial class DsrEndToEndTests
         }
 
         public XdpAttachMode Mode { get; private init; }
+
+        public IPAddress VipAddress => VipAddr;
 
         public IPAddress Address(string backend) => backend == "backend1" ? B1 : B2;
 

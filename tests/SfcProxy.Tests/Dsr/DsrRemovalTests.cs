@@ -125,12 +125,35 @@ public sealed class DsrRemovalTests
         var web = dsr.Tables!.Services.Single(s => s.Port == 80).ServiceId;
         Assert.IsFalse(dsr.Tables.MaglevTables[web].Contains(id), "out of the web service's table");
 
-        // Removed from its last service: now it is removing (no entries: purged by the next sweep).
+        // Removed from its last service: now it is removing, from both (no entries: purged by the next sweep).
+        _datapath.Connections[id] = 4;
         dsr.RemoveBackend(Vip, 53, 17, B1);
         var removing = dsr.ReadRemoving().Single();
-        Assert.AreEqual((53, B1), ((int)removing.Port, removing.Address));
+        Assert.AreEqual((B1, id, 4), (removing.Address, removing.BackendId, removing.Flows));
+        CollectionAssert.AreEqual(new[] { new DsrServiceKey(Vip, 80, 6), new DsrServiceKey(Vip, 53, 17) }, removing.Services.ToArray());
+        Assert.AreEqual("backend 198.18.51.1 is being removed from service 198.18.60.10:80/tcp (add it again to keep it)",
+            dsr.SetWeight(Vip, 80, 6, B1, 1).Error);
+        _datapath.Connections.Remove(id);
         dsr.Sweep();
         Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)));
+    }
+
+    [TestMethod]
+    public void ReAddedToOneServiceItIsNoLongerRemovingButStillOutOfTheOther()
+    {
+        var dns = new DsrServiceConfig(Vip, 53, 17, [new DsrBackendConfig(B1)]);
+        var dsr = Start(Web(B1, B2), dns);
+        _datapath.Connections[Id(dsr, B1)] = 1;
+        dsr.RemoveBackend(Vip, 80, 6, B1);
+        dsr.RemoveBackend(Vip, 53, 17, B1);
+
+        Assert.IsTrue(dsr.AddBackend(Vip, 53, 17, B1, 1).Applied);
+
+        Assert.IsEmpty(dsr.ReadRemoving());
+        Assert.IsFalse(dsr.Services.Single(s => s.Port == 80).Backends.Any(b => b.Address.Equals(B1)));
+        // Out of the web service again later: removing from both once more when it leaves DNS.
+        dsr.RemoveBackend(Vip, 53, 17, B1);
+        CollectionAssert.AreEqual(new[] { new DsrServiceKey(Vip, 80, 6), new DsrServiceKey(Vip, 53, 17) }, dsr.ReadRemoving().Single().Services.ToArray());
     }
 
     [TestMethod]
