@@ -29,7 +29,8 @@ public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePref
 /// a grace period, so a connection-table entry still naming one falls back to Maglev instead of
 /// being dropped. A backend in no Maglev table but still in <see cref="DsrTables.Backends"/>
 /// (weight 0, or removed and not yet purged: <see cref="ActiveDsr"/>) keeps its address, so the
-/// connection table keeps its flows on it.</para>
+/// connection table keeps its flows on it. A cleared id's packet counter is zeroed after one more
+/// grace period (the id may go to another backend later).</para>
 /// </remarks>
 public sealed class DsrObjects : IDsrDatapath, IDisposable
 {
@@ -132,9 +133,18 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
             for (uint id = 0; id < DsrLimits.MaxServices; id++)
                 if (!liveIds.Contains(id) && Maglev.HasInner(id))
                     Maglev.ClearInner(id);
-            foreach (var id in oldBackends)
-                if (!newBackends.ContainsKey(id))
-                    Backends.Update(id, new DsrBackendEntry());
+            var gone = oldBackends.Where(id => !newBackends.ContainsKey(id)).ToList();
+            foreach (var id in gone)
+                Backends.Update(id, new DsrBackendEntry());
+            if (gone.Count > 0)
+            {
+                // Once no packet can still be counting for them, the freed ids' packet counters
+                // start again from 0, so a backend that gets one later starts from 0 too.
+                RcuGracePeriod.Wait();
+                var zeros = new ulong[BpfMap.PossibleCpuCount];
+                foreach (var id in gone)
+                    BackendPackets.UpdatePerCpu(id, zeros.AsSpan());
+            }
             _applied = tables;
         }
     }

@@ -88,6 +88,7 @@ public sealed class BpfDsrDatapathTests
         Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)), "the purged backend leaves the tables");
         Assert.IsTrue(datapath.Objects.Backends.TryLookup(ids[B1], out DsrBackendEntry slot));
         Assert.AreEqual(0u, slot.Addr, "its slot cleared in the datapath");
+        Assert.AreEqual(0ul, datapath.ReadBackendPackets(ids[B1]), "the freed id's packet counter starts again from 0");
         foreach (var p in onB1.Take(20))
             Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x10)), "a flow of a purged backend that comes back falls to Maglev");
 
