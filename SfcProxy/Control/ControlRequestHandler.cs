@@ -119,7 +119,7 @@ internal sealed partial class ControlRequestHandler(
     }
 
     private void WriteMetrics(Utf8JsonWriter json) =>
-        json.WriteString("metrics", PrometheusText.Write(options.Instance, datapath.ReadCounters(), datapath.ReadCacheSummary(), UptimeSeconds));
+        json.WriteString("metrics", PrometheusText.Write(options.Instance, datapath.ReadCounters(), datapath.ReadCacheSummary(), UptimeSeconds, dsr));
 
     private void Flush(Utf8JsonWriter json, PeerCredentials peer)
     {

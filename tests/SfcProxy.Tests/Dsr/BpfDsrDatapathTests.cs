@@ -56,6 +56,14 @@ public sealed class BpfDsrDatapathTests
         Assert.IsTrue(onB1.Count is > 50 and < 150, $"{onB1.Count} of 200 flows on {B1}");
         Assert.AreEqual(200ul, datapath.ReadServicePackets(dsr.Tables.Services[0].ServiceId) / 2);
 
+        // The metrics read the same kernel counters.
+        var metrics = new System.Text.StringBuilder();
+        SfcProxy.Control.DsrPrometheusText.Write(metrics, "t", dsr);
+        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendPackets(ids[B1])}\n", metrics.ToString());
+        Assert.Contains($"sfcproxy_dsr_service_packets_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} 400\n", metrics.ToString());
+        Assert.Contains("sfcproxy_dsr_packets_total{instance=\"t\",outcome=\"tx\"} 400\n", metrics.ToString());
+        Assert.Contains("sfcproxy_dsr_events_total{instance=\"t\",event=\"conn_new\"} 200\n", metrics.ToString());
+
         var drained = dsr.SetWeight(IPAddress.Parse(Vip), 80, 6, B1, 0);
 
         Assert.IsTrue(drained.Applied, drained.Error);

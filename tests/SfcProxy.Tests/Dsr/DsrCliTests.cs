@@ -80,6 +80,20 @@ public sealed class DsrCliTests
     }
 
     [TestMethod]
+    public async Task MetricsPrintTheDsrFamilies()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        var cli = new CliRunner();
+
+        int exit = await cli.InvokeAsync(["metrics", "-s", daemon.Server.SocketPath]);
+
+        Assert.AreEqual(ExitCodes.Ok, exit, cli.Error.ToString());
+        string text = cli.Output.ToString();
+        Assert.Contains("sfcproxy_dsr_packets_total{instance=\"test\",outcome=\"tx\"} 7\n", text);
+        Assert.Contains("sfcproxy_dsr_backend_packets_total{instance=\"test\",backend=\"10.0.0.1\"}", text);
+    }
+
+    [TestMethod]
     public async Task RefusedChangeExitsWithTheDaemonsError()
     {
         await using var daemon = await DsrControlTests.Daemon.StartAsync();

@@ -141,6 +141,46 @@ public sealed class DsrControlTests
     }
 
     [TestMethod]
+    public async Task MetricsCarryTheDsrCountersPerServiceAndBackendWithLabels()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        var ids = daemon.Dsr.Tables!.Backends.ToDictionary(b => b.Address.ToString(), b => b.BackendId);
+        var services = daemon.Dsr.Tables.Services.ToDictionary(s => s.Port, s => s.ServiceId);
+        daemon.Datapath.Connections[ids["10.0.0.3"]] = 2;
+        daemon.Dsr.RemoveBackend(IPAddress.Parse("203.0.113.10"), 53, 17, IPAddress.Parse("10.0.0.3"));
+
+        using var answer = await daemon.AskAsync("""{"request":"metrics"}""");
+
+        string text = answer.RootElement.GetProperty("metrics").GetString()!;
+        const string I = "instance=\"test\"";
+        foreach (var expected in new[]
+        {
+            "# TYPE sfcproxy_dsr_packets_total counter\n",
+            $"sfcproxy_dsr_packets_total{{{I},outcome=\"tx\"}} 7\n",
+            $"sfcproxy_dsr_packets_total{{{I},outcome=\"pass_not_vip\"}} 0\n",
+            $"sfcproxy_dsr_packets_total{{{I},outcome=\"aborted\"}} 0\n",
+            $"sfcproxy_dsr_events_total{{{I},event=\"conn_hit\"}} 5\n",
+            $"sfcproxy_dsr_events_total{{{I},event=\"fib_fallback\"}} 0\n",
+            $"sfcproxy_dsr_service_packets_total{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\"}} {100 + services[80]}\n",
+            $"sfcproxy_dsr_service_packets_total{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\"}} {100 + services[53]}\n",
+            $"sfcproxy_dsr_backend_packets_total{{{I},backend=\"10.0.0.2\"}} {10 * ids["10.0.0.2"]}\n",
+            $"sfcproxy_dsr_backend_packets_total{{{I},backend=\"10.0.0.3\"}} {10 * ids["10.0.0.3"]}\n",
+            "# TYPE sfcproxy_dsr_backend_weight gauge\n",
+            $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\",backend=\"10.0.0.2\"}} 2\n",
+            $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\",backend=\"10.0.0.3\"}} 0\n",
+            $"sfcproxy_dsr_removing_backend_flows{{{I},backend=\"10.0.0.3\"}} 2\n",
+        })
+            Assert.Contains(expected, text);
+        // Outcomes are the first eleven counters, events the other four; each family once.
+        Assert.AreEqual(11, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_packets_total{", StringComparison.Ordinal)));
+        Assert.AreEqual(4, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_events_total{", StringComparison.Ordinal)));
+        foreach (string line in text.TrimEnd('\n').Split('\n'))
+            Assert.IsTrue(line.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[a-z_]+\{instance=""test""(,[a-z_]+=""[^""]*"")*\} [0-9.]+$"), line);
+        Assert.AreEqual(text.Split('\n').Count(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)),
+            text.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Distinct().Count(), "each family once");
+    }
+
+    [TestMethod]
     public async Task WithoutTheModuleTheRequestsSaySo()
     {
         await using var fixture = await ControlServerFixture.StartAsync();
