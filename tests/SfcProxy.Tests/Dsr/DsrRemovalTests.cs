@@ -186,6 +186,30 @@ public sealed class DsrRemovalTests
     }
 
     [TestMethod]
+    [Timeout(15_000, CooperativeCancellation = true)]
+    public async Task TheLoadBalancerServiceSweepsOnItsOwn()
+    {
+        var dsr = new ActiveDsr(_datapath, [Web(B1, B2)], NullLogger<ActiveDsr>.Instance, TimeSpan.FromSeconds(1));
+        var service = new DsrLoadBalancerService(dsr, NullLogger<DsrLoadBalancerService>.Instance);
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            dsr.RemoveBackend(Vip, 80, 6, B1);
+            Assert.HasCount(1, dsr.ReadRemoving());
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (dsr.ReadRemoving().Count > 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+                await Task.Delay(100);
+
+            Assert.IsEmpty(dsr.ReadRemoving(), "purged by the service's sweep (every second here)");
+            Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)));
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [TestMethod]
     public void SweepIntervalIsAQuarterOfTheIdleTimeWithinOneToFifteenSeconds()
     {
         ActiveDsr With(int seconds) => new(_datapath, [Web(B1)], NullLogger<ActiveDsr>.Instance, TimeSpan.FromSeconds(seconds));
