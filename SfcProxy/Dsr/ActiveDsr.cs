@@ -9,29 +9,6 @@ public sealed record DsrChangeResult(bool Applied, string? Error, DsrTables? Tab
     public static DsrChangeResult Failed(string error) => new(false, error, null);
 }
 
-/// <summary>A service's key: VIP, port, protocol (6 TCP, 17 UDP).</summary>
-public readonly record struct DsrServiceKey(IPAddress Vip, ushort Port, byte Protocol)
-{
-    public override string ToString() => ActiveDsr.Name(Vip, Port, Protocol);
-}
-
-/// <summary>
-/// A backend removed from its last service whose slot (id and address) is still alive because
-/// connection-table entries may still send flows to it.
-/// </summary>
-/// <param name="Services">The services it was removed from (while it was in some of them, its slot lived on anyway).</param>
-/// <param name="BackendId">Its slot: the id the connection table names.</param>
-/// <param name="Since">When it was removed.</param>
-/// <param name="Flows">Connection-table entries naming it when last counted.</param>
-/// <param name="LastActive">Last time a sweep saw its packet counter move (or <paramref name="Since"/>).</param>
-public sealed record DsrRemovingBackend(IReadOnlyList<DsrServiceKey> Services, IPAddress Address, uint BackendId,
-    DateTimeOffset Since, int Flows, DateTimeOffset LastActive);
-
-/// <summary>What one sweep of the removing backends did.</summary>
-/// <param name="Purged">Addresses whose slots were freed.</param>
-/// <param name="ConnectionsDeleted">Connection-table entries deleted with them.</param>
-public sealed record DsrSweepResult(IReadOnlyList<IPAddress> Purged, int ConnectionsDeleted);
-
 /// <summary>
 /// The daemon's load-balancer state: the service config in force (started from <c>SfcProxy:Dsr:Services</c>)
 /// and the tables built from it. Every change rebuilds the tables from the whole config with the
@@ -95,20 +72,6 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }
     }
 
-    /// <summary>The removing backends, their flows counted now (one scan of the connection table if there are any).</summary>
-    public IReadOnlyList<DsrRemovingBackend> ReadRemoving()
-    {
-        lock (_gate)
-        {
-            if (_removing.Count == 0)
-                return [];
-            var counts = datapath.CountConnections();
-            foreach (var r in _removing)
-                r.Flows = counts.GetValueOrDefault(r.BackendId);
-            return _removing.Select(r => r.View()).ToList();
-        }
-    }
-
     /// <summary>Builds and applies the configured services (at start).</summary>
     public void Start()
     {
@@ -146,50 +109,6 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
                 return (null, NotIn(vip, port, protocol, address));
             return (backends.Select(b => b.Address.Equals(address) ? b with { Weight = weight } : b).ToList(), null);
         }, weight == 0 ? "draining (weight 0)" : $"weight set to {weight}");
-
-    /// <summary>
-    /// Counts the removing backends' flows and purges those with no connection entry, or whose
-    /// packet counter has not moved for <see cref="RemoveIdle"/> (read at the removal, then at
-    /// every sweep).
-    /// </summary>
-    public DsrSweepResult Sweep()
-    {
-        lock (_gate)
-        {
-            if (_removing.Count == 0 || _tables is null)
-                return new DsrSweepResult([], 0);
-            var now = _time.GetUtcNow();
-            var counts = datapath.CountConnections();
-            var due = new List<Removal>();
-            foreach (var r in _removing)
-            {
-                r.Flows = counts.GetValueOrDefault(r.BackendId);
-                var packets = datapath.ReadBackendPackets(r.BackendId);
-                if (packets != r.Packets)
-                    (r.Packets, r.LastActive) = (packets, now);
-                if (r.Flows == 0 || now - r.LastActive >= RemoveIdle)
-                    due.Add(r);
-            }
-            if (due.Count == 0)
-                return new DsrSweepResult([], 0);
-
-            var removing = _removing.Except(due).ToList();
-            var tables = DsrTableBuilder.Build(Effective(_services, removing), _tables);
-            datapath.Apply(tables);
-            _tables = tables;
-            _removing = removing;
-            // The datapath cleared the addresses; now no entry may name the freed ids (a later
-            // backend could get one).
-            var deleted = 0;
-            foreach (var r in due)
-            {
-                var n = tables.Backends.Any(b => b.BackendId == r.BackendId) ? 0 : datapath.DeleteConnections(r.BackendId);
-                deleted += n;
-                LogPurged(r.Address.ToString(), r.BackendId, string.Join(", ", r.Services), r.Flows, n, (now - r.LastActive).TotalSeconds);
-            }
-            return new DsrSweepResult(due.Select(r => r.Address).ToList(), deleted);
-        }
-    }
 
     public static string Name(IPAddress vip, ushort port, byte protocol) =>
         $"{vip}:{port}/{Configuration.DsrOptions.ProtocolName(protocol)}";
@@ -278,30 +197,11 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }
     }
 
-    /// <summary>A removing backend's bookkeeping (changed only under the lock).</summary>
-    private sealed class Removal(IReadOnlyList<DsrServiceKey> services, IPAddress address, DateTimeOffset since)
-    {
-        public IReadOnlyList<DsrServiceKey> Services { get; } = services;
-        public IPAddress Address { get; } = address;
-        public DateTimeOffset Since { get; } = since;
-        public uint BackendId { get; set; }
-        /// <summary>The backend's packet counter when last read.</summary>
-        public ulong Packets { get; set; }
-        public DateTimeOffset LastActive { get; set; } = since;
-        public int Flows { get; set; } = -1;
-
-        public DsrRemovingBackend View() => new(Services, Address, BackendId, Since, Flows, LastActive);
-    }
-
     [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]
     private partial void LogApplied(int services, int backends);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "DSR service {Service}: backend {Backend} {What}; tables re-applied")]
     private partial void LogChanged(string service, string backend, string what);
-
-    [LoggerMessage(EventId = 603, Level = LogLevel.Information,
-        Message = "DSR backend {Backend} (id {BackendId}) removed from {Service} purged: {Flows} connection entries, {Deleted} deleted, idle {IdleSeconds:0.#} s; its id is free")]
-    private partial void LogPurged(string backend, uint backendId, string service, int flows, int deleted, double idleSeconds);
 
     [LoggerMessage(EventId = 604, Level = LogLevel.Information, Message = "DSR backend {Backend} (id {BackendId}) added back before its purge: slot and flows kept")]
     private partial void LogKept(string backend, uint backendId);
