@@ -24,7 +24,8 @@ internal static class ControlProtocol
     /// <summary>The datapath's verdict for one packet: "src", "dst", "proto", "port".</summary>
     public const string PolicyCheck = "policy-check";
 
-    /// <summary>The DSR load balancer: services, backends with weight and state, packet counters.</summary>
+    /// <summary>The DSR load balancer: services, backends with weight and state (active, draining, removing with its
+    /// connection entries), packet counters.</summary>
     public const string DsrStatus = "dsr-status";
     /// <summary>Adds, removes or reweights a DSR backend and re-applies the tables (root only):
     /// "action" add|remove|weight, "vip", "port", "protocol", "address", "weight".</summary>
