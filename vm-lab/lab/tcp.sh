@@ -3,7 +3,7 @@
 # Sourced by lab.sh (uses its lab_up / lab_down / attach_mode / detach_mode, $st, $here, $PY, die).
 #
 #   vm-lab/lab.sh bench-tcp [--quick] [--labels LIST] [--nsh LIST] [--repeats N] [--seconds S]
-#                           [--warmup S] [--systems LIST] [--decap xdp|xdpgeneric] [--out DIR]
+#                           [--warmup S] [--systems LIST] [--decap xdp|xdpgeneric] [--cc ALGO] [--out DIR]
 #
 # Sender: iperf3 client (CPU 0) with vm-lab/lab/tcp_encap.bpf.c at tc egress of its veth, pushing
 # N labels (or an NSH header) on every IPv4 packet. Proxy: the same attach_mode as the pps bench
@@ -16,7 +16,9 @@
 # The floor: same topology and sender settings, the encap program attached but built to push
 # nothing, the decap program attached, empty programs where SfcProxy's sit.
 # Defaults: systems floor metadata header-hash, labels 1 4 8 16, NSH nsh1 nsh2-64, 5 repeats of
-# 5 s after a 1 s warm-up (iperf3 --omit); writes DIR/lab-tcp.{csv,png,md} (default
+# 5 s after a 1 s warm-up (iperf3 --omit), congestion control cubic (named, not the host's default:
+# this machine's is bbr, whose pacing timer fires per 1-segment skb: 0.31 against cubic's 0.43 Gbit/s
+# on the floor); writes DIR/lab-tcp.{csv,png,md} (default
 # vm-lab/results; --quick: a temp dir, 1 repeat of 1 s at 1 and 16 labels and nsh1, no warm-up).
 
 TCP_MTU=1600       # every lab veth: room for 16 labels / NSH MD2 on top of a 1500-byte IP packet
@@ -94,10 +96,10 @@ print(json.dumps(out, separators=(",", ":")))'
 
 # One iperf3 run: prints "gbps retransmits snd_cpu rcv_cpu by_kind_json" (by_kind: frames the
 # receiver saw during the run, including the warm-up and iperf3's control connection).
-tcp_measure() {   # $1 warmup s, $2 seconds
+tcp_measure() {   # $1 warmup s, $2 seconds, $3 congestion control
 	local s0 s1 j="$st/iperf3.json"
 	s0="$(tcp_seen)"
-	ip netns exec "$SND_NS" timeout $(($1 + $2 + 20)) iperf3 -c "$RCV_IP4" -t "$2" -O "$1" -A 0 -J > "$j" || true
+	ip netns exec "$SND_NS" timeout $(($1 + $2 + 20)) iperf3 -c "$RCV_IP4" -t "$2" -O "$1" -C "$3" -A 0 -J > "$j" || true
 	s1="$(tcp_seen)"
 	$PY - "$j" "$s0" "$s1" <<'PY'
 import json, sys
@@ -117,7 +119,7 @@ PY
 
 bench_tcp() {
 	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=5 warm=1 systems="floor metadata header-hash"
-	local out="" decap=xdp cmdline="vm-lab/lab.sh bench-tcp${*:+ $*}"
+	local out="" decap=xdp cc=cubic cmdline="vm-lab/lab.sh bench-tcp${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--quick) quick=1; labels="1 16"; nsh="nsh1"; repeats=1; secs=1; warm=0 ;;
@@ -128,6 +130,7 @@ bench_tcp() {
 		--warmup) warm="$2"; shift ;;
 		--systems) systems="${2//,/ }"; shift ;;
 		--decap) decap="$2"; shift ;;
+		--cc) cc="$2"; shift ;;
 		--out) out="$2"; shift ;;
 		*) die "bench-tcp: unknown argument $1" ;;
 		esac
@@ -157,11 +160,11 @@ bench_tcp() {
 	tcp_build "0 $labels $nsh"
 	tcp_prepare "$decap"
 	local csv="$out/lab-tcp.csv"
-	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,expected_kind,ok_share,by_kind,decap,load1" > "$csv"
+	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,expected_kind,ok_share,by_kind,decap,cc,load1" > "$csv"
 	local per=0 total
 	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
 	total=$((per * repeats))
-	echo "lab-bench-tcp $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF, decap $decap"
+	echo "lab-bench-tcp $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF, decap $decap, congestion control $cc"
 	echo "results -> $out"
 	local start=$SECONDS k=0 offl=""
 	for r in $(seq 1 "$repeats"); do
@@ -180,11 +183,11 @@ bench_tcp() {
 					"$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
 				tcp_encap "$l"
 				local gbps retr sc rc by ok
-				read -r gbps retr sc rc by <<< "$(tcp_measure "$warm" "$secs")"
+				read -r gbps retr sc rc by <<< "$(tcp_measure "$warm" "$secs" "$cc")"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=sum(b.values()); print("%.4f" % (b.get(sys.argv[2], 0) / n if n else 0))' "$by" "$exp")"
 				printf '%7.3f Gbit/s, %s retransmits, CPU %s%% / %s%% (sender / receiver), %s %s\n' "$gbps" "$retr" "$sc" "$rc" "$ok" \
 					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
-				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$exp,$ok,\"${by//\"/\"\"}\",$decap,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$exp,$ok,\"${by//\"/\"\"}\",$decap,$cc,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done

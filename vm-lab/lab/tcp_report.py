@@ -82,6 +82,7 @@ def main():
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
     floor = agg(data["floor"][0]) if "floor" in data else None
     decap = rows[0].get("decap", "xdp") if rows else "?"
+    cc = rows[0].get("cc", "?") if rows else "?"
 
     fig, ax = plt.subplots(figsize=(8, 5))
     xs = labels or [1, 16]
@@ -103,14 +104,14 @@ def main():
     ax.legend(fontsize=8, loc="lower left")
     r0 = rows[0] if rows else {}
     ax.set_title(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, kernel VNF, kernel {a.kernel}, {a.cpus} CPUs;\n"
-                 "one iperf3 TCP stream, gso_max_segs 1 at the sender", fontsize=8)
+                 f"one iperf3 TCP stream ({cc}), gso_max_segs 1 at the sender", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, "lab-tcp.png"), dpi=110)
 
     L = ["# Lab: TCP throughput against the number of SR-MPLS labels (kernel VNF)\n",
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s, "
-         f"receiver decap: {decap}.  ",
+         f"receiver decap: {decap}, TCP congestion control: {cc}.  ",
          f"veth offloads: {a.offloads.strip()}\n",
          *[f"- {w}" for w in WHY],
          "",
