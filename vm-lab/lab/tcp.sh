@@ -94,14 +94,21 @@ for e in json.load(sys.stdin):
 print(json.dumps(out, separators=(",", ":")))'
 }
 
-# One iperf3 run: prints "gbps retransmits snd_cpu rcv_cpu by_kind_json" (by_kind: frames the
-# receiver saw during the run, including the warm-up and iperf3's control connection).
+# One iperf3 run: prints "gbps retransmits snd_cpu rcv_cpu cpu_ns_per_segment by_kind_json".
+# by_kind: frames the receiver saw during the run, including the warm-up and iperf3's control
+# connection. cpu_ns_per_segment: CPU time of the iperf3 client and server (iperf3's own figures;
+# tick-based accounting charges the softirq work that runs in their context, which is most of the
+# chain, to them) plus both ksoftirqd threads', over the segments sent. Unlike Gbit/s it does not
+# fall when other work on the machine takes the CPUs away.
+ksoftirqd_ticks() { local p t=0; for p in $ksoftirqds; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 tcp_measure() {   # $1 warmup s, $2 seconds, $3 congestion control
-	local s0 s1 j="$st/iperf3.json"
+	local s0 s1 k0 k1 j="$st/iperf3.json"
 	s0="$(tcp_seen)"
+	k0="$(ksoftirqd_ticks)"
 	ip netns exec "$SND_NS" timeout $(($1 + $2 + 20)) iperf3 -c "$RCV_IP4" -t "$2" -O "$1" -C "$3" -A 0 -J > "$j" || true
+	k1="$(ksoftirqd_ticks)"
 	s1="$(tcp_seen)"
-	$PY - "$j" "$s0" "$s1" <<'PY'
+	$PY - "$j" "$s0" "$s1" "$(((k1 - k0) * 1000 / $(getconf CLK_TCK)))" <<'PY'
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))
@@ -109,11 +116,15 @@ try:
     bps, retr = e["sum_received"]["bits_per_second"], e["sum_sent"].get("retransmits", 0)
     cpu = e.get("cpu_utilization_percent", {})
     snd, rcv = cpu.get("host_total", 0), cpu.get("remote_total", 0)
+    mss = r["start"].get("tcp_mss_default", 1448) or 1448
+    segs = e["sum_sent"]["bytes"] / mss
+    secs = e["sum_sent"]["seconds"]
+    ns_seg = 1e9 * ((snd + rcv) / 100 * secs + int(sys.argv[4]) / 1000) / segs if segs else 0
 except (ValueError, KeyError):
-    bps, retr, snd, rcv = 0, -1, 0, 0   # iperf3 failed (its JSON says why; kept in the state dir)
+    bps, retr, snd, rcv, ns_seg = 0, -1, 0, 0, 0   # iperf3 failed (its JSON says why; kept in the state dir)
 a, b = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 d = {k: b[k] - a.get(k, 0) for k in b if b[k] - a.get(k, 0)}
-print(f"{bps / 1e9:.4f} {retr} {snd:.0f} {rcv:.0f} {json.dumps(d, separators=(',', ':'))}")
+print(f"{bps / 1e9:.4f} {retr} {snd:.0f} {rcv:.0f} {ns_seg:.0f} {json.dumps(d, separators=(',', ':'))}")
 PY
 }
 
@@ -157,10 +168,11 @@ bench_tcp() {
 	trap 'lab_down "'"$name"'"' EXIT
 	trap 'exit 130' INT TERM
 	lab_up "$name" kernel
+	ksoftirqds="$(ps -eo pid=,comm= | awk '$2 ~ /^ksoftirqd\// {print $1}')"
 	tcp_build "0 $labels $nsh"
 	tcp_prepare "$decap"
 	local csv="$out/lab-tcp.csv"
-	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,expected_kind,ok_share,by_kind,decap,cc,load1" > "$csv"
+	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,cpu_ns_per_seg,expected_kind,ok_share,by_kind,decap,cc,load1" > "$csv"
 	local per=0 total
 	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
 	total=$((per * repeats))
@@ -182,12 +194,13 @@ bench_tcp() {
 				printf '[%2d/%d] rep %d %-11s %-9s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" \
 					"$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
 				tcp_encap "$l"
-				local gbps retr sc rc by ok
-				read -r gbps retr sc rc by <<< "$(tcp_measure "$warm" "$secs" "$cc")"
+				local gbps retr sc rc cns by ok
+				read -r gbps retr sc rc cns by <<< "$(tcp_measure "$warm" "$secs" "$cc")"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=sum(b.values()); print("%.4f" % (b.get(sys.argv[2], 0) / n if n else 0))' "$by" "$exp")"
-				printf '%7.3f Gbit/s, %s retransmits, CPU %s%% / %s%% (sender / receiver), %s %s\n' "$gbps" "$retr" "$sc" "$rc" "$ok" \
+				printf '%7.3f Gbit/s, %s retransmits, CPU %s%% / %s%% (sender / receiver), %6d CPU ns/segment, %s %s\n' \
+					"$gbps" "$retr" "$sc" "$rc" "$cns" "$ok" \
 					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
-				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$exp,$ok,\"${by//\"/\"\"}\",$decap,$cc,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$cns,$exp,$ok,\"${by//\"/\"\"}\",$decap,$cc,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done

@@ -84,26 +84,33 @@ def main():
     decap = rows[0].get("decap", "xdp") if rows else "?"
     cc = rows[0].get("cc", "?") if rows else "?"
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    cpu = bool(rows) and rows[0].get("cpu_ns_per_seg") not in (None, "")
+    fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(14 if cpu else 8, 5), squeeze=False)
     xs = labels or [1, 16]
-    for s in systems:
-        if s == "floor":
-            m, lo, hi, _ = floor
-            ax.plot([min(xs), max(xs)], [m] * 2, label=LABEL[s], **STYLE[s])
-            ax.axhspan(lo, hi, color="0.85", alpha=0.5)
-            continue
-        ms = [agg(data[s][n]) for n in labels if n in data[s]]
-        ax.errorbar([n for n in labels if n in data[s]], [x[0] for x in ms],
-                    yerr=[[x[0] - x[1] for x in ms], [x[2] - x[0] for x in ms]],
-                    capsize=3, label=LABEL[s], **STYLE[s])
-    ax.set_xlabel("SR-MPLS labels per packet (sent; the proxy restores all but the consumed one)")
-    ax.set_ylabel("TCP Gbit/s at the iperf3 server (median, bars min..max)")
-    ax.set_ylim(bottom=0)
-    ax.set_xticks(xs)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    panels = [("gbps", "TCP Gbit/s at the iperf3 server (median, bars min..max)", "Throughput of one TCP stream")]
+    if cpu:
+        panels.append(("cpu_ns_per_seg", "CPU ns per TCP segment, whole chain (median, bars min..max)",
+                       "Cost per segment (robust to other load)"))
+    for ax, (key, ylab, ttl) in zip(axes[0], panels):
+        for s in systems:
+            if s == "floor":
+                m, lo, hi, _ = agg(data["floor"][0], key)
+                ax.plot([min(xs), max(xs)], [m] * 2, label=LABEL[s], **STYLE[s])
+                ax.axhspan(lo, hi, color="0.85", alpha=0.5)
+                continue
+            ns = [n for n in labels if n in data[s]]
+            ms = [agg(data[s][n], key) for n in ns]
+            ax.errorbar(ns, [x[0] for x in ms], yerr=[[x[0] - x[1] for x in ms], [x[2] - x[0] for x in ms]],
+                        capsize=3, label=LABEL[s], **STYLE[s])
+        ax.set_xlabel("SR-MPLS labels per packet (sent; the proxy restores all but the consumed one)")
+        ax.set_ylabel(ylab)
+        ax.set_ylim(bottom=0)
+        ax.set_xticks(xs)
+        ax.grid(True, alpha=0.3)
+        ax.set_title(ttl, fontsize=9)
+        ax.legend(fontsize=8, loc="lower left")
     r0 = rows[0] if rows else {}
-    ax.set_title(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, kernel VNF, kernel {a.kernel}, {a.cpus} CPUs;\n"
+    fig.suptitle(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, kernel VNF, kernel {a.kernel}, {a.cpus} CPUs; "
                  f"one iperf3 TCP stream ({cc}), gso_max_segs 1 at the sender", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, "lab-tcp.png"), dpi=110)
@@ -123,8 +130,8 @@ def main():
          "program attached but pushing nothing, empty programs where SfcProxy's sit. One TCP stream per run.\n",
          "![TCP Gbit/s vs labels](lab-tcp.png)\n",
          "| system | labels | median Gbit/s | min..max | runs | % of floor | vs 1 label | retransmits (median) "
-         "| sender CPU % | arrived with the expected stack |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "| sender CPU % | CPU ns/segment (min..max) | floor cost / cost | arrived with the expected stack |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in systems:
         ns = [0] if s == "floor" else [n for n in labels + nshs if n in data[s]]
         base = agg(data[s][ns[0]])[0] if ns else float("nan")
@@ -133,15 +140,26 @@ def main():
             pf = f"{100 * m / floor[0]:.0f} %" if floor and floor[0] and s != "floor" else ""
             v1 = f"{m / base:.2f}x" if s != "floor" and isinstance(n, int) and base else ""
             retr = statistics.median(float(r["retransmits"]) for r in data[s][n])
-            cpu = statistics.median(float(r["snd_cpu_pct"]) for r in data[s][n])
+            scpu = statistics.median(float(r["snd_cpu_pct"]) for r in data[s][n])
             ok = min(float(r["ok_share"]) for r in data[s][n])
+            cc_ = cf = ""
+            if cpu:
+                cm, clo, chi, _ = agg(data[s][n], "cpu_ns_per_seg")
+                cc_ = f"{cm:,.0f} ({clo:,.0f}..{chi:,.0f})"
+                if floor and s != "floor" and cm:
+                    cf = f"{100 * agg(data['floor'][0], 'cpu_ns_per_seg')[0] / cm:.0f} %"
             nn = "0 (plain)" if s == "floor" else (n if isinstance(n, int) else nsh_name(n))
             L.append(f"| {s} | {nn} | {m:.3f} | {lo:.3f}..{hi:.3f} | {k} | {pf} | {v1} | {retr:.0f} | "
-                     f"{cpu:.0f} | {100 * ok:.1f} % |")
+                     f"{scpu:.0f} | {cc_} | {cf} | {100 * ok:.1f} % |")
     L.append("\n'arrived with the expected stack': the smallest share, over the runs, of frames at the receiver "
              "(data, and iperf3's control connection) carrying labels - 1 entries (plain IPv4 for 1 label, "
              "ConsumedSegments 1) or, for NSH rows, an NSH header; anything else means the proxy did not "
-             "restore the stack. Retransmits and sender CPU % are iperf3's own figures.")
+             "restore the stack. Retransmits and sender CPU % are iperf3's own figures. CPU ns/segment: CPU time of "
+             "the iperf3 client and server (iperf3's figures; tick-based accounting charges the softirq work "
+             "that runs in their context, most of the chain, to them) plus both ksoftirqd threads', over the "
+             "segments sent; it does not fall when other work takes the CPUs away, which Gbit/s does. "
+             "'floor cost / cost' is the throughput SfcProxy would reach as a share of the floor's on "
+             "otherwise idle CPUs.")
     loads = [float(r["load1"]) for r in rows if r.get("load1")]
     if loads and max(loads) > 1.5:
         L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
