@@ -30,7 +30,7 @@ tcp_build() {   # $1 list of encaps (0 = push nothing, N labels, nsh1, nsh2-V)
 	for e in $1; do
 		case "$e" in
 		nsh1) d=(-DENCAP_NSH=1) ;;
-		nsh2) d=(-DENCAP_NSH=2 -DNSH_TLV=0) ;;
+		nsh2) d=(-DENCAP_NSH=2 -DNSH_TLV=-1) ;;
 		nsh2-*) d=(-DENCAP_NSH=2 "-DNSH_TLV=${e#nsh2-}") ;;
 		*) d=("-DENCAP_LABELS=$e") ;;
 		esac
@@ -97,18 +97,16 @@ print(json.dumps(out, separators=(",", ":")))'
 # One iperf3 run: prints "gbps retransmits snd_cpu rcv_cpu cpu_ns_per_segment by_kind_json".
 # by_kind: frames the receiver saw during the run, including the warm-up and iperf3's control
 # connection. cpu_ns_per_segment: CPU time of the iperf3 client and server (iperf3's own figures;
-# tick-based accounting charges the softirq work that runs in their context, which is most of the
-# chain, to them) plus both ksoftirqd threads', over the segments sent. Unlike Gbit/s it does not
-# fall when other work on the machine takes the CPUs away.
-ksoftirqd_ticks() { local p t=0; for p in $ksoftirqds; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# tick-based accounting charges the softirq work that runs in their context to them: the client's
+# write runs the whole chain up to the server's socket) over the segments sent. Unlike Gbit/s it
+# does not fall when other work on the machine takes the CPUs away. ksoftirqd is left out (unlike
+# the pps bench): on a shared machine it mostly runs other work's packets.
 tcp_measure() {   # $1 warmup s, $2 seconds, $3 congestion control
-	local s0 s1 k0 k1 j="$st/iperf3.json"
+	local s0 s1 j="$st/iperf3.json"
 	s0="$(tcp_seen)"
-	k0="$(ksoftirqd_ticks)"
 	ip netns exec "$SND_NS" timeout $(($1 + $2 + 20)) iperf3 -c "$RCV_IP4" -t "$2" -O "$1" -C "$3" -A 0 -J > "$j" || true
-	k1="$(ksoftirqd_ticks)"
 	s1="$(tcp_seen)"
-	$PY - "$j" "$s0" "$s1" "$(((k1 - k0) * 1000 / $(getconf CLK_TCK)))" <<'PY'
+	$PY - "$j" "$s0" "$s1" <<'PY'
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))
@@ -119,7 +117,7 @@ try:
     mss = r["start"].get("tcp_mss_default", 1448) or 1448
     segs = e["sum_sent"]["bytes"] / mss
     secs = e["sum_sent"]["seconds"]
-    ns_seg = 1e9 * ((snd + rcv) / 100 * secs + int(sys.argv[4]) / 1000) / segs if segs else 0
+    ns_seg = 1e9 * (snd + rcv) / 100 * secs / segs if segs else 0
 except (ValueError, KeyError):
     bps, retr, snd, rcv, ns_seg = 0, -1, 0, 0, 0   # iperf3 failed (its JSON says why; kept in the state dir)
 a, b = json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -149,7 +147,9 @@ bench_tcp() {
 	done
 	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; *) die "system $s (floor|metadata|header-hash)" ;; esac; done
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
-	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
+	# nsh2-V: up to 88 value bytes, so 8 + 4 + V fits in the 100 bytes TCP_MTU leaves above 1500
+	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] && { [[ "$l" != nsh2-* ]] || [ "${l#nsh2-}" -le 88 ]; } ||
+		die "--nsh: nsh1, nsh2 or nsh2-V (V <= 88)"; done
 	[[ "$secs" =~ ^[1-9][0-9]*$ && "$warm" =~ ^[0-9]+$ ]] || die "--seconds and --warmup: whole seconds (iperf3)"
 	case "$decap" in xdp|xdpgeneric) ;; *) die "--decap xdp|xdpgeneric" ;; esac
 	command -v iperf3 >/dev/null || die "missing iperf3 (apt-get install -y iperf3)"
@@ -168,7 +168,6 @@ bench_tcp() {
 	trap 'lab_down "'"$name"'"' EXIT
 	trap 'exit 130' INT TERM
 	lab_up "$name" kernel
-	ksoftirqds="$(ps -eo pid=,comm= | awk '$2 ~ /^ksoftirqd\// {print $1}')"
 	tcp_build "0 $labels $nsh"
 	tcp_prepare "$decap"
 	local csv="$out/lab-tcp.csv"

@@ -5,7 +5,8 @@
  * classifier would send it. Chosen at compile time (-D), because tc loads the object as it is:
  *   ENCAP_LABELS N   N label entries 16000.., BoS on the last, TTL 64 (0 = push nothing: the floor)
  *   ENCAP_NSH 1|2    NSH instead (RFC 8300): MD type 1 (16 context bytes) or MD type 2 with one
- *                    TLV of NSH_TLV value bytes; TTL 63, SPI 42, SI 255, next protocol IPv4.
+ *                    TLV of NSH_TLV value bytes (-1: no TLV); TTL 63, SPI 42, SI 255, next
+ *                    protocol IPv4.
  * Same headers as vm-lab/lab/trafgen.c sends, so the proxy sees the same stacks in both benches.
  * The sender veth must have gso_max_segs 1: each skb is then one TCP segment, so the proxy sees
  * (and caches) one packet per skb, and the MTU check sees the real frame size.
@@ -28,6 +29,8 @@
 
 #if ENCAP_NSH == 1
 #define NSH_META 16
+#elif ENCAP_NSH == 2 && NSH_TLV < 0
+#define NSH_META 0 /* MD type 2 without a TLV */
 #elif ENCAP_NSH == 2
 #define NSH_META (4 + ((NSH_TLV + 3) & ~3))
 #endif
@@ -60,7 +63,7 @@ static __always_inline void fill_encap(__u8 *h)
 #pragma unroll
 	for (int i = 0; i < NSH_META; i++)
 		h[8 + i] = 0x5a ^ i;
-#if ENCAP_NSH == 2
+#if ENCAP_NSH == 2 && NSH_TLV >= 0
 	h[8] = 0x01, h[9] = 0x02, h[10] = 0x03, h[11] = NSH_TLV; /* class 0x0102, type 3, length */
 #pragma unroll
 	for (int i = 12 + NSH_TLV; i < 8 + NSH_META; i++)

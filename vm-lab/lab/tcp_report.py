@@ -156,8 +156,10 @@ def main():
              "ConsumedSegments 1) or, for NSH rows, an NSH header; anything else means the proxy did not "
              "restore the stack. Retransmits and sender CPU % are iperf3's own figures. CPU ns/segment: CPU time of "
              "the iperf3 client and server (iperf3's figures; tick-based accounting charges the softirq work "
-             "that runs in their context, most of the chain, to them) plus both ksoftirqd threads', over the "
-             "segments sent; it does not fall when other work takes the CPUs away, which Gbit/s does. "
+             "that runs in their context to them, and the client's write runs the whole chain up to the "
+             "server's socket) over the segments sent; ksoftirqd is left out (on a shared machine it mostly "
+             "runs other work's packets). It does not fall when other work takes the CPUs away, which "
+             "Gbit/s does. "
              "'floor cost / cost' is the throughput SfcProxy would reach as a share of the floor's on "
              "otherwise idle CPUs.")
     loads = [float(r["load1"]) for r in rows if r.get("load1")]
