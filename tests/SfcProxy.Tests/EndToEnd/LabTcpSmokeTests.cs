@@ -35,16 +35,20 @@ public sealed class LabTcpSmokeTests
             }
             Assert.AreEqual(0, p.ExitCode, $"lab.sh bench-tcp --quick failed\n{stdout.Result}\n{stderr.Result}");
 
-            // run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,expected_kind,ok_share,...
-            var rows = File.ReadAllLines(Path.Combine(output, "lab-tcp.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+            // Columns by name; the quoted by_kind JSON (with commas) comes after every column read here.
+            var lines = File.ReadAllLines(Path.Combine(output, "lab-tcp.csv"));
+            var col = lines[0].Split(',').Select((name, i) => (name, i)).ToDictionary(c => c.name, c => c.i);
+            var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+            string At(string[] r, string name) => r[col[name]];
             foreach (var system in new[] { "floor", "metadata", "header-hash" })
-                Assert.IsTrue(rows.Any(r => r[2] == system), $"no {system} rows in lab-tcp.csv\n{stdout.Result}");
-            Assert.IsTrue(rows.Any(r => r[3] == "nsh1"), $"no NSH row in lab-tcp.csv\n{stdout.Result}");
+                Assert.IsTrue(rows.Any(r => At(r, "system") == system), $"no {system} rows in lab-tcp.csv\n{stdout.Result}");
+            Assert.IsTrue(rows.Any(r => At(r, "encap") == "nsh1"), $"no NSH row in lab-tcp.csv\n{stdout.Result}");
             foreach (var r in rows)
             {
-                Assert.IsGreaterThan(0.0, double.Parse(r[6], CultureInfo.InvariantCulture), $"{r[2]} {r[3]} {r[4]}: no TCP throughput\n{stdout.Result}");
-                Assert.AreEqual(1.0, double.Parse(r[11], CultureInfo.InvariantCulture), 1e-9,
-                    $"{r[2]} {r[3]} {r[4]}: not every frame arrived with the stack the proxy must restore\n{stdout.Result}");
+                var what = $"{At(r, "system")} {At(r, "encap")} {At(r, "labels")}";
+                Assert.IsGreaterThan(0.0, double.Parse(At(r, "gbps"), CultureInfo.InvariantCulture), $"{what}: no TCP throughput\n{stdout.Result}");
+                Assert.AreEqual(1.0, double.Parse(At(r, "ok_share"), CultureInfo.InvariantCulture), 1e-9,
+                    $"{what}: not every frame arrived with the stack the proxy must restore\n{stdout.Result}");
             }
             Assert.IsTrue(File.Exists(Path.Combine(output, "lab-tcp.png")), "no lab-tcp.png");
             Assert.IsTrue(File.Exists(Path.Combine(output, "lab-tcp.md")), "no lab-tcp.md");
