@@ -3,7 +3,8 @@
 # Sourced by lab.sh (uses its lab_up / lab_down / attach_mode / detach_mode, $st, $here, $PY, die).
 #
 #   vm-lab/lab.sh bench-tcp [--quick] [--labels LIST] [--nsh LIST] [--repeats N] [--seconds S]
-#                           [--warmup S] [--systems LIST] [--decap xdp|xdpgeneric] [--cc ALGO] [--out DIR]
+#                           [--warmup S] [--systems LIST] [--decap xdp|xdpgeneric] [--cc ALGO]
+#                           [--gso-max-segs N] [--out DIR]
 #
 # Sender: iperf3 client (CPU 0) with vm-lab/lab/tcp_encap.bpf.c at tc egress of its veth, pushing
 # N labels (or an NSH header) on every IPv4 packet. Proxy: the same attach_mode as the pps bench
@@ -20,6 +21,11 @@
 # this machine's is bbr, whose pacing timer fires per 1-segment skb: 0.31 against cubic's 0.43 Gbit/s
 # on the floor); writes DIR/lab-tcp.{csv,png,md} (default
 # vm-lab/results; --quick: a temp dir, 1 repeat of 1 s at 1 and 16 labels and nsh1, no warm-up).
+# --gso-max-segs N: the sender veth's gso_max_segs (default 1, the issue's setting). With more, the
+# encap program sees whole GSO skbs (one push per up to 64 KB); since the sender veth has no TSO while
+# the proxy ingress has a native XDP program, the sender's software GSO then cuts them after the
+# encap and copies the pushed headers into every segment, so the proxy still sees one packet per
+# segment (files lab-tcp-gsoN.*).
 
 TCP_MTU=1600       # every lab veth: room for 16 labels / NSH MD2 on top of a 1500-byte IP packet
 TCP_PATH_MTU=1500  # the sender's and receiver's routes: TCP segments stay 1500-byte IP packets
@@ -40,7 +46,7 @@ tcp_build() {   # $1 list of encaps (0 = push nothing, N labels, nsh1, nsh2-V)
 }
 
 # Turns the pps lab into the TCP lab (see the offload notes in tcp_offloads).
-tcp_prepare() {   # $1 decap attach mode: xdp (native) | xdpgeneric
+tcp_prepare() {   # $1 decap attach mode: xdp (native) | xdpgeneric, $2 the sender's gso_max_segs
 	local S=(ip netns exec "$SND_NS") P=(ip netns exec "$PRX_NS") R=(ip netns exec "$RCV_NS")
 	"${S[@]}" ip link set dev "$SND_IF" mtu "$TCP_MTU"
 	"${P[@]}" ip link set dev "$PRX_IN" mtu "$TCP_MTU"
@@ -48,8 +54,9 @@ tcp_prepare() {   # $1 decap attach mode: xdp (native) | xdpgeneric
 	"${R[@]}" ip link set dev "$RCV_IF" mtu "$TCP_MTU"
 	"${S[@]}" ip route change default via 198.18.1.2 dev "$SND_IF" mtu "$TCP_PATH_MTU" advmss $((TCP_PATH_MTU - 40))
 	"${R[@]}" ip route change default via 198.18.2.2 dev "$RCV_IF" mtu "$TCP_PATH_MTU" advmss $((TCP_PATH_MTU - 40))
-	# One TCP segment per skb: TCP builds multi-segment GSO skbs even with tso/gso off.
-	"${S[@]}" ip link set dev "$SND_IF" gso_max_segs 1
+	# 1 (default): one TCP segment per skb; TCP builds multi-segment GSO skbs even with tso/gso off.
+	# More: GSO skbs reach the encap program whole (see --gso-max-segs).
+	"${S[@]}" ip link set dev "$SND_IF" gso_max_segs "$2"
 	# topology.sh drops TCP at the receiver (its e2e receiver only observes); iperf3 needs it.
 	"${R[@]}" iptables -t raw -F PREROUTING
 	"${R[@]}" ip link set dev "$RCV_IF" "$1" obj "$st/tcp_decap.bpf.o" sec xdp
@@ -128,7 +135,7 @@ PY
 
 bench_tcp() {
 	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=5 warm=1 systems="floor metadata header-hash"
-	local out="" decap=xdp cc=cubic cmdline="vm-lab/lab.sh bench-tcp${*:+ $*}"
+	local out="" decap=xdp cc=cubic gso=1 cmdline="vm-lab/lab.sh bench-tcp${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--quick) quick=1; labels="1 16"; nsh="nsh1"; repeats=1; secs=1; warm=0 ;;
@@ -140,6 +147,7 @@ bench_tcp() {
 		--systems) systems="${2//,/ }"; shift ;;
 		--decap) decap="$2"; shift ;;
 		--cc) cc="$2"; shift ;;
+		--gso-max-segs) gso="$2"; shift ;;
 		--out) out="$2"; shift ;;
 		*) die "bench-tcp: unknown argument $1" ;;
 		esac
@@ -152,6 +160,7 @@ bench_tcp() {
 		die "--nsh: nsh1, nsh2 or nsh2-V (V <= 88)"; done
 	[[ "$secs" =~ ^[1-9][0-9]*$ && "$warm" =~ ^[0-9]+$ ]] || die "--seconds and --warmup: whole seconds (iperf3)"
 	case "$decap" in xdp|xdpgeneric) ;; *) die "--decap xdp|xdpgeneric" ;; esac
+	[[ "$gso" =~ ^[1-9][0-9]*$ && "$gso" -le 65535 ]] || die "--gso-max-segs 1..65535"
 	command -v iperf3 >/dev/null || die "missing iperf3 (apt-get install -y iperf3)"
 	command -v bpftool >/dev/null || die "missing bpftool"
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
@@ -169,13 +178,14 @@ bench_tcp() {
 	trap 'exit 130' INT TERM
 	lab_up "$name" kernel
 	tcp_build "0 $labels $nsh"
-	tcp_prepare "$decap"
-	local csv="$out/lab-tcp.csv"
-	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,cpu_ns_per_seg,expected_kind,ok_share,by_kind,decap,cc,load1" > "$csv"
+	tcp_prepare "$decap" "$gso"
+	local base=lab-tcp; [ "$gso" = 1 ] || base="lab-tcp-gso$gso"
+	local csv="$out/$base.csv"
+	echo "run_id,utc,system,encap,labels,rep,gbps,retransmits,snd_cpu_pct,rcv_cpu_pct,cpu_ns_per_seg,expected_kind,ok_share,by_kind,decap,cc,gso_max_segs,load1" > "$csv"
 	local per=0 total
 	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
 	total=$((per * repeats))
-	echo "lab-bench-tcp $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF, decap $decap, congestion control $cc"
+	echo "lab-bench-tcp $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, kernel VNF, decap $decap, congestion control $cc, sender gso_max_segs $gso"
 	echo "results -> $out"
 	local start=$SECONDS k=0 offl=""
 	for r in $(seq 1 "$repeats"); do
@@ -199,14 +209,14 @@ bench_tcp() {
 				printf '%7.3f Gbit/s, %s retransmits, CPU %s%% / %s%% (sender / receiver), %6d CPU ns/segment, %s %s\n' \
 					"$gbps" "$retr" "$sc" "$rc" "$cns" "$ok" \
 					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
-				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$cns,$exp,$ok,\"${by//\"/\"\"}\",$decap,$cc,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+				echo "$name,$(date -u +%FT%TZ),$s,$enc,$nl,$r,$gbps,$retr,$sc,$rc,$cns,$exp,$ok,\"${by//\"/\"\"}\",$decap,$cc,$gso,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
 		done
 	done
 	local el=$((SECONDS - start))
 	echo "measured $total points in ${el}s"
-	$PY "$here/lab/tcp_report.py" --csv "$csv" --out "$out" --command "$cmdline" --seconds "$el" \
+	$PY "$here/lab/tcp_report.py" --csv "$csv" --out "$out" --base "$base" --command "$cmdline" --seconds "$el" \
 		--kernel "$(uname -r)" --cpus "$(nproc)" --offloads "$offl"
 	[ -n "$qtmp" ] && echo "quick-run results kept in $qtmp"
 	return 0

@@ -30,7 +30,9 @@ WHY = [
     "must key, cache and restore one by one. This is what makes the rate low (one skb, one trip through "
     "the whole chain, per 1448 bytes): the floor pays it too.",
     "**Sender TSO shows off [fixed]**: veth drops the TSO features of a device whose peer has a native "
-    "XDP program (the proxy ingress); with `gso_max_segs 1` there is nothing to segment anyway.",
+    "XDP program (the proxy ingress); with `gso_max_segs 1` there is nothing to segment anyway, and with more "
+    "(`--gso-max-segs`) the sender's software GSO cuts each skb after the encap program, copying the pushed "
+    "headers into every segment.",
     "**Sender tx-checksumming on**: TCP leaves the checksum to the 'device'; a veth passes "
     "CHECKSUM_PARTIAL along and the receiver trusts it, so no checksum is computed anywhere. The labels "
     "are pushed in front of the IP header and do not move csum_start's target.",
@@ -74,6 +76,7 @@ def main():
     ap.add_argument("--kernel", default="?")
     ap.add_argument("--cpus", default="?")
     ap.add_argument("--offloads", default="?")
+    ap.add_argument("--base", default="lab-tcp", help="output file name without extension")
     a = ap.parse_args()
     rows, data = load(a.csv)
     systems = [s for s in LABEL if s in data]
@@ -83,6 +86,7 @@ def main():
     floor = agg(data["floor"][0]) if "floor" in data else None
     decap = rows[0].get("decap", "xdp") if rows else "?"
     cc = rows[0].get("cc", "?") if rows else "?"
+    gso = rows[0].get("gso_max_segs") or "1" if rows else "1"
 
     cpu = bool(rows) and rows[0].get("cpu_ns_per_seg") not in (None, "")
     fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(14 if cpu else 8, 5), squeeze=False)
@@ -111,14 +115,14 @@ def main():
         ax.legend(fontsize=8, loc="lower left")
     r0 = rows[0] if rows else {}
     fig.suptitle(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, kernel VNF, kernel {a.kernel}, {a.cpus} CPUs; "
-                 f"one iperf3 TCP stream ({cc}), gso_max_segs 1 at the sender", fontsize=8)
+                 f"one iperf3 TCP stream ({cc}), gso_max_segs {gso} at the sender", fontsize=8)
     fig.tight_layout()
-    fig.savefig(os.path.join(a.out, "lab-tcp.png"), dpi=110)
+    fig.savefig(os.path.join(a.out, a.base + ".png"), dpi=110)
 
     L = ["# Lab: TCP throughput against the number of SR-MPLS labels (kernel VNF)\n",
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s, "
-         f"receiver decap: {decap}, TCP congestion control: {cc}.  ",
+         f"receiver decap: {decap}, TCP congestion control: {cc}, sender gso_max_segs {gso}.  ",
          f"veth offloads: {a.offloads.strip()}\n",
          *[f"- {w}" for w in WHY],
          "",
@@ -128,7 +132,7 @@ def main():
          "and strips what the proxy restored; iperf3 server, CPU 1). ACKs return plain through the proxy's "
          "forwarding, past no SfcProxy program. The floor: same topology and sender settings, the encap "
          "program attached but pushing nothing, empty programs where SfcProxy's sit. One TCP stream per run.\n",
-         "![TCP Gbit/s vs labels](lab-tcp.png)\n",
+         f"![TCP Gbit/s vs labels]({a.base}.png)\n",
          "| system | labels | median Gbit/s | min..max | runs | % of floor | vs 1 label | retransmits (median) "
          "| sender CPU % | CPU ns/segment (min..max) | floor cost / cost | arrived with the expected stack |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -166,9 +170,9 @@ def main():
     if loads and max(loads) > 1.5:
         L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
                  "points are noisy.")
-    with open(os.path.join(a.out, "lab-tcp.md"), "w") as f:
+    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
         f.write("\n".join(L) + "\n")
-    print(f"wrote {a.out}/lab-tcp.csv, lab-tcp.png, lab-tcp.md")
+    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
 
 
 if __name__ == "__main__":
