@@ -45,7 +45,7 @@ tcp_build() {   # $1 list of encaps (0 = push nothing, N labels, nsh1, nsh2-V)
 	clang -O2 -g -Wall -target bpf -I"$inc" -c "$here/lab/tcp_decap.bpf.c" -o "$st/tcp_decap.bpf.o"
 }
 
-# Turns the pps lab into the TCP lab (see the offload notes in tcp_offloads).
+# Turns the pps lab into the TCP lab (why each setting: WHY in tcp_report.py, and the README).
 tcp_prepare() {   # $1 decap attach mode: xdp (native) | xdpgeneric, $2 the sender's gso_max_segs
 	local S=(ip netns exec "$SND_NS") P=(ip netns exec "$PRX_NS") R=(ip netns exec "$RCV_NS")
 	"${S[@]}" ip link set dev "$SND_IF" mtu "$TCP_MTU"

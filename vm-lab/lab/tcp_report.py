@@ -25,10 +25,13 @@ WHY = [
     "**MTU 1600 on every lab veth, route MTU 1500 / advmss 1460 at both ends**: TCP segments stay "
     "1500-byte IP packets and the labels (up to 64 B) or the NSH header (up to 76 B here) fit on top; "
     "a veth drops a frame longer than its peer's MTU.",
-    "**Sender `gso_max_segs 1`**: TCP builds multi-segment GSO skbs even with TSO/GSO off; with one "
-    "segment per skb each skb the encap program sees is one packet on the wire, which is what the proxy "
-    "must key, cache and restore one by one. This is what makes the rate low (one skb, one trip through "
-    "the whole chain, per 1448 bytes): the floor pays it too.",
+    "**Sender `gso_max_segs`**: 1 (the default) makes every skb one TCP segment (TCP builds multi-segment "
+    "GSO skbs even with TSO/GSO off), so the encap program pushes per packet on the wire. This is what "
+    "makes the rate low (one skb, one trip through the whole chain, per 1448 bytes): the floor pays it "
+    "too. With more (`--gso-max-segs`), the encap program pushes once per GSO skb and the sender's "
+    "software GSO copies the headers into each segment; the proxy still sees one packet per segment, "
+    "but in bursts of up to 44 that can overflow its ingress veth's XDP ring (dropped at the sender "
+    "veth: TCP retransmits).",
     "**Sender TSO shows off [fixed]**: veth drops the TSO features of a device whose peer has a native "
     "XDP program (the proxy ingress); with `gso_max_segs 1` there is nothing to segment anyway, and with more "
     "(`--gso-max-segs`) the sender's software GSO cuts each skb after the encap program, copying the pushed "
