@@ -168,9 +168,10 @@ print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_la
 PY
 }
 
-offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
+offloads_of() {   # "dev: gro=on gso=on tso=on ..." for NS:DEV..., default the four lab interfaces
 	local ns dev
-	for ns_dev in "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"; do
+	(($#)) || set -- "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"
+	for ns_dev in "$@"; do
 		ns="${ns_dev%%:*}"; dev="${ns_dev#*:}"
 		printf '%s: %s; ' "$dev" "$(ip netns exec "$ns" ethtool -k "$dev" | awk '
 			/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|rx-gro-list|rx-udp-gro-forwarding):/ {
@@ -248,6 +249,9 @@ bench() {
 	for r in $(seq 1 "$repeats"); do
 		for s in $systems; do
 			attach_mode "$s"
+			if [ "$s" = ovs ] && [[ "$offl" != *"${NAME}a:"* ]]; then   # OVS's internal ports (taps), once
+				local oo; oo="$(offloads_of "$PRX_NS:${NAME}a" "$PRX_NS:${NAME}b")"; echo "ovs offloads: $oo"; offl+="$oo"
+			fi
 			for l in $(points "$s"); do
 				k=$((k + 1))
 				local el=$((SECONDS - start)) eta="?"
