@@ -250,7 +250,7 @@ bench() {
 		for s in $systems; do
 			attach_mode "$s"
 			if [ "$s" = ovs ] && [[ "$offl" != *"${NAME}a:"* ]]; then   # OVS's internal ports (taps), once
-				local oo; oo="$(offloads_of "$PRX_NS:${NAME}a" "$PRX_NS:${NAME}b")"; echo "ovs offloads: $oo"; offl+="$oo"
+				local oo; oo="ovs ports $LAB_OVS_PORTS; $(offloads_of "$PRX_NS:${NAME}a" "$PRX_NS:${NAME}b")"; echo "ovs: $oo"; offl+="$oo"
 			fi
 			for l in $(points "$s"); do
 				k=$((k + 1))

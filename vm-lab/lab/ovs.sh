@@ -29,6 +29,10 @@
 # is measured at 1..3 labels only; NSH decap/encap recirculates inside OVS.
 
 OVS_TABLE=101   # routing table of the VNF's out leg (the TUN VNF uses 100)
+# The veth ports' type: system (default: AF_PACKET, polled by ovs-vswitchd's main thread, what an
+# operator gets without tuning) or afxdp (AF_XDP sockets in native XDP mode, copy mode since veth
+# has no zero-copy, polled by a PMD thread that busy-polls CPU 1: OVS's fast userspace path).
+LAB_OVS_PORTS="${LAB_OVS_PORTS:-system}"
 
 ovs_available() {
 	command -v ovs-vswitchd >/dev/null && command -v ovsdb-server >/dev/null &&
@@ -50,6 +54,7 @@ ovs_prx() { ip netns exec "$PRX_NS" "$@"; }
 
 ovs_attach() {
 	ovs_available || die "Open vSwitch is not installed (scripts/setup.sh installs openvswitch-switch)"
+	case "$LAB_OVS_PORTS" in system|afxdp) ;; *) die "LAB_OVS_PORTS: system|afxdp" ;; esac
 	[ "${VNF:-kernel}" = kernel ] || die "the ovs system is wired for the kernel VNF only"
 	local d="$st/ovs" br="${NAME}o" cpu=()
 	[ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1)
@@ -79,7 +84,14 @@ ovs_attach() {
 	ovs_prx ip rule add iif "${NAME}a" lookup "$OVS_TABLE" pref 1001
 	ovs_prx ip route add "$RCV_IP4/32" dev "${NAME}b" table "$OVS_TABLE"
 	ovs_prx ip neigh replace "$RCV_IP4" lladdr "$RCV_MAC" nud permanent dev "${NAME}b"
-	ovs_prx ip link set dev "$PRX_IN" xdpdrv obj "$st/empty_xdp.bpf.o" sec xdp
+	if [ "$LAB_OVS_PORTS" = afxdp ]; then   # OVS loads its own XDP program (redirect to the socket)
+		ovs_vsctl set Open_vSwitch . other_config:pmd-cpu-mask=0x2 \
+			-- set interface "$PRX_IN" type=afxdp options:xdp-mode=native \
+			-- set interface "$PRX_OUT" type=afxdp options:xdp-mode=native
+		[ "$(ovs_vsctl get interface "$PRX_IN" ofport)" = 1 ] || die "ovs: afxdp port $PRX_IN failed (see $d/ovs-vswitchd.log)"
+	else
+		ovs_prx ip link set dev "$PRX_IN" xdpdrv obj "$st/empty_xdp.bpf.o" sec xdp
+	fi
 	ovs_flows 1
 }
 
