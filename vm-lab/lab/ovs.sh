@@ -26,7 +26,11 @@
 # Limits of the baseline, both OVS's, not the lab's: OVS parses at most 3 MPLS label stack entries
 # (FLOW_MAX_MPLS_LABELS) and cannot pop or push beyond that ("dropping packet on which an MPLS pop
 # action can't be performed as it has more MPLS LSEs than the 3 supported"), so the static proxy
-# is measured at 1..3 labels only; NSH decap/encap recirculates inside OVS.
+# is measured at 1..3 labels only; NSH decap/encap recirculates inside OVS. IPv4 only (the bench
+# sends IPv4): the VNF's out-leg route is the receiver's IPv4 address.
+#
+# By hand: `lab.sh setup lab1 --mode ovs` (1-label flows), then
+#   OVS_RUNDIR=/tmp/vmlab-lab1/ovs ovs-ofctl -O OpenFlow13 dump-flows lab1o
 
 OVS_TABLE=101   # routing table of the VNF's out leg (the TUN VNF uses 100)
 # The veth ports' type: system (default: AF_PACKET, polled by ovs-vswitchd's main thread, what an
@@ -56,8 +60,8 @@ ovs_attach() {
 	ovs_available || die "Open vSwitch is not installed (scripts/setup.sh installs openvswitch-switch)"
 	case "$LAB_OVS_PORTS" in system|afxdp) ;; *) die "LAB_OVS_PORTS: system|afxdp" ;; esac
 	[ "${VNF:-kernel}" = kernel ] || die "the ovs system is wired for the kernel VNF only"
-	local d="$st/ovs" br="${NAME}o" cpu=()
-	[ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1)
+	local d="$st/ovs" br="${NAME}o" cpu=() mask=0x1
+	[ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1) && mask=0x2
 	mkdir -p "$d"
 	ovs_env ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
 	ip netns exec "$PRX_NS" "${cpu[@]}" env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" OVS_SYSCONFDIR="$d" \
@@ -85,7 +89,7 @@ ovs_attach() {
 	ovs_prx ip route add "$RCV_IP4/32" dev "${NAME}b" table "$OVS_TABLE"
 	ovs_prx ip neigh replace "$RCV_IP4" lladdr "$RCV_MAC" nud permanent dev "${NAME}b"
 	if [ "$LAB_OVS_PORTS" = afxdp ]; then   # OVS loads its own XDP program (redirect to the socket)
-		ovs_vsctl set Open_vSwitch . other_config:pmd-cpu-mask=0x2 \
+		ovs_vsctl set Open_vSwitch . other_config:pmd-cpu-mask=$mask \
 			-- set interface "$PRX_IN" type=afxdp options:xdp-mode=native \
 			-- set interface "$PRX_OUT" type=afxdp options:xdp-mode=native
 		[ "$(ovs_vsctl get interface "$PRX_IN" ofport)" = 1 ] || die "ovs: afxdp port $PRX_IN failed (see $d/ovs-vswitchd.log)"
