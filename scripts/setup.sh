@@ -25,6 +25,8 @@ fi
 # not wanted (a stray bridge or database would only confuse): stop it and keep it from starting.
 if [ -d /run/systemd/system ]; then
 	systemctl disable --now openvswitch-switch.service ovs-vswitchd.service ovsdb-server.service >/dev/null 2>&1 || true
+elif command -v update-rc.d >/dev/null; then
+	update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
 fi
 if [ -x /usr/share/openvswitch/scripts/ovs-ctl ]; then
 	/usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 || true
