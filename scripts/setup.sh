@@ -8,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy python3-matplotlib iperf3 tcpdump)
+packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy python3-matplotlib iperf3 tcpdump
+	openvswitch-switch)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,6 +18,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Open vSwitch is the lab's static-proxy baseline (vm-lab/lab/ovs.sh), which runs its own
+# ovsdb-server and ovs-vswitchd per lab with private files. The package's system-wide service is
+# not wanted (a stray bridge or database would only confuse): stop it and keep it from starting.
+if [ -d /run/systemd/system ]; then
+	systemctl disable --now openvswitch-switch.service ovs-vswitchd.service ovsdb-server.service >/dev/null 2>&1 || true
+elif command -v update-rc.d >/dev/null; then
+	update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
+fi
+if [ -x /usr/share/openvswitch/scripts/ovs-ctl ]; then
+	/usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 || true
 fi
 
 if ! command -v dotnet >/dev/null; then

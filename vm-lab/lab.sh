@@ -3,7 +3,7 @@
 # network namespaces (tests/e2e/topology.sh), SR-MPLS traffic from an XDP live-frames generator,
 # packets per second at the receiver against the number of labels, SfcProxy beside the floor.
 #
-#   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|metadata|header-hash]
+#   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|ovs|metadata|header-hash]
 #   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
 #   vm-lab/lab.sh teardown NAME
 #   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
@@ -13,25 +13,29 @@
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
 # and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
 # header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
-# Nsh:NextHopMac = the receiver); none =
-# nothing attached. Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
-# bench: its own lab (unique name), systems floor, metadata, header-hash (kernel VNF), labels
-# 1 4 8 16, NSH (SfcProxy only) nsh1 (MD type 1) and nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats
-# of 3 s; writes DIR/lab-pps.{csv,png,md} (default vm-lab/results; --quick: a
-# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1). --vnf tun: the user-mode VNF
-# (tests/e2e/tun_vnf.py, Python) instead, systems floor and header-hash (the metadata key cannot
-# cross user space), files lab-pps-tun.*. Needs root, clang, libbpf-dev, ethtool,
-# python3-matplotlib, and for SfcProxy a build (dotnet build SfcProxy/SfcProxy.csproj;
-# SFCPROXY_DLL overrides the path).
+# Nsh:NextHopMac = the receiver); ovs = Open vSwitch (userspace datapath) as a static proxy that pops
+# the labels before the VNF and pushes a fixed stack after it (vm-lab/lab/ovs.sh; 1..3 labels and NSH;
+# setup installs the 1-label flows); none = nothing attached. Prints the topology's KEY=VALUE
+# lines; state lives in /tmp/vmlab-NAME.
+# bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
+# header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3), NSH nsh1 (MD type 1) and
+# nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} (default
+# vm-lab/results; --quick: a temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1
+# label). --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
+# header-hash (the metadata key cannot cross user space), files lab-pps-tun.*. Needs root, clang,
+# libbpf-dev, ethtool, python3-matplotlib, openvswitch-switch for ovs, and for SfcProxy a build
+# (dotnet build SfcProxy/SfcProxy.csproj; SFCPROXY_DLL overrides the path).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 topo="$repo/tests/e2e/topology.sh"
 dll="${SFCPROXY_DLL:-$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll}"
 PY=/usr/bin/python3
+# shellcheck source=vm-lab/lab/ovs.sh
+. "$here/lab/ovs.sh"   # the Open vSwitch static-proxy baseline (system ovs)
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,23p' "$0" >&2; exit 2; }
+usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2; }   # the header comment
 
 # ---- build the lab helpers (run time, temp dir; never committed as binaries) ------------------
 build_tools() {   # $1 dir
@@ -74,7 +78,8 @@ JSON
 			sleep 0.1
 		done
 		[ -S "$sock" ] || { cat "$st/daemon.log" >&2; die "sfcproxy not ready after 30 s"; } ;;
-	*) die "mode: none|floor|metadata|header-hash" ;;
+	ovs) ovs_attach ;;
+	*) die "mode: none|floor|ovs|metadata|header-hash" ;;
 	esac
 	echo "$1" > "$st/mode"
 }
@@ -92,6 +97,7 @@ detach_mode() {
 			kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 		fi
 		rm -f "$st/daemon.pid" ;;
+	ovs) ovs_detach ;;
 	esac
 	echo none > "$st/mode"
 }
@@ -143,26 +149,30 @@ measure() {
 	ip netns exec "$RCV_NS" "$st/trafgen" count "$st/lab.bpf.o" "$RCV_IF" "$warm" "$secs" > "$cnt" &
 	local cp=$!
 	for _ in $(seq 100); do grep -q READY "$cnt" 2>/dev/null && break; sleep 0.02; done
-	local tot k0 k1; tot=$(awk -v a="$warm" -v b="$secs" 'BEGIN{print a + b + 0.3}')
-	k0="$(ksoft_ticks)"
+	local tot k0 k1 o0 o1; tot=$(awk -v a="$warm" -v b="$secs" 'BEGIN{print a + b + 0.3}')
+	k0="$(ksoft_ticks)"; o0="$(ovs_ticks)"
 	ip netns exec "$SND_NS" taskset -c 0 "$st/trafgen" send "$st/lab.bpf.o" "$SND_IF" "$SND_MAC" \
 		"$PRX_IN_MAC" "$SND_IP4" "$RCV_IP4" "$labels" "$tot" > "$snd"
-	k1="$(ksoft_ticks)"
+	k1="$(ksoft_ticks)"; o1="$(ovs_ticks)"
 	wait "$cp"
-	"$PY" - "$cnt" "$snd" "$((k1 - k0))" "$(getconf CLK_TCK)" <<'PY'
+	"$PY" - "$cnt" "$snd" "$((k1 - k0))" "$(getconf CLK_TCK)" "$((o1 - o0))" <<'PY'
 import json, sys
 c = json.loads(open(sys.argv[1]).read().split("READY", 1)[1])
 s = dict(kv.split("=") for kv in open(sys.argv[2]).read().split())
 cpu = float(s["cpu_s"]) + int(sys.argv[3]) / int(sys.argv[4])
 sent = int(s["sent"])
+# OVS (ovs.sh) runs its side on CPU 1, not in the sender's softirq: its CPU over the packets it delivered.
+ovs_cpu, done = int(sys.argv[5]) / int(sys.argv[4]), c["pps"] * float(s["seconds"])
+extra = ovs_cpu / done if ovs_cpu and done else 0
 print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_labels"], separators=(",", ":"))} '
-      f'{sent} {1e9 * cpu / sent:.0f}')
+      f'{sent} {1e9 * (cpu / sent + extra):.0f}')
 PY
 }
 
-offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
+offloads_of() {   # "dev: gro=on gso=on tso=on ..." for NS:DEV..., default the four lab interfaces
 	local ns dev
-	for ns_dev in "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"; do
+	(($#)) || set -- "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"
+	for ns_dev in "$@"; do
 		ns="${ns_dev%%:*}"; dev="${ns_dev#*:}"
 		printf '%s: %s; ' "$dev" "$(ip netns exec "$ns" ethtool -k "$dev" | awk '
 			/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|rx-gro-list|rx-udp-gro-forwarding):/ {
@@ -191,18 +201,23 @@ bench() {
 		shift
 	done
 	case "$vnf" in
-	kernel) [ -n "$systems" ] || systems="floor metadata header-hash" ;;
+	kernel) if [ -z "$systems" ]; then
+			if ovs_available; then systems="floor ovs metadata header-hash"; else
+				echo "note: Open vSwitch not installed: no ovs baseline (scripts/setup.sh installs it)"
+				systems="floor metadata header-hash"; fi
+		fi ;;
 	tun) [ -n "$systems" ] || systems="floor header-hash"
 		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a user-mode VNF (--vnf tun)" ;;
 	*) die "--vnf kernel|tun" ;;
 	esac
-	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; *) die "system $s (floor|metadata|header-hash)" ;; esac; done
+	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
+		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|ovs|metadata|header-hash)" ;; esac; done
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
 	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
 	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
 		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
-		systems="floor"
+		systems="$(for s in $systems; do case "$s" in floor|ovs) echo "$s" ;; esac; done | xargs)"
 	fi
 	local name; name="vl$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))"
 	local qtmp=""
@@ -220,8 +235,13 @@ bench() {
 	local csv="$out/$base.csv"
 	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
 	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
-	local per=0 total
-	for s in $systems; do if [ "$s" = floor ]; then per=$((per + 1)); else for _ in $labels $nsh; do per=$((per + 1)); done; fi; done
+	# ovs: the points OVS can proxy (ovs.sh: at most 3 labels), plus its deepest stack, 3, in a full run
+	local per=0 total ovs_pts="" l
+	for l in $labels; do ovs_supports "$l" && ovs_pts+=" $l"; done
+	[ "$quick" = 1 ] || [[ " $ovs_pts " == *" 3 "* ]] || [ -z "$(for l in $labels; do ((l > 3)) && echo x; done)" ] || ovs_pts+=" 3"
+	[ "$quick" = 1 ] || ovs_pts+=" $nsh"
+	points() { case "$1" in floor) echo 0 ;; ovs) echo $ovs_pts ;; *) echo $labels $nsh ;; esac; }
+	for s in $systems; do for _ in $(points "$s"); do per=$((per + 1)); done; done
 	total=$((per * repeats))
 	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, $vnf VNF"
 	echo "offloads: $offl"
@@ -230,8 +250,10 @@ bench() {
 	for r in $(seq 1 "$repeats"); do
 		for s in $systems; do
 			attach_mode "$s"
-			local ls="$labels $nsh"; [ "$s" = floor ] && ls=0
-			for l in $ls; do
+			if [ "$s" = ovs ] && [[ "$offl" != *"${NAME}a:"* ]]; then   # OVS's internal ports (taps), once
+				local oo; oo="ovs ports $LAB_OVS_PORTS; $(offloads_of "$PRX_NS:${NAME}a" "$PRX_NS:${NAME}b")"; echo "ovs: $oo"; offl+="$oo"
+			fi
+			for l in $(points "$s"); do
 				k=$((k + 1))
 				local el=$((SECONDS - start)) eta="?"
 				[ "$k" -gt 1 ] && eta=$((el * (total - k + 1) / (k - 1)))
@@ -239,6 +261,7 @@ bench() {
 				case "$l" in nsh*) exp=18; enc="$l"; nl=0 ;; *) exp=$((l > 0 ? l - 1 : 0)) ;; esac
 				printf '[%2d/%d] rep %d %-11s %-9s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
 				local res rx tx pk by ok txp cns
+				[ "$s" = ovs ] && ovs_flows "$l"
 				res="$(measure "$l" "$warm" "$secs")"
 				read -r rx tx pk by txp cns <<< "$res"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
@@ -273,7 +296,7 @@ setup)
 		shift
 	done
 	case "$vnf" in kernel|tun) ;; *) die "--vnf kernel|tun" ;; esac
-	case "$mode" in none|floor|metadata|header-hash) ;; *) die "--mode none|floor|metadata|header-hash" ;; esac
+	case "$mode" in none|floor|ovs|metadata|header-hash) ;; *) die "--mode none|floor|ovs|metadata|header-hash" ;; esac
 	[ -e "/tmp/vmlab-$name" ] && die "lab $name exists (run: $0 teardown $name)"
 	trap 'rc=$?; ((rc == 0)) || lab_down "'"$name"'"' EXIT
 	lab_up "$name" "$vnf"

@@ -4,8 +4,9 @@ using System.Globalization;
 namespace SfcProxy.Tests.EndToEnd;
 
 /// <summary>
-/// The lab's quick bench (vm-lab/lab.sh bench --quick, about 12 s): the live-frames generator, the
-/// floor and SfcProxy in both key modes through the real daemon, every frame checked at the
+/// The lab's quick bench (vm-lab/lab.sh bench --quick, about 15 s): the live-frames generator, the
+/// floor, the Open vSwitch static proxy (one point, 1 label) and SfcProxy in both key modes through
+/// the real daemon, every frame checked at the
 /// receiver for the stack the proxy must restore. A smoke run: it proves the lab works from a
 /// clean clone, not how fast anything is.
 /// </summary>
@@ -36,8 +37,9 @@ public sealed class LabSmokeTests
             Assert.AreEqual(0, p.ExitCode, $"lab.sh bench --quick failed\n{stdout.Result}\n{stderr.Result}");
 
             var rows = File.ReadAllLines(Path.Combine(output, "lab-pps.csv")).Skip(1).Select(l => l.Split(',')).ToList();
-            foreach (var system in new[] { "floor", "metadata", "header-hash" })
-                Assert.IsTrue(rows.Any(r => r[2] == system), $"no {system} rows in lab-pps.csv\n{stdout.Result}");
+            foreach (var system in new[] { "floor", "ovs", "metadata", "header-hash" })
+                Assert.IsTrue(rows.Any(r => r[2] == system),
+                    $"no {system} rows in lab-pps.csv (ovs needs openvswitch-switch: scripts/setup.sh)\n{stdout.Result}");
             foreach (var r in rows)
             {
                 Assert.IsGreaterThan(0L, long.Parse(r[9], CultureInfo.InvariantCulture), $"{r[2]} {r[4]} {r[5]}: no packets arrived");
