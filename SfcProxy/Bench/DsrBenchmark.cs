@@ -15,14 +15,17 @@ internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulo
 /// <summary>
 /// Per-packet cost of the IP-in-IP DSR load balancer (dsr_lb) with BPF_PROG_TEST_RUN: one run per
 /// distinct packet (a repeated run would measure the already encapsulated packet), beside the empty
-/// XDP program. Two paths: new flows (a TCP SYN: Maglev lookup, connection-table insert) and
-/// established flows (connection-table hit). The next hop is static, so the FIB is not measured.
+/// XDP program. Paths: new flows (a TCP SYN: Maglev lookup, connection-table insert, MSS clamp),
+/// established flows (connection-table hit), and established packets of a few flows. The next hop
+/// is static, so the FIB is not measured (the lab's bench-dsr is, with it). vm-lab/dsr-stages.sh runs
+/// this against variants of dsr_lb cut after each stage (DSR_BENCH_STAGE).
 /// </summary>
 internal static class DsrBenchmark
 {
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.60.10");
 
-    public static IReadOnlyList<DsrBenchRow> Run(int packets, Action<string> progress)
+    /// <param name="objectDirectory">Where dsr_lb.bpf.o is; null: the build's.</param>
+    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -31,7 +34,7 @@ internal static class DsrBenchmark
         var pins = new BpfPins($"bench-{Environment.ProcessId}-dsr");
         try
         {
-            using var lb = DsrObjects.Load(pins, connectionEntries: (uint)Math.Max(packets * 2, 1024));
+            using var lb = DsrObjects.Load(pins, objectDirectory, connectionEntries: (uint)Math.Max(packets * 2, 1024));
             lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: DsrConfigFlag.StaticNexthop,
                 NexthopMac: [0x02, 0, 0, 0, 0, 0x99]));
             lb.Apply(DsrTableBuilder.Build([new DsrServiceConfig(Vip, 8080, 6,
@@ -41,10 +44,13 @@ internal static class DsrBenchmark
             var syn = Measure(lb, floor, packets, i => Frame(i, flags: 0x02));
             progress($"dsr: {packets} established flows (ACK, connection table hit)");
             var ack = Measure(lb, floor, packets, i => Frame(i, flags: 0x10));
+            progress($"dsr: {packets} packets of {HotFlows} established flows");
+            var hot = Measure(lb, floor, packets, i => Frame(i % HotFlows, flags: 0x10));
             return
             [
-                new("new flow (SYN): Maglev + conn insert + encap", syn.Lb, syn.Floor, syn.Encapsulated, packets),
+                new("new flow (SYN, Linux options): Maglev + conn insert + MSS clamp + encap", syn.Lb, syn.Floor, syn.Encapsulated, packets),
                 new("established (ACK): conn hit + encap", ack.Lb, ack.Floor, ack.Encapsulated, packets),
+                new($"established, {HotFlows} flows (conn table entries in cache)", hot.Lb, hot.Floor, hot.Encapsulated, packets),
             ];
         }
         finally
@@ -53,9 +59,17 @@ internal static class DsrBenchmark
         }
     }
 
+    /// <summary>
+    /// Flows of the hot row. The other rows give every packet its own flow, so each connection-table
+    /// hit reads an entry no recent packet touched (a cache miss); this row shows the cost without.
+    /// </summary>
+    private const int HotFlows = 16;
+
+    /// <summary>Flow i: client port 10000 + i. SYNs carry Linux's options (MSS first), as real ones do.</summary>
     private static byte[] Frame(int i, byte flags) =>
         Packet.Eth().IPv4("198.18.50.1", Vip.ToString(), id: (ushort)i)
-            .Tcp((ushort)(10000 + i % 50000), 8080, seq: (uint)i, flags: flags).Payload(64).Build();
+            .Tcp((ushort)(10000 + i % 50000), 8080, seq: (uint)i, flags: flags,
+                options: flags == 0x02 ? TcpOptions.LinuxSyn() : null).Payload(64).Build();
 
     private static (double Lb, double Floor, ulong Encapsulated) Measure(DsrObjects lb, BpfProgram floor, int packets, Func<int, byte[]> frame)
     {
