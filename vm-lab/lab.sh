@@ -8,6 +8,7 @@
 #   vm-lab/lab.sh teardown NAME
 #   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
 #                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR]
+#   vm-lab/lab.sh bench-dsr [--quick] ...   packet rate through the DSR load balancer (vm-lab/lab/dsr.sh)
 #
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
 # and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
@@ -30,7 +31,7 @@ dll="${SFCPROXY_DLL:-$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll}"
 PY=/usr/bin/python3
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+usage() { sed -n '2,23p' "$0" >&2; exit 2; }
 
 # ---- build the lab helpers (run time, temp dir; never committed as binaries) ------------------
 build_tools() {   # $1 dir
@@ -293,5 +294,6 @@ teardown)
 	lab_down "$1"
 	;;
 bench) bench "$@" ;;
+bench-dsr) exec "$here/lab/dsr.sh" "$@" ;;
 *) usage ;;
 esac
