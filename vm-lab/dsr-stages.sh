@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Where dsr_lb's time goes: `sfcproxy bench --dsr-only` against variants of bpf/dsr/dsr_lb.bpf.c
 # built with -DDSR_BENCH_STAGE=n, each stopping (XDP_TX, packet as it is) after one more stage,
-# beside the full program and the empty XDP program, in one run.
+# beside the full program and the empty XDP program, in one run. The stages use the static next
+# hop; a last row runs the full program with bpf_fib_lookup (`--dsr-fib`) inside a network
+# namespace of its own that routes the bench's backends over a veth with permanent neighbours.
 #
 #   vm-lab/dsr-stages.sh [--packets N] [--repeats R] [--out FILE]
 #
@@ -24,10 +26,23 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$dll" ] || { echo "dsr-stages.sh: no build: $dll" >&2; exit 1; }
 tmp="$(mktemp -d /tmp/dsr-stages.XXXXXX)"
-trap 'rm -rf "$tmp"' EXIT
+ns="dsrstages$$"
+trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+# The FIB row's namespace: 198.18.62.0/24 on a veth, the bench's two backends as permanent
+# neighbours, forwarding on (bpf_fib_lookup answers FWD_DISABLED otherwise).
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add fib0 type veth peer name fib1
+ip -n "$ns" link set fib0 up
+ip -n "$ns" link set fib1 up
+ip -n "$ns" addr add 198.18.62.254/24 dev fib0
+ip -n "$ns" neigh replace 198.18.62.1 lladdr 02:00:00:00:62:01 dev fib0 nud permanent
+ip -n "$ns" neigh replace 198.18.62.2 lladdr 02:00:00:00:62:02 dev fib0 nud permanent
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
 
 # Stage n ends at DSR_BENCH_CUT(n, ...) in dsr_lb.bpf.c; "full" is the datapath build.
-stages=(1 2 3 4 5 6 full)
+stages=(1 2 3 4 5 6 full fib)
 declare -A what=(
 	[1]="parse Ethernet/IPv4/TCP, flow key"
 	[2]="+ service lookup (VIP, port, protocol) and config"
@@ -35,12 +50,13 @@ declare -A what=(
 	[4]="+ backend pick (conn table, or Maglev + insert), MSS clamp"
 	[5]="+ xdp_adjust_head, L2 move, outer IPv4 header"
 	[6]="+ outer header checksum"
-	[full]="+ per-backend/service counters, next-hop MAC, XDP_TX (full dsr_lb)"
+	[full]="+ per-backend/service counters, next-hop MAC, XDP_TX (full dsr_lb, static next hop)"
+	[fib]="full dsr_lb with bpf_fib_lookup, XDP_REDIRECT (the default configuration)"
 )
 inc="/usr/include/$(uname -m)-linux-gnu"
 for s in "${stages[@]}"; do
 	mkdir -p "$tmp/$s"
-	if [ "$s" = full ]; then
+	if [ "$s" = full ] || [ "$s" = fib ]; then
 		cp "$(dirname "$dll")/bpf/dsr_lb.bpf.o" "$tmp/$s/"
 	else
 		clang -O2 -g -target bpf -Wall -Werror -DDSR_BENCH_STAGE="$s" -I "$repo/bpf/include" -idirafter "$inc" \
@@ -53,7 +69,10 @@ total=$(( ${#stages[@]} * repeats )) done=0 start=$SECONDS
 for r in $(seq "$repeats"); do
 	for s in "${stages[@]}"; do
 		# rows: new flow, established, hot; columns 3 and 4: dsr_lb ns, empty XDP ns.
-		taskset -c "$cpu" dotnet "$dll" bench --dsr-only --packets "$packets" --dsr-objects "$tmp/$s" 2>/dev/null |
+		# nsenter, not `ip netns exec`: the bench must see the host bpffs to pin its maps.
+		run=(taskset -c "$cpu" dotnet "$dll" bench --dsr-only --packets "$packets" --dsr-objects "$tmp/$s")
+		[ "$s" = fib ] && run=(taskset -c "$cpu" nsenter --net="/run/netns/$ns" -- "${run[@]:3}" --dsr-fib)
+		"${run[@]}" 2>/dev/null |
 			awk -F'|' -v s="$s" '/^\| (new|established)/ { gsub(/ /, "", $3); gsub(/ /, "", $4); printf "%s %d %s %s\n", s, ++n, $3, $4 }' \
 			>> "$tmp/runs"
 		done=$((done + 1)) el=$((SECONDS - start))
@@ -65,7 +84,7 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 {
 	echo "Command: \`vm-lab/dsr-stages.sh --packets $packets --repeats $repeats\`  "
-	echo "Run: $(date -u '+%Y-%m-%d %H:%M') UTC, kernel $(uname -r), $(nproc) CPUs, pinned to CPU $cpu. Median over $repeats runs of the per-run medians (ns per packet, BPF_PROG_TEST_RUN, distinct packets); each stage adds to the one above. Static next hop (no FIB lookup)."
+	echo "Run: $(date -u '+%Y-%m-%d %H:%M') UTC, kernel $(uname -r), $(nproc) CPUs, pinned to CPU $cpu. Median over $repeats runs of the per-run medians (ns per packet, BPF_PROG_TEST_RUN, distinct packets); each stage adds to the one above. Static next hop except in the fib row."
 	echo
 	echo "| stage | dsr_lb up to here | new flow ns | established ns | established, hot ns |"
 	echo "|---|---|---:|---:|---:|"

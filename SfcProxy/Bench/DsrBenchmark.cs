@@ -17,7 +17,7 @@ internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulo
 /// distinct packet (a repeated run would measure the already encapsulated packet), beside the empty
 /// XDP program. Paths: new flows (a TCP SYN: Maglev lookup, connection-table insert, MSS clamp),
 /// established flows (connection-table hit), and established packets of a few flows. The next hop
-/// is static, so the FIB is not measured (the lab's bench-dsr is, with it). vm-lab/dsr-stages.sh runs
+/// is static unless the caller asks for bpf_fib_lookup (then the rows say "+ FIB"). vm-lab/dsr-stages.sh runs
 /// this against variants of dsr_lb cut after each stage (DSR_BENCH_STAGE).
 /// </summary>
 internal static class DsrBenchmark
@@ -25,7 +25,10 @@ internal static class DsrBenchmark
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.60.10");
 
     /// <param name="objectDirectory">Where dsr_lb.bpf.o is; null: the build's.</param>
-    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress)
+    /// <param name="fib">Next hop by bpf_fib_lookup instead of the static MAC: the network namespace
+    /// must route the backends 198.18.62.1 and .2 with permanent neighbours and forward IPv4
+    /// (vm-lab/dsr-stages.sh makes one); encapsulated packets then leave by XDP_REDIRECT.</param>
+    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress, bool fib = false)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -35,8 +38,8 @@ internal static class DsrBenchmark
         try
         {
             using var lb = DsrObjects.Load(pins, objectDirectory, connectionEntries: (uint)Math.Max(packets * 2, 1024));
-            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: DsrConfigFlag.StaticNexthop,
-                NexthopMac: [0x02, 0, 0, 0, 0, 0x99]));
+            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: fib ? 0 : DsrConfigFlag.StaticNexthop,
+                NexthopMac: fib ? null : [0x02, 0, 0, 0, 0, 0x99]));
             lb.Apply(DsrTableBuilder.Build([new DsrServiceConfig(Vip, 8080, 6,
                 [new DsrBackendConfig(IPAddress.Parse("198.18.62.1")), new DsrBackendConfig(IPAddress.Parse("198.18.62.2"))])]));
 
@@ -46,11 +49,12 @@ internal static class DsrBenchmark
             var ack = Measure(lb, floor, packets, i => Frame(i, flags: 0x10));
             progress($"dsr: {packets} packets of {HotFlows} established flows");
             var hot = Measure(lb, floor, packets, i => Frame(i % HotFlows, flags: 0x10));
+            var fibNote = fib ? " + FIB" : "";
             return
             [
-                new("new flow (SYN, Linux options): Maglev + conn insert + MSS clamp + encap", syn.Lb, syn.Floor, syn.Encapsulated, packets),
-                new("established (ACK): conn hit + encap", ack.Lb, ack.Floor, ack.Encapsulated, packets),
-                new($"established, {HotFlows} flows (conn table entries in cache)", hot.Lb, hot.Floor, hot.Encapsulated, packets),
+                new("new flow (SYN, Linux options): Maglev + conn insert + MSS clamp + encap" + fibNote, syn.Lb, syn.Floor, syn.Encapsulated, packets),
+                new("established (ACK): conn hit + encap" + fibNote, ack.Lb, ack.Floor, ack.Encapsulated, packets),
+                new($"established, {HotFlows} flows (conn table entries in cache)" + fibNote, hot.Lb, hot.Floor, hot.Encapsulated, packets),
             ];
         }
         finally
@@ -82,7 +86,7 @@ internal static class DsrBenchmark
             floorNs[i] = ProxyTestRuns.RunXdp(floor, f).DurationNs;
             var r = ProxyTestRuns.RunXdp(lb.Program, f);
             lbNs[i] = r.DurationNs;
-            if (r.Verdict == 3 /* XDP_TX */ && r.Frame.Length == f.Length + 20)
+            if (r.Verdict is 3 /* XDP_TX */ or 4 /* XDP_REDIRECT */ && r.Frame.Length == f.Length + 20)
                 encapsulated++;
         }
         return (Median(lbNs), Median(floorNs), encapsulated);
