@@ -42,7 +42,9 @@ def main():
         "in turn. Rate = frames counted by a tc program on the backend's veth after a warm-up; the generator and the "
         "whole path run in softirq on CPU 0, so the rate is the whole chain's on one core. "
         "CPU ns/packet: the sender process's CPU time plus ksoftirqd/0's over the packets sent (tick-sampled); it "
-        "does not fall when other work takes CPU 0 away, so 'floor cost / cost' is the better ratio on a busy machine.",
+        "does not fall when other work takes CPU 0 away, so 'floor cost / cost' is the better ratio on a busy machine. "
+        "The backend's veth has an empty XDP program (native redirect into a veth needs one) and does not decapsulate. "
+        "Setup and reading: vm-lab/lab/README-dsr.md.",
         "",
         "| system | median pps | min..max | runs | % of xdp-fwd | % of kernel-fwd | CPU ns/packet (min..max) "
         "| CPU ns over xdp-fwd | xdp-fwd cost / cost | arrived as expected |",
