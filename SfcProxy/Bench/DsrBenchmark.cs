@@ -7,6 +7,7 @@ using SfcProxy.Proxy;
 namespace SfcProxy.Bench;
 
 /// <summary>One DSR row: medians in ns per packet, against the empty XDP program on the same frames.</summary>
+/// <param name="Encapsulated">Packets whose output IsEncapsulated checked: outer header and client packet.</param>
 internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulong Encapsulated, int Packets)
 {
     public double FloorRatio => LbNs / FloorNs;
@@ -86,10 +87,44 @@ internal static class DsrBenchmark
             floorNs[i] = ProxyTestRuns.RunXdp(floor, f).DurationNs;
             var r = ProxyTestRuns.RunXdp(lb.Program, f);
             lbNs[i] = r.DurationNs;
-            if (r.Verdict is 3 /* XDP_TX */ or 4 /* XDP_REDIRECT */ && r.Frame.Length == f.Length + 20)
+            if (r.Verdict is 3 /* XDP_TX */ or 4 /* XDP_REDIRECT */ && IsEncapsulated(f, r.Frame))
                 encapsulated++;
         }
         return (Median(lbNs), Median(floorNs), encapsulated);
+    }
+
+    private static readonly byte[][] BackendAddresses = [IPAddress.Parse("198.18.62.1").GetAddressBytes(), IPAddress.Parse("198.18.62.2").GetAddressBytes()];
+    private static readonly byte[] OuterSource = IPAddress.Parse("198.18.61.1").GetAddressBytes();
+
+    /// <summary>
+    /// The output is the input inside an outer IPv4 header (protocol 4, valid checksum, source
+    /// 198.18.61.1, destination one of the backends, total length + 20) with the client's packet
+    /// unchanged, but for a SYN's MSS value and TCP checksum (the clamp).
+    /// </summary>
+    private static bool IsEncapsulated(byte[] input, byte[] output)
+    {
+        const int L2 = 14, Outer = 20, Tcp = L2 + 20;
+        if (output.Length != input.Length + Outer || output[L2] != 0x45 || output[L2 + 9] != 4)
+            return false;
+        var outer = output.AsSpan(L2, Outer);
+        uint sum = 0;
+        for (var i = 0; i < Outer; i += 2)
+            sum += (uint)(outer[i] << 8 | outer[i + 1]);
+        while (sum > 0xffff)
+            sum = (sum & 0xffff) + (sum >> 16);
+        var innerLength = input[L2 + 2] << 8 | input[L2 + 3];
+        var destination = outer[16..20].ToArray();
+        if (sum != 0xffff || (outer[2] << 8 | outer[3]) != innerLength + Outer || !outer[12..16].SequenceEqual(OuterSource) ||
+            !BackendAddresses.Any(b => destination.AsSpan().SequenceEqual(b)))
+            return false;
+        var syn = (input[Tcp + 13] & 0x12) == 0x02;
+        for (var i = L2; i < input.Length; i++)
+        {
+            var clampable = syn && (i is Tcp + 16 or Tcp + 17 or Tcp + 22 or Tcp + 23); // checksum, MSS value (first option)
+            if (input[i] != output[i + Outer] && !clampable)
+                return false;
+        }
+        return true;
     }
 
     private static double Median(double[] v)
