@@ -9,6 +9,7 @@
 #   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
 #                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR]
 #   vm-lab/lab.sh bench-tcp [--quick] ...   TCP Gbit/s through iperf3 (options: vm-lab/lab/tcp.sh)
+#   vm-lab/lab.sh bench-dsr [--quick] ...   packet rate through the DSR load balancer (vm-lab/lab/dsr.sh)
 #
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
 # and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
@@ -318,5 +319,6 @@ teardown)
 	;;
 bench) bench "$@" ;;
 bench-tcp) . "$here/lab/tcp.sh"; bench_tcp "$@" ;;   # TCP Gbit/s with iperf3: see vm-lab/lab/tcp.sh
+bench-dsr) exec "$here/lab/dsr.sh" "$@" ;;
 *) usage ;;
 esac

@@ -7,6 +7,7 @@ using SfcProxy.Proxy;
 namespace SfcProxy.Bench;
 
 /// <summary>One DSR row: medians in ns per packet, against the empty XDP program on the same frames.</summary>
+/// <param name="Encapsulated">Packets whose output IsEncapsulated checked: outer header and client packet.</param>
 internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulong Encapsulated, int Packets)
 {
     public double FloorRatio => LbNs / FloorNs;
@@ -15,14 +16,20 @@ internal sealed record DsrBenchRow(string Path, double LbNs, double FloorNs, ulo
 /// <summary>
 /// Per-packet cost of the IP-in-IP DSR load balancer (dsr_lb) with BPF_PROG_TEST_RUN: one run per
 /// distinct packet (a repeated run would measure the already encapsulated packet), beside the empty
-/// XDP program. Two paths: new flows (a TCP SYN: Maglev lookup, connection-table insert) and
-/// established flows (connection-table hit). The next hop is static, so the FIB is not measured.
+/// XDP program. Paths: new flows (a TCP SYN: Maglev lookup, connection-table insert, MSS clamp),
+/// established flows (connection-table hit), and established packets of a few flows. The next hop
+/// is static unless the caller asks for bpf_fib_lookup (then the rows say "+ FIB"). vm-lab/dsr-stages.sh runs
+/// this against variants of dsr_lb cut after each stage (DSR_BENCH_STAGE).
 /// </summary>
 internal static class DsrBenchmark
 {
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.60.10");
 
-    public static IReadOnlyList<DsrBenchRow> Run(int packets, Action<string> progress)
+    /// <param name="objectDirectory">Where dsr_lb.bpf.o is; null: the build's.</param>
+    /// <param name="fib">Next hop by bpf_fib_lookup instead of the static MAC: the network namespace
+    /// must route the backends 198.18.62.1 and .2 with permanent neighbours and forward IPv4
+    /// (vm-lab/dsr-stages.sh makes one); encapsulated packets then leave by XDP_REDIRECT.</param>
+    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress, bool fib = false)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -31,9 +38,9 @@ internal static class DsrBenchmark
         var pins = new BpfPins($"bench-{Environment.ProcessId}-dsr");
         try
         {
-            using var lb = DsrObjects.Load(pins, connectionEntries: (uint)Math.Max(packets * 2, 1024));
-            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: DsrConfigFlag.StaticNexthop,
-                NexthopMac: [0x02, 0, 0, 0, 0, 0x99]));
+            using var lb = DsrObjects.Load(pins, objectDirectory, connectionEntries: (uint)Math.Max(packets * 2, 1024));
+            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: fib ? 0 : DsrConfigFlag.StaticNexthop,
+                NexthopMac: fib ? null : [0x02, 0, 0, 0, 0, 0x99]));
             lb.Apply(DsrTableBuilder.Build([new DsrServiceConfig(Vip, 8080, 6,
                 [new DsrBackendConfig(IPAddress.Parse("198.18.62.1")), new DsrBackendConfig(IPAddress.Parse("198.18.62.2"))])]));
 
@@ -41,10 +48,14 @@ internal static class DsrBenchmark
             var syn = Measure(lb, floor, packets, i => Frame(i, flags: 0x02));
             progress($"dsr: {packets} established flows (ACK, connection table hit)");
             var ack = Measure(lb, floor, packets, i => Frame(i, flags: 0x10));
+            progress($"dsr: {packets} packets of {HotFlows} established flows");
+            var hot = Measure(lb, floor, packets, i => Frame(i % HotFlows, flags: 0x10));
+            var fibNote = fib ? " + FIB" : "";
             return
             [
-                new("new flow (SYN): Maglev + conn insert + encap", syn.Lb, syn.Floor, syn.Encapsulated, packets),
-                new("established (ACK): conn hit + encap", ack.Lb, ack.Floor, ack.Encapsulated, packets),
+                new("new flow (SYN, Linux options): Maglev + conn insert + MSS clamp + encap" + fibNote, syn.Lb, syn.Floor, syn.Encapsulated, packets),
+                new("established (ACK): conn hit + encap" + fibNote, ack.Lb, ack.Floor, ack.Encapsulated, packets),
+                new($"established, {HotFlows} flows (conn table entries in cache)" + fibNote, hot.Lb, hot.Floor, hot.Encapsulated, packets),
             ];
         }
         finally
@@ -53,9 +64,17 @@ internal static class DsrBenchmark
         }
     }
 
+    /// <summary>
+    /// Flows of the hot row. The other rows give every packet its own flow, so each connection-table
+    /// hit reads an entry no recent packet touched (a cache miss); this row shows the cost without.
+    /// </summary>
+    private const int HotFlows = 16;
+
+    /// <summary>Flow i: client port 10000 + i. SYNs carry Linux's options (MSS first), as real ones do.</summary>
     private static byte[] Frame(int i, byte flags) =>
         Packet.Eth().IPv4("198.18.50.1", Vip.ToString(), id: (ushort)i)
-            .Tcp((ushort)(10000 + i % 50000), 8080, seq: (uint)i, flags: flags).Payload(64).Build();
+            .Tcp((ushort)(10000 + i % 50000), 8080, seq: (uint)i, flags: flags,
+                options: flags == 0x02 ? TcpOptions.LinuxSyn() : null).Payload(64).Build();
 
     private static (double Lb, double Floor, ulong Encapsulated) Measure(DsrObjects lb, BpfProgram floor, int packets, Func<int, byte[]> frame)
     {
@@ -68,10 +87,44 @@ internal static class DsrBenchmark
             floorNs[i] = ProxyTestRuns.RunXdp(floor, f).DurationNs;
             var r = ProxyTestRuns.RunXdp(lb.Program, f);
             lbNs[i] = r.DurationNs;
-            if (r.Verdict == 3 /* XDP_TX */ && r.Frame.Length == f.Length + 20)
+            if (r.Verdict is 3 /* XDP_TX */ or 4 /* XDP_REDIRECT */ && IsEncapsulated(f, r.Frame))
                 encapsulated++;
         }
         return (Median(lbNs), Median(floorNs), encapsulated);
+    }
+
+    private static readonly byte[][] BackendAddresses = [IPAddress.Parse("198.18.62.1").GetAddressBytes(), IPAddress.Parse("198.18.62.2").GetAddressBytes()];
+    private static readonly byte[] OuterSource = IPAddress.Parse("198.18.61.1").GetAddressBytes();
+
+    /// <summary>
+    /// The output is the input inside an outer IPv4 header (protocol 4, valid checksum, source
+    /// 198.18.61.1, destination one of the backends, total length + 20) with the client's packet
+    /// unchanged, but for a SYN's MSS value and TCP checksum (the clamp).
+    /// </summary>
+    private static bool IsEncapsulated(byte[] input, byte[] output)
+    {
+        const int L2 = 14, Outer = 20, Tcp = L2 + 20;
+        if (output.Length != input.Length + Outer || output[L2] != 0x45 || output[L2 + 9] != 4)
+            return false;
+        var outer = output.AsSpan(L2, Outer);
+        uint sum = 0;
+        for (var i = 0; i < Outer; i += 2)
+            sum += (uint)(outer[i] << 8 | outer[i + 1]);
+        while (sum > 0xffff)
+            sum = (sum & 0xffff) + (sum >> 16);
+        var innerLength = input[L2 + 2] << 8 | input[L2 + 3];
+        var destination = outer[16..20].ToArray();
+        if (sum != 0xffff || (outer[2] << 8 | outer[3]) != innerLength + Outer || !outer[12..16].SequenceEqual(OuterSource) ||
+            !BackendAddresses.Any(b => destination.AsSpan().SequenceEqual(b)))
+            return false;
+        var syn = (input[Tcp + 13] & 0x12) == 0x02;
+        for (var i = L2; i < input.Length; i++)
+        {
+            var clampable = syn && (i is Tcp + 16 or Tcp + 17 or Tcp + 22 or Tcp + 23); // checksum, MSS value (first option)
+            if (input[i] != output[i + Outer] && !clampable)
+                return false;
+        }
+        return true;
     }
 
     private static double Median(double[] v)

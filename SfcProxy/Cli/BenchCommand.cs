@@ -21,29 +21,48 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var output = new Option<string?>("--output") { Description = "Also write the table to this markdown file" };
+        var dsrOnly = new Option<bool>("--dsr-only") { Description = "Only the DSR load balancer rows" };
+        var dsrObjects = new Option<string?>("--dsr-objects")
+        {
+            Description = "Directory holding the dsr_lb.bpf.o to measure (vm-lab/dsr-stages.sh: one per stage variant)",
+        };
+        var dsrFib = new Option<bool>("--dsr-fib")
+        {
+            Description = "DSR next hop by bpf_fib_lookup (run in a network namespace that routes 198.18.62.1 and .2, see vm-lab/dsr-stages.sh)",
+        };
         var command = new Command("bench", "Measure the datapath's per-packet cost against empty programs (BPF_PROG_TEST_RUN)")
         {
-            packets, labels, output,
+            packets, labels, output, dsrOnly, dsrObjects, dsrFib,
         };
         command.SetAction(parseResult => Run(parseResult.GetValue(packets), parseResult.GetValue(labels)!,
-            parseResult.GetValue(output), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
+            parseResult.GetValue(output), parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib),
+            parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(int packets, int[] labels, string? outputPath, TextWriter output, TextWriter error)
+    private static int Run(int packets, int[] labels, string? outputPath, bool dsrOnly, string? dsrObjects, bool dsrFib,
+        TextWriter output, TextWriter error)
     {
         try
         {
             BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
             var clock = Stopwatch.StartNew();
-            var (rows, stages) = CoreBenchmark.Run(packets, labels, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
-            var dsr = DsrBenchmark.Run(packets, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
-            var table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
-                "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + DsrBenchmark.ToMarkdown(dsr);
+            void Progress(string line) => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
+            var dsr = DsrBenchmark.Run(packets, dsrObjects, Progress, dsrFib);
+            var dsrTable = DsrBenchmark.ToMarkdown(dsr);
+            string table;
+            if (dsrOnly)
+                table = dsrTable;
+            else
+            {
+                var (rows, stages) = CoreBenchmark.Run(packets, labels, Progress);
+                table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
+                    "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + dsrTable;
+            }
             output.Write(table);
             if (outputPath is not null)
             {
-                var header = $"Command: `sfcproxy bench --packets {packets} --labels {string.Join(' ', labels)}`  \n" +
+                var header = $"Command: `sfcproxy bench --packets {packets}" + (dsrOnly ? " --dsr-only" : $" --labels {string.Join(' ', labels)}") + (dsrFib ? " --dsr-fib" : "") + "`  \n" +
                     $"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {Environment.OSVersion.Version}, {Environment.ProcessorCount} CPUs. " +
                     "Medians of per-packet run times reported by BPF_PROG_TEST_RUN; the floor is an empty XDP plus an empty tc program on the same frames.\n\n";
                 File.WriteAllText(outputPath, header + table);

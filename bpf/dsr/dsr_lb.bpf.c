@@ -123,6 +123,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dsr_service_packets SEC(".maps");
 
+/* Stage cuts for the benchmark (vm-lab/dsr-stages.sh): built with -DDSR_BENCH_STAGE=n, the
+ * program stops at the first cut whose stage is >= n and sends the packet back (XDP_TX) as it
+ * is, so each variant measures the work up to that cut; v keeps the last result alive. Never set
+ * in the datapath build. */
+#ifdef DSR_BENCH_STAGE
+#define DSR_BENCH_CUT(n, v)                                                                   \
+	do {                                                                                  \
+		if ((n) >= DSR_BENCH_STAGE) {                                                 \
+			barrier_var(v);                                                       \
+			*outcome = DSR_CNT_TX;                                                \
+			return XDP_TX;                                                        \
+		}                                                                             \
+	} while (0)
+#else
+#define DSR_BENCH_CUT(n, v) do { } while (0)
+#endif
+
 /* ICMP destination unreachable / fragmentation needed (linux/icmp.h drags in libc headers). */
 struct dsr_icmp_frag {
 	__u8 type;
@@ -297,6 +314,32 @@ __attribute__((noinline)) int dsr_clamp_mss(struct xdp_md *ctx, __u32 tcp_off, _
 	return 0;
 }
 
+/* The fast path of the MSS clamp: the MSS option first in the options, where Linux, Windows and
+ * the BSDs put it, read and written in place (dsr_clamp_mss does the same through seven helper
+ * calls, ~250 ns). tcp has its fixed header inside the packet (checked by the caller). Returns
+ * -1 if the first option is not an MSS (the caller walks the options), else 1 if lowered, 0 if
+ * not. */
+static __always_inline int dsr_clamp_mss_first(struct tcphdr *tcp, void *data_end, __u32 clamp)
+{
+	__u8 *opt = (void *)(tcp + 1);
+	__u16 old, csum;
+	__u32 sum;
+
+	if ((void *)(opt + 4) > data_end || opt[0] != 2 || opt[1] != 4)
+		return -1;
+	old = (__u16)opt[2] << 8 | opt[3];
+	if (old <= clamp)
+		return 0;
+	opt[2] = clamp >> 8;
+	opt[3] = clamp & 0xff;
+	/* RFC 1624 eqn. 3, as in dsr_clamp_mss; the value sits at an even offset (22). */
+	csum = bpf_ntohs(tcp->check);
+	sum = (__u16)~csum + (__u32)(__u16)~old + (__u16)clamp;
+	tcp->check = bpf_htons(~dsr_fold(sum));
+	dsr_count_in(&dsr_counters, DSR_CNT_MSS_CLAMPED);
+	return 1;
+}
+
 /* Copies the L2 header (l2 = 14, 18 or 22 bytes) from src to dst through the stack. */
 static __always_inline int dsr_move_l2(void *dst, void *src, __u32 l2)
 {
@@ -412,6 +455,7 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	__be32 backend, src;
 	__be16 proto;
 	__u16 frag;
+	struct tcphdr *tcp = NULL;
 	int i, syn = 0, rc;
 
 	if ((void *)(eth + 1) > data_end) {
@@ -460,7 +504,7 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	ckey.daddr = ip->daddr;
 	ckey.proto = ip->protocol;
 	if (ip->protocol == IPPROTO_TCP) {
-		struct tcphdr *tcp = (void *)ip + ihl_bytes;
+		tcp = (void *)ip + ihl_bytes;
 
 		if ((void *)(tcp + 1) > data_end || tcp->doff < 5 ||
 		    (void *)tcp + tcp->doff * 4 > data_end) {
@@ -480,6 +524,7 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 		ckey.sport = udp->source;
 		ckey.dport = udp->dest;
 	}
+	DSR_BENCH_CUT(1, ckey.sport);
 	vkey.vip = ip->daddr;
 	vkey.port = ckey.dport;
 	vkey.proto = ip->protocol;
@@ -501,17 +546,23 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	if (tot_len + DSR_ENCAP_LEN > mtu && (frag & DSR_IP_DF))
 		return dsr_icmp_too_big(ctx, l2, ihl_bytes, (__u16)(mtu - DSR_ENCAP_LEN), outcome);
 
+	DSR_BENCH_CUT(2, mtu);
 	hash = dsr_flow_hash(&ckey);
+	DSR_BENCH_CUT(3, hash);
 	backend = dsr_pick(&ckey, service_id, hash, syn, &backend_id);
 	if (!backend) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
 
-	if (syn && !(cfg->flags & DSR_F_NO_MSS_CLAMP)) {
+	/* A SYN without options (doff 5) has no MSS to clamp. */
+	if (syn && tcp && tcp->doff > 5 && !(cfg->flags & DSR_F_NO_MSS_CLAMP)) {
 		__u32 clamp = cfg->mss_clamp ? cfg->mss_clamp : mtu - DSR_ENCAP_LEN - 40;
 
-		dsr_clamp_mss(ctx, l2 + ihl_bytes, clamp > 0xffff ? 0xffff : clamp);
+		if (clamp > 0xffff)
+			clamp = 0xffff;
+		if (dsr_clamp_mss_first(tcp, data_end, clamp) < 0)
+			dsr_clamp_mss(ctx, l2 + ihl_bytes, clamp);
 	}
 
 	if (cfg->source_prefix_len) {
@@ -523,6 +574,7 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 		src = cfg->source;
 	}
 
+	DSR_BENCH_CUT(4, src);
 	if (bpf_xdp_adjust_head(ctx, -DSR_ENCAP_LEN)) {
 		*outcome = DSR_CNT_ABORTED;
 		return XDP_DROP;
@@ -550,7 +602,9 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	outer->check = 0;
 	outer->saddr = src;
 	outer->daddr = backend;
+	DSR_BENCH_CUT(5, outer);
 	outer->check = dsr_ip_csum(outer);
+	DSR_BENCH_CUT(6, outer);
 
 	dsr_count_in(&dsr_backend_packets, backend_id);
 	dsr_count_in(&dsr_service_packets, service_id);
