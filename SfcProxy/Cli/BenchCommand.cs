@@ -20,30 +20,35 @@ internal static class BenchCommand
             DefaultValueFactory = _ => [1, 4, 10, 16],
             AllowMultipleArgumentsPerToken = true,
         };
+        var sampleEvery = new Option<uint>("--latency-sample-every")
+        {
+            Description = "Latency sampling of the measured datapath (1: every packet)",
+            DefaultValueFactory = _ => (uint)Configuration.SfcProxyOptions.DefaultLatencySampleEvery,
+        };
         var output = new Option<string?>("--output") { Description = "Also write the table to this markdown file" };
         var command = new Command("bench", "Measure the datapath's per-packet cost against empty programs (BPF_PROG_TEST_RUN)")
         {
-            packets, labels, output,
+            packets, labels, sampleEvery, output,
         };
         command.SetAction(parseResult => Run(parseResult.GetValue(packets), parseResult.GetValue(labels)!,
-            parseResult.GetValue(output), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
+            Math.Max(parseResult.GetValue(sampleEvery), 1u), parseResult.GetValue(output), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(int packets, int[] labels, string? outputPath, TextWriter output, TextWriter error)
+    private static int Run(int packets, int[] labels, uint sampleEvery, string? outputPath, TextWriter output, TextWriter error)
     {
         try
         {
             BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
             var clock = Stopwatch.StartNew();
-            var (rows, stages) = CoreBenchmark.Run(packets, labels, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
+            var (rows, stages) = CoreBenchmark.Run(packets, labels, sampleEvery, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
             var dsr = DsrBenchmark.Run(packets, line => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
             var table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
                 "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + DsrBenchmark.ToMarkdown(dsr);
             output.Write(table);
             if (outputPath is not null)
             {
-                var header = $"Command: `sfcproxy bench --packets {packets} --labels {string.Join(' ', labels)}`  \n" +
+                var header = $"Command: `sfcproxy bench --packets {packets} --labels {string.Join(' ', labels)} --latency-sample-every {sampleEvery}`  \n" +
                     $"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {Environment.OSVersion.Version}, {Environment.ProcessorCount} CPUs. " +
                     "Medians of per-packet run times reported by BPF_PROG_TEST_RUN; the floor is an empty XDP plus an empty tc program on the same frames.\n\n";
                 File.WriteAllText(outputPath, header + table);
