@@ -63,7 +63,7 @@ public sealed class SfcProxyOptions
     /// </summary>
     public int LatencySampleEvery { get; set; } = DefaultLatencySampleEvery;
 
-    /// <summary>Default of <see cref="LatencySampleEvery"/> (SFC_LAT_DEFAULT_SAMPLE_EVERY in sfc_shared.h).</summary>
+    /// <summary>Default of <see cref="LatencySampleEvery"/>: ~7,000 samples a second at 450,000 packets/s.</summary>
     internal const int DefaultLatencySampleEvery = 64;
 
     /// <summary>Size and aging of the header cache (the shared BPF hash map).</summary>

@@ -23,12 +23,6 @@
 #define SFC_LAT_BUCKETS 32
 #endif
 
-/* VNF latency sampling: xdp_rx stamps one packet in this many per CPU for tc_tx's histogram
- * (sfc_config.latency_sample_every); the host writes its own default (Latency sample every). */
-#ifndef SFC_LAT_DEFAULT_SAMPLE_EVERY
-#define SFC_LAT_DEFAULT_SAMPLE_EVERY 64
-#endif
-
 /* Chains the latency map keeps (LRU: the least recently seen chain makes room for a new one). */
 #ifndef SFC_LAT_DEFAULT_CHAINS
 #define SFC_LAT_DEFAULT_CHAINS 1024

@@ -290,8 +290,9 @@ static __always_inline __u32 latency_bucket(__u64 ns)
  * decides the packet's fate, so every sampled hit counts: restored, restored-last, TTL expired,
  * SI exhausted, GSO and helper errors alike - the time in the VNF is known for all of them, and
  * the histogram then counts exactly the sampled packets that came back from the VNF with their
- * headers still cached. Misses have no pop time and do not count. The chain is the popped top label's value (MPLS) or the SPI (NSH). An entry stamped
- * later than now (another CPU's clock read racing this one) counts as 0 ns.
+ * headers still cached. Misses have no pop time and do not count. The chain is the popped top
+ * label's value (MPLS) or the SPI (NSH). An entry stamped later than now (another CPU's clock
+ * read racing this one) counts as 0 ns.
  *
  * A chain seen for the first time is inserted zeroed (BPF_NOEXIST: when another CPU inserts it
  * first, the update fails and the lookup below finds that CPU's entry) and looked up again. If
