@@ -27,8 +27,11 @@ internal sealed record StageRow(KeyMode Mode, string Stage, double Ns);
 /// </summary>
 internal static class CoreBenchmark
 {
+
+    /// <param name="sampleEvery">Latency sampling written into the config (LatencySampleEvery; 1
+    /// records every packet, to see what recording costs).</param>
     public static (IReadOnlyList<CoreBenchRow> Rows, IReadOnlyList<StageRow> Stages) Run(int packets,
-        IReadOnlyList<int> labelCounts, Action<string> progress)
+        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var emptyXdp = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -46,7 +49,7 @@ internal static class CoreBenchmark
             try
             {
                 using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
-                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
+                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
                 foreach (var labels in labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
@@ -58,7 +61,7 @@ internal static class CoreBenchmark
                     rows.Add(Measure(proxy, mode, name, 0, nsh, packets, floorXdp, floorTc));
                 }
                 progress($"{mode,-10} stages: {packets} plain packets");
-                stages.AddRange(MeasureStages(proxy, mode, packets));
+                stages.AddRange(MeasureStages(proxy, mode, packets, sampleEvery));
             }
             finally
             {
@@ -74,9 +77,9 @@ internal static class CoreBenchmark
     /// and misses the lookup. Set against the full rows, they show what the cache and the
     /// push cost.
     /// </summary>
-    private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets)
+    private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets, uint sampleEvery)
     {
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
         var rx = new double[packets];
         var tx = new double[packets];
         for (var i = 0; i < packets; i++)
@@ -85,7 +88,7 @@ internal static class CoreBenchmark
             rx[i] = proxy.RunRx(frame).DurationNs;
             tx[i] = proxy.RunTx(frame).DurationNs;
         }
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
         yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", Median(rx));
         yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", Median(tx));
     }

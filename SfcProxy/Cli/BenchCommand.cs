@@ -20,6 +20,11 @@ internal static class BenchCommand
             DefaultValueFactory = _ => [1, 4, 10, 16],
             AllowMultipleArgumentsPerToken = true,
         };
+        var sampleEvery = new Option<uint>("--latency-sample-every")
+        {
+            Description = "Latency sampling of the measured datapath (1: every packet)",
+            DefaultValueFactory = _ => (uint)Configuration.SfcProxyOptions.DefaultLatencySampleEvery,
+        };
         var output = new Option<string?>("--output") { Description = "Also write the table to this markdown file" };
         var dsrOnly = new Option<bool>("--dsr-only") { Description = "Only the DSR load balancer rows" };
         var dsrObjects = new Option<string?>("--dsr-objects")
@@ -32,16 +37,17 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure the datapath's per-packet cost against empty programs (BPF_PROG_TEST_RUN)")
         {
-            packets, labels, output, dsrOnly, dsrObjects, dsrFib,
+            packets, labels, sampleEvery, output, dsrOnly, dsrObjects, dsrFib,
         };
         command.SetAction(parseResult => Run(parseResult.GetValue(packets), parseResult.GetValue(labels)!,
-            parseResult.GetValue(output), parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib),
+            Math.Max(parseResult.GetValue(sampleEvery), 1u), parseResult.GetValue(output),
+            parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib),
             parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(int packets, int[] labels, string? outputPath, bool dsrOnly, string? dsrObjects, bool dsrFib,
-        TextWriter output, TextWriter error)
+    private static int Run(int packets, int[] labels, uint sampleEvery, string? outputPath, bool dsrOnly, string? dsrObjects,
+        bool dsrFib, TextWriter output, TextWriter error)
     {
         try
         {
@@ -55,14 +61,14 @@ internal static class BenchCommand
                 table = dsrTable;
             else
             {
-                var (rows, stages) = CoreBenchmark.Run(packets, labels, Progress);
+                var (rows, stages) = CoreBenchmark.Run(packets, labels, sampleEvery, Progress);
                 table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
                     "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + dsrTable;
             }
             output.Write(table);
             if (outputPath is not null)
             {
-                var header = $"Command: `sfcproxy bench --packets {packets}" + (dsrOnly ? " --dsr-only" : $" --labels {string.Join(' ', labels)}") + (dsrFib ? " --dsr-fib" : "") + "`  \n" +
+                var header = $"Command: `sfcproxy bench --packets {packets}" + (dsrOnly ? " --dsr-only" : $" --labels {string.Join(' ', labels)} --latency-sample-every {sampleEvery}") + (dsrFib ? " --dsr-fib" : "") + "`  \n" +
                     $"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {Environment.OSVersion.Version}, {Environment.ProcessorCount} CPUs. " +
                     "Medians of per-packet run times reported by BPF_PROG_TEST_RUN; the floor is an empty XDP plus an empty tc program on the same frames.\n\n";
                 File.WriteAllText(outputPath, header + table);

@@ -30,6 +30,8 @@ internal static class LatencyCommand
         foreach (var c in latency.GetProperty("chains").EnumerateArray())
             AddRow(summary, c, c.GetProperty("chain").GetUInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
         console.Write(summary);
+        if (latency.TryGetProperty("sampleEvery", out var every) && every.GetUInt32() > 1)
+            console.MarkupLine($"[grey]packets: a sample, 1 in {every.GetUInt32():N0} per CPU (LatencySampleEvery)[/]");
 
         foreach (var e in latency.GetProperty("encapsulations").EnumerateArray())
         {

@@ -24,6 +24,7 @@ internal static class SfcProxyOptionsBinder
         options.PinRoot = root.String(nameof(options.PinRoot), options.PinRoot)!;
         options.DisableGro = root.Bool(nameof(options.DisableGro), options.DisableGro);
         options.DetachOnStop = root.Bool(nameof(options.DetachOnStop), options.DetachOnStop);
+        options.LatencySampleEvery = root.Int(nameof(options.LatencySampleEvery), options.LatencySampleEvery);
         options.LogLevel = root.Choice(nameof(options.LogLevel), options.LogLevel, OptionValues.LogLevels);
 
         var interfaces = root.Object(nameof(options.Interfaces));

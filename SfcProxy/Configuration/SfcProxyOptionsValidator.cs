@@ -16,6 +16,7 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
     /// <summary>Longest sun_path (108 bytes including the terminating NUL).</summary>
     internal const int MaxSocketPathBytes = 107;
     internal const int MaxCacheSize = 16 * 1024 * 1024;
+    internal const int MaxLatencySampleEvery = 1024 * 1024;
 
     private readonly Func<IReadOnlySet<string>>? _interfaceNames;
 
@@ -43,6 +44,8 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
 
         if (options.ConsumedSegments is < 0 or > SfcLimits.MaxLabels)
             failures.Add($"{Root}:ConsumedSegments: {options.ConsumedSegments} is out of range 0..{SfcLimits.MaxLabels}");
+        if (options.LatencySampleEvery is < 1 or > MaxLatencySampleEvery)
+            failures.Add($"{Root}:LatencySampleEvery: {options.LatencySampleEvery} is out of range 1..{MaxLatencySampleEvery}");
         if (options.Cache.Size is < 1 or > MaxCacheSize)
             failures.Add($"{Root}:Cache:Size: {options.Cache.Size} is out of range 1..{MaxCacheSize}");
         if (options.Cache.MaxAge <= TimeSpan.Zero)

@@ -7,7 +7,7 @@ namespace SfcProxy.Control;
 /// <summary>
 /// The answer to <c>{"request":"histograms"}</c>: time spent in the VNF (pop to restore), per
 /// encapsulation and per chain (MPLS top label, NSH SPI), as log2 buckets of nanoseconds: bucket i
-/// counts [2^i, 2^(i+1)) ns.
+/// counts [2^i, 2^(i+1)) ns. The counts are a sample of one packet in sampleEvery per CPU.
 /// </summary>
 internal static class LatencyJson
 {
@@ -15,6 +15,7 @@ internal static class LatencyJson
     {
         json.WriteStartObject("latency");
         json.WriteNumber("chainCapacity", report.ChainCapacity);
+        json.WriteNumber("sampleEvery", report.SampleEvery);
         json.WriteStartArray("encapsulations");
         foreach (var e in report.Encapsulations)
         {

@@ -101,6 +101,8 @@ internal unsafe struct SfcConfig
     public fixed byte EgressMac[6];
     /// <summary>All zero: the popped frame's source MAC.</summary>
     public fixed byte NshNextHopMac[6];
+    /// <summary>One packet in N per CPU goes into the latency histograms; 0 and 1: every packet.</summary>
+    public uint LatencySampleEvery;
 }
 
 /// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
@@ -129,7 +131,9 @@ internal unsafe struct SfcCacheEntry
     /// <summary>Top first, network byte order.</summary>
     public fixed uint Labels[SfcLimits.MaxLabels];
     public fixed byte OuterSrc[6];
-    public fixed byte Reserved[2];
+    /// <summary>1: tc_tx adds this packet's time in the VNF to its chain's histogram.</summary>
+    public byte LatencySample;
+    public byte Reserved;
     public fixed byte Nsh[SfcLimits.NshMaxLength];
 }
 

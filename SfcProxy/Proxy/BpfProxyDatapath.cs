@@ -107,7 +107,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     private string GroStatePath => Path.Combine(Path.GetDirectoryName(_options.SocketPath)!, $"{_options.Instance}.gro");
 
     /// <summary>Applies the reloadable settings (miss policy, static stack, consumed segments,
-    /// encapsulations, NSH next hop) to the running datapath without detaching.</summary>
+    /// encapsulations, NSH next hop, latency sampling) to the running datapath without detaching.</summary>
     public void Reconfigure(SfcProxyOptions options)
     {
         lock (_mapsLock)
@@ -121,6 +121,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             KeyMode = (uint)o.KeyMode,
             MissPolicy = (uint)o.MissPolicy,
             ConsumedSegments = (uint)o.ConsumedSegments,
+            LatencySampleEvery = (uint)o.LatencySampleEvery,
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;

@@ -159,20 +159,22 @@ public sealed record EncapsulationLatency(Encapsulation Encapsulation, int Chain
 /// <param name="Encapsulations">Per encapsulation with at least one chain, ordered by encapsulation.</param>
 /// <param name="ChainCapacity">Most chains the datapath keeps (max_entries of sfc_latency); with
 /// more chains in use, the least recently seen ones are evicted and their counts lost.</param>
+/// <param name="SampleEvery">The histograms hold one packet in this many per CPU
+/// (sfc_config.latency_sample_every; 1: every packet), so counts are a sample, not a total.</param>
 public sealed record LatencyReport(IReadOnlyList<ChainLatency> Chains, IReadOnlyList<EncapsulationLatency> Encapsulations,
-    uint ChainCapacity)
+    uint ChainCapacity, uint SampleEvery = 1)
 {
     /// <summary>A report with no chains.</summary>
     public static LatencyReport Empty(uint chainCapacity) => new([], [], chainCapacity);
 
     /// <summary>Builds the per-encapsulation totals from the chains.</summary>
-    public static LatencyReport FromChains(IEnumerable<ChainLatency> chains, uint chainCapacity)
+    public static LatencyReport FromChains(IEnumerable<ChainLatency> chains, uint chainCapacity, uint sampleEvery = 1)
     {
         var ordered = chains.OrderBy(c => c.Encapsulation).ThenBy(c => c.Chain).ToList();
         var totals = ordered.GroupBy(c => c.Encapsulation)
             .Select(g => new EncapsulationLatency(g.Key, g.Count(), LatencyHistogram.Sum(g.Select(c => c.Histogram))))
             .ToList();
-        return new LatencyReport(ordered, totals, chainCapacity);
+        return new LatencyReport(ordered, totals, chainCapacity, sampleEvery);
     }
 }
 
@@ -188,7 +190,8 @@ public sealed record LatencyReport(IReadOnlyList<ChainLatency> Chains, IReadOnly
 /// </remarks>
 internal static class LatencyHistograms
 {
-    public static unsafe LatencyReport Read(BpfMap map)
+    /// <param name="sampleEvery">The sampling the datapath runs with (sfc_config), carried into the report.</param>
+    public static unsafe LatencyReport Read(BpfMap map, uint sampleEvery = 1)
     {
         ArgumentNullException.ThrowIfNull(map);
         if (map.KeySize != sizeof(SfcChainKey) || map.ValueSize != sizeof(SfcLatencyHist))
@@ -215,6 +218,6 @@ internal static class LatencyHistograms
                     sum[i] += cpu.Buckets[i];
             chains[id] = new ChainLatency(id.Item1, id.Item2, new LatencyHistogram(sum));
         }
-        return LatencyReport.FromChains(chains.Values, map.MaxEntries);
+        return LatencyReport.FromChains(chains.Values, map.MaxEntries, Math.Max(sampleEvery, 1));
     }
 }

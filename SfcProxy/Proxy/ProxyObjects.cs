@@ -33,6 +33,8 @@ internal sealed class ProxyObjects : IDisposable
     public BpfMap MetaCache => _rx.Map("sfc_meta_cache");
     public BpfMap HashCache => _rx.Map("sfc_hash_cache");
     public BpfMap VnfPort => _rx.Map("sfc_vnf_port");
+    /// <summary>Per-CPU sequence of the SFC packets xdp_rx cached (metadata keys, latency sampling).</summary>
+    public BpfMap PacketSeq => _rx.Map("sfc_meta_seq");
     /// <summary>VNF latency histograms per chain (LRU per-CPU hash; see <see cref="LatencyHistograms"/>).</summary>
     public BpfMap Latency => _rx.Map("sfc_latency");
 
@@ -111,7 +113,8 @@ internal sealed class ProxyObjects : IDisposable
     }
 
     /// <summary>The VNF latency histograms summed over the CPUs.</summary>
-    public LatencyReport ReadLatency() => LatencyHistograms.Read(Latency);
+    public LatencyReport ReadLatency() =>
+        LatencyHistograms.Read(Latency, Config.TryLookup(0u, out SfcConfig config) ? config.LatencySampleEvery : 1);
 
     public void Dispose()
     {

@@ -59,6 +59,7 @@ internal sealed partial class ProxyReload(
         current.Encapsulations = next.Encapsulations;
         current.Nsh = next.Nsh;
         current.Cache.MaxAge = next.Cache.MaxAge;
+        current.LatencySampleEvery = next.LatencySampleEvery;
         current.LogLevel = next.LogLevel;
         datapath.Reconfigure(current);
         logLevel.Minimum = current.LogLevel;

@@ -110,6 +110,8 @@ struct sfc_config {
 	__u8 egress_mac[6];       /* source MAC of a restored outer Ethernet (NSH over Ethernet) */
 	__u8 nsh_next_hop_mac[6]; /* destination MAC of that outer Ethernet; all zero: the popped
 				   * frame's source (back to the SFF that sent it) */
+	__u32 latency_sample_every; /* 1 packet in N per CPU goes into the latency histograms; 0
+				     * counts as 1 (every packet), so a zeroed config samples all */
 };
 
 /* Header-hash key: fields of the inner packet that an SFC-unaware, non-NAT VNF leaves alone.
@@ -137,7 +139,8 @@ struct sfc_cache_entry {
 	__u8 nsh_next_proto; /* NSH next protocol: 1 IPv4, 2 IPv6, 3 Ethernet */
 	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
 	__u8 outer_src[6];  /* NSH over Ethernet carrying Ethernet: source MAC of the popped frame */
-	__u8 reserved[2];
+	__u8 latency_sample; /* 1: tc_tx adds this packet's VNF time to its chain's histogram */
+	__u8 reserved;
 	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
 };
 
@@ -156,8 +159,9 @@ struct sfc_chain_key {
 			   * host byte order */
 };
 
-/* Value of the sfc_latency map (one per CPU): packets per log2 bucket of the time they spent
- * in the VNF, from xdp_rx's pop (sfc_cache_entry.ingress_ns) to tc_tx's cache hit. */
+/* Value of the sfc_latency map (one per CPU): sampled packets (sfc_cache_entry.latency_sample)
+ * per log2 bucket of the time they spent in the VNF, from xdp_rx's pop
+ * (sfc_cache_entry.ingress_ns) to tc_tx's cache hit. */
 struct sfc_latency_hist {
 	__u64 buckets[SFC_LAT_BUCKETS];
 };

@@ -2,7 +2,8 @@
 /* tc_tx: tc egress program on the egress interface. Finds the headers xdp_rx cached for the
  * packet the VNF emitted and pushes them back: the label stack minus the segments this VNF
  * consumed, or the NSH header with TTL and Service Index decremented on the VNF's behalf.
- * Every cache hit also adds the packet's time in the VNF to its chain's latency histogram. */
+ * A cache hit that xdp_rx picked as a latency sample also adds the packet's time in the VNF to
+ * its chain's histogram. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
@@ -285,12 +286,13 @@ static __always_inline __u32 latency_bucket(__u64 ns)
 
 /*
  * Adds the time the packet spent in the VNF (xdp_rx's pop to now) to its chain's histogram.
- * Called once per cache HIT, before anything decides the packet's fate, so every hit counts:
- * restored, restored-last, TTL expired, SI exhausted, GSO and helper errors alike - the time
- * in the VNF is known for all of them, and the histogram then counts exactly the packets that
- * came back from the VNF with their headers still cached. Misses have no pop time and do not
- * count. The chain is the popped top label's value (MPLS) or the SPI (NSH). An entry stamped
- * later than now (another CPU's clock read racing this one) counts as 0 ns.
+ * Called once per cache HIT of a sampled entry (latency_sample, see xdp_rx), before anything
+ * decides the packet's fate, so every sampled hit counts: restored, restored-last, TTL expired,
+ * SI exhausted, GSO and helper errors alike - the time in the VNF is known for all of them, and
+ * the histogram then counts exactly the sampled packets that came back from the VNF with their
+ * headers still cached. Misses have no pop time and do not count. The chain is the popped top
+ * label's value (MPLS) or the SPI (NSH). An entry stamped later than now (another CPU's clock
+ * read racing this one) counts as 0 ns.
  *
  * A chain seen for the first time is inserted zeroed (BPF_NOEXIST: when another CPU inserts it
  * first, the update fails and the lookup below finds that CPU's entry) and looked up again. If
@@ -384,7 +386,8 @@ int tc_tx(struct __sk_buff *skb)
 	}
 	if (!e)
 		goto miss;
-	record_latency(e);
+	if (e->latency_sample)
+		record_latency(e);
 
 	if (skb->gso_size) {
 		/* The kernel has no MPLS GSO, and the skb's GSO state describes the VNF's IP packet,

@@ -40,6 +40,7 @@ public sealed class OperationsCliTests
         Assert.Contains("16000", text, "the chain (top label)");
         Assert.Contains("4.1-8.2 us", text, "the bucket holding three packets");
         Assert.Contains("1-2 us", text, "the bucket holding one");
+        Assert.Contains("a sample, 1 in 64 per CPU", text, "says the counts are a sample");
     }
 
     [TestMethod]

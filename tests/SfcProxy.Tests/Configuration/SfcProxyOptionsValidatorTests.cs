@@ -81,6 +81,8 @@ public sealed class SfcProxyOptionsValidatorTests
     [DataRow("\"Cache\": { \"Size\": 0 }", "SfcProxy:Cache:Size: 0 is out of range 1..16777216")]
     [DataRow("\"Cache\": { \"Size\": 16777217 }", "SfcProxy:Cache:Size: 16777217 is out of range 1..16777216")]
     [DataRow("\"Cache\": { \"Size\": \"lots\" }", "SfcProxy:Cache:Size: \"lots\" is not an integer")]
+    [DataRow("\"LatencySampleEvery\": 0", "SfcProxy:LatencySampleEvery: 0 is out of range 1..1048576")]
+    [DataRow("\"LatencySampleEvery\": 1048577", "SfcProxy:LatencySampleEvery: 1048577 is out of range 1..1048576")]
     [DataRow("\"Cache\": { \"MaxAge\": \"00:00:00\" }", "SfcProxy:Cache:MaxAge: 00:00:00 must be greater than 00:00:00")]
     [DataRow("\"Cache\": { \"MaxAge\": \"-00:00:01\" }", "SfcProxy:Cache:MaxAge: -00:00:01 must be greater")]
     [DataRow("\"Cache\": { \"MaxAge\": \"soon\" }", "SfcProxy:Cache:MaxAge: \"soon\" is not a duration")]

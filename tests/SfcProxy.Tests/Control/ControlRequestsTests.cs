@@ -63,6 +63,7 @@ public sealed class ControlRequestsTests
 
         var latency = answer.RootElement.GetProperty("latency");
         Assert.AreEqual(1024, latency.GetProperty("chainCapacity").GetInt32());
+        Assert.AreEqual(64, latency.GetProperty("sampleEvery").GetInt32());
         var chain = latency.GetProperty("chains")[0];
         Assert.AreEqual("mpls", chain.GetProperty("encap").GetString());
         Assert.AreEqual(16000u, chain.GetProperty("chain").GetUInt32());

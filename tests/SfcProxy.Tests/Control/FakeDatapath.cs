@@ -33,10 +33,10 @@ internal sealed class FakeDatapath : IProxyDatapath
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => ReadFailure is null ? KnownCounters : throw ReadFailure;
 
-    /// <summary>What <see cref="ReadLatency"/> answers: one MPLS chain (label 16000) with 4 packets (1 in bucket 10, 3 in bucket 12).</summary>
+    /// <summary>What <see cref="ReadLatency"/> answers: one MPLS chain (label 16000) with 4 packets (1 in bucket 10, 3 in bucket 12), sampled 1 in 64.</summary>
     public static readonly LatencyReport KnownLatency = LatencyReport.FromChains(
         [new ChainLatency(Encapsulation.Mpls, 16000, new LatencyHistogram([.. Enumerable.Range(0, LatencyHistogram.BucketCount).Select(i => i is 10 or 12 ? (ulong)(i - 9) : 0UL)]))],
-        1024);
+        1024, sampleEvery: 64);
 
     public LatencyReport ReadLatency() => ReadFailure is null ? KnownLatency : throw ReadFailure;
 

@@ -36,6 +36,38 @@ public sealed class LatencyTests
         return proxy.Tx(KernelVnf.Forward(rx.Frame), rx, gsoSize);
     }
 
+    /// <summary>
+    /// Latency sampling rule: xdp_rx picks the packets whose per-CPU sequence number is a multiple
+    /// of LatencySampleEvery, and tc_tx records only those. The test thread may move between CPUs
+    /// between runs, so the expected count comes from each CPU's sequence range over the test.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(Modes))]
+    public void OnlySampledPacketsAreRecorded(KeyMode mode)
+    {
+        const uint every = 4;
+        const int packets = 40;
+        using var proxy = new ProxyUnderTest(mode, latencySampleEvery: every);
+        var before = proxy.Objects.PacketSeq.LookupPerCpu<uint, uint>(0u);
+        for (var i = 0; i < packets; i++)
+            Assert.AreEqual(ProxyTestRuns.TcOk, RoundTrip(proxy, MplsFrame(16000)).Verdict);
+        var after = proxy.Objects.PacketSeq.LookupPerCpu<uint, uint>(0u);
+
+        ulong expected = 0;
+        for (var cpu = 0; cpu < before.Length; cpu++)
+            for (var s = before[cpu]; s != after[cpu]; s++)
+                if (s % every == 0)
+                    expected++;
+        Assert.IsTrue(expected >= packets / every - (ulong)before.Length && expected <= packets / every + (ulong)before.Length,
+            $"about 1 in {every} of {packets} packets sampled, got {expected}");
+
+        var report = proxy.Objects.ReadLatency();
+        Assert.AreEqual(every, report.SampleEvery, "the report says it is a sample");
+        Assert.AreEqual($"Mpls 16000: {expected}", string.Join(", ", report.Chains.Select(c => $"{c.Encapsulation} {c.Chain}: {c.Histogram.Count}")),
+            "exactly the sampled packets recorded");
+        Assert.AreEqual((ulong)packets, proxy.Moved().GetValueOrDefault(Counter.TxRestored), "every packet restored, sampled or not");
+    }
+
     [TestMethod]
     [DynamicData(nameof(Modes))]
     public void RestoredPacketsAreCountedPerChainAndPerEncapsulation(KeyMode mode)

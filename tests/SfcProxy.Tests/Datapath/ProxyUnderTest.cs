@@ -14,12 +14,13 @@ internal sealed class ProxyUnderTest : IDisposable
 
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
         LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
-        byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains)
+        byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains, uint latencySampleEvery = 1)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
         Objects = ProxyObjects.Load(_pins, mode, cacheSize, latencyChains: latencyChains);
-        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted };
+        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted,
+            LatencySampleEvery = latencySampleEvery }; // 1 by default: every hit recorded, histograms exact
         if (staticStack is not null)
         {
             config.StaticLabelCount = (uint)staticStack.Length;
