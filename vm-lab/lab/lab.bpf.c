@@ -32,6 +32,7 @@ struct gen_cfg {
 	__u64 burst_ns;      /* paced: at most this much sending time saved up (the bucket's depth) */
 	__u64 next_ns;       /* paced: when the next frame is due */
 	__u64 sent;          /* frames returned XDP_TX */
+	__u64 end_ns;        /* paced: nothing leaves from then on (a test run can outlast it) */
 } cfg;
 
 SEC("xdp")
@@ -40,7 +41,7 @@ int gen(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	if (cfg.interval_ns) {
 		__u64 now = bpf_ktime_get_ns();
-		if (now < cfg.next_ns)
+		if (now < cfg.next_ns || now >= cfg.end_ns)
 			return XDP_DROP;
 		if (now - cfg.next_ns > cfg.burst_ns)   /* long idle: no backlog at line rate */
 			cfg.next_ns = now - cfg.burst_ns;

@@ -152,8 +152,8 @@ static int do_send(int argc, char **argv)
 		uint32_t l3_off, hdr_words;
 		uint64_t seq;
 		uint16_t tmpl[128];
-		uint64_t interval_ns, burst_ns, next_ns, sent;
-	} init = { off, 0, 0, {0}, 0, 0, 0, 0 };
+		uint64_t interval_ns, burst_ns, next_ns, sent, end_ns;
+	} init = { off, 0, 0, {0}, 0, 0, 0, 0, 0 };
 	if (rate > 0) {
 		init.interval_ns = (uint64_t)(1e9 / rate);
 		/* a bucket of 1 ms (at least BATCH frames): time the sender loses to preemption and
@@ -162,6 +162,9 @@ static int do_send(int argc, char **argv)
 		init.burst_ns = init.interval_ns * batch > 1000000 ? init.interval_ns * batch : 1000000;
 		if (!init.interval_ns)
 			return 2;
+		/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: a run that outlasts the time (the process was
+		 * preempted inside it) sends nothing after it, so the receiver's count is complete */
+		init.end_ns = (uint64_t)((now() + seconds) * 1e9);
 	}
 	unsigned hdr = off + sizeof(*ip) + sizeof(*udp) + 4;
 	if (hdr > sizeof(init.tmpl) || off > 0xff) {
@@ -203,6 +206,8 @@ static int do_send(int argc, char **argv)
 		if ((err = bpf_map_lookup_elem(bpf_map__fd(bss), &zero, &init)))
 			die("read .bss", err);
 		sent = init.sent;
+		if (t - t0 > seconds)
+			t = t0 + seconds;   /* the rate over the time frames could leave */
 	}
 	getrusage(RUSAGE_SELF, &r1);
 	/* CPU time of this process: the generator and, because the whole chain runs in softirq on
