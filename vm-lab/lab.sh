@@ -129,7 +129,7 @@ lab_down() {   # $1 name; idempotent
 		# shellcheck disable=SC1091
 		. "$st/env"
 		detach_mode
-		[ -f "$st/vnf.pid" ] && kill -TERM "$(cat "$st/vnf.pid")" 2>/dev/null
+		[ ! -f "$st/vnf.pid" ] || kill -TERM "$(cat "$st/vnf.pid")" 2>/dev/null || true   # may have stopped already
 	fi
 	"$topo" down "$NAME" || true
 	rm -rf "$st"

@@ -91,6 +91,8 @@ def main():
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
     vnf = rows[0].get("vnf", "kernel") if rows else "kernel"
     floor = agg(data["floor"][0]) if "floor" in data else None
+    if vnf == "sidecar":
+        LABEL["floor"] = "floor: plain UDP, XDP redirect to the VNF veth + empty tc programs"
 
     cpu = has_cpu(rows)
     fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(14 if cpu else 8, 5), squeeze=False)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vm-lab packet generator and receiver counter (lab only; built at run time by vm-lab/lab.sh).
  *
- *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH [RATE]]
+ *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH [RATE [BURST]]]
  *       ENCAP: N (0..16 SR-MPLS label entries, 0 = plain), nsh1 (NSH MD type 1, 16 context bytes) or
  *       nsh2-V (NSH MD type 2, one TLV with a V-byte value, 0..127; nsh2 = no TLV); NSH: TTL 63,
  *       SPI 42, SI 255, next protocol IPv4.
@@ -10,9 +10,9 @@
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
  *       UDP source port and payload counter, so every packet is a distinct cache entry.
  *       RATE (packets/s, 0 = as fast as the chain takes them): paced by `gen` itself (a token
- *       bucket on the kernel clock, bursts of at most BATCH frames; frames not due are dropped
- *       before they leave), for a user-mode VNF whose queue the sender must not overrun (see
- *       vm-lab/lab/tun.sh). sent counts the frames that left.
+ *       bucket on the kernel clock holding BURST frames, default 1 ms of traffic; frames not due
+ *       are dropped before they leave), for a user-mode VNF whose queue the sender must not
+ *       overrun (see vm-lab/lab/tun.sh). sent counts the frames that left.
  *       Prints: sent=N seconds=S pps=R frame_bytes=B cpu_s=C (this process's CPU time)
  *   trafgen count OBJ IFNAME WARMUP SECONDS [DRAIN]
  *       attaches `count` at tc ingress of IFNAME, prints READY, waits WARMUP s, then counts for
@@ -89,7 +89,8 @@ static int do_send(int argc, char **argv)
 	double seconds = atof(argv[9]);
 	int batch = argc > 10 ? atoi(argv[10]) : 64;
 	double rate = argc > 11 ? atof(argv[11]) : 0;
-	if (batch < 1 || rate < 0)
+	int burst = argc > 12 ? atoi(argv[12]) : (int)(rate / 1000);
+	if (batch < 1 || rate < 0 || burst < 0)
 		return 2;
 	unsigned char frame[512] = {0};
 	struct ethhdr *eth = (void *)frame;
@@ -156,10 +157,10 @@ static int do_send(int argc, char **argv)
 	} init = { off, 0, 0, {0}, 0, 0, 0, 0, 0 };
 	if (rate > 0) {
 		init.interval_ns = (uint64_t)(1e9 / rate);
-		/* a bucket of 1 ms (at least BATCH frames): time the sender loses to preemption and
-		 * to the chain's softirq is made up for, in bursts a VNF queue of 500 holds up to
-		 * 500 kpps */
-		init.burst_ns = init.interval_ns * batch > 1000000 ? init.interval_ns * batch : 1000000;
+		/* the bucket (at least BATCH frames): time the sender loses to preemption and to the
+		 * chain's softirq is made up for in a burst of at most BURST frames, which the VNF's
+		 * queue must hold */
+		init.burst_ns = init.interval_ns * (burst > batch ? burst : batch);
 		if (!init.interval_ns)
 			return 2;
 		/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: a run that outlasts the time (the process was
@@ -315,7 +316,7 @@ int main(int argc, char **argv)
 	else if (argc > 1 && !strcmp(argv[1], "redirect"))
 		rc = do_redirect(argc, argv);
 	if (rc == 2)
-		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH [RATE]]\n"
+		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH [RATE [BURST]]]\n"
 				"       trafgen count OBJ IFNAME WARMUP SECONDS [DRAIN]\n"
 				"       trafgen redirect OBJ IFNAME TO_IFNAME\n");
 	return rc;
