@@ -4,7 +4,7 @@
 # packets per second at the receiver against the number of labels, SfcProxy beside the floor.
 #
 #   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|metadata|header-hash]
-#   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
+#   vm-lab/lab.sh exec NAME sender|proxy|receiver|vnf CMD...  (also snd|prx|rcv; vnf: --vnf sidecar)
 #   vm-lab/lab.sh teardown NAME
 #   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun|sidecar] [--labels LIST] [--nsh LIST] [--repeats N]
 #                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR] [--rates LIST]
