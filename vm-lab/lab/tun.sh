@@ -19,7 +19,7 @@
 # drops per second x MaxAge): Cache:Size 262144, Cache:MaxAge 0.5 s (sweeps every 0.25 s). The
 # VNF holds a packet for at most its queue (2048 packets: 0.1 s at 20 kpps), below 0.5 s.
 
-TUN_RATES_DEFAULT="25k 50k 100k 150k 200k 250k 300k"
+TUN_RATES_DEFAULT="20k 40k 60k 80k 100k 150k 200k 300k"
 TUN_RATES_QUICK="50k 200k"
 TUN_BATCH=32   # frames per paced test run: a 32-frame burst every 32/rate s
 TUN_DRAIN=0.5  # s the counter waits after its window for the sender to finish and the VNF to empty
