@@ -164,9 +164,9 @@ print(f'{c["pps"]:.0f} {float(s["pps"]):.0f} {c["packets"]} {json.dumps(c["by_la
 PY
 }
 
-offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces
+offloads_of() {   # "dev: gro=on gso=on tso=on ..." for the four lab interfaces and NS:DEV args
 	local ns dev
-	for ns_dev in "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF"; do
+	for ns_dev in "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF" "$@"; do
 		ns="${ns_dev%%:*}"; dev="${ns_dev#*:}"
 		printf '%s: %s; ' "$dev" "$(ip netns exec "$ns" ethtool -k "$dev" | awk '
 			/^(tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|rx-gro-list|rx-udp-gro-forwarding):/ {
@@ -225,7 +225,7 @@ bench() {
 	lab_up "$name" "$vnf"
 	ksoftirqd0="$(ps -eo pid=,comm= | awk '$2 == "ksoftirqd/0" {print $1}')"
 	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
-	local offl; offl="$(offloads_of)"
+	local offl; offl="$(offloads_of $(sidecar_devices))"
 	local base=lab-pps; [ "$vnf" = kernel ] || base="lab-pps-$vnf"
 	local csv="$out/$base.csv"
 	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"

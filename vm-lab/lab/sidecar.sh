@@ -16,6 +16,12 @@ sidecar_attach_floor() {
 	ip netns exec "$PRX_NS" tc filter add dev "$PRX_OUT" egress bpf direct-action obj "$st/empty_tc.bpf.o" sec tc
 }
 
+# NS:DEV of the four VNF veths, for the offloads line ("" outside the sidecar layout).
+sidecar_devices() {
+	[ "${VNF:-}" = sidecar ] && echo "$PRX_NS:$VNF_IF $VNF_NS:$VNF_IN $VNF_NS:$VNF_OUT $PRX_NS:$VNF_BACK"
+	return 0
+}
+
 # The Interfaces:Vnf member of the SfcProxy config ("" outside the sidecar layout).
 sidecar_vnf_json() {
 	[ "${VNF:-}" = sidecar ] && printf ', "Vnf": "%s"' "$VNF_IF"
