@@ -3,11 +3,11 @@
 # network namespaces (tests/e2e/topology.sh), SR-MPLS traffic from an XDP live-frames generator,
 # packets per second at the receiver against the number of labels, SfcProxy beside the floor.
 #
-#   vm-lab/lab.sh setup NAME [--vnf kernel|tun] [--mode none|floor|ovs|metadata|header-hash]
-#   vm-lab/lab.sh exec NAME sender|proxy|receiver CMD...      (also snd|prx|rcv)
+#   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|ovs|metadata|header-hash]
+#   vm-lab/lab.sh exec NAME sender|proxy|receiver|vnf CMD...  (also snd|prx|rcv; vnf: --vnf sidecar)
 #   vm-lab/lab.sh teardown NAME
-#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun] [--labels LIST] [--nsh LIST] [--repeats N]
-#                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR]
+#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun|sidecar] [--labels LIST] [--nsh LIST] [--repeats N]
+#                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR] [--rates LIST]
 #   vm-lab/lab.sh bench-tcp [--quick] ...   TCP Gbit/s through iperf3 (options: vm-lab/lab/tcp.sh)
 #   vm-lab/lab.sh bench-dsr [--quick] ...   packet rate through the DSR load balancer (vm-lab/lab/dsr.sh)
 #
@@ -23,9 +23,12 @@
 # nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} (default
 # vm-lab/results; --quick: a temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1
 # label). --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
-# header-hash (the metadata key cannot cross user space), files lab-pps-tun.*. Needs root, clang,
-# libbpf-dev, ethtool, python3-matplotlib, openvswitch-switch for ovs, and for SfcProxy a build
-# (dotnet build SfcProxy/SfcProxy.csproj; SFCPROXY_DLL overrides the path).
+# header-hash (the metadata key cannot cross user space), a paced sender at a ladder of offered
+# rates (--rates; vm-lab/lab/tun.sh), files lab-pps-tun.*. --vnf sidecar: the VNF in its own
+# namespace behind the proxy (vm-lab/lab/sidecar.sh), floor and header-hash, files
+# lab-pps-sidecar.*. Needs root, clang, libbpf-dev, ethtool, python3-matplotlib, openvswitch-switch
+# for ovs, and for SfcProxy a build (dotnet build SfcProxy/SfcProxy.csproj; SFCPROXY_DLL overrides
+# the path).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -37,6 +40,10 @@ PY=/usr/bin/python3
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2; }   # the header comment
+# shellcheck source=lab/sidecar.sh
+. "$here/lab/sidecar.sh"
+# shellcheck source=lab/tun.sh
+. "$here/lab/tun.sh"
 
 # ---- build the lab helpers (run time, temp dir; never committed as binaries) ------------------
 build_tools() {   # $1 dir
@@ -53,18 +60,20 @@ attach_mode() {   # $1 mode
 	case "$1" in
 	none) ;;
 	floor)
+		if [ "$VNF" = sidecar ]; then sidecar_attach_floor; echo floor > "$st/mode"; return; fi
 		ip netns exec "$PRX_NS" ip link set dev "$PRX_IN" xdpdrv obj "$st/empty_xdp.bpf.o" sec xdp
 		ip netns exec "$PRX_NS" tc qdisc add dev "$PRX_OUT" clsact
 		ip netns exec "$PRX_NS" tc filter add dev "$PRX_OUT" egress bpf direct-action obj "$st/empty_tc.bpf.o" sec tc ;;
 	metadata|header-hash)
 		command -v dotnet >/dev/null || die "dotnet not on PATH"
 		[ -f "$dll" ] || die "no SfcProxy build: $dll (run: dotnet build SfcProxy/SfcProxy.csproj)"
-		local sock="$st/sfcproxy.sock"
+		local sock="$st/sfcproxy.sock" cache="${LAB_CACHE_JSON:-}"
+		[ -n "$cache" ] || cache='{"Size": 65536}'
 		cat > "$st/sfcproxy.json" <<JSON
 {"SfcProxy": {"Instance": "$NAME", "KeyMode": "$1",
   "Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "$RCV_MAC"},
-  "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
-  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
+  "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"$(sidecar_vnf_json)},
+  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": $cache,
   "Socket": {"Path": "$sock"}}}
 JSON
 		local cpu=(); [ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1)
@@ -109,16 +118,13 @@ lab_up() {   # $1 name $2 vnf  (sets st and the topology env)
 	[ ! -e "$st" ] || die "$st exists (lab $NAME is up? run: $0 teardown $NAME)"
 	mkdir -p "$st"
 	build_tools "$st"
-	local opt=(); [ "$2" = tun ] && opt=(--user-vnf)
+	local opt=()
+	case "$2" in tun) opt=(--user-vnf) ;; sidecar) opt=(--sidecar-vnf) ;; esac
 	"$topo" up "$NAME" "${opt[@]}" > "$st/env"
 	echo "VNF=$2" >> "$st/env"
 	# shellcheck disable=SC1091
 	. "$st/env"
-	if [ "$2" = tun ]; then
-		ip netns exec "$PRX_NS" "$PY" "$repo/tests/e2e/tun_vnf.py" --tun "$TUN_IF" \
-			--drop-udp-port "$VNF_DROP_PORT" > "$st/vnf.log" 2>&1 &
-		echo $! > "$st/vnf.pid"
-	fi
+	[ "$2" != tun ] || tun_start_vnf
 }
 lab_load() {   # $1 name
 	NAME="$1"; st="/tmp/vmlab-$NAME"
@@ -132,7 +138,7 @@ lab_down() {   # $1 name; idempotent
 		# shellcheck disable=SC1091
 		. "$st/env"
 		detach_mode
-		[ -f "$st/vnf.pid" ] && kill -TERM "$(cat "$st/vnf.pid")" 2>/dev/null
+		[ ! -f "$st/vnf.pid" ] || kill -TERM "$(cat "$st/vnf.pid")" 2>/dev/null || true   # may have stopped already
 	fi
 	"$topo" down "$NAME" || true
 	rm -rf "$st"
@@ -184,7 +190,7 @@ offloads_of() {   # "dev: gro=on gso=on tso=on ..." for NS:DEV..., default the f
 
 # ---- bench ---------------------------------------------------------------------------------------
 bench() {
-	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel rates=
 	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -197,6 +203,7 @@ bench() {
 		--systems) systems="${2//,/ }"; shift ;;
 		--out) out="$2"; shift ;;
 		--vnf) vnf="$2"; shift ;;
+		--rates) rates="${2//,/ }"; shift ;;
 		*) die "bench: unknown argument $1" ;;
 		esac
 		shift
@@ -207,12 +214,17 @@ bench() {
 				echo "note: Open vSwitch not installed: no ovs baseline (scripts/setup.sh installs it)"
 				systems="floor metadata header-hash"; fi
 		fi ;;
-	tun) [ -n "$systems" ] || systems="floor header-hash"
-		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a user-mode VNF (--vnf tun)" ;;
-	*) die "--vnf kernel|tun" ;;
+	tun|sidecar) [ -n "$systems" ] || systems="floor header-hash"
+		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a VNF outside the proxy's stack (--vnf $vnf)" ;;
+	*) die "--vnf kernel|tun|sidecar" ;;
 	esac
 	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
 		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|ovs|metadata|header-hash)" ;; esac; done
+	if [ "$vnf" = tun ]; then
+		# paced ladder of offered rates, its own loop and report (vm-lab/lab/tun.sh)
+		tun_bench "$quick" "$labels" "$repeats" "$secs" "$warm" "$systems" "$out" "$rates" "$cmdline"
+		return
+	fi
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
 	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
@@ -231,8 +243,8 @@ bench() {
 	lab_up "$name" "$vnf"
 	ksoftirqd0="$(ps -eo pid=,comm= | awk '$2 == "ksoftirqd/0" {print $1}')"
 	[ -n "$ksoftirqd0" ] || die "no ksoftirqd/0"
-	local offl; offl="$(offloads_of)"
-	local base=lab-pps; [ "$vnf" = tun ] && base=lab-pps-tun
+	local offl; offl="$(offloads_of "$SND_NS:$SND_IF" "$PRX_NS:$PRX_IN" "$PRX_NS:$PRX_OUT" "$RCV_NS:$RCV_IF" $(sidecar_devices))"
+	local base=lab-pps; [ "$vnf" = kernel ] || base="lab-pps-$vnf"
 	local csv="$out/$base.csv"
 	echo "run_id,utc,system,vnf,encap,labels,rep,rx_pps,tx_pps,packets,expected_labels,ok_share,by_labels,tx_packets,cpu_ns_per_pkt,load1" > "$csv"
 	# points: the floor (no labels) once per repeat, each SfcProxy mode at every label count
@@ -296,7 +308,7 @@ setup)
 		esac
 		shift
 	done
-	case "$vnf" in kernel|tun) ;; *) die "--vnf kernel|tun" ;; esac
+	case "$vnf" in kernel|tun|sidecar) ;; *) die "--vnf kernel|tun|sidecar" ;; esac
 	case "$mode" in none|floor|ovs|metadata|header-hash) ;; *) die "--mode none|floor|ovs|metadata|header-hash" ;; esac
 	[ -e "/tmp/vmlab-$name" ] && die "lab $name exists (run: $0 teardown $name)"
 	trap 'rc=$?; ((rc == 0)) || lab_down "'"$name"'"' EXIT

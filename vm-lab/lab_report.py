@@ -22,6 +22,19 @@ STYLE = {
     "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
 }
 ORDER = list(LABEL)
+VNF_TEXT = {
+    "kernel": "Sender -> proxy host (kernel VNF: IP forwarding through the iptables chain SFCVNF) -> receiver, ",
+    "tun": "Sender -> proxy host (user-mode VNF: tests/e2e/tun_vnf.py, Python, reads every packet from a TUN "
+           "and writes it back; policy routing sends the ingress into the TUN; CPU ns/packet does not "
+           "include the VNF process, which runs on the other CPU) -> receiver, ",
+    "sidecar": "Sender -> proxy host -> VNF in its own namespace -> proxy host -> receiver (sidecar layout, "
+               "vm-lab/lab/sidecar.sh: SfcProxy's xdp_rx XDP_REDIRECTs popped packets through its devmap "
+               "(Interfaces:Vnf) into a veth to the VNF namespace, which forwards them through the iptables "
+               "chain SFCVNF over a second veth back into the proxy namespace, which routes them out of the "
+               "egress through tc_tx; header-hash key only, the metadata key cannot leave the proxy's stack. "
+               "The floor here is the same wiring with an XDP program that redirects every frame to the "
+               "VNF's veth without parsing it (vm-lab/lab/lab.bpf.c:redirect) and the empty tc program), ",
+}
 
 
 def nsh_name(e):
@@ -83,6 +96,8 @@ def main():
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
     vnf = rows[0].get("vnf", "kernel") if rows else "kernel"
     floor = agg(data["floor"][0]) if "floor" in data else None
+    if vnf == "sidecar":
+        LABEL["floor"] = "floor: plain UDP, XDP redirect to the VNF veth + empty tc programs"
 
     cpu = has_cpu(rows)
     fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(14 if cpu else 8, 5), squeeze=False)
@@ -121,11 +136,7 @@ def main():
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s.  ",
          f"veth offloads: {a.offloads.strip()}\n",
-         ("Sender -> proxy host (kernel VNF: IP forwarding through the iptables chain SFCVNF) -> receiver, "
-          if vnf == "kernel" else
-          "Sender -> proxy host (user-mode VNF: tests/e2e/tun_vnf.py, Python, reads every packet from a TUN "
-          "and writes it back; policy routing sends the ingress into the TUN; CPU ns/packet does not "
-          "include the VNF process, which runs on the other CPU) -> receiver, ") +
+         VNF_TEXT.get(vnf, VNF_TEXT["tun"]) +
          "three namespaces joined by veth pairs (tests/e2e/topology.sh). Traffic: Ethernet + N label "
          "entries + IPv4 + UDP + 64-byte payload from vm-lab/lab/trafgen (XDP program under "
          "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the sender veth); every "

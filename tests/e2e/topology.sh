@@ -7,9 +7,9 @@
 #            (sender)           (ingress: XDP)       (egress: tc)             (receiver)
 #
 # Usage:
-#   topology.sh up NAME [--user-vnf]   create (prints KEY=VALUE lines on stdout)
+#   topology.sh up NAME [--user-vnf | --sidecar-vnf]   create (prints KEY=VALUE lines on stdout)
 #   topology.sh down NAME              delete everything (idempotent)
-#   topology.sh exec NAME NODE CMD...  run CMD in NAME-NODE (NODE = snd | prx | rcv)
+#   topology.sh exec NAME NODE CMD...  run CMD in NAME-NODE (NODE = snd | prx | rcv | vnf)
 #
 # NAME must be short ([a-z0-9], <= 10 chars) so that interface names (NAME + 1 char) stay <= 15.
 #
@@ -21,6 +21,20 @@
 # --user-vnf: adds a TUN device NAMEt in the proxy namespace; policy routing sends everything that
 # arrives on the ingress interface into the TUN (table 100) where tun_vnf.py reads it; what the VNF
 # writes back into the TUN is routed by the main table out of the egress interface.
+#
+# --sidecar-vnf: the VNF in its own namespace NAME-vnf, behind the proxy (SfcProxy's
+# Interfaces:Vnf = $VNF_IF, i.e. NAMEv):
+#   NAME-prx [NAMEv] 198.18.3.2 <---> [NAMEw] 198.18.3.1  NAME-vnf  [NAMEx] 198.18.4.1 <---> [NAMEy] 198.18.4.2 NAME-prx
+#   (to the VNF)                      (VNF in: XDP_PASS)            (VNF out)                 (back from the VNF)
+#            2001:2:3::2/64                   2001:2:3::1/64                2001:2:4::1/64           2001:2:4::2/64
+# The VNF namespace forwards IP through the SFCVNF chain (with the DROP rule); the proxy namespace
+# has no SFCVNF chain then. Policy routing sends what arrives on the ingress (and is not
+# redirected by XDP) via NAMEv into the VNF; what comes back on NAMEy takes the main table to the
+# egress. NAMEw has the proxy ingress' MAC: xdp_rx redirects a popped frame as it arrived, so its
+# destination MAC is the ingress', and the VNF's stack must take it as its own. NAMEw carries an
+# XDP_PASS program (bpf/bench/empty_xdp.bpf.c; SIDECAR_XDP_OBJ overrides where it is looked for):
+# a veth drops XDP_REDIRECTed frames unless its peer runs NAPI, which needs XDP or GRO there, and
+# GRO would merge TCP segments after the proxy popped their stacks (an XDP program turns GRO off).
 set -euo pipefail
 
 VNF_DROP_PORT="${VNF_DROP_PORT:-9}"
@@ -29,7 +43,7 @@ TUN_TABLE=100
 die() { echo "topology.sh: $*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,24p' "$0" >&2
+    sed -n '2,36p' "$0" >&2
     exit 2
 }
 
@@ -47,7 +61,7 @@ mac_of() { nsx "$1" cat "/sys/class/net/$2/address"; }
 
 do_down() {
     local name="$1" n
-    for n in snd prx rcv; do
+    for n in snd prx rcv vnf; do
         if ns_exists "$name-$n"; then
             # Kill anything still running inside (e.g. a VNF or daemon left behind), by pid.
             local pids
@@ -64,7 +78,7 @@ do_down() {
         fi
     done
     # veths die with their namespaces; remove leftovers in the root namespace just in case.
-    for n in s i e r t; do
+    for n in s i e r t v w x y; do
         ip link del "$name$n" 2>/dev/null || true
     done
     return 0
@@ -72,25 +86,33 @@ do_down() {
 
 do_up() {
     local name="$1"; shift
-    local user_vnf=0
+    local user_vnf=0 sidecar=0
     while (($#)); do
         case "$1" in
             --user-vnf) user_vnf=1 ;;
+            --sidecar-vnf) sidecar=1 ;;
             *) die "unknown option '$1'" ;;
         esac
         shift
     done
+    ((user_vnf + sidecar <= 1)) || die "--user-vnf and --sidecar-vnf exclude each other"
+    local xdp_pass=""
+    if ((sidecar)); then
+        xdp_pass="$(sidecar_xdp_obj)" || die "--sidecar-vnf: no empty_xdp.bpf.o (build: make -C bpf; or set SIDECAR_XDP_OBJ)"
+    fi
 
-    local snd="$name-snd" prx="$name-prx" rcv="$name-rcv"
+    local snd="$name-snd" prx="$name-prx" rcv="$name-rcv" vnf="$name-vnf"
     local snd_if="${name}s" prx_in="${name}i" prx_out="${name}e" rcv_if="${name}r" tun="${name}t"
-    for n in "$snd" "$prx" "$rcv"; do
+    for n in "$snd" "$prx" "$rcv" "$vnf"; do
         ns_exists "$n" && die "namespace $n already exists (run: $0 down $name)"
     done
 
     # Any failure from here on removes what was made.
     trap 'rc=$?; if ((rc != 0)); then do_down "'"$name"'"; fi' EXIT
 
-    for n in "$snd" "$prx" "$rcv"; do
+    local nss=("$snd" "$prx" "$rcv")
+    ((sidecar)) && nss+=("$vnf")
+    for n in "${nss[@]}"; do
         ip netns add "$n"
         nsx "$n" ip link set lo up
         # rp_filter off everywhere (the effective value is max(all, iface)); set default before
@@ -148,16 +170,22 @@ do_up() {
 
     # Kernel VNF: count and filter forwarded traffic. With --user-vnf the user-mode VNF does the
     # filtering (tun_vnf.py --drop-udp-port), so the chain only counts (every packet crosses
-    # FORWARD twice then: ingress -> TUN and TUN -> egress).
+    # FORWARD twice then: ingress -> TUN and TUN -> egress). With --sidecar-vnf the chain is in
+    # the VNF's namespace (sidecar_up).
+    local vnf_ns="$prx"
+    ((sidecar)) && vnf_ns="$vnf"
     for t in iptables ip6tables; do
-        nsx "$prx" "$t" -N SFCVNF
-        nsx "$prx" "$t" -A FORWARD -j SFCVNF
+        nsx "$vnf_ns" "$t" -N SFCVNF
+        nsx "$vnf_ns" "$t" -A FORWARD -j SFCVNF
         if ((!user_vnf)); then
-            nsx "$prx" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
+            nsx "$vnf_ns" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
         fi
-        nsx "$prx" "$t" -A SFCVNF -p udp -j ACCEPT
-        nsx "$prx" "$t" -A SFCVNF -p tcp -j ACCEPT
+        nsx "$vnf_ns" "$t" -A SFCVNF -p udp -j ACCEPT
+        nsx "$vnf_ns" "$t" -A SFCVNF -p tcp -j ACCEPT
     done
+    if ((sidecar)); then
+        sidecar_up "$name" "$xdp_pass"
+    fi
 
     if ((user_vnf)); then
         # Persistent TUN, no packet-info header (tun_vnf.py attaches with IFF_TUN|IFF_NO_PI).
@@ -214,6 +242,70 @@ do_up() {
     if ((user_vnf)); then
         echo "TUN_IF=$tun"
     fi
+    if ((sidecar)); then
+        echo "VNF_NS=$vnf"
+        echo "VNF_IF=${name}v"
+        echo "VNF_IN=${name}w"
+        echo "VNF_OUT=${name}x"
+        echo "VNF_BACK=${name}y"
+    fi
+}
+
+# The empty XDP program for the VNF's in-veth: beside this script in a build output
+# (bin/.../e2e -> bin/.../bpf) or in the source tree (tests/e2e -> bpf/build).
+sidecar_xdp_obj() {
+    local here c
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+    for c in "${SIDECAR_XDP_OBJ:-}" "$here/../bpf/empty_xdp.bpf.o" "$here/../../bpf/build/empty_xdp.bpf.o"; do
+        [[ -n "$c" && -f "$c" ]] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+
+# --sidecar-vnf: NAME-vnf and its two veth pairs (see the header); called after the main
+# topology is up, NAME-vnf already exists (made with the others).
+sidecar_up() {
+    local name="$1" xdp_pass="$2"
+    local prx="$name-prx" vnf="$name-vnf" prx_in="${name}i"
+    local to_vnf="${name}v" vnf_in="${name}w" vnf_out="${name}x" back="${name}y"
+    sysctl_ns "$vnf" net.ipv4.ip_forward 1
+    sysctl_ns "$vnf" net.ipv6.conf.default.forwarding 1
+    sysctl_ns "$vnf" net.ipv6.conf.all.forwarding 1
+    ip link add "$to_vnf" netns "$prx" type veth peer name "$vnf_in" netns "$vnf"
+    ip link add "$vnf_out" netns "$vnf" type veth peer name "$back" netns "$prx"
+    nsx "$vnf" ip link set dev "$vnf_in" address "$(mac_of "$prx" "$prx_in")"
+    nsx "$prx" ip addr add 198.18.3.2/24 dev "$to_vnf"
+    nsx "$prx" ip -6 addr add 2001:2:3::2/64 dev "$to_vnf" nodad
+    nsx "$vnf" ip addr add 198.18.3.1/24 dev "$vnf_in"
+    nsx "$vnf" ip -6 addr add 2001:2:3::1/64 dev "$vnf_in" nodad
+    nsx "$vnf" ip addr add 198.18.4.1/24 dev "$vnf_out"
+    nsx "$vnf" ip -6 addr add 2001:2:4::1/64 dev "$vnf_out" nodad
+    nsx "$prx" ip addr add 198.18.4.2/24 dev "$back"
+    nsx "$prx" ip -6 addr add 2001:2:4::2/64 dev "$back" nodad
+    local i
+    for i in "$to_vnf" "$back"; do nsx "$prx" ip link set "$i" up; done
+    for i in "$vnf_in" "$vnf_out"; do nsx "$vnf" ip link set "$i" up; done
+    nsx "$vnf" ip link set dev "$vnf_in" xdpdrv obj "$xdp_pass" sec xdp
+    # GRO off where the VNF's traffic enters the proxy again (same reason as on the ingress).
+    nsx "$prx" ethtool -K "$back" gro off >/dev/null 2>&1 || true
+
+    # The VNF sends everything on towards the proxy; the proxy sends the ingress' traffic (what
+    # xdp_rx passed up, e.g. plain IP) into the VNF.
+    nsx "$vnf" ip route add default via 198.18.4.2 dev "$vnf_out"
+    nsx "$vnf" ip -6 route add default via 2001:2:4::2 dev "$vnf_out"
+    nsx "$prx" ip rule add iif "$prx_in" lookup "$TUN_TABLE" pref 1000
+    nsx "$prx" ip -6 rule add iif "$prx_in" lookup "$TUN_TABLE" pref 1000
+    nsx "$prx" ip route add default via 198.18.3.1 dev "$to_vnf" table "$TUN_TABLE"
+    nsx "$prx" ip -6 route add default via 2001:2:3::1 dev "$to_vnf" table "$TUN_TABLE"
+
+    nsx "$prx" ip neigh replace 198.18.3.1 lladdr "$(mac_of "$vnf" "$vnf_in")" nud permanent dev "$to_vnf"
+    nsx "$prx" ip -6 neigh replace 2001:2:3::1 lladdr "$(mac_of "$vnf" "$vnf_in")" nud permanent dev "$to_vnf"
+    nsx "$vnf" ip neigh replace 198.18.4.2 lladdr "$(mac_of "$prx" "$back")" nud permanent dev "$vnf_out"
+    nsx "$vnf" ip -6 neigh replace 2001:2:4::2 lladdr "$(mac_of "$prx" "$back")" nud permanent dev "$vnf_out"
+    nsx "$vnf" ip neigh replace 198.18.3.2 lladdr "$(mac_of "$prx" "$to_vnf")" nud permanent dev "$vnf_in"
+    nsx "$vnf" ip -6 neigh replace 2001:2:3::2 lladdr "$(mac_of "$prx" "$to_vnf")" nud permanent dev "$vnf_in"
+    nsx "$prx" ip neigh replace 198.18.4.1 lladdr "$(mac_of "$vnf" "$vnf_out")" nud permanent dev "$back"
+    nsx "$prx" ip -6 neigh replace 2001:2:4::1 lladdr "$(mac_of "$vnf" "$vnf_out")" nud permanent dev "$back"
 }
 
 (($# >= 2)) || usage
@@ -227,7 +319,7 @@ case "$verb" in
     exec)
         (($# >= 2)) || die "exec needs NODE and CMD"
         node="$1"; shift
-        case "$node" in snd|prx|rcv) ;; *) die "NODE must be snd, prx or rcv" ;; esac
+        case "$node" in snd|prx|rcv|vnf) ;; *) die "NODE must be snd, prx, rcv or vnf (--sidecar-vnf)" ;; esac
         ns_exists "$name-$node" || die "namespace $name-$node does not exist"
         exec ip netns exec "$name-$node" "$@"
         ;;

@@ -3,8 +3,13 @@
  *  gen   XDP, run by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: stamps a per-packet counter
  *        into the template frame (IPv4 id, UDP source port, first 4 payload bytes), recomputes the
  *        IPv4 header checksum and returns XDP_TX (sent out of ctx->ingress_ifindex, the sender veth).
+ *        Paced (interval_ns set): a token bucket on bpf_ktime_get_ns(); a frame that is not due yet
+ *        is XDP_DROPped untouched (a test run costs ~40 ms of setup, so the pacing cannot be small
+ *        runs with sleeps between them; dropping a recycled page costs tens of ns).
  *  count tc ingress on the receiver: counts frames per CPU by the number of MPLS labels they carry
  *        (0 = plain IPv4, 1..16, 17 = anything else, 18 = NSH), then drops them.
+ *  redirect XDP, the sidecar floor: every frame XDP_REDIRECTed through a one-slot devmap to the
+ *        VNF's veth, as xdp_rx does with a popped packet, without looking at it.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -23,12 +28,25 @@ struct gen_cfg {
 	__u32 hdr_words;     /* 16-bit words of template to copy (headers + 4 payload bytes) */
 	__u64 seq;           /* per-packet counter (shared by all CPUs) */
 	__u16 tmpl[128];     /* the frame's first bytes */
+	__u64 interval_ns;   /* paced: ns between frames (0: every frame is sent) */
+	__u64 burst_ns;      /* paced: at most this much sending time saved up (the bucket's depth) */
+	__u64 next_ns;       /* paced: when the next frame is due */
+	__u64 sent;          /* frames returned XDP_TX */
+	__u64 end_ns;        /* paced: nothing leaves from then on (a test run can outlast it) */
 } cfg;
 
 SEC("xdp")
 int gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	if (cfg.interval_ns) {
+		__u64 now = bpf_ktime_get_ns();
+		if (now < cfg.next_ns || now >= cfg.end_ns)
+			return XDP_DROP;
+		if (now - cfg.next_ns > cfg.burst_ns)   /* long idle: no backlog at line rate */
+			cfg.next_ns = now - cfg.burst_ns;
+		cfg.next_ns += cfg.interval_ns;
+	}
 	__u32 off = cfg.l3_off & 0xff;
 	__u32 words = cfg.hdr_words;
 	__u16 *d = data;
@@ -55,6 +73,7 @@ int gen(struct xdp_md *ctx)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	iph->check = ~sum & 0xffff;
+	cfg.sent++;
 	return XDP_TX;
 }
 
@@ -93,6 +112,19 @@ int count(struct __sk_buff *skb)
 	if (c)
 		*c += 1;
 	return TC_ACT_SHOT;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32); /* ifindex, set by `trafgen redirect` */
+} redirect_port SEC(".maps");
+
+SEC("xdp")
+int redirect(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&redirect_port, 0, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vm-lab packet generator and receiver counter (lab only; built at run time by vm-lab/lab.sh).
  *
- *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH]
+ *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH [RATE [BURST]]]
  *       ENCAP: N (0..16 SR-MPLS label entries, 0 = plain), nsh1 (NSH MD type 1, 16 context bytes) or
  *       nsh2-V (NSH MD type 2, one TLV with a V-byte value, 0..127; nsh2 = no TLV); NSH: TTL 63,
  *       SPI 42, SI 255, next protocol IPv4.
@@ -9,10 +9,19 @@
  *       out of IFNAME by the XDP program `gen` under BPF_PROG_TEST_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
  *       UDP source port and payload counter, so every packet is a distinct cache entry.
+ *       RATE (packets/s, 0 = as fast as the chain takes them): paced by `gen` itself (a token
+ *       bucket on the kernel clock holding BURST frames, default 1 ms of traffic; frames not due
+ *       are dropped before they leave), for a user-mode VNF whose queue the sender must not
+ *       overrun (see vm-lab/lab/tun.sh). sent counts the frames that left.
  *       Prints: sent=N seconds=S pps=R frame_bytes=B cpu_s=C (this process's CPU time)
- *   trafgen count OBJ IFNAME WARMUP SECONDS
+ *   trafgen count OBJ IFNAME WARMUP SECONDS [DRAIN]
  *       attaches `count` at tc ingress of IFNAME, prints READY, waits WARMUP s, then counts for
- *       SECONDS s and prints one JSON line {"pps":..,"packets":..,"by_labels":{"0":..,..}}.
+ *       SECONDS s and prints one JSON line {"pps":..,"packets":..,"by_labels":{"0":..,..}}; with
+ *       DRAIN it waits DRAIN s more and adds "total": every frame since READY (for loss = sent -
+ *       total, the sender being done by then).
+ *   trafgen redirect OBJ IFNAME TO_IFNAME
+ *       attaches `redirect` (native XDP) to IFNAME with TO_IFNAME in its devmap and exits: the
+ *       sidecar floor (vm-lab/lab/sidecar.sh); detach with `ip link set dev IFNAME xdpdrv off`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +37,7 @@
 #include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 static double now(void)
 {
@@ -78,6 +88,10 @@ static int do_send(int argc, char **argv)
 		labels = atoi(encap);
 	double seconds = atof(argv[9]);
 	int batch = argc > 10 ? atoi(argv[10]) : 64;
+	double rate = argc > 11 ? atof(argv[11]) : 0;
+	int burst = argc > 12 ? atoi(argv[12]) : (int)(rate / 1000);
+	if (batch < 1 || rate < 0 || burst < 0)
+		return 2;
 	unsigned char frame[512] = {0};
 	struct ethhdr *eth = (void *)frame;
 	int ifindex = if_nametoindex(ifname);
@@ -134,7 +148,25 @@ static int do_send(int argc, char **argv)
 	struct bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
 	if (!bss)
 		die("no .bss map", ENOENT);
-	struct { uint32_t l3_off, hdr_words; uint64_t seq; uint16_t tmpl[128]; } init = { off, 0, 0, {0} };
+	/* lab.bpf.c's struct gen_cfg */
+	struct {
+		uint32_t l3_off, hdr_words;
+		uint64_t seq;
+		uint16_t tmpl[128];
+		uint64_t interval_ns, burst_ns, next_ns, sent, end_ns;
+	} init = { off, 0, 0, {0}, 0, 0, 0, 0, 0 };
+	if (rate > 0) {
+		init.interval_ns = (uint64_t)(1e9 / rate);
+		/* the bucket (at least BATCH frames): time the sender loses to preemption and to the
+		 * chain's softirq is made up for in a burst of at most BURST frames, which the VNF's
+		 * queue must hold */
+		init.burst_ns = init.interval_ns * (burst > batch ? burst : batch);
+		if (!init.interval_ns)
+			return 2;
+		/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: a run that outlasts the time (the process was
+		 * preempted inside it) sends nothing after it, so the receiver's count is complete */
+		init.end_ns = (uint64_t)((now() + seconds) * 1e9);
+	}
 	unsigned hdr = off + sizeof(*ip) + sizeof(*udp) + 4;
 	if (hdr > sizeof(init.tmpl) || off > 0xff) {
 		fprintf(stderr, "trafgen: headers too long for the template (%u bytes)\n", hdr);
@@ -153,17 +185,31 @@ static int do_send(int argc, char **argv)
 		.data_in = frame, .data_size_in = len,
 		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
 		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-		.repeat = 1 << 16, .batch_size = batch);
+		.repeat = rate > 0 ? 1 << 18 : 1 << 16, .batch_size = batch);
 	struct rusage r0, r1;
 	getrusage(RUSAGE_SELF, &r0);
-	double t0 = now(), t;
+	double t0 = now(), t = t0;
 	unsigned long long sent = 0;
 	do {
 		if ((err = bpf_prog_test_run_opts(prog, &opts)))
 			die("BPF_PROG_TEST_RUN (live frames)", err);
 		sent += opts.repeat;
-		t = now();
+		double t1 = now();
+		if (rate > 0) {
+			/* Each test run costs ~40 ms of setup during which nothing is sent: paced, make the
+			 * next run last the rest of the time, from the iterations per second of this one. */
+			double left = seconds - (t1 - t0), ips = opts.repeat / (t1 - t);
+			opts.repeat = left * ips > (1u << 30) ? 1u << 30 : left * ips < (1 << 14) ? 1 << 14 : (unsigned)(left * ips);
+		}
+		t = t1;
 	} while (t - t0 < seconds);
+	if (rate > 0) {
+		if ((err = bpf_map_lookup_elem(bpf_map__fd(bss), &zero, &init)))
+			die("read .bss", err);
+		sent = init.sent;
+		if (t - t0 > seconds)
+			t = t0 + seconds;   /* the rate over the time frames could leave */
+	}
 	getrusage(RUSAGE_SELF, &r1);
 	/* CPU time of this process: the generator and, because the whole chain runs in softirq on
 	 * this CPU when the test run enables bottom halves again, the proxy path too (tick-based
@@ -193,7 +239,7 @@ static int do_count(int argc, char **argv)
 	int ifindex = if_nametoindex(argv[3]);
 	if (!ifindex)
 		die(argv[3], errno);
-	double warmup = atof(argv[4]), seconds = atof(argv[5]);
+	double warmup = atof(argv[4]), seconds = atof(argv[5]), drain = argc > 6 ? atof(argv[6]) : -1;
 	struct bpf_object *obj = open_load(argv[2]);
 	int prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "count"));
 	int map = bpf_map__fd(bpf_object__find_map_by_name(obj, "counts"));
@@ -206,19 +252,30 @@ static int do_count(int argc, char **argv)
 		die("tc attach", err);
 	printf("READY\n");
 	fflush(stdout);
-	unsigned long long a[19], b[19];
+	unsigned long long a[19], b[19], z[19];
+	read_counts(map, z);
 	usleep(warmup * 1e6);
 	read_counts(map, a);
 	double t0 = now();
 	usleep(seconds * 1e6);
 	read_counts(map, b);
 	double dt = now() - t0;
+	unsigned long long total = 0, c[19];
+	if (drain >= 0) {
+		usleep(drain * 1e6);
+		read_counts(map, c);
+		for (int k = 0; k < 19; k++)
+			total += c[k] - z[k];
+	}
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
 	unsigned long long tot = 0;
 	for (int k = 0; k < 19; k++)
 		tot += b[k] - a[k];
-	printf("{\"pps\": %.0f, \"packets\": %llu, \"seconds\": %.3f, \"by_labels\": {", tot / dt, tot, dt);
+	printf("{\"pps\": %.0f, \"packets\": %llu, \"seconds\": %.3f, ", tot / dt, tot, dt);
+	if (drain >= 0)
+		printf("\"total\": %llu, ", total);
+	printf("\"by_labels\": {");
 	const char *sep = "";
 	for (int k = 0; k < 19; k++)
 		if (b[k] - a[k]) {
@@ -226,6 +283,25 @@ static int do_count(int argc, char **argv)
 			sep = ", ";
 		}
 	printf("}}\n");
+	return 0;
+}
+
+static int do_redirect(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	int from = if_nametoindex(argv[3]), to = if_nametoindex(argv[4]);
+	if (!from || !to)
+		die(from ? argv[4] : argv[3], errno);
+	struct bpf_object *obj = open_load(argv[2]);
+	int prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "redirect"));
+	int map = bpf_map__fd(bpf_object__find_map_by_name(obj, "redirect_port"));
+	uint32_t zero = 0, ifindex = to;
+	int err = bpf_map_update_elem(map, &zero, &ifindex, 0);
+	if (err)
+		die("devmap", err);
+	if ((err = bpf_xdp_attach(from, prog, XDP_FLAGS_DRV_MODE, NULL)))
+		die("XDP attach (native)", err);
 	return 0;
 }
 
@@ -237,8 +313,11 @@ int main(int argc, char **argv)
 		rc = do_send(argc, argv);
 	else if (argc > 1 && !strcmp(argv[1], "count"))
 		rc = do_count(argc, argv);
+	else if (argc > 1 && !strcmp(argv[1], "redirect"))
+		rc = do_redirect(argc, argv);
 	if (rc == 2)
-		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH]\n"
-				"       trafgen count OBJ IFNAME WARMUP SECONDS\n");
+		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH [RATE [BURST]]]\n"
+				"       trafgen count OBJ IFNAME WARMUP SECONDS [DRAIN]\n"
+				"       trafgen redirect OBJ IFNAME TO_IFNAME\n");
 	return rc;
 }

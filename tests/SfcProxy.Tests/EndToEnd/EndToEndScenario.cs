@@ -24,6 +24,10 @@ internal sealed record ScenarioOptions(string KeyMode, bool UserVnf, int IpHops)
     /// <summary>Further generator options (identical for send and recv).</summary>
     public IReadOnlyList<string> GeneratorArgs { get; init; } = [];
 
+    /// <summary>The VNF in its own namespace behind the proxy (topology.sh --sidecar-vnf; the daemon
+    /// gets Interfaces:Vnf and redirects popped packets there). Needs <see cref="UserVnf"/> false.</summary>
+    public bool SidecarVnf { get; init; }
+
     public int PacketCount { get; init; } = 1200;
     public int Flows { get; init; } = 8;
 }
@@ -38,6 +42,10 @@ internal sealed class ScenarioOutcome
 
     /// <summary>Everything worth printing when an assertion fails.</summary>
     public required string Diagnostics { get; init; }
+
+    /// <summary>Sidecar layout: frames the proxy's XDP redirected into the VNF's veth (`ethtool -S`
+    /// tx_queue_*_xdp_xmit of Interfaces:Vnf); null otherwise.</summary>
+    public long? RedirectedToVnf { get; init; }
 
     public int ReceiverInt(string key) => Receiver.GetProperty(key).GetInt32();
 
@@ -71,6 +79,7 @@ internal static class EndToEndScenario
         var r = lab.WaitForResult(receiver);
 
         var stats = daemon.Stats(lab.Topo);
+        var redirected = o.SidecarVnf ? lab.RedirectedToVnf() : (long?)null;
         var vnfCounters = lab.VnfCounters();
         var stopInfo = daemon.Stop(TimeSpan.FromSeconds(15));
         var daemonExit = daemon.Process.ExitCode;
@@ -80,7 +89,7 @@ internal static class EndToEndScenario
 
         var diagnostics = lab.Diagnostics(r, send.StdOut, stats, vnfCounters, stopInfo, daemon.Process.Describe(3000));
         ScenarioLab.AssertAllOk(r, diagnostics);
-        verify?.Invoke(new ScenarioOutcome { Receiver = r, Stats = stats, Diagnostics = diagnostics });
+        verify?.Invoke(new ScenarioOutcome { Receiver = r, Stats = stats, Diagnostics = diagnostics, RedirectedToVnf = redirected });
         lab.AssertVnfSawTraffic(r, vnfCounters, diagnostics);
         Assert.AreEqual(0, daemonExit, $"sfcproxy should exit 0 on SIGTERM: {stopInfo}\n{diagnostics}");
     }
@@ -92,12 +101,14 @@ internal static class EndToEndScenario
             .Where(k => r.TryGetProperty(k, out _))
             .Select(k => $"{k}={r.GetProperty(k).GetInt32()}"));
 
+    /// <summary>The kernel VNF's iptables chain SFCVNF: in the proxy namespace, or in the VNF's own
+    /// namespace in the sidecar layout.</summary>
     internal static string IptablesCounters(LabTopology topo)
     {
         var sb = new StringBuilder();
         foreach (var tool in new[] { "iptables", "ip6tables" })
         {
-            var r = topo.Exec(topo.ProxyNs, TimeSpan.FromSeconds(10), tool, "-L", "SFCVNF", "-v", "-x", "-n");
+            var r = topo.Exec(topo.VnfNs ?? topo.ProxyNs, TimeSpan.FromSeconds(10), tool, "-L", "SFCVNF", "-v", "-x", "-n");
             sb.AppendLine(CultureInfo.InvariantCulture, $"# {tool}").Append(r.ExitCode == 0 ? r.StdOut : r.ToString());
         }
         return sb.ToString();
@@ -191,10 +202,11 @@ internal sealed class ScenarioLab : IDisposable
             : Random.Shared.Next(1, 1_000_000);
         var tmp = Directory.CreateTempSubdirectory($"sfcproxy-e2e-{name}-").FullName;
         var lab = new ScenarioLab(ctx, o, name, seed, tmp);
-        lab.Log($"lab {name}, key mode {o.KeyMode}, {(o.UserVnf ? "user-mode TUN VNF" : "kernel VNF")}, encap {o.Encap}, seed {seed}, tmp {tmp}");
+        var vnf = o.UserVnf ? "user-mode TUN VNF" : o.SidecarVnf ? "kernel VNF in its own namespace (sidecar)" : "kernel VNF";
+        lab.Log($"lab {name}, key mode {o.KeyMode}, {vnf}, encap {o.Encap}, seed {seed}, tmp {tmp}");
         try
         {
-            lab.Topo = LabTopology.Up(name, o.UserVnf);
+            lab.Topo = LabTopology.Up(name, o.UserVnf, o.SidecarVnf);
             if (o.UserVnf)
             {
                 lab.Vnf = lab.Track(lab.Topo.Start(lab.Topo.ProxyNs, LabEnvironment.Python, LabEnvironment.TunVnf,
@@ -341,6 +353,29 @@ internal sealed class ScenarioLab : IDisposable
         }
         Vnf.Stop(TimeSpan.FromSeconds(5));
         return Vnf.StdOut.Split('\n').LastOrDefault(l => l.Contains("tun_vnf", StringComparison.Ordinal))?.Trim() ?? "<no counters>";
+    }
+
+    /// <summary>Sidecar layout: frames XDP_REDIRECTed into Interfaces:Vnf, the sum of the veth's
+    /// tx_queue_N_xdp_xmit counters (`ethtool -S`); fails the test if there are none to read.</summary>
+    public long RedirectedToVnf()
+    {
+        var r = Topo.Exec(Topo.ProxyNs, TimeSpan.FromSeconds(10), "ethtool", "-S", Topo.VnfIf!);
+        long sum = 0;
+        var found = false;
+        foreach (var line in r.StdOut.Split('\n'))
+        {
+            var kv = line.Split(':', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length == 2 && kv[0].StartsWith("tx_queue_", StringComparison.Ordinal) && kv[0].EndsWith("_xdp_xmit", StringComparison.Ordinal))
+            {
+                sum += long.Parse(kv[1], CultureInfo.InvariantCulture);
+                found = true;
+            }
+        }
+        if (r.ExitCode != 0 || !found)
+        {
+            Assert.Fail($"no xdp_xmit counters in `ethtool -S {Topo.VnfIf}`:\n{r}");
+        }
+        return sum;
     }
 
     /// <summary>Everything worth printing when an assertion fails.</summary>

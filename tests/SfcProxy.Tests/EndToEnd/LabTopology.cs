@@ -27,18 +27,28 @@ internal sealed class LabTopology : IDisposable
     public string ReceiverMac => Var("RCV_MAC");
     public string ReceiverIf => Var("RCV_IF");
     public string? TunIf => _vars.GetValueOrDefault("TUN_IF");
+
+    /// <summary>Sidecar layout (--sidecar-vnf): the VNF's namespace, else null.</summary>
+    public string? VnfNs => _vars.GetValueOrDefault("VNF_NS");
+
+    /// <summary>Sidecar layout: the proxy-side veth into the VNF's namespace (Interfaces:Vnf), else null.</summary>
+    public string? VnfIf => _vars.GetValueOrDefault("VNF_IF");
     public int VnfDropPort => int.Parse(Var("VNF_DROP_PORT"));
 
     public string Var(string key) =>
         _vars.TryGetValue(key, out var v) ? v : throw new InvalidOperationException($"topology.sh up did not print {key}");
 
-    public static LabTopology Up(string name, bool userVnf)
+    public static LabTopology Up(string name, bool userVnf, bool sidecarVnf = false)
     {
         Down(name); // leftovers of an aborted earlier run with the same name (unlikely)
         var args = new List<string> { LabEnvironment.Topology, "up", name };
         if (userVnf)
         {
             args.Add("--user-vnf");
+        }
+        if (sidecarVnf)
+        {
+            args.Add("--sidecar-vnf");
         }
         var r = Cmd.Run("/bin/bash", args, TimeSpan.FromSeconds(30));
         if (r.ExitCode != 0)

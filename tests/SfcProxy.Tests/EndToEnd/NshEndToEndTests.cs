@@ -53,6 +53,31 @@ public sealed class NshEndToEndTests
             },
             AssertNshCounters);
 
+    /// <summary>MPLS and NSH interleaved through one instance, header-hash key, the VNF in its own
+    /// namespace behind the proxy (sidecar layout, Interfaces:Vnf): xdp_rx XDP_REDIRECTs every
+    /// popped packet, NSH next protocol Ethernet included (the inner frame is addressed to the proxy
+    /// ingress, whose MAC the VNF's veth carries), into the VNF's namespace; two IP hops (VNF,
+    /// proxy). Every popped packet must have taken the redirect.</summary>
+    [TestMethod]
+    public void MixedMplsAndNsh_HeaderHashKey_SidecarVnf_RestoresEveryHeader() =>
+        EndToEndScenario.Run(TestContext,
+            new ScenarioOptions(KeyMode: "header-hash", UserVnf: false, IpHops: 2)
+            {
+                SidecarVnf = true,
+                Encap = "mixed",
+                Encapsulations = ["mpls", "nsh"],
+                NshNextHopIsReceiver = true,
+                PacketCount = 1600,
+                GeneratorArgs = ["--nsh-expired", ExpiredShare],
+            },
+            o =>
+            {
+                Assert.IsGreaterThan(0, o.ReceiverInt("ok_mpls"), $"the mixed run delivered no MPLS packet.\n{o.Diagnostics}");
+                AssertNshCounters(o);
+                Assert.AreEqual<long?>(o.Counter("rx_popped") + o.Counter("rx_duplicate_key"), o.RedirectedToVnf,
+                    $"every popped packet should be XDP_REDIRECTed into the VNF's veth (ethtool -S xdp_xmit).\n{o.Diagnostics}");
+            });
+
     /// <summary>Every delivered NSH packet was popped once and restored once (a fresh daemon starts
     /// at 0; expired and VNF-dropped packets may or may not have been popped, hence lower bounds).</summary>
     private static void AssertNshCounters(ScenarioOutcome o)

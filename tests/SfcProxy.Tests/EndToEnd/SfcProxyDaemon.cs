@@ -25,7 +25,8 @@ internal sealed class SfcProxyDaemon : IDisposable
     public string SocketPath { get; }
     public LabProcess Process => _proc;
 
-    /// <summary>Writes the config file for this lab and key mode. <paramref name="encapsulations"/>
+    /// <summary>Writes the config file for this lab and key mode (Interfaces:Vnf set in the sidecar
+    /// layout). <paramref name="encapsulations"/>
     /// null leaves Encapsulations out (the default: MPLS); <paramref name="nshNextHopMac"/> null
     /// leaves the Nsh section out. <paramref name="customize"/> edits the SfcProxy section before it is
     /// written (e.g. <c>p =&gt; p["DetachOnStop"] = false</c>).</summary>
@@ -36,7 +37,9 @@ internal sealed class SfcProxyDaemon : IDisposable
         {
             ["Instance"] = instance,
             ["KeyMode"] = keyMode,
-            ["Interfaces"] = new JsonObject { ["Ingress"] = topo.ProxyIngress, ["Egress"] = topo.ProxyEgress },
+            ["Interfaces"] = topo.VnfIf is { } vnf
+                ? new JsonObject { ["Ingress"] = topo.ProxyIngress, ["Egress"] = topo.ProxyEgress, ["Vnf"] = vnf }
+                : new JsonObject { ["Ingress"] = topo.ProxyIngress, ["Egress"] = topo.ProxyEgress },
             ["ConsumedSegments"] = 1,
             ["MissPolicy"] = "drop",
             ["Cache"] = new JsonObject { ["Size"] = 65536 },

@@ -24,4 +24,22 @@ public sealed class SrMplsEndToEndTests
     [TestMethod]
     public void HeaderHashKey_UserModeTunVnf_RestoresEveryLabelStack() =>
         EndToEndScenario.Run(TestContext, new ScenarioOptions(KeyMode: "header-hash", UserVnf: true, IpHops: 2));
+
+    /// <summary>Header-hash key with the VNF in its own namespace behind the proxy (sidecar layout,
+    /// topology.sh --sidecar-vnf): xdp_rx XDP_REDIRECTs every popped packet through its devmap
+    /// (Interfaces:Vnf) into a veth to the VNF's namespace, which forwards it through iptables over a
+    /// second veth back into the proxy namespace, which routes it out of the egress (two IP TTL
+    /// decrements: the VNF's and the proxy's). Every popped packet, the VNF's dropped flow included,
+    /// must have crossed the redirect, not the host stack (policy routing would also reach the VNF).</summary>
+    [TestMethod]
+    public void HeaderHashKey_SidecarVnfInOwnNamespace_RestoresEveryLabelStack() =>
+        EndToEndScenario.Run(TestContext, new ScenarioOptions(KeyMode: "header-hash", UserVnf: false, IpHops: 2) { SidecarVnf = true },
+            o =>
+            {
+                var popped = o.Counter("rx_popped") + o.Counter("rx_duplicate_key");
+                var sent = o.ReceiverInt("expected") + o.ReceiverInt("expected_dropped");
+                Assert.AreEqual<long?>(sent, popped, $"xdp_rx should pop every packet sent.\n{o.Diagnostics}");
+                Assert.AreEqual<long?>(popped, o.RedirectedToVnf,
+                    $"every popped packet should be XDP_REDIRECTed into the VNF's veth (ethtool -S xdp_xmit).\n{o.Diagnostics}");
+            });
 }
