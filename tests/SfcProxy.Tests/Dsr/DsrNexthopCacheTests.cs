@@ -107,6 +107,35 @@ public sealed partial class DsrNexthopCacheTests
         });
     }
 
+    /// <summary>
+    /// A route MTU below the configured Mtu: the filling lookup (checked for Mtu, the largest packet
+    /// an entry would serve) answers FRAG_NEEDED, so the packet is looked up again with its own
+    /// length, as without the cache, and nothing is stored; a packet too big for the route takes the
+    /// uncached fallback (here: to the stack), never a cached next hop.
+    /// </summary>
+    [TestMethod]
+    public void RouteMtuBelowTheConfiguredMtuIsNotCached()
+    {
+        using var net = Network();
+        net.IpIn($"route add 10.1.0.7/32 dev {TestNetwork.Veth0} mtu lock 1000"); // locked: bpf_fib_lookup ignores an unlocked route MTU when forwarding
+        net.IpIn($"neigh replace 10.1.0.7 lladdr 02:00:00:00:00:aa dev {TestNetwork.Veth0} nud permanent");
+        using var lb = new DsrUnderTest();
+        lb.Objects.WriteConfig(Settings(60_000)); // Mtu 0: 1500
+        lb.Objects.Apply(Tables(1, "10.1.0.7"));
+
+        OnOneCpu(net, veth0 =>
+        {
+            AssertSentTo(lb, veth0, MacA, "small packet: fits the route");
+            AssertSentTo(lb, veth0, MacA, "again");
+            Assert.AreEqual((4ul, 0ul), Lookups(lb), "two lookups per packet (for Mtu, then its own length), none cached");
+
+            var big = SfcProxy.Lab.Packet.Eth([2, 0, 0, 0, 0, 0x10], [2, 0, 0, 0, 0, 0x20]).IPv4(Client, Vip)
+                .Tcp(40000, 80, flags: 0x10).Payload(1100).Build();
+            Assert.AreEqual(XdpPass, lb.Objects.TestRun(big, veth0).Verdict, "1160 + 20 bytes > route MTU 1000: to the stack as before");
+        });
+        Assert.AreEqual(1ul, lb.Moved()[DsrCounter.PassEncap]);
+    }
+
     [TestMethod]
     public void ZeroMaxAgeLooksUpEveryPacket()
     {
