@@ -2,8 +2,9 @@
 # Where dsr_lb's time goes: `sfcproxy bench --dsr-only` against variants of bpf/dsr/dsr_lb.bpf.c
 # built with -DDSR_BENCH_STAGE=n, each stopping (XDP_TX, packet as it is) after one more stage,
 # beside the full program and the empty XDP program, in one run. The stages use the static next
-# hop; a last row runs the full program with bpf_fib_lookup (`--dsr-fib`) inside a network
-# namespace of its own that routes the bench's backends over a veth with permanent neighbours.
+# hop; the last rows run the full program with bpf_fib_lookup (`--dsr-fib`) inside a network
+# namespace of its own that routes the bench's backends over a veth with permanent neighbours:
+# `fib` with the next-hop cache (the default, 1 s), `fib-nocache` with a lookup per packet.
 #
 #   vm-lab/dsr-stages.sh [--packets N] [--repeats R] [--out FILE]
 #
@@ -42,7 +43,7 @@ ip -n "$ns" neigh replace 198.18.62.2 lladdr 02:00:00:00:62:02 dev fib0 nud perm
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
 
 # Stage n ends at DSR_BENCH_CUT(n, ...) in dsr_lb.bpf.c; "full" is the datapath build.
-stages=(1 2 3 4 5 6 full fib)
+stages=(1 2 3 4 5 6 full fib fib-nocache)
 declare -A what=(
 	[1]="parse Ethernet/IPv4/TCP, flow key"
 	[2]="+ service lookup (VIP, port, protocol) and config"
@@ -51,12 +52,13 @@ declare -A what=(
 	[5]="+ xdp_adjust_head, L2 move, outer IPv4 header"
 	[6]="+ outer header checksum"
 	[full]="+ per-backend/service counters, next-hop MAC, XDP_TX (full dsr_lb, static next hop)"
-	[fib]="full dsr_lb with bpf_fib_lookup, XDP_REDIRECT (the default configuration)"
+	[fib]="full dsr_lb with bpf_fib_lookup and the next-hop cache (1 s), XDP_REDIRECT (the default configuration)"
+	[fib-nocache]="full dsr_lb with bpf_fib_lookup per packet (NextHopMaxAgeMs 0), XDP_REDIRECT"
 )
 inc="/usr/include/$(uname -m)-linux-gnu"
 for s in "${stages[@]}"; do
 	mkdir -p "$tmp/$s"
-	if [ "$s" = full ] || [ "$s" = fib ]; then
+	if [ "$s" = full ] || [ "${s%%-*}" = fib ]; then
 		cp "$(dirname "$dll")/bpf/dsr_lb.bpf.o" "$tmp/$s/"
 	else
 		clang -O2 -g -target bpf -Wall -Werror -DDSR_BENCH_STAGE="$s" -I "$repo/bpf/include" -idirafter "$inc" \
@@ -72,6 +74,7 @@ for r in $(seq "$repeats"); do
 		# nsenter, not `ip netns exec`: the bench must see the host bpffs to pin its maps.
 		run=(taskset -c "$cpu" dotnet "$dll" bench --dsr-only --packets "$packets" --dsr-objects "$tmp/$s")
 		[ "$s" = fib ] && run=(taskset -c "$cpu" nsenter --net="/run/netns/$ns" -- "${run[@]:3}" --dsr-fib)
+		[ "$s" = fib-nocache ] && run=(taskset -c "$cpu" nsenter --net="/run/netns/$ns" -- "${run[@]:3}" --dsr-fib --dsr-nexthop-max-age-ms 0)
 		"${run[@]}" 2>/dev/null |
 			awk -F'|' -v s="$s" '/^\| (new|established)/ { gsub(/ /, "", $3); gsub(/ /, "", $4); printf "%s %d %s %s\n", s, ++n, $3, $4 }' \
 			>> "$tmp/runs"
@@ -84,7 +87,7 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 {
 	echo "Command: \`vm-lab/dsr-stages.sh --packets $packets --repeats $repeats\`  "
-	echo "Run: $(date -u '+%Y-%m-%d %H:%M') UTC, kernel $(uname -r), $(nproc) CPUs, pinned to CPU $cpu. Median over $repeats runs of the per-run medians (ns per packet, BPF_PROG_TEST_RUN, distinct packets); each stage adds to the one above. Static next hop except in the fib row."
+	echo "Run: $(date -u '+%Y-%m-%d %H:%M') UTC, kernel $(uname -r), $(nproc) CPUs, pinned to CPU $cpu. Median over $repeats runs of the per-run medians (ns per packet, BPF_PROG_TEST_RUN, distinct packets); each stage adds to the one above. Static next hop except in the fib rows."
 	echo
 	echo "| stage | dsr_lb up to here | new flow ns | established ns | established, hot ns |"
 	echo "|---|---|---:|---:|---:|"

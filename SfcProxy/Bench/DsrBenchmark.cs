@@ -29,7 +29,9 @@ internal static class DsrBenchmark
     /// <param name="fib">Next hop by bpf_fib_lookup instead of the static MAC: the network namespace
     /// must route the backends 198.18.62.1 and .2 with permanent neighbours and forward IPv4
     /// (vm-lab/dsr-stages.sh makes one); encapsulated packets then leave by XDP_REDIRECT.</param>
-    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress, bool fib = false)
+    /// <param name="nexthopMaxAgeMs">With <paramref name="fib"/>: the next-hop cache's age bound; 0: a FIB lookup per packet.</param>
+    public static IReadOnlyList<DsrBenchRow> Run(int packets, string? objectDirectory, Action<string> progress, bool fib = false,
+        uint nexthopMaxAgeMs = DsrLimits.NexthopDefaultMaxAgeMs)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
@@ -39,8 +41,9 @@ internal static class DsrBenchmark
         try
         {
             using var lb = DsrObjects.Load(pins, objectDirectory, connectionEntries: (uint)Math.Max(packets * 2, 1024));
-            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: fib ? 0 : DsrConfigFlag.StaticNexthop,
-                NexthopMac: fib ? null : [0x02, 0, 0, 0, 0, 0x99]));
+            var flags = !fib ? DsrConfigFlag.StaticNexthop : nexthopMaxAgeMs == 0 ? DsrConfigFlag.NoNexthopCache : 0;
+            lb.WriteConfig(new DsrSettings(Source: IPAddress.Parse("198.18.61.1"), Flags: flags,
+                NexthopMac: fib ? null : [0x02, 0, 0, 0, 0, 0x99], NexthopMaxAgeMs: nexthopMaxAgeMs));
             lb.Apply(DsrTableBuilder.Build([new DsrServiceConfig(Vip, 8080, 6,
                 [new DsrBackendConfig(IPAddress.Parse("198.18.62.1")), new DsrBackendConfig(IPAddress.Parse("198.18.62.2"))])]));
 
@@ -50,7 +53,7 @@ internal static class DsrBenchmark
             var ack = Measure(lb, floor, packets, i => Frame(i, flags: 0x10));
             progress($"dsr: {packets} packets of {HotFlows} established flows");
             var hot = Measure(lb, floor, packets, i => Frame(i % HotFlows, flags: 0x10));
-            var fibNote = fib ? " + FIB" : "";
+            var fibNote = !fib ? "" : nexthopMaxAgeMs == 0 ? " + FIB per packet" : $" + FIB, next-hop cache {nexthopMaxAgeMs} ms";
             return
             [
                 new("new flow (SYN, Linux options): Maglev + conn insert + MSS clamp + encap" + fibNote, syn.Lb, syn.Floor, syn.Encapsulated, packets),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using SfcProxy.Bench;
 using SfcProxy.Bpf;
+using SfcProxy.Dsr;
 
 namespace SfcProxy.Cli;
 
@@ -35,26 +36,31 @@ internal static class BenchCommand
         {
             Description = "DSR next hop by bpf_fib_lookup (run in a network namespace that routes 198.18.62.1 and .2, see vm-lab/dsr-stages.sh)",
         };
+        var dsrMaxAge = new Option<int>("--dsr-nexthop-max-age-ms")
+        {
+            Description = "With --dsr-fib: age bound of the next-hop cache (SfcProxy:Dsr:NextHopMaxAgeMs); 0: bpf_fib_lookup per packet",
+            DefaultValueFactory = _ => (int)DsrLimits.NexthopDefaultMaxAgeMs,
+        };
         var command = new Command("bench", "Measure the datapath's per-packet cost against empty programs (BPF_PROG_TEST_RUN)")
         {
-            packets, labels, sampleEvery, output, dsrOnly, dsrObjects, dsrFib,
+            packets, labels, sampleEvery, output, dsrOnly, dsrObjects, dsrFib, dsrMaxAge,
         };
         command.SetAction(parseResult => Run(parseResult.GetValue(packets), parseResult.GetValue(labels)!,
             Math.Max(parseResult.GetValue(sampleEvery), 1u), parseResult.GetValue(output),
-            parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib),
+            parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib), parseResult.GetValue(dsrMaxAge),
             parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return command;
     }
 
     private static int Run(int packets, int[] labels, uint sampleEvery, string? outputPath, bool dsrOnly, string? dsrObjects,
-        bool dsrFib, TextWriter output, TextWriter error)
+        bool dsrFib, int dsrMaxAgeMs, TextWriter output, TextWriter error)
     {
         try
         {
             BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
             var clock = Stopwatch.StartNew();
             void Progress(string line) => error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
-            var dsr = DsrBenchmark.Run(packets, dsrObjects, Progress, dsrFib);
+            var dsr = DsrBenchmark.Run(packets, dsrObjects, Progress, dsrFib, (uint)Math.Max(dsrMaxAgeMs, 0));
             var dsrTable = DsrBenchmark.ToMarkdown(dsr);
             string table;
             if (dsrOnly)
@@ -68,7 +74,7 @@ internal static class BenchCommand
             output.Write(table);
             if (outputPath is not null)
             {
-                var header = $"Command: `sfcproxy bench --packets {packets}" + (dsrOnly ? " --dsr-only" : $" --labels {string.Join(' ', labels)} --latency-sample-every {sampleEvery}") + (dsrFib ? " --dsr-fib" : "") + "`  \n" +
+                var header = $"Command: `sfcproxy bench --packets {packets}" + (dsrOnly ? " --dsr-only" : $" --labels {string.Join(' ', labels)} --latency-sample-every {sampleEvery}") + (dsrFib ? $" --dsr-fib --dsr-nexthop-max-age-ms {dsrMaxAgeMs}" : "") + "`  \n" +
                     $"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, kernel {Environment.OSVersion.Version}, {Environment.ProcessorCount} CPUs. " +
                     "Medians of per-packet run times reported by BPF_PROG_TEST_RUN; the floor is an empty XDP plus an empty tc program on the same frames.\n\n";
                 File.WriteAllText(outputPath, header + table);

@@ -69,32 +69,41 @@ internal static class DsrCommand
         return state;
     }
 
+    /// <summary>A byte count in binary units ("512 B", "98.6 KiB"), short enough for the table to fit 80 columns.</summary>
+    internal static string Bytes(ulong bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+            (value, unit) = (value / 1024, unit + 1);
+        return unit == 0 ? $"{bytes} B" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
     private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
         var dsr = answer.GetProperty("dsr");
+        // One row per service (its totals, backend "(all)"), then one per backend: the packets and
+        // bytes columns serve both, so the table still fits 80 columns.
         var table = new Table().Border(TableBorder.Rounded).Title("services")
-            .AddColumn("service")
-            .AddColumn(new TableColumn("packets").RightAligned())
+            .AddColumn(new TableColumn("service").NoWrap())
             .AddColumn("backend")
             .AddColumn(new TableColumn("weight").RightAligned())
             .AddColumn(new TableColumn("state").NoWrap())
-            .AddColumn(new TableColumn("packets").RightAligned());
+            .AddColumn(new TableColumn("packets").RightAligned())
+            .AddColumn(new TableColumn("bytes").RightAligned().NoWrap());
         foreach (var service in dsr.GetProperty("services").EnumerateArray())
         {
             string name = $"{service.GetProperty("vip").GetString()}:{service.GetProperty("port")}/{service.GetProperty("protocol").GetString()}";
-            string packets = $"{service.GetProperty("packets").GetUInt64():N0}";
-            bool first = true;
-            foreach (var backend in service.GetProperty("backends").EnumerateArray())
-            {
-                table.AddRow(first ? Markup.Escape(name) : "", first ? packets : "",
-                    Markup.Escape(backend.GetProperty("address").GetString()!),
+            var backends = service.GetProperty("backends");
+            table.AddRow(Markup.Escape(name), backends.GetArrayLength() == 0 ? "(none)" : "(all)", "", "",
+                $"{service.GetProperty("packets").GetUInt64():N0}", Bytes(service.GetProperty("bytes").GetUInt64()));
+            foreach (var backend in backends.EnumerateArray())
+                table.AddRow("", Markup.Escape(backend.GetProperty("address").GetString()!),
                     backend.GetProperty("weight").ToString(),
                     State(backend),
-                    $"{backend.GetProperty("packets").GetUInt64():N0}");
-                first = false;
-            }
-            if (first)
-                table.AddRow(Markup.Escape(name), packets, "(none)", "", "", "");
+                    $"{backend.GetProperty("packets").GetUInt64():N0}",
+                    Bytes(backend.GetProperty("bytes").GetUInt64()));
         }
         console.Write(table);
         var counters = dsr.GetProperty("counters").EnumerateObject().Where(c => c.Value.GetUInt64() != 0)

@@ -35,6 +35,14 @@ public sealed class DsrOptions
     public string? NextHopMac { get; set; }
 
     /// <summary>
+    /// Milliseconds a bpf_fib_lookup answer (egress interface, MACs) is reused for a backend before
+    /// it is looked up again (the next-hop cache; ignored with <see cref="NextHopMac"/>). 0: look up
+    /// every packet. 0..60000, default 1000: a changed neighbour or route is followed within a second,
+    /// well inside the seconds the kernel's own neighbour probing takes to notice a dead one.
+    /// </summary>
+    public int NextHopMaxAgeMs { get; set; } = (int)DsrLimits.NexthopDefaultMaxAgeMs;
+
+    /// <summary>
     /// Seconds a removed backend's slot (id and address) stays alive without a packet to it, so its
     /// established flows keep reaching it; then the slot is purged (see <see cref="ActiveDsr"/>).
     /// 1..86400, default 120.
@@ -59,11 +67,12 @@ public sealed class DsrOptions
         byte[]? mac = null;
         if (NextHopMac is { } text && NshOptions.TryParseMac(text, out var parsed))
             mac = parsed;
-        var flags = (mac is null ? 0 : DsrConfigFlag.StaticNexthop) | (MssClamp < 0 ? DsrConfigFlag.NoMssClamp : 0);
+        var flags = (mac is null ? 0 : DsrConfigFlag.StaticNexthop) | (MssClamp < 0 ? DsrConfigFlag.NoMssClamp : 0)
+            | (NextHopMaxAgeMs == 0 ? DsrConfigFlag.NoNexthopCache : 0);
         return new DsrSettings(
             Source is null ? null : IPAddress.Parse(Source),
             SourcePrefix is null ? null : IPNetwork.Parse(SourcePrefix),
-            (uint)Mtu, MssClamp < 0 ? 0 : (uint)MssClamp, flags, mac);
+            (uint)Mtu, MssClamp < 0 ? 0 : (uint)MssClamp, flags, mac, (uint)Math.Max(NextHopMaxAgeMs, 0));
     }
 
     /// <summary>The services of a validated section, as the table builder takes them.</summary>

@@ -10,6 +10,7 @@ internal static class DsrOptionsValidation
     private const string Root = SfcProxyOptions.SectionName + ":Dsr";
     public const int MinMtu = 576, MaxMtu = 65535;
     public const int MaxRemoveIdleSeconds = 86_400;
+    public const int MaxNextHopMaxAgeMs = 60_000;
 
     /// <param name="existingInterfaces">Interfaces that exist here; null skips the existence check.</param>
     /// <param name="proxyIngress">The proxy's XDP interface (SfcProxy:Interfaces:Ingress): an interface has one XDP program.</param>
@@ -74,6 +75,8 @@ internal static class DsrOptionsValidation
             else if (network.PrefixLength == 0)
                 failures.Add($"{Root}:SourcePrefix: '{prefix}': the prefix length must be 1..32");
         }
+        if (dsr.NextHopMaxAgeMs is < 0 or > MaxNextHopMaxAgeMs)
+            failures.Add($"{Root}:NextHopMaxAgeMs: {dsr.NextHopMaxAgeMs} is out of range 0..{MaxNextHopMaxAgeMs} (0: a FIB lookup per packet)");
         if (dsr.RemoveIdleSeconds is < 1 or > MaxRemoveIdleSeconds)
             failures.Add($"{Root}:RemoveIdleSeconds: {dsr.RemoveIdleSeconds} is out of range 1..{MaxRemoveIdleSeconds}");
         if (dsr.NextHopMac is { } mac && !NshOptions.TryParseMac(mac, out _))

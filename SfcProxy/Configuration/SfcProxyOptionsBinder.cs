@@ -74,6 +74,7 @@ internal static class SfcProxyOptionsBinder
         options.Source = dsr.String(nameof(DsrOptions.Source), options.Source);
         options.SourcePrefix = dsr.String(nameof(DsrOptions.SourcePrefix), options.SourcePrefix);
         options.NextHopMac = dsr.String(nameof(DsrOptions.NextHopMac), options.NextHopMac);
+        options.NextHopMaxAgeMs = dsr.Int(nameof(DsrOptions.NextHopMaxAgeMs), options.NextHopMaxAgeMs);
         options.RemoveIdleSeconds = dsr.Int(nameof(DsrOptions.RemoveIdleSeconds), options.RemoveIdleSeconds);
         var services = dsr.Array(nameof(DsrOptions.Services)).ToList();
         if (services.Count > 0)

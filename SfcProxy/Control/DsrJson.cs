@@ -35,7 +35,7 @@ internal static class DsrJson
             json.WriteString("vip", s.Vip.ToString());
             json.WriteNumber("port", s.Port);
             json.WriteString("protocol", DsrOptions.ProtocolName(s.Protocol));
-            json.WriteNumber("packets", applied is null ? 0 : datapath.ReadServicePackets(applied.ServiceId));
+            WriteTraffic(json, applied is null ? default : datapath.ReadServiceTraffic(applied.ServiceId));
             json.WriteStartArray("backends");
             foreach (var b in s.Backends)
             {
@@ -46,7 +46,7 @@ internal static class DsrJson
                 json.WriteString("address", b.Address.ToString());
                 json.WriteNumber("weight", b.Weight);
                 json.WriteString("state", b.Weight == 0 ? "draining" : "active");
-                json.WriteNumber("packets", backend is null ? 0 : datapath.ReadBackendPackets(backend.BackendId));
+                WriteTraffic(json, backend is null ? default : datapath.ReadBackendTraffic(backend.BackendId));
                 json.WriteEndObject();
             }
             foreach (var r in removing.Where(r => r.Services.Contains(new DsrServiceKey(s.Vip, s.Port, s.Protocol))))
@@ -59,7 +59,7 @@ internal static class DsrJson
                 json.WriteNumber("flows", r.Flows);
                 json.WriteString("removedAt", r.Since.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
                 json.WriteString("lastActiveAt", r.LastActive.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-                json.WriteNumber("packets", datapath.ReadBackendPackets(r.BackendId));
+                WriteTraffic(json, datapath.ReadBackendTraffic(r.BackendId));
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -78,6 +78,13 @@ internal static class DsrJson
     }
 
     /// <returns>null with <paramref name="error"/> when a field is missing or wrong.</returns>
+    /// <summary>"packets" and "bytes" (of the client's IPv4 packets) of a service or backend.</summary>
+    private static void WriteTraffic(Utf8JsonWriter json, DsrTraffic traffic)
+    {
+        json.WriteNumber("packets", traffic.Packets);
+        json.WriteNumber("bytes", traffic.Bytes);
+    }
+
     public static DsrBackendChange? ParseBackendChange(ControlRequest request, out string error)
     {
         error = "";

@@ -9,8 +9,8 @@ namespace SfcProxy.Control;
 /// <summary>
 /// The DSR load balancer's part of the <c>metrics</c> answer (Prometheus text format 0.0.4): the
 /// datapath's outcome and event counters, packets per service and per backend, the backends'
-/// weights and the connection entries of removing backends. Byte counts are not there: dsr_lb
-/// counts packets only.
+/// weights and the connection entries of removing backends. Bytes are the client's IPv4 packets
+/// as received (IPv4 total length; no Ethernet header, no outer header).
 /// </summary>
 internal static class DsrPrometheusText
 {
@@ -36,14 +36,22 @@ internal static class DsrPrometheusText
             Enumerable.Range((int)LastOutcome + 1, (int)(DsrCounter.Max - LastOutcome - 1))
                 .Select(c => ($"{i},event=\"{CounterLabel((DsrCounter)c)}\"", Counter((DsrCounter)c))));
 
-        var services = tables?.Services ?? [];
+        var services = (tables?.Services ?? []).Select(s => (Labels: $"{i},{ServiceLabels(s.Vip, s.Port, s.Protocol)}",
+            Traffic: datapath.ReadServiceTraffic(s.ServiceId))).ToList();
         PrometheusText.Family(text, "sfcproxy_dsr_service_packets_total", "counter",
             "Packets dsr_lb encapsulated for a service (VIP, port, protocol).",
-            services.Select(s => ($"{i},{ServiceLabels(s.Vip, s.Port, s.Protocol)}", datapath.ReadServicePackets(s.ServiceId))));
-        var backends = tables?.Backends ?? [];
+            services.Select(s => (s.Labels, s.Traffic.Packets)));
+        PrometheusText.Family(text, "sfcproxy_dsr_service_bytes_total", "counter",
+            "Bytes of the client's IPv4 packets (total length) dsr_lb encapsulated for a service.",
+            services.Select(s => (s.Labels, s.Traffic.Bytes)));
+        var backends = (tables?.Backends ?? []).Select(b => (Labels: $"{i},backend=\"{b.Address}\"",
+            Traffic: datapath.ReadBackendTraffic(b.BackendId))).ToList();
         PrometheusText.Family(text, "sfcproxy_dsr_backend_packets_total", "counter",
             "Packets dsr_lb encapsulated to a backend (all its services; from 0 again when a purged backend's slot is reused).",
-            backends.Select(b => ($"{i},backend=\"{b.Address}\"", datapath.ReadBackendPackets(b.BackendId))));
+            backends.Select(b => (b.Labels, b.Traffic.Packets)));
+        PrometheusText.Family(text, "sfcproxy_dsr_backend_bytes_total", "counter",
+            "Bytes of the client's IPv4 packets (total length) dsr_lb encapsulated to a backend (as its packets counter).",
+            backends.Select(b => (b.Labels, b.Traffic.Bytes)));
 
         var removing = dsr.ReadRemoving();
         var weights = new List<(string, ulong)>();

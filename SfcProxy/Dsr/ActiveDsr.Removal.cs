@@ -37,7 +37,7 @@ public sealed partial class ActiveDsr
             foreach (var r in _removing)
             {
                 r.Flows = counts.GetValueOrDefault(r.BackendId);
-                var packets = datapath.ReadBackendPackets(r.BackendId);
+                var packets = datapath.ReadBackendTraffic(r.BackendId).Packets;
                 if (packets != r.Packets)
                     (r.Packets, r.LastActive) = (packets, now);
                 if (r.Flows == 0 || now - r.LastActive >= RemoveIdle)

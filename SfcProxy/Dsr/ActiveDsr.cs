@@ -184,7 +184,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
             if (started is not null)
             {
                 started.BackendId = tables.Backends.Single(b => b.Address.Equals(address)).BackendId;
-                started.Packets = datapath.ReadBackendPackets(started.BackendId);
+                started.Packets = datapath.ReadBackendTraffic(started.BackendId).Packets;
             }
             foreach (var r in _removing.Except(removing))
                 LogKept(r.Address.ToString(), r.BackendId);

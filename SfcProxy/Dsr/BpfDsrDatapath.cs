@@ -78,9 +78,9 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
 
     public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() => Objects.ReadCounters();
 
-    public ulong ReadBackendPackets(uint backendId) => Objects.ReadBackendPackets(backendId);
+    public DsrTraffic ReadBackendTraffic(uint backendId) => Objects.ReadBackendTraffic(backendId);
 
-    public ulong ReadServicePackets(uint serviceId) => Objects.ReadServicePackets(serviceId);
+    public DsrTraffic ReadServiceTraffic(uint serviceId) => Objects.ReadServiceTraffic(serviceId);
 
     public IReadOnlyDictionary<uint, int> CountConnections() => Objects.CountConnections();
 

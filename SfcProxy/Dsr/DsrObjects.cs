@@ -12,8 +12,12 @@ namespace SfcProxy.Dsr;
 /// <param name="Mtu">Egress MTU of the outer packets; 0: 1500.</param>
 /// <param name="MssClamp">Largest MSS a SYN may carry; 0: MTU - 60.</param>
 /// <param name="NexthopMac">Next hop for <see cref="DsrConfigFlag.StaticNexthop"/> and when the FIB lookup fails.</param>
+/// <param name="NexthopMaxAgeMs">How long a FIB answer is reused per backend (the next-hop cache); 0: 1000 ms.</param>
 public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePrefix = null, uint Mtu = 0, uint MssClamp = 0,
-    DsrConfigFlag Flags = 0, byte[]? NexthopMac = null);
+    DsrConfigFlag Flags = 0, byte[]? NexthopMac = null, uint NexthopMaxAgeMs = 0);
+
+/// <summary>Packets and bytes (of the client's IPv4 packets, as received) summed over the CPUs.</summary>
+public readonly record struct DsrTraffic(ulong Packets, ulong Bytes);
 
 /// <summary>
 /// The DSR load balancer's datapath (dsr_lb.bpf.o): load with pins, write config, swap tables in.
@@ -29,8 +33,9 @@ public sealed record DsrSettings(IPAddress? Source = null, IPNetwork? SourcePref
 /// a grace period, so a connection-table entry still naming one falls back to Maglev instead of
 /// being dropped. A backend in no Maglev table but still in <see cref="DsrTables.Backends"/>
 /// (weight 0, or removed and not yet purged: <see cref="ActiveDsr"/>) keeps its address, so the
-/// connection table keeps its flows on it. A cleared id's packet counter is zeroed after one more
-/// grace period (the id may go to another backend later).</para>
+/// connection table keeps its flows on it. A cleared id's traffic counter is zeroed after one more
+/// grace period (the id may go to another backend later). The next-hop cache (dsr_nexthops) needs
+/// nothing here: its entries name the backend address they were looked up for.</para>
 /// </remarks>
 public sealed class DsrObjects : IDsrDatapath, IDisposable
 {
@@ -50,8 +55,9 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
     public BpfMap Maglev => _obj.Map("dsr_maglev");
     public BpfMap Connections => _obj.Map("dsr_conns");
     public BpfMap Counters => _obj.Map("dsr_counters");
-    public BpfMap BackendPackets => _obj.Map("dsr_backend_packets");
-    public BpfMap ServicePackets => _obj.Map("dsr_service_packets");
+    public BpfMap BackendTraffic => _obj.Map("dsr_backend_traffic");
+    public BpfMap ServiceTraffic => _obj.Map("dsr_service_traffic");
+    public BpfMap Nexthops => _obj.Map("dsr_nexthops");
 
     public DsrTables? Applied => _applied;
 
@@ -79,7 +85,7 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
     public unsafe void WriteConfig(DsrSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var c = new DsrConfig { Mtu = settings.Mtu, MssClamp = settings.MssClamp, Flags = (uint)settings.Flags };
+        var c = new DsrConfig { Mtu = settings.Mtu, MssClamp = settings.MssClamp, Flags = (uint)settings.Flags, NexthopMaxAgeMs = settings.NexthopMaxAgeMs };
         if (settings.SourcePrefix is { } prefix)
         {
             if (prefix.BaseAddress.AddressFamily != AddressFamily.InterNetwork || prefix.PrefixLength == 0)
@@ -138,12 +144,12 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
                 Backends.Update(id, new DsrBackendEntry());
             if (gone.Count > 0)
             {
-                // Once no packet can still be counting for them, the freed ids' packet counters
+                // Once no packet can still be counting for them, the freed ids' traffic counters
                 // start again from 0, so a backend that gets one later starts from 0 too.
                 RcuGracePeriod.Wait();
-                var zeros = new ulong[BpfMap.PossibleCpuCount];
+                var zeros = new DsrTrafficCounter[BpfMap.PossibleCpuCount];
                 foreach (var id in gone)
-                    BackendPackets.UpdatePerCpu(id, zeros.AsSpan());
+                    BackendTraffic.UpdatePerCpu(id, zeros.AsSpan());
             }
             _applied = tables;
         }
@@ -158,11 +164,11 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
         return result;
     }
 
-    /// <summary>Packets sent to a backend id (summed over the CPUs).</summary>
-    public ulong ReadBackendPackets(uint backendId) => backendId < DsrLimits.MaxBackends ? Sum(BackendPackets, backendId) : 0;
+    /// <summary>Packets and bytes sent to a backend id (summed over the CPUs).</summary>
+    public DsrTraffic ReadBackendTraffic(uint backendId) => backendId < DsrLimits.MaxBackends ? SumTraffic(BackendTraffic, backendId) : default;
 
-    /// <summary>Packets balanced for a service id (summed over the CPUs).</summary>
-    public ulong ReadServicePackets(uint serviceId) => serviceId < DsrLimits.MaxServices ? Sum(ServicePackets, serviceId) : 0;
+    /// <summary>Packets and bytes balanced for a service id (summed over the CPUs).</summary>
+    public DsrTraffic ReadServiceTraffic(uint serviceId) => serviceId < DsrLimits.MaxServices ? SumTraffic(ServiceTraffic, serviceId) : default;
 
     /// <summary>Connection-table entries per backend id, read with BPF_MAP_LOOKUP_BATCH.</summary>
     public IReadOnlyDictionary<uint, int> CountConnections()
@@ -301,6 +307,14 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
 
     /// <summary>An IPv4 address as the datapath stores it (network byte order in memory).</summary>
     private static uint Raw(IPAddress a) => BinaryPrimitives.ReadUInt32LittleEndian(RequireV4(a, "address").GetAddressBytes());
+
+    private static DsrTraffic SumTraffic(BpfMap map, uint key)
+    {
+        ulong packets = 0, bytes = 0;
+        foreach (var v in map.LookupPerCpu<uint, DsrTrafficCounter>(key))
+            (packets, bytes) = (packets + v.Packets, bytes + v.Bytes);
+        return new DsrTraffic(packets, bytes);
+    }
 
     private static ulong Sum(BpfMap map, uint key)
     {

@@ -20,6 +20,8 @@ public static class DsrLimits
     public const uint DefaultMtu = 1500;
     /// <summary>DSR_ENCAP_LEN: bytes of the outer IPv4 header.</summary>
     public const int EncapLength = 20;
+    /// <summary>DSR_NEXTHOP_DEFAULT_MAX_AGE_MS: next-hop cache entries' age bound when the config says 0.</summary>
+    public const uint NexthopDefaultMaxAgeMs = 1000;
 }
 
 /// <summary>enum dsr_counter: index into the per-CPU dsr_counters map. Up to <see cref="Aborted"/> outcomes (one per packet), then details.</summary>
@@ -55,6 +57,10 @@ public enum DsrCounter : uint
     MssClamped,
     /// <summary>Detail: FIB lookup failed, configured next hop used.</summary>
     FibFallback,
+    /// <summary>Detail: bpf_fib_lookup called (next-hop cache empty, stale or off).</summary>
+    FibLookup,
+    /// <summary>Detail: next hop from the next-hop cache, no FIB lookup.</summary>
+    NexthopCached,
     Max,
 }
 
@@ -66,6 +72,8 @@ public enum DsrConfigFlag : uint
     StaticNexthop = 1,
     /// <summary>Leave SYNs' MSS options alone.</summary>
     NoMssClamp = 2,
+    /// <summary>bpf_fib_lookup for every packet: no next-hop cache.</summary>
+    NoNexthopCache = 4,
 }
 
 /// <summary>struct dsr_config.</summary>
@@ -82,6 +90,18 @@ public unsafe struct DsrConfig
     public uint Flags;
     public fixed byte NexthopMac[6];
     public fixed byte Pad[2];
+    /// <summary>Age after which a next-hop cache entry is looked up again; 0: <see cref="DsrLimits.NexthopDefaultMaxAgeMs"/>.</summary>
+    public uint NexthopMaxAgeMs;
+    public uint Pad2;
+}
+
+/// <summary>struct dsr_traffic: a per-CPU value of the per-backend and per-service counters.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct DsrTrafficCounter
+{
+    public ulong Packets;
+    /// <summary>The client's IPv4 packets (total length: no L2, no outer header).</summary>
+    public ulong Bytes;
 }
 
 /// <summary>struct dsr_vip_key.</summary>

@@ -14,11 +14,12 @@ public interface IDsrDatapath
     /// <summary>Datapath counters summed over CPUs.</summary>
     IReadOnlyDictionary<DsrCounter, ulong> ReadCounters();
 
-    /// <summary>Packets sent to a backend id since the datapath started.</summary>
-    ulong ReadBackendPackets(uint backendId);
+    /// <summary>Packets and bytes (of the client's IPv4 packets) sent to a backend id since the datapath
+    /// started (or since the id was last freed).</summary>
+    DsrTraffic ReadBackendTraffic(uint backendId);
 
-    /// <summary>Packets load balanced for a service id since the datapath started.</summary>
-    ulong ReadServicePackets(uint serviceId);
+    /// <summary>Packets and bytes (of the client's IPv4 packets) load balanced for a service id since the datapath started.</summary>
+    DsrTraffic ReadServiceTraffic(uint serviceId);
 
     /// <summary>Connection-table entries per backend id (all services; ids without entries are absent).
     /// Entries are never removed when a flow ends, only evicted when the LRU table is full.</summary>

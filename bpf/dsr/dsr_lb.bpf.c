@@ -12,7 +12,10 @@
  * the ingress one, else bpf_redirect. Any other result: the configured next hop MAC with XDP_TX
  * if one is set (FIB_FALLBACK), else the encapsulated packet goes to the stack (PASS_ENCAP),
  * which routes it and resolves the neighbour. DSR_F_STATIC_NEXTHOP skips the lookup (test runs,
- * a single next-hop router).
+ * a single next-hop router). A successful lookup is kept per CPU and backend in dsr_nexthops and
+ * reused while younger than nexthop_max_age_ms (default 1 s; bpf_ktime_get_coarse_ns, a jiffy's
+ * resolution, is plenty for that and cheaper than bpf_ktime_get_ns); DSR_F_NO_NEXTHOP_CACHE looks
+ * up every packet.
  *
  * MTU: inner total length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU =
  * mtu - 20) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
@@ -106,22 +109,45 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dsr_counters SEC(".maps");
 
-/* Packets sent per backend id and per service id (per-CPU; the host sums). */
+/* Packets and bytes sent per backend id and per service id (per-CPU; the host sums). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DSR_MAX_BACKENDS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct dsr_traffic);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dsr_backend_packets SEC(".maps");
+} dsr_backend_traffic SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DSR_MAX_SERVICES);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct dsr_traffic);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dsr_service_packets SEC(".maps");
+} dsr_service_traffic SEC(".maps");
+
+/* A bpf_fib_lookup answer for a backend, kept for at most dsr_config.nexthop_max_age_ms. Only
+ * successful lookups are stored; the entry names the backend address and ingress interface it
+ * was looked up for, so an id reused for another backend (after a purge) or a packet arriving
+ * elsewhere misses instead of using it. Kernel only: the host never reads it. */
+struct dsr_nexthop {
+	__u64 stamp;     /* bpf_ktime_get_coarse_ns() of the lookup */
+	__be32 backend;  /* the backend address looked up */
+	__u32 ingress;   /* ingress ifindex of the lookup */
+	__u32 egress;    /* the FIB's egress ifindex */
+	__u8 smac[6];
+	__u8 dmac[6];
+};
+
+/* Backend id -> its cached next hop. Written and read by dsr_lb only, per CPU (no atomics, no
+ * torn entries: a CPU only sees its own). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DSR_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct dsr_nexthop);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dsr_nexthops SEC(".maps");
 
 /* Stage cuts for the benchmark (vm-lab/dsr-stages.sh): built with -DDSR_BENCH_STAGE=n, the
  * program stops at the first cut whose stage is >= n and sends the packet back (XDP_TX) as it
@@ -163,6 +189,31 @@ static __always_inline void dsr_count_in(void *map, __u32 key)
 
 	if (v)
 		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void dsr_count_traffic(void *map, __u32 key, __u32 bytes)
+{
+	struct dsr_traffic *t = bpf_map_lookup_elem(map, &key);
+
+	if (t) { /* per-CPU slot: no atomics needed */
+		t->packets += 1;
+		t->bytes += bytes;
+	}
+}
+
+/* bpf_fib_lookup for the outer packet (tot_len: the route-MTU check's length). */
+static __always_inline int dsr_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __be32 src,
+				   __be32 backend, __u32 tot_len)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET;
+	fib->l4_protocol = IPPROTO_IPIP;
+	fib->tot_len = tot_len;
+	fib->ipv4_src = src;
+	fib->ipv4_dst = backend;
+	fib->ifindex = ctx->ingress_ifindex;
+	dsr_count_in(&dsr_counters, DSR_CNT_FIB_LOOKUP);
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
 /* Folds a 32-bit one's complement sum to 16 bits (not complemented). */
@@ -449,9 +500,9 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	struct dsr_config *cfg;
 	struct dsr_vip_key vkey = {};
 	struct dsr_conn_key ckey = {};
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup fib;
 	__u32 l2 = ETH_HLEN, ihl_bytes, tot_len, mtu, zero = 0, *sid, service_id, backend_id = 0;
-	__u32 hash, pkt_len;
+	__u32 hash, pkt_len, egress;
 	__be32 backend, src;
 	__be16 proto;
 	__u16 frag;
@@ -606,8 +657,8 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	outer->check = dsr_ip_csum(outer);
 	DSR_BENCH_CUT(6, outer);
 
-	dsr_count_in(&dsr_backend_packets, backend_id);
-	dsr_count_in(&dsr_service_packets, service_id);
+	dsr_count_traffic(&dsr_backend_traffic, backend_id, tot_len);
+	dsr_count_traffic(&dsr_service_traffic, service_id, tot_len);
 
 	if (tot_len + DSR_ENCAP_LEN > mtu) {
 		/* DF clear: the stack fragments the outer packet (MACs untouched: it is for us). */
@@ -621,24 +672,47 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 		return XDP_DROP;
 	}
 	if (!(cfg->flags & DSR_F_STATIC_NEXTHOP)) {
-		fib.family = AF_INET;
-		fib.tos = 0;
-		fib.l4_protocol = IPPROTO_IPIP;
-		fib.tot_len = tot_len + DSR_ENCAP_LEN;
-		fib.ipv4_src = src;
-		fib.ipv4_dst = backend;
-		fib.ifindex = ctx->ingress_ifindex;
-		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+		struct dsr_nexthop *nh = NULL;
+		__u64 now = 0;
+
+		if (!(cfg->flags & DSR_F_NO_NEXTHOP_CACHE)) {
+			__u64 max_age = (cfg->nexthop_max_age_ms ? cfg->nexthop_max_age_ms :
+					 DSR_NEXTHOP_DEFAULT_MAX_AGE_MS) * 1000000ull;
+
+			nh = bpf_map_lookup_elem(&dsr_nexthops, &backend_id);
+			now = bpf_ktime_get_coarse_ns();
+			if (nh && nh->backend == backend && nh->ingress == ctx->ingress_ifindex &&
+			    now - nh->stamp < max_age) {
+				dsr_count_in(&dsr_counters, DSR_CNT_NEXTHOP_CACHED);
+				__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+				__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+				egress = nh->egress;
+				goto send;
+			}
+		}
+		/* An entry serves every later packet up to mtu, so the lookup that fills it checks
+		 * the route MTU for mtu; if the route's is smaller, this packet's own length decides
+		 * as without the cache, and nothing is stored. */
+		rc = dsr_fib(ctx, &fib, src, backend, nh ? mtu : tot_len + DSR_ENCAP_LEN);
+		if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED && nh) {
+			nh = NULL;
+			rc = dsr_fib(ctx, &fib, src, backend, tot_len + DSR_ENCAP_LEN);
+		}
 		if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 			__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 			__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-			if (fib.ifindex == ctx->ingress_ifindex) {
-				*outcome = DSR_CNT_TX;
-				return XDP_TX;
+			egress = fib.ifindex;
+			if (nh) {
+				nh->stamp = now;
+				nh->backend = backend;
+				nh->ingress = ctx->ingress_ifindex;
+				nh->egress = egress;
+				__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+				__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
 			}
-			*outcome = DSR_CNT_REDIRECT;
-			return bpf_redirect(fib.ifindex, 0);
+			goto send;
 		}
+		/* Failures (no route, no neighbour, ...) are never cached: the next packet asks again. */
 		if (!(cfg->nexthop_mac[0] | cfg->nexthop_mac[1] | cfg->nexthop_mac[2] |
 		      cfg->nexthop_mac[3] | cfg->nexthop_mac[4] | cfg->nexthop_mac[5])) {
 			*outcome = DSR_CNT_PASS_ENCAP;
@@ -651,6 +725,14 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	__builtin_memcpy(eth->h_dest, cfg->nexthop_mac, ETH_ALEN);
 	*outcome = DSR_CNT_TX;
 	return XDP_TX;
+
+send:
+	if (egress == ctx->ingress_ifindex) {
+		*outcome = DSR_CNT_TX;
+		return XDP_TX;
+	}
+	*outcome = DSR_CNT_REDIRECT;
+	return bpf_redirect(egress, 0);
 }
 
 SEC("xdp")

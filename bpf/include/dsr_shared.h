@@ -45,6 +45,8 @@ enum dsr_counter {
 	DSR_CNT_CONN_NEW,         /* backend chosen by Maglev, connection table entry written */
 	DSR_CNT_MSS_CLAMPED,      /* a SYN's MSS option lowered */
 	DSR_CNT_FIB_FALLBACK,     /* bpf_fib_lookup failed, the configured next hop MAC was used */
+	DSR_CNT_FIB_LOOKUP,       /* bpf_fib_lookup called (next-hop cache empty, stale or off) */
+	DSR_CNT_NEXTHOP_CACHED,   /* next hop taken from the next-hop cache, no FIB lookup */
 	DSR_CNT__MAX,
 };
 
@@ -52,6 +54,7 @@ enum dsr_counter {
 enum dsr_config_flag {
 	DSR_F_STATIC_NEXTHOP = 1, /* skip bpf_fib_lookup: next hop MAC from the config, XDP_TX */
 	DSR_F_NO_MSS_CLAMP = 2,   /* leave SYNs' MSS options alone */
+	DSR_F_NO_NEXTHOP_CACHE = 4, /* bpf_fib_lookup for every packet (no dsr_nexthops) */
 };
 
 /* The one entry of dsr_config, written by the host (DsrObjects.WriteConfig). */
@@ -65,6 +68,18 @@ struct dsr_config {
 	__u8 nexthop_mac[6];      /* used with DSR_F_STATIC_NEXTHOP or when the FIB lookup fails;
 				   * all zero: no fallback (PASS_ENCAP) */
 	__u8 pad[2];
+	__u32 nexthop_max_age_ms; /* a next-hop cache entry older than this is looked up again;
+				   * 0: DSR_NEXTHOP_DEFAULT_MAX_AGE_MS */
+	__u32 pad2;
+};
+
+/* Next-hop cache entries are used for at most this long by default (see dsr_lb.bpf.c). */
+#define DSR_NEXTHOP_DEFAULT_MAX_AGE_MS 1000
+
+/* Value of dsr_backend_traffic and dsr_service_traffic (per-CPU; the host sums). */
+struct dsr_traffic {
+	__u64 packets;
+	__u64 bytes;  /* the client's IPv4 packets (total length: no L2, no outer header) */
 };
 
 /* Key of dsr_services. */

@@ -12,8 +12,10 @@
 # and drops it. Systems, on the LB's ingress:
 #   kernel-fwd  empty XDP program (native), the kernel forwards the plain packet (route VIP -> backend)
 #   xdp-fwd     vm-lab/lab/xdp_fwd.bpf.c: MAC rewrite + bpf_redirect to the backend link (native)
-#   dsr         `sfcproxy run` with SfcProxy:Dsr (dsr_lb native on NAMEi, bpf_fib_lookup, redirect;
-#               one UDP service, two backends); the backend does not decapsulate (it only counts)
+#   dsr         `sfcproxy run` with SfcProxy:Dsr (dsr_lb native on NAMEi, bpf_fib_lookup with the
+#               next-hop cache, redirect; one UDP service, two backends); the backend does not
+#               decapsulate (it only counts)
+#   dsr-nocache the same with NextHopMaxAgeMs 0: bpf_fib_lookup for every packet (opt-in system)
 # Defaults: all three, 5 repeats of 3 s after 1 s of warm-up, 50000 flows; writes DIR/lab-dsr.{csv,md}
 # (default vm-lab/results; --quick: 1 repeat of 0.7 s, a temp dir). Needs root, clang, libbpf-dev,
 # ethtool, python3, and for dsr a build (dotnet build SfcProxy/SfcProxy.csproj; SFCPROXY_DLL).
@@ -43,9 +45,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$(id -u)" = 0 ] || die "needs root"
-for s in $systems; do case "$s" in kernel-fwd|xdp-fwd|dsr) ;; *) die "system $s (kernel-fwd|xdp-fwd|dsr)" ;; esac; done
+for s in $systems; do case "$s" in kernel-fwd|xdp-fwd|dsr|dsr-nocache) ;; *) die "system $s (kernel-fwd|xdp-fwd|dsr|dsr-nocache)" ;; esac; done
 [[ "$flows" =~ ^[0-9]+$ ]] && [ "$flows" -ge 1 ] && [ "$flows" -le 64000 ] || die "--flows 1..64000"
-if [[ " $systems " == *" dsr "* ]]; then
+if [[ " $systems " == *" dsr"* ]]; then
 	command -v dotnet >/dev/null || die "dotnet not on PATH"
 	[ -f "$dll" ] || die "no SfcProxy build: $dll (dotnet build SfcProxy/SfcProxy.csproj)"
 fi
@@ -100,13 +102,14 @@ attach() {   # $1 system
 	case "$1" in
 	kernel-fwd) nsx "$PRX_NS" ip link set dev "$PRX_IN" xdpdrv obj "$st/empty_xdp.bpf.o" sec xdp ;;
 	xdp-fwd) nsx "$PRX_NS" ip link set dev "$PRX_IN" xdpdrv obj "$st/xdp_fwd.bpf.o" sec xdp ;;
-	dsr)
-		local sock="$st/sfcproxy.sock" backends="" b
+	dsr|dsr-nocache)
+		local sock="$st/sfcproxy.sock" backends="" b maxage=""
+		[ "$1" = dsr-nocache ] && maxage='"NextHopMaxAgeMs": 0, '
 		for b in $BACKENDS; do backends+="${backends:+, }{\"Address\": \"$b\"}"; done
 		cat > "$st/sfcproxy.json" <<JSON
 {"SfcProxy": {"Instance": "$name", "Interfaces": {"Ingress": "${name}p", "Egress": "${name}q"},
   "Socket": {"Path": "$sock"},
-  "Dsr": {"Interface": "$PRX_IN", "XdpMode": "native", "Source": "$LB_SOURCE",
+  "Dsr": {"Interface": "$PRX_IN", "XdpMode": "native", "Source": "$LB_SOURCE", $maxage
     "Services": [{"Vip": "$VIP", "Port": $PORT, "Protocol": "udp", "Backends": [$backends]}]}}}
 JSON
 		local cpu=(); [ "$(nproc)" -gt 1 ] && cpu=(taskset -c 1)
@@ -181,9 +184,9 @@ for r in $(seq 1 "$repeats"); do
 		printf '[%2d/%d] rep %d %-10s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$el" "$eta"
 		attach "$s"
 		read -r rx tx pk by txp cns <<< "$(measure)"
-		exp=0; [ "$s" = dsr ] && exp=1   # 0: plain IPv4 to the VIP, 1: IP-in-IP to a backend
+		exp=0; [ "${s%%-*}" = dsr ] && exp=1   # 0: plain IPv4 to the VIP, 1: IP-in-IP to a backend
 		ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
-		lbc=""; [ "$s" = dsr ] && lbc="$(lb_counters)"
+		lbc=""; [ "${s%%-*}" = dsr ] && lbc="$(lb_counters)"
 		detach
 		printf '%8.0f pps at the backend (sent %.0f), %5d CPU ns/packet, %s %s\n' "$rx" "$tx" "$cns" "$ok" \
 			"$([ "$exp" = 1 ] && echo "IP-in-IP" || echo "plain")"

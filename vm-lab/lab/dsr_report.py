@@ -8,6 +8,7 @@ LABEL = {
     "kernel-fwd": "floor: kernel IP forwarding (empty XDP on the LB ingress)",
     "xdp-fwd": "floor: XDP MAC rewrite + redirect",
     "dsr": "dsr_lb (sfcproxy run): IP-in-IP to 2 backends",
+    "dsr-nocache": "dsr_lb, bpf_fib_lookup per packet (NextHopMaxAgeMs 0)",
 }
 
 
@@ -65,9 +66,10 @@ def main():
         "'arrived as expected': the smallest share, over the runs, of frames at the backend that were plain IPv4 to the "
         "VIP (floors) or IP-in-IP whose inner packet goes to the VIP (dsr); the rest is anything else.",
     ]
-    if "dsr" in by:
-        out += ["", f"dsr_lb counters of the last dsr run (since its start, warm-up included): "
-                f"`{by['dsr'][-1]['lb_counters'] or 'none'}`"]
+    for s in ("dsr", "dsr-nocache"):
+        if s in by:
+            out += ["", f"dsr_lb counters of the last {s} run (since its start, warm-up included): "
+                    f"`{by[s][-1]['lb_counters'] or 'none'}`"]
     with open(a.out, "w") as f:
         f.write("\n".join(out) + "\n")
     print("\n".join(out))

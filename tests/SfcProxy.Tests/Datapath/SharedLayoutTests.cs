@@ -74,6 +74,7 @@ public sealed class SharedLayoutTests
         ("dsr_backend", typeof(SfcProxy.Dsr.DsrBackendEntry)),
         ("dsr_conn_key", typeof(SfcProxy.Dsr.DsrConnKey)),
         ("dsr_conn", typeof(SfcProxy.Dsr.DsrConn)),
+        ("dsr_traffic", typeof(SfcProxy.Dsr.DsrTrafficCounter)),
     ];
 
     /// <summary>Enums reach BTF through dsr_btf_anchor() in dsr_lb.bpf.c.</summary>

@@ -54,13 +54,18 @@ public sealed class BpfDsrDatapathTests
             Assert.AreEqual(first[p], Backend(datapath, Tcp(p, 0x10)), "ACK follows its SYN");
         var onB1 = flows.Where(p => first[p].Equals(B1)).ToList();
         Assert.IsTrue(onB1.Count is > 50 and < 150, $"{onB1.Count} of 200 flows on {B1}");
-        Assert.AreEqual(200ul, datapath.ReadServicePackets(dsr.Tables.Services[0].ServiceId) / 2);
+        Assert.AreEqual(200ul, datapath.ReadServiceTraffic(dsr.Tables.Services[0].ServiceId).Packets / 2);
+        // Bytes: the client's IPv4 packets (SYN and ACK frames have the same length here).
+        ulong ipBytes = (ulong)Tcp(20000, 0x10).Length - 14;
+        Assert.AreEqual(400 * ipBytes, datapath.ReadServiceTraffic(dsr.Tables.Services[0].ServiceId).Bytes);
+        Assert.AreEqual(datapath.ReadBackendTraffic(ids[B1]).Packets * ipBytes, datapath.ReadBackendTraffic(ids[B1]).Bytes);
 
         // The metrics read the same kernel counters.
         var metrics = new System.Text.StringBuilder();
         SfcProxy.Control.DsrPrometheusText.Write(metrics, "t", dsr);
-        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendPackets(ids[B1])}\n", metrics.ToString());
+        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics.ToString());
         Assert.Contains($"sfcproxy_dsr_service_packets_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} 400\n", metrics.ToString());
+        Assert.Contains($"sfcproxy_dsr_service_bytes_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} {400 * ipBytes}\n", metrics.ToString());
         Assert.Contains("sfcproxy_dsr_packets_total{instance=\"t\",outcome=\"tx\"} 400\n", metrics.ToString());
         Assert.Contains("sfcproxy_dsr_events_total{instance=\"t\",event=\"conn_new\"} 200\n", metrics.ToString());
 
@@ -73,7 +78,7 @@ public sealed class BpfDsrDatapathTests
             Assert.AreEqual(B1, Backend(datapath, Tcp(p, 0x10)), $"established flow {p} keeps the drained backend");
         foreach (var p in Enumerable.Range(30000, 200).Select(i => (ushort)i))
             Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x02)), $"new flow {p} avoids the drained backend");
-        Assert.IsGreaterThanOrEqualTo((ulong)onB1.Count * 3, datapath.ReadBackendPackets(ids[B1]));
+        Assert.IsGreaterThanOrEqualTo((ulong)onB1.Count * 3, datapath.ReadBackendTraffic(ids[B1]).Packets);
 
         var removed = dsr.RemoveBackend(IPAddress.Parse(Vip), 80, 6, B1);
 
@@ -96,7 +101,7 @@ public sealed class BpfDsrDatapathTests
         Assert.IsFalse(dsr.Tables!.Backends.Any(b => b.Address.Equals(B1)), "the purged backend leaves the tables");
         Assert.IsTrue(datapath.Objects.Backends.TryLookup(ids[B1], out DsrBackendEntry slot));
         Assert.AreEqual(0u, slot.Addr, "its slot cleared in the datapath");
-        Assert.AreEqual(0ul, datapath.ReadBackendPackets(ids[B1]), "the freed id's packet counter starts again from 0");
+        Assert.AreEqual(default(DsrTraffic), datapath.ReadBackendTraffic(ids[B1]), "the freed id's counters (packets and bytes) start again from 0");
         foreach (var p in onB1.Take(20))
             Assert.AreEqual(B2, Backend(datapath, Tcp(p, 0x10)), "a flow of a purged backend that comes back falls to Maglev");
 

@@ -28,6 +28,14 @@ public sealed class DsrCliTests
         Assert.AreEqual(ExitCodes.Ok, jsonExit, json.Error.ToString());
         using var answer = JsonDocument.Parse(json.Output.ToString());
         Assert.AreEqual(2, answer.RootElement.GetProperty("dsr").GetProperty("services").GetArrayLength());
+        Assert.Contains("bytes", text);
+        Assert.AreEqual(("512 B", "98.6 KiB", "1.0 GiB"), (DsrCommand.Bytes(512), DsrCommand.Bytes(101_000), DsrCommand.Bytes(1UL << 30)));
+        foreach (var service in answer.RootElement.GetProperty("dsr").GetProperty("services").EnumerateArray())
+        {
+            Assert.Contains(DsrCommand.Bytes(service.GetProperty("bytes").GetUInt64()), text, "the service's bytes in the table");
+            foreach (var backend in service.GetProperty("backends").EnumerateArray())
+                Assert.Contains(DsrCommand.Bytes(backend.GetProperty("bytes").GetUInt64()), text, "each backend's bytes in the table");
+        }
     }
 
     [TestMethod]

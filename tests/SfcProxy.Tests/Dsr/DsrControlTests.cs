@@ -51,11 +51,13 @@ public sealed class DsrControlTests
         Assert.AreEqual(80, web.GetProperty("port").GetInt32());
         Assert.AreEqual("tcp", web.GetProperty("protocol").GetString());
         Assert.AreEqual(100ul + web.GetProperty("id").GetUInt32(), web.GetProperty("packets").GetUInt64());
+        Assert.AreEqual(1000ul * (100ul + web.GetProperty("id").GetUInt32()), web.GetProperty("bytes").GetUInt64());
         var b2 = web.GetProperty("backends")[1];
         Assert.AreEqual("10.0.0.2", b2.GetProperty("address").GetString());
         Assert.AreEqual(2, b2.GetProperty("weight").GetInt32());
         Assert.AreEqual("active", b2.GetProperty("state").GetString());
         Assert.AreEqual(10ul * b2.GetProperty("id").GetUInt32(), b2.GetProperty("packets").GetUInt64());
+        Assert.AreEqual(10_000ul * b2.GetProperty("id").GetUInt32(), b2.GetProperty("bytes").GetUInt64());
         Assert.AreEqual("udp", dsr.GetProperty("services")[1].GetProperty("protocol").GetString());
         Assert.AreEqual(7ul, dsr.GetProperty("counters").GetProperty("tx").GetUInt64());
         Assert.AreEqual(5ul, dsr.GetProperty("counters").GetProperty("conn-hit").GetUInt64());
@@ -165,15 +167,18 @@ public sealed class DsrControlTests
             $"sfcproxy_dsr_service_packets_total{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\"}} {100 + services[53]}\n",
             $"sfcproxy_dsr_backend_packets_total{{{I},backend=\"10.0.0.2\"}} {10 * ids["10.0.0.2"]}\n",
             $"sfcproxy_dsr_backend_packets_total{{{I},backend=\"10.0.0.3\"}} {10 * ids["10.0.0.3"]}\n",
+            $"sfcproxy_dsr_service_bytes_total{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\"}} {1000 * (100 + services[80])}\n",
+            $"sfcproxy_dsr_backend_bytes_total{{{I},backend=\"10.0.0.2\"}} {10_000 * ids["10.0.0.2"]}\n",
+            $"sfcproxy_dsr_events_total{{{I},event=\"nexthop_cached\"}} 0\n",
             "# TYPE sfcproxy_dsr_backend_weight gauge\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\",backend=\"10.0.0.2\"}} 2\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\",backend=\"10.0.0.3\"}} 0\n",
             $"sfcproxy_dsr_removing_backend_flows{{{I},backend=\"10.0.0.3\"}} 2\n",
         })
             Assert.Contains(expected, text);
-        // Outcomes are the first eleven counters, events the other four; each family once.
+        // Outcomes are the first eleven counters, events the other six; each family once.
         Assert.AreEqual(11, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_packets_total{", StringComparison.Ordinal)));
-        Assert.AreEqual(4, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_events_total{", StringComparison.Ordinal)));
+        Assert.AreEqual(6, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_events_total{", StringComparison.Ordinal)));
         foreach (string line in text.TrimEnd('\n').Split('\n'))
             Assert.IsTrue(line.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[a-z_]+\{instance=""test""(,[a-z_]+=""[^""]*"")*\} [0-9.]+$"), line);
         Assert.AreEqual(text.Split('\n').Count(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)),

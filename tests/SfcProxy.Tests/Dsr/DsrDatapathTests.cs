@@ -74,8 +74,8 @@ public sealed class DsrDatapathTests
         Assert.IsTrue(Checksum.IPv4HeaderValid(output, 14), "outer IPv4 checksum");
         CollectionAssert.AreEqual(frame[14..], output[34..], "inner packet unchanged");
         Assert.AreEqual(1ul, lb.Moved()[DsrCounter.Tx]);
-        Assert.AreEqual(1ul, lb.Objects.ReadBackendPackets(1));
-        Assert.AreEqual(1ul, lb.Objects.ReadServicePackets(TcpService));
+        Assert.AreEqual(new DsrTraffic(1, (ulong)frame.Length - 14), lb.Objects.ReadBackendTraffic(1), "bytes: the client's IPv4 packet");
+        Assert.AreEqual(new DsrTraffic(1, (ulong)frame.Length - 14), lb.Objects.ReadServiceTraffic(TcpService));
     }
 
     [TestMethod]

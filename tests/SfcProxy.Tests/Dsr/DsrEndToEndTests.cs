@@ -95,10 +95,10 @@ public sealed partial class DsrEndToEndTests
         var xDecap = x == "backend1" ? lab.Decap1 : lab.Decap2;
         var xId = lab.BackendId(x);
         lab.SetWeight(x, 0);
-        var (decapBefore, lbBefore) = (xDecap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], lab.Lb.Objects.ReadBackendPackets(xId));
+        var (decapBefore, lbBefore) = (xDecap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], lab.Lb.Objects.ReadBackendTraffic(xId).Packets);
         Assert.AreEqual("draining", Exchange(longLived, "draining"), $"the established connection stays on {x} while it drains");
         Assert.IsGreaterThan(decapBefore, xDecap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], $"its packets still reach {x}");
-        Assert.IsGreaterThan(lbBefore, lab.Lb.Objects.ReadBackendPackets(xId), $"the LB still sends them to {x} (connection table)");
+        Assert.IsGreaterThan(lbBefore, lab.Lb.Objects.ReadBackendTraffic(xId).Packets, $"the LB still sends them to {x} (connection table)");
         for (var i = 0; i < 16; i++)
         {
             using var c = lab.Connect();
@@ -453,13 +453,13 @@ public sealed partial class DsrEndToEndTests
         public void WaitUntilBackendQuiet(uint backendId)
         {
             var deadline = Stopwatch.StartNew();
-            var last = Lb.Objects.ReadBackendPackets(backendId);
+            var last = Lb.Objects.ReadBackendTraffic(backendId).Packets;
             var still = Stopwatch.StartNew();
             while (still.ElapsedMilliseconds < 300)
             {
                 Assert.IsLessThan(5000L, deadline.ElapsedMilliseconds, "the backend's packet counter kept moving");
                 Thread.Sleep(50);
-                var now = Lb.Objects.ReadBackendPackets(backendId);
+                var now = Lb.Objects.ReadBackendTraffic(backendId).Packets;
                 if (now != last)
                     (last, still) = (now, Stopwatch.StartNew());
             }

@@ -73,8 +73,21 @@ public sealed class DsrOptionsTests
         Assert.AreEqual(1500u, settings.Mtu);
         Assert.AreEqual(120, options.Dsr.RemoveIdleSeconds);
         Assert.AreEqual(DsrConfigFlag.NoMssClamp, settings.Flags);
+        Assert.AreEqual(1000u, settings.NexthopMaxAgeMs, "next-hop cache on, 1 s");
         Assert.AreEqual(IPAddress.Parse("192.0.2.1"), settings.Source);
         Assert.AreEqual((byte)6, options.Dsr.ToServiceConfigs()[0].Protocol);
+    }
+
+    [TestMethod]
+    public void NextHopMaxAgeZeroLooksUpEveryPacket()
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.With("""
+            "Dsr": { "Interface": "lo", "Source": "192.0.2.1", "NextHopMaxAgeMs": 0,
+                     "Services": [ { "Vip": "203.0.113.1", "Port": 443, "Backends": [ { "Address": "10.0.0.1" } ] } ] }
+            """));
+
+        Assert.IsEmpty(OptionsFixture.Failures(options));
+        Assert.AreEqual(DsrConfigFlag.NoNexthopCache, options.Dsr.ToSettings().Flags);
     }
 
     [TestMethod]
@@ -83,7 +96,7 @@ public sealed class DsrOptionsTests
         var failures = OptionsFixture.Failures(OptionsFixture.With("""
             "Dsr": {
               "Interface": "eth9", "Mtu": 100, "MssClamp": 5000, "Source": "2001:db8::1", "SourcePrefix": "10.0.0.0/33",
-              "NextHopMac": "zz", "Color": "red", "RemoveIdleSeconds": 0,
+              "NextHopMac": "zz", "Color": "red", "RemoveIdleSeconds": 0, "NextHopMaxAgeMs": 60001,
               "Services": [
                 { "Vip": "2001:db8::10", "Port": 0, "Protocol": "sctp", "Backends": [] },
                 { "Vip": "203.0.113.1", "Port": 80, "Backends": [ { "Address": "10.0.0.1", "Weight": -1 }, { "Address": "10.0.0.1" }, { "Address": "nope" }, { "Weight": 2 } ] },
@@ -107,6 +120,7 @@ public sealed class DsrOptionsTests
             "SfcProxy:Dsr:SourcePrefix: '10.0.0.0/33' is not an IPv4 prefix",
             "SfcProxy:Dsr:NextHopMac: 'zz' is not a MAC address",
             "SfcProxy:Dsr:RemoveIdleSeconds: 0 is out of range 1..86400",
+            "SfcProxy:Dsr:NextHopMaxAgeMs: 60001 is out of range 0..60000",
             "SfcProxy:Dsr:Services:0:Vip: '2001:db8::10' is not an IPv4 address",
             "SfcProxy:Dsr:Services:0:Port: 0 is out of range 1..65535",
             "SfcProxy:Dsr:Services:0:Protocol: 'sctp' is not one of tcp, udp",

@@ -4,7 +4,7 @@ namespace SfcProxy.Tests.Dsr;
 
 /// <summary>
 /// Stand-in for the DSR datapath: records applied tables, answers fixed counters (packets = 10 × id
-/// unless <see cref="BackendPackets"/> says otherwise) and a connection table the test fills
+/// unless <see cref="BackendPackets"/> says otherwise, bytes = 1000 × packets) and a connection table the test fills
 /// (<see cref="Connections"/>: entries per backend id).
 /// </summary>
 internal sealed class FakeDsrDatapath : IDsrDatapath
@@ -39,13 +39,16 @@ internal sealed class FakeDsrDatapath : IDsrDatapath
     public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() =>
         new Dictionary<DsrCounter, ulong> { [DsrCounter.Tx] = 7, [DsrCounter.ConnHit] = 5 };
 
-    public ulong ReadBackendPackets(uint backendId)
+    public DsrTraffic ReadBackendTraffic(uint backendId)
     {
         lock (Applied)
-            return BackendPackets.TryGetValue(backendId, out var p) ? p : 10ul * backendId;
+        {
+            var packets = BackendPackets.TryGetValue(backendId, out var p) ? p : 10ul * backendId;
+            return new DsrTraffic(packets, 1000 * packets);
+        }
     }
 
-    public ulong ReadServicePackets(uint serviceId) => 100ul + serviceId;
+    public DsrTraffic ReadServiceTraffic(uint serviceId) => new(100ul + serviceId, 1000 * (100ul + serviceId));
 
     public IReadOnlyDictionary<uint, int> CountConnections()
     {
