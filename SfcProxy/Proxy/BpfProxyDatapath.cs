@@ -122,6 +122,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             MissPolicy = (uint)o.MissPolicy,
             ConsumedSegments = (uint)o.ConsumedSegments,
             LatencySampleEvery = (uint)o.LatencySampleEvery,
+            // Metadata mode ages in the datapath: a slot this old is taken over (CacheAging).
+            MetaMaxAgeNs = (ulong)o.Cache.MaxAge.Ticks * 100UL,
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;
@@ -201,7 +203,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     public CacheSummary ReadCacheSummary()
     {
         var cache = Objects.Cache(_options.KeyMode);
-        return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode), cache.Count(), cache.MaxEntries);
+        return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode),
+            HeaderCacheEntries.Count(cache, _options.KeyMode), cache.MaxEntries);
     }
 
     public CacheSweepResult? SweepCache(TimeSpan maxAge)

@@ -8,7 +8,9 @@ namespace SfcProxy.Proxy;
 /// <param name="Scanned">Entries read (the cache's occupancy during the sweep).</param>
 /// <param name="AgedOut">Entries deleted because they were older than the age limit.</param>
 /// <param name="Elapsed">Wall time of the sweep.</param>
-public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpan Elapsed);
+/// <param name="Stale">Metadata mode, where the sweep only reads: entries older than the age limit,
+/// left for the datapath to take over when their slot comes round.</param>
+public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpan Elapsed, int Stale = 0);
 
 /// <summary>
 /// Ages out header-cache entries whose packet never came back from the VNF.
@@ -31,7 +33,14 @@ public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpa
 /// syscall long; metadata keys are never reused that quickly.
 /// </para>
 /// <para>
-/// <b>Cache full.</b> The cache is a plain (non-LRU) hash map of Cache:Size entries. When it is
+/// <b>Metadata mode</b> (sfc_meta_cache, an array of slots claimed and released with
+/// compare-and-swap): aging is in the datapath. xdp_rx takes over a slot whose entry is older than
+/// Cache:MaxAge when its ring comes round to it (counted rx_aged_out). User space cannot
+/// compare-and-swap, and zeroing a slot could free one xdp_rx just claimed, so a sweep here only
+/// reads: it counts the occupied slots (Scanned) and the stale ones (Stale), and deletes nothing.
+/// </para>
+/// <para>
+/// <b>Cache full.</b> In header-hash mode the cache is a plain (non-LRU) hash map of Cache:Size entries. When it is
 /// full, xdp_rx's insert is refused: the packet is dropped and counted rx_cache_full. A live entry
 /// is never evicted to make room (that would strip the headers of a packet still in the VNF).
 /// Aging is what frees the room that dropped packets hold, so a VNF that drops packets needs
@@ -49,10 +58,9 @@ internal sealed class CacheAging
     private readonly BpfMap _cache;
     private readonly int _batchSize;
     private SfcCacheEntry[]? _values;
-    private uint[]? _metaKeys, _metaOld;
     private SfcFlowKey[]? _flowKeys, _flowOld;
 
-    /// <param name="cache">sfc_meta_cache (u32 keys) or sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
+    /// <param name="cache">sfc_meta_cache (an array of slots: read only) or sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
     public unsafe CacheAging(BpfMap cache, int batchSize = DefaultBatchSize)
     {
         ArgumentNullException.ThrowIfNull(cache);
@@ -61,6 +69,8 @@ internal sealed class CacheAging
             throw new ArgumentException($"{cache.Name}: values are {cache.ValueSize} bytes, not a header cache ({sizeof(SfcCacheEntry)})", nameof(cache));
         if (cache.KeySize != sizeof(uint) && cache.KeySize != sizeof(SfcFlowKey))
             throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, neither a metadata nor a header-hash cache", nameof(cache));
+        if (cache.KeySize == sizeof(uint) && cache.Type != BpfMapType.Array)
+            throw new ArgumentException($"{cache.Name}: a metadata cache is an array (type {BpfMapType.Array}), not type {cache.Type}", nameof(cache));
         _cache = cache;
         _batchSize = batchSize;
     }
@@ -79,14 +89,26 @@ internal sealed class CacheAging
         return SweepOlderThan(now > age ? now - age : 0);
     }
 
-    /// <summary>One pass: deletes every entry whose ingress_ns is strictly below <paramref name="cutoffNs"/>.</summary>
-    public unsafe CacheSweepResult SweepOlderThan(ulong cutoffNs)
+    /// <summary>
+    /// One pass: deletes every entry whose ingress_ns is strictly below <paramref name="cutoffNs"/>
+    /// (metadata mode: counts them, see the class remarks).
+    /// </summary>
+    public CacheSweepResult SweepOlderThan(ulong cutoffNs)
     {
         var started = Stopwatch.GetTimestamp();
+        if (_cache.Type == BpfMapType.Array)
+        {
+            int occupied = 0, stale = 0;
+            foreach (var (_, entry) in MetadataSlots.Occupied(_cache))
+            {
+                occupied++;
+                if (entry.IngressNs < cutoffNs)
+                    stale++;
+            }
+            return new CacheSweepResult(occupied, 0, Stopwatch.GetElapsedTime(started), stale);
+        }
         _values ??= new SfcCacheEntry[_batchSize];
-        (int scanned, int aged) = _cache.KeySize == sizeof(uint)
-            ? Sweep(cutoffNs, _metaKeys ??= new uint[_batchSize], _metaOld ??= new uint[_batchSize])
-            : Sweep(cutoffNs, _flowKeys ??= new SfcFlowKey[_batchSize], _flowOld ??= new SfcFlowKey[_batchSize]);
+        (int scanned, int aged) = Sweep(cutoffNs, _flowKeys ??= new SfcFlowKey[_batchSize], _flowOld ??= new SfcFlowKey[_batchSize]);
         return new CacheSweepResult(scanned, aged, Stopwatch.GetElapsedTime(started));
     }
 

@@ -8,7 +8,8 @@ namespace SfcProxy.Proxy;
 
 /// <summary>
 /// Sweeps the header cache every <see cref="IntervalFor"/>(Cache:MaxAge) and deletes entries older
-/// than Cache:MaxAge (packets the VNF dropped; rules in <see cref="CacheAging"/>). Registered after
+/// than Cache:MaxAge (packets the VNF dropped; rules in <see cref="CacheAging"/>). In metadata mode
+/// the datapath ages on its own and a sweep only counts (occupied and stale slots). Registered after
 /// <see cref="ProxyService"/>, so it starts once the datapath is attached and stops before it
 /// detaches; while the datapath is not attached a tick does nothing.
 /// </summary>
@@ -75,7 +76,7 @@ public sealed partial class CacheAgingService(
         if (sweep.AgedOut >= BigSweep)
             LogBigSweep(sweep.AgedOut, sweep.Scanned, sweep.Elapsed.TotalMilliseconds, stats.AgedOut);
         else
-            LogSweep(sweep.AgedOut, sweep.Scanned, sweep.Elapsed.TotalMilliseconds, stats.AgedOut);
+            LogSweep(sweep.AgedOut, sweep.Scanned, sweep.Stale, sweep.Elapsed.TotalMilliseconds, stats.AgedOut);
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information,
@@ -83,8 +84,8 @@ public sealed partial class CacheAgingService(
     private partial void LogAgingStarted(TimeSpan maxAge, TimeSpan interval);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Debug,
-        Message = "Cache sweep: {AgedOut} aged out of {Scanned} in {ElapsedMs:0.0} ms ({Total} in total)")]
-    private partial void LogSweep(int agedOut, int scanned, double elapsedMs, long total);
+        Message = "Cache sweep: {AgedOut} aged out of {Scanned} ({Stale} stale, left to the datapath in metadata mode) in {ElapsedMs:0.0} ms ({Total} in total)")]
+    private partial void LogSweep(int agedOut, int scanned, int stale, double elapsedMs, long total);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Information,
         Message = "Cache sweep: {AgedOut} entries aged out of {Scanned} in {ElapsedMs:0.0} ms ({Total} in total); the VNF is dropping packets")]
