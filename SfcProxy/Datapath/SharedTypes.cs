@@ -86,7 +86,7 @@ public enum Counter : uint
     NshRestored,
     NshOam,
     /// <summary>Metadata mode: a slot older than MaxAge taken over (detail, not an outcome).</summary>
-    RxAgedOut,
+    MetaAgedOut,
     Max,
 }
 

@@ -106,7 +106,7 @@ enum sfc_counter {
 	SFC_CNT_NSH_RESTORED,           /* NSH headers put back (also counted in TX_RESTORED) */
 	SFC_CNT_NSH_OAM,                /* popped NSH headers with the O bit set */
 	/* metadata-mode detail (not an outcome) */
-	SFC_CNT_RX_AGED_OUT,            /* a slot older than MaxAge (packet the VNF dropped) taken over */
+	SFC_CNT_META_AGED_OUT,          /* a slot older than MaxAge (packet the VNF dropped) taken over */
 	SFC_CNT__MAX,
 };
 

@@ -226,7 +226,7 @@ static __always_inline __u8 latency_sample(const struct sfc_config *cfg, __u32 s
  *  - free (owner 0): claimed with a compare-and-swap 0 -> key.
  *  - owned by an entry popped at least meta_max_age_ns ago: a packet the VNF dropped (the aging
  *    rule, README "Cache aging"); taken over with a compare-and-swap old -> key and counted
- *    RX_AGED_OUT. This is the metadata mode's aging: the host never writes a slot.
+ *    META_AGED_OUT. This is the metadata mode's aging: the host never writes a slot.
  *  - owned by a younger entry: its packet is still in the VNF. The cache is full for this packet
  *    (RX_CACHE_FULL, drop): a live entry is never evicted.
  * The owner changes first and the fields are written after, so a tc_tx that validated the old
@@ -256,7 +256,7 @@ static __always_inline int cache_meta(const struct sfc_config *cfg, __u32 key,
 			return -1;
 		found = __sync_val_compare_and_swap(&slot->owner, old, key);
 		if (found == old) {
-			sfc_count(SFC_CNT_RX_AGED_OUT);
+			sfc_count(SFC_CNT_META_AGED_OUT);
 			goto write;
 		}
 		if (found)

@@ -209,7 +209,7 @@ public sealed class FuzzTests
                  })
             Assert.IsTrue(moved.GetValueOrDefault(c) > 0, $"{where}: the fuzz never reached {c}; counters: {XdpRxFixtureTests.Format(moved)}");
         // Duplicate keys exist in header-hash mode only; metadata slots are taken over instead.
-        var modeCounter = mode == KeyMode.HeaderHash ? Counter.RxDuplicateKey : Counter.RxAgedOut;
+        var modeCounter = mode == KeyMode.HeaderHash ? Counter.RxDuplicateKey : Counter.MetaAgedOut;
         Assert.IsTrue(moved.GetValueOrDefault(modeCounter) > 0, $"{where}: the fuzz never reached {modeCounter}");
         foreach (var v in new[] { ProxyTestRuns.XdpDrop, ProxyTestRuns.XdpPass, ProxyTestRuns.XdpRedirect })
             Assert.IsTrue(rxVerdicts[v] > 0, $"{where}: xdp_rx never returned verdict {v}");

@@ -39,7 +39,7 @@ public sealed class MetadataSlotTests
         Assert.AreNotEqual(a.MetaKey, b.MetaKey);
         var moved = proxy.Moved();
         Assert.AreEqual(2ul, moved.GetValueOrDefault(Counter.RxPopped), XdpRxFixtureTests.Format(moved));
-        Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxAgedOut), "the takeover is counted");
+        Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.MetaAgedOut), "the takeover is counted");
         Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.RxCacheFull));
         Assert.AreEqual(1, proxy.CacheEntries);
         Assert.AreEqual(b.MetaKey, MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "the slot is the new packet's");
@@ -66,7 +66,7 @@ public sealed class MetadataSlotTests
         Assert.IsNull(b.MetaKey);
         var moved = proxy.Moved();
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxCacheFull), XdpRxFixtureTests.Format(moved));
-        Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.RxAgedOut));
+        Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.MetaAgedOut));
         Assert.AreEqual(a.MetaKey, MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "never evicted");
 
         var tx = proxy.Tx(KernelVnf.Forward(a.Frame), a);
@@ -170,6 +170,6 @@ public sealed class MetadataSlotTests
         Assert.AreEqual((ulong)hits, moved.GetValueOrDefault(Counter.TxRestored), XdpRxFixtureTests.Format(moved));
         Assert.AreEqual((ulong)misses, moved.GetValueOrDefault(Counter.TxMissDrop), XdpRxFixtureTests.Format(moved));
         Assert.IsGreaterThan(0, hits, "some restores won the race");
-        Assert.IsGreaterThan(0ul, moved.GetValueOrDefault(Counter.RxAgedOut), "slots were taken over");
+        Assert.IsGreaterThan(0ul, moved.GetValueOrDefault(Counter.MetaAgedOut), "slots were taken over");
     }
 }
