@@ -88,8 +88,8 @@ static __always_inline void sfc_count_n(enum sfc_counter c, __u64 n)
  * Gives back one reference on a cached stack; the last reference deletes the entry. Used by
  * tc_tx after a restore and by xdp_rx to undo a join. With one reference (the common case) the
  * entry is deleted without an atomic. Otherwise the count is decremented atomically and read
- * again. The decrement is an atomic add of -1 whose result is unused, because the default BPF
- * CPU (v1) has only that (BPF_XADD): no atomic sub, no fetched result. The re-read is still
+ * again. The decrement is an atomic add of -1 whose result is unused, which the default BPF
+ * CPU (v1) has (BPF_XADD; meta_mark, built for v1, includes this header too). The re-read is still
  * race-free among releasers: whoever sees 0 deletes (a second delete of the same key just fails
  * with -ENOENT).
  */
