@@ -211,9 +211,10 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     {
         lock (_mapsLock)
         {
-            if (!_attached || _objects is null)
+            // Metadata mode ages in the datapath (CacheAging): nothing for the host to sweep.
+            if (!_attached || _objects is null || _options.KeyMode == KeyMode.Metadata)
                 return null;
-            _aging ??= new CacheAging(_objects.Cache(_options.KeyMode));
+            _aging ??= new CacheAging(_objects.HashCache);
             return _aging.Sweep(maxAge);
         }
     }

@@ -8,9 +8,7 @@ namespace SfcProxy.Proxy;
 /// <param name="Scanned">Entries read (the cache's occupancy during the sweep).</param>
 /// <param name="AgedOut">Entries deleted because they were older than the age limit.</param>
 /// <param name="Elapsed">Wall time of the sweep.</param>
-/// <param name="Stale">Metadata mode, where the sweep only reads: entries older than the age limit,
-/// left for the datapath to take over when their slot comes round.</param>
-public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpan Elapsed, int Stale = 0);
+public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpan Elapsed);
 
 /// <summary>
 /// Ages out header-cache entries whose packet never came back from the VNF.
@@ -33,11 +31,11 @@ public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpa
 /// syscall long; metadata keys are never reused that quickly.
 /// </para>
 /// <para>
-/// <b>Metadata mode</b> (sfc_meta_cache, an array of slots claimed and released with
-/// compare-and-swap): aging is in the datapath. xdp_rx takes over a slot whose entry is older than
-/// Cache:MaxAge when its ring comes round to it (counted rx_aged_out). User space cannot
-/// compare-and-swap, and zeroing a slot could free one xdp_rx just claimed, so a sweep here only
-/// reads: it counts the occupied slots (Scanned) and the stale ones (Stale), and deletes nothing.
+/// <b>Header-hash mode only.</b> The metadata cache (sfc_meta_cache, an array of slots claimed and
+/// released with compare-and-swap) ages in the datapath: xdp_rx takes over a slot whose entry is
+/// older than Cache:MaxAge when its ring comes round to it (counted meta_aged_out). User space
+/// cannot compare-and-swap, and zeroing a slot could free one xdp_rx has just claimed, so the host
+/// never ages it (<see cref="CacheAgingService"/> does not sweep in metadata mode).
 /// </para>
 /// <para>
 /// <b>Cache full.</b> In header-hash mode the cache is a plain (non-LRU) hash map of Cache:Size entries. When it is
@@ -60,17 +58,15 @@ internal sealed class CacheAging
     private SfcCacheEntry[]? _values;
     private SfcFlowKey[]? _flowKeys, _flowOld;
 
-    /// <param name="cache">sfc_meta_cache (an array of slots: read only) or sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
+    /// <param name="cache">sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
     public unsafe CacheAging(BpfMap cache, int batchSize = DefaultBatchSize)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 64);
         if (cache.ValueSize != sizeof(SfcCacheEntry))
             throw new ArgumentException($"{cache.Name}: values are {cache.ValueSize} bytes, not a header cache ({sizeof(SfcCacheEntry)})", nameof(cache));
-        if (cache.KeySize != sizeof(uint) && cache.KeySize != sizeof(SfcFlowKey))
-            throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, neither a metadata nor a header-hash cache", nameof(cache));
-        if (cache.KeySize == sizeof(uint) && cache.Type != BpfMapType.Array)
-            throw new ArgumentException($"{cache.Name}: a metadata cache is an array (type {BpfMapType.Array}), not type {cache.Type}", nameof(cache));
+        if (cache.KeySize != sizeof(SfcFlowKey))
+            throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, not a header-hash cache (the metadata cache ages in the datapath)", nameof(cache));
         _cache = cache;
         _batchSize = batchSize;
     }
@@ -89,24 +85,10 @@ internal sealed class CacheAging
         return SweepOlderThan(now > age ? now - age : 0);
     }
 
-    /// <summary>
-    /// One pass: deletes every entry whose ingress_ns is strictly below <paramref name="cutoffNs"/>
-    /// (metadata mode: counts them, see the class remarks).
-    /// </summary>
+    /// <summary>One pass: deletes every entry whose ingress_ns is strictly below <paramref name="cutoffNs"/>.</summary>
     public CacheSweepResult SweepOlderThan(ulong cutoffNs)
     {
         var started = Stopwatch.GetTimestamp();
-        if (_cache.Type == BpfMapType.Array)
-        {
-            int occupied = 0, stale = 0;
-            foreach (var (_, entry) in MetadataSlots.Occupied(_cache))
-            {
-                occupied++;
-                if (entry.IngressNs < cutoffNs)
-                    stale++;
-            }
-            return new CacheSweepResult(occupied, 0, Stopwatch.GetElapsedTime(started), stale);
-        }
         _values ??= new SfcCacheEntry[_batchSize];
         (int scanned, int aged) = Sweep(cutoffNs, _flowKeys ??= new SfcFlowKey[_batchSize], _flowOld ??= new SfcFlowKey[_batchSize]);
         return new CacheSweepResult(scanned, aged, Stopwatch.GetElapsedTime(started));

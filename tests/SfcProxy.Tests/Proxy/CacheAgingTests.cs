@@ -143,7 +143,7 @@ public sealed class CacheAgingTests
     /// CPU's ring comes round to it and its entry is older than MaxAge (1 ns here, so as soon as it
     /// comes round; the 32 packets in the VNF are never that far behind a ring of 2,048). All pops
     /// run on CPU 0 (one ring of S = Cache:Size / CPUs slots). Invariants, checked every 10,000
-    /// packets with a read-only sweep and at the end:
+    /// packets and at the end:
     /// occupied slots == packets in the VNF + drops not yet taken over, at most 32 + S/10 + 1 (the
     /// drops among the last S pops); no live entry is ever taken (no miss, no cache full); and every
     /// drop is either taken over (meta_aged_out) or still in its slot at the end, nothing else is.
@@ -155,7 +155,6 @@ public sealed class CacheAgingTests
         using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 4096, metaMaxAgeNs: 1);
         var ring = (int)MetadataSlots.PerRing(proxy.Cache.MaxEntries);
         var bound = Window + ring / 10 + 1;
-        var aging = new CacheAging(proxy.Cache);
         var frames = new DistinctFrames();
         var inVnf = new Queue<(byte[] Frame, uint Key)>();
         var droppedKeys = new HashSet<uint>();
@@ -164,12 +163,11 @@ public sealed class CacheAgingTests
 
         void Check(int sent)
         {
-            var r = aging.SweepOlderThan(MonotonicClock.NowNs());
+            var occupied = proxy.CacheEntries;
             var takenOver = (long)proxy.Moved().GetValueOrDefault(Counter.MetaAgedOut);
-            Assert.AreEqual(0, r.AgedOut, "the host never frees a metadata slot");
-            Assert.AreEqual(inVnf.Count + droppedKeys.Count - takenOver, r.Scanned, $"after {sent}: occupied == in the VNF + drops not taken over");
-            Assert.IsLessThanOrEqualTo(bound, r.Scanned, $"after {sent}: cache bound");
-            maxSeen = Math.Max(maxSeen, r.Scanned);
+            Assert.AreEqual(inVnf.Count + droppedKeys.Count - takenOver, occupied, $"after {sent}: occupied == in the VNF + drops not taken over");
+            Assert.IsLessThanOrEqualTo(bound, occupied, $"after {sent}: cache bound");
+            maxSeen = Math.Max(maxSeen, occupied);
         }
 
         CpuAffinity.On(0, () =>
@@ -216,22 +214,34 @@ public sealed class CacheAgingTests
             $"taken over {moved.GetValueOrDefault(Counter.MetaAgedOut):N0}, left {left.Count}");
     }
 
-    /// <summary>In metadata mode a sweep reads the slots and counts the stale ones; it frees none.</summary>
+    /// <summary>
+    /// In metadata mode the service never sweeps (the host must not write the slots): it asks the
+    /// datapath nothing, while in header-hash mode it does.
+    /// </summary>
     [TestMethod]
-    public void AMetadataSweepCountsStaleSlotsAndFreesNone()
+    [DataRow(KeyMode.Metadata, false)]
+    [DataRow(KeyMode.HeaderHash, true)]
+    public async Task TheServiceSweepsInHeaderHashModeOnly(KeyMode mode, bool sweeps)
+    {
+        var datapath = new Control.FakeDatapath { SweepResult = new CacheSweepResult(0, 0, TimeSpan.Zero) };
+        var stats = new CacheAgingStats();
+        var options = Microsoft.Extensions.Options.Options.Create(new SfcProxy.Configuration.SfcProxyOptions
+            { KeyMode = mode, Cache = { MaxAge = TimeSpan.FromMilliseconds(200) } });
+        using var service = new CacheAgingService(datapath, options, stats, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CacheAgingService>.Instance);
+        await service.StartAsync(TestContext.CancellationToken);
+        await Task.Delay(350, TestContext.CancellationToken);
+        await service.StopAsync(TestContext.CancellationToken);
+        Assert.AreEqual(sweeps, datapath.Sweeps > 0, $"{mode}: swept {datapath.Sweeps} times");
+        Assert.AreEqual(sweeps, stats.Sweeps > 0);
+    }
+
+    /// <summary>The metadata cache is not the host's to age: the sweeper refuses it.</summary>
+    [TestMethod]
+    public void CacheAgingRefusesTheMetadataCache()
     {
         using var proxy = new ProxyUnderTest(KeyMode.Metadata);
-        var frames = new DistinctFrames();
-        var popped = Enumerable.Range(0, 3).Select(i => proxy.Rx(frames.For(i))).ToList();
-        var aging = new CacheAging(proxy.Cache);
-        var none = aging.Sweep(TimeSpan.FromHours(1));
-        Assert.AreEqual((3, 0, 0), (none.Scanned, none.AgedOut, none.Stale));
-        var all = aging.SweepOlderThan(MonotonicClock.NowNs() + 1);
-        Assert.AreEqual((3, 0, 3), (all.Scanned, all.AgedOut, all.Stale));
-        Assert.AreEqual(3, proxy.CacheEntries, "nothing freed");
-        foreach (var rx in popped)
-            Assert.AreEqual(ProxyTestRuns.TcOk, proxy.Tx(KernelVnf.Forward(rx.Frame), rx).Verdict, "still restorable");
-        Assert.AreEqual(0, proxy.CacheEntries);
+        Assert.ThrowsExactly<ArgumentException>(() => new CacheAging(proxy.Cache));
     }
 
     /// <summary>
