@@ -173,3 +173,29 @@ public sealed class MetadataSlotTests
         Assert.IsGreaterThan(0ul, moved.GetValueOrDefault(Counter.MetaAgedOut), "slots were taken over");
     }
 }
+
+/// <summary>How Cache:Size becomes rings of slots (the rounding the README documents).</summary>
+[TestClass]
+public sealed class MetadataSlotSizingTests
+{
+    [TestMethod]
+    public void CacheSizeIsRoundedDownToWholeRingsWithAtLeastOneSlotEach()
+    {
+        var rings = MetadataSlots.Rings;
+        Assert.AreEqual((uint)Math.Min(Environment.ProcessorCount, 256), rings, "one ring per CPU (possible == online here)");
+        Assert.AreEqual(4096u / rings * rings, MetadataSlots.Capacity(4096));
+        Assert.AreEqual(4096u / rings * rings, MetadataSlots.Capacity(4096 + rings - 1), "the remainder is not used");
+        Assert.AreEqual(rings, MetadataSlots.Capacity(1), "a cache smaller than the CPU count gets one slot per CPU");
+        Assert.AreEqual(4096u / rings, MetadataSlots.PerRing(MetadataSlots.Capacity(4096)));
+    }
+
+    [TestMethod]
+    public void TheLoadedArrayAndTheConfigAgree()
+    {
+        using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 1000);
+        Assert.AreEqual(MetadataSlots.Capacity(1000), proxy.Cache.MaxEntries);
+        Assert.AreEqual(SfcProxy.Bpf.BpfMapType.Array, proxy.Cache.Type);
+        Assert.IsTrue(proxy.Objects.Config.TryLookup(0u, out SfcConfig config));
+        Assert.AreEqual(1000u / MetadataSlots.Rings, config.MetaSlotsPerCpu, "WriteConfig fills in the ring size");
+    }
+}
