@@ -188,6 +188,13 @@ public sealed unsafe partial class BpfMap : IDisposable
     }
 
     /// <summary>Closes the fd of a map opened from a pin; a no-op for maps owned by a <see cref="BpfObject"/>.</summary>
+    /// <summary>Pins the map at <paramref name="path"/> on bpffs (BPF_OBJ_PIN).</summary>
+    public void Pin(string path)
+    {
+        using BorrowedFd.FdLease fd = _fd.Lease();
+        Interop.LibBpf.ObjPin(fd.Fd, Subject, path);
+    }
+
     public void Dispose() => _ownedFd?.Dispose();
 
     // The kernel copies per-CPU values at 8-byte strides (bpf_long_memcpy / round_up(value_size, 8)).

@@ -1,14 +1,19 @@
 namespace SfcProxy.Configuration;
 
-/// <summary>The header cache: the BPF hash map xdp_rx fills and tc_tx drains.</summary>
+/// <summary>The header cache xdp_rx fills and tc_tx drains: a hash map (header-hash key mode) or an
+/// array of per-CPU slot rings (metadata key mode).</summary>
 public sealed class CacheOptions
 {
-    /// <summary>Maximum cached header sets (map max_entries), 1..16777216. Default 65536.</summary>
+    /// <summary>
+    /// Maximum cached header sets, 1..16777216. Default 65536. Metadata mode: Size / CPUs slots per
+    /// CPU (rounded down to a multiple of the CPU count, at least one per CPU).
+    /// </summary>
     public int Size { get; set; } = 65536;
 
     /// <summary>
     /// Entries older than this are aged out: the VNF dropped the packet, so tc_tx will never claim
-    /// them. Must be greater than zero. Default 00:00:05.
+    /// them (header-hash: deleted by the host's sweep; metadata: taken over by xdp_rx when their
+    /// slot comes round). Must be greater than zero. Default 00:00:05.
     /// </summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -22,6 +22,8 @@ internal static class SfcLimits
     public const int LatencyBuckets = 32;
     /// <summary>SFC_LAT_DEFAULT_CHAINS: max_entries of sfc_latency unless the host sets another.</summary>
     public const uint LatencyDefaultChains = 1024;
+    /// <summary>SFC_META_MAX_RINGS: rings of the metadata cache at most (the key's CPU byte).</summary>
+    public const int MetaMaxRings = 256;
 }
 
 /// <summary>enum sfc_key_mode.</summary>
@@ -83,6 +85,8 @@ public enum Counter : uint
     NshPopped,
     NshRestored,
     NshOam,
+    /// <summary>Metadata mode: a slot older than MaxAge taken over (detail, not an outcome).</summary>
+    MetaAgedOut,
     Max,
 }
 
@@ -103,6 +107,10 @@ internal unsafe struct SfcConfig
     public fixed byte NshNextHopMac[6];
     /// <summary>One packet in N per CPU goes into the latency histograms; 0 and 1: every packet.</summary>
     public uint LatencySampleEvery;
+    /// <summary>Metadata mode: slots per CPU ring of sfc_meta_cache (set by <c>ProxyObjects.WriteConfig</c>).</summary>
+    public uint MetaSlotsPerCpu;
+    /// <summary>Metadata mode: a slot popped this long ago may be taken over (Cache:MaxAge); 0: never.</summary>
+    public ulong MetaMaxAgeNs;
 }
 
 /// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
@@ -135,6 +143,9 @@ internal unsafe struct SfcCacheEntry
     public byte LatencySample;
     public byte Reserved;
     public fixed byte Nsh[SfcLimits.NshMaxLength];
+    /// <summary>Metadata mode: the key owning this array slot, 0 = free. Header-hash mode: 0.</summary>
+    public uint Owner;
+    public uint Reserved2;
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

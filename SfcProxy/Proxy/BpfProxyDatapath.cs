@@ -122,6 +122,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             MissPolicy = (uint)o.MissPolicy,
             ConsumedSegments = (uint)o.ConsumedSegments,
             LatencySampleEvery = (uint)o.LatencySampleEvery,
+            // Metadata mode ages in the datapath: a slot this old is taken over (CacheAging).
+            MetaMaxAgeNs = (ulong)o.Cache.MaxAge.Ticks * 100UL,
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;
@@ -201,16 +203,18 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     public CacheSummary ReadCacheSummary()
     {
         var cache = Objects.Cache(_options.KeyMode);
-        return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode), cache.Count(), cache.MaxEntries);
+        return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode),
+            HeaderCacheEntries.Count(cache, _options.KeyMode), cache.MaxEntries);
     }
 
     public CacheSweepResult? SweepCache(TimeSpan maxAge)
     {
         lock (_mapsLock)
         {
-            if (!_attached || _objects is null)
+            // Metadata mode ages in the datapath (CacheAging): nothing for the host to sweep.
+            if (!_attached || _objects is null || _options.KeyMode == KeyMode.Metadata)
                 return null;
-            _aging ??= new CacheAging(_objects.Cache(_options.KeyMode));
+            _aging ??= new CacheAging(_objects.HashCache);
             return _aging.Sweep(maxAge);
         }
     }

@@ -31,7 +31,14 @@ public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpa
 /// syscall long; metadata keys are never reused that quickly.
 /// </para>
 /// <para>
-/// <b>Cache full.</b> The cache is a plain (non-LRU) hash map of Cache:Size entries. When it is
+/// <b>Header-hash mode only.</b> The metadata cache (sfc_meta_cache, an array of slots claimed and
+/// released with compare-and-swap) ages in the datapath: xdp_rx takes over a slot whose entry is
+/// older than Cache:MaxAge when its ring comes round to it (counted meta_aged_out). User space
+/// cannot compare-and-swap, and zeroing a slot could free one xdp_rx has just claimed, so the host
+/// never ages it (<see cref="CacheAgingService"/> does not sweep in metadata mode).
+/// </para>
+/// <para>
+/// <b>Cache full.</b> In header-hash mode the cache is a plain (non-LRU) hash map of Cache:Size entries. When it is
 /// full, xdp_rx's insert is refused: the packet is dropped and counted rx_cache_full. A live entry
 /// is never evicted to make room (that would strip the headers of a packet still in the VNF).
 /// Aging is what frees the room that dropped packets hold, so a VNF that drops packets needs
@@ -49,18 +56,17 @@ internal sealed class CacheAging
     private readonly BpfMap _cache;
     private readonly int _batchSize;
     private SfcCacheEntry[]? _values;
-    private uint[]? _metaKeys, _metaOld;
     private SfcFlowKey[]? _flowKeys, _flowOld;
 
-    /// <param name="cache">sfc_meta_cache (u32 keys) or sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
+    /// <param name="cache">sfc_hash_cache (<see cref="SfcFlowKey"/> keys).</param>
     public unsafe CacheAging(BpfMap cache, int batchSize = DefaultBatchSize)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 64);
         if (cache.ValueSize != sizeof(SfcCacheEntry))
             throw new ArgumentException($"{cache.Name}: values are {cache.ValueSize} bytes, not a header cache ({sizeof(SfcCacheEntry)})", nameof(cache));
-        if (cache.KeySize != sizeof(uint) && cache.KeySize != sizeof(SfcFlowKey))
-            throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, neither a metadata nor a header-hash cache", nameof(cache));
+        if (cache.KeySize != sizeof(SfcFlowKey))
+            throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, not a header-hash cache (the metadata cache ages in the datapath)", nameof(cache));
         _cache = cache;
         _batchSize = batchSize;
     }
@@ -80,13 +86,11 @@ internal sealed class CacheAging
     }
 
     /// <summary>One pass: deletes every entry whose ingress_ns is strictly below <paramref name="cutoffNs"/>.</summary>
-    public unsafe CacheSweepResult SweepOlderThan(ulong cutoffNs)
+    public CacheSweepResult SweepOlderThan(ulong cutoffNs)
     {
         var started = Stopwatch.GetTimestamp();
         _values ??= new SfcCacheEntry[_batchSize];
-        (int scanned, int aged) = _cache.KeySize == sizeof(uint)
-            ? Sweep(cutoffNs, _metaKeys ??= new uint[_batchSize], _metaOld ??= new uint[_batchSize])
-            : Sweep(cutoffNs, _flowKeys ??= new SfcFlowKey[_batchSize], _flowOld ??= new SfcFlowKey[_batchSize]);
+        (int scanned, int aged) = Sweep(cutoffNs, _flowKeys ??= new SfcFlowKey[_batchSize], _flowOld ??= new SfcFlowKey[_batchSize]);
         return new CacheSweepResult(scanned, aged, Stopwatch.GetElapsedTime(started));
     }
 

@@ -3,12 +3,14 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
+using SfcProxy.Datapath;
 
 namespace SfcProxy.Proxy;
 
 /// <summary>
 /// Sweeps the header cache every <see cref="IntervalFor"/>(Cache:MaxAge) and deletes entries older
-/// than Cache:MaxAge (packets the VNF dropped; rules in <see cref="CacheAging"/>). Registered after
+/// than Cache:MaxAge (packets the VNF dropped; rules in <see cref="CacheAging"/>). Header-hash mode
+/// only: in metadata mode the datapath ages on its own (slot takeover) and this service just says so. Registered after
 /// <see cref="ProxyService"/>, so it starts once the datapath is attached and stops before it
 /// detaches; while the datapath is not attached a tick does nothing.
 /// </summary>
@@ -32,6 +34,13 @@ public sealed partial class CacheAgingService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var maxAge = options.Value.Cache.MaxAge;
+        if (options.Value.KeyMode == KeyMode.Metadata)
+        {
+            // The host must not write the slots (CacheAging); reading them all would cost a pass
+            // over the whole array per interval for a log line. meta_aged_out counts the takeovers.
+            LogAgingInDatapath(maxAge);
+            return;
+        }
         var interval = IntervalFor(maxAge);
         LogAgingStarted(maxAge, interval);
         using var timer = new PeriodicTimer(interval, time);
@@ -81,6 +90,10 @@ public sealed partial class CacheAgingService(
     [LoggerMessage(EventId = 300, Level = LogLevel.Information,
         Message = "Cache aging: entries older than {MaxAge} are aged out, sweep every {Interval}")]
     private partial void LogAgingStarted(TimeSpan maxAge, TimeSpan interval);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Information,
+        Message = "Cache aging: metadata key mode ages in the datapath (a slot older than {MaxAge} is taken over when its ring comes round, counted meta_aged_out); no host sweeps")]
+    private partial void LogAgingInDatapath(TimeSpan maxAge);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Debug,
         Message = "Cache sweep: {AgedOut} aged out of {Scanned} in {ElapsedMs:0.0} ms ({Total} in total)")]

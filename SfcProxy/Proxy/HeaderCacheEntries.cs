@@ -21,14 +21,26 @@ internal static class HeaderCacheEntries
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         long now = MonotonicNanoseconds();
-        return mode == KeyMode.Metadata
-            ? Dump<uint>(cache, limit, key => key.ToString(System.Globalization.CultureInfo.InvariantCulture), now)
-            : Dump<SfcFlowKey>(cache, limit, Describe, now);
+        if (mode == KeyMode.Metadata)
+        {
+            // The key shown is the slot's owner: the metadata key (skb->mark) of its packet.
+            return MetadataSlots.Occupied(cache).Take(limit)
+                .Select(o => View(o.Entry.Owner.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Entry, now))
+                .ToList();
+        }
+        return Dump<SfcFlowKey>(cache, limit, Describe, now);
     }
 
-    /// <summary>Deletes every entry present now; returns how many this call deleted.</summary>
+    /// <summary>Header sets cached now (metadata mode: occupied slots; header-hash: map entries).</summary>
+    public static int Count(BpfMap cache, KeyMode mode) =>
+        mode == KeyMode.Metadata ? MetadataSlots.Count(cache) : cache.Count();
+
+    /// <summary>
+    /// Deletes every entry present now (metadata mode: frees every occupied slot, racing the
+    /// datapath, see <see cref="MetadataSlots.Clear"/>); returns how many this call deleted.
+    /// </summary>
     public static int Flush(BpfMap cache, KeyMode mode) =>
-        mode == KeyMode.Metadata ? Flush<uint>(cache) : Flush<SfcFlowKey>(cache);
+        mode == KeyMode.Metadata ? MetadataSlots.Clear(cache) : Flush<SfcFlowKey>(cache);
 
     private static List<CacheEntryView> Dump<TKey>(BpfMap cache, int limit, Func<TKey, string> describe, long now)
         where TKey : unmanaged

@@ -36,7 +36,7 @@ public interface IProxyDatapath : IDisposable
     /// One aging pass over the header cache: deletes the entries popped more than
     /// <paramref name="maxAge"/> ago (packets the VNF dropped; see <see cref="CacheAging"/>).
     /// </summary>
-    /// <returns>null when the datapath is not attached (nothing to sweep).</returns>
+    /// <returns>null when the datapath is not attached or in metadata key mode (nothing for the host to sweep).</returns>
     CacheSweepResult? SweepCache(TimeSpan maxAge);
 
     /// <summary>Up to <paramref name="limit"/> cached header sets, in map order.</summary>

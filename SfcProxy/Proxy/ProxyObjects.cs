@@ -47,7 +47,8 @@ internal sealed class ProxyObjects : IDisposable
     /// <summary>
     /// Opens and loads the objects. Maps already pinned in the instance directory are
     /// reused (that is how a restarted daemon keeps its cached headers); the cache of the other key
-    /// mode is created with one entry, since it stays empty.
+    /// mode is created with one entry, since it stays empty. The metadata cache holds
+    /// <see cref="MetadataSlots.Capacity"/>(cacheSize) slots.
     /// </summary>
     /// <param name="latencyChains">max_entries of the latency map: chains whose histograms are
     /// kept (the least recently seen one is evicted for a new one).</param>
@@ -92,11 +93,20 @@ internal sealed class ProxyObjects : IDisposable
         // refuses to reuse the pinned map.
         if (obj.Name == MarkName)
             return;
-        obj.SetMaxEntries("sfc_meta_cache", keyMode == KeyMode.Metadata ? cacheSize : 1);
+        obj.SetMaxEntries("sfc_meta_cache", keyMode == KeyMode.Metadata ? MetadataSlots.Capacity(cacheSize) : 1);
         obj.SetMaxEntries("sfc_hash_cache", keyMode == KeyMode.HeaderHash ? cacheSize : 1);
     }
 
-    public void WriteConfig(in SfcConfig config) => Config.Update(0u, config);
+    /// <summary>
+    /// Writes the datapath settings. The metadata cache's ring size is filled in here from the
+    /// loaded map (whatever the caller set), so no writer can disagree with the map.
+    /// </summary>
+    public void WriteConfig(in SfcConfig config)
+    {
+        var written = config;
+        written.MetaSlotsPerCpu = MetadataSlots.PerRing(MetaCache.MaxEntries);
+        Config.Update(0u, written);
+    }
 
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
     public IReadOnlyDictionary<Counter, ulong> ReadCounters()

@@ -23,10 +23,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_config SEC(".maps");
 
-/* Metadata-mode cache: artificial key -> popped headers. xdp_rx inserts, tc_tx takes out,
- * the host ages and inspects. */
+/* Metadata-mode cache: one ring of slots per CPU, indexed by the artificial key (sfc_meta_slot()),
+ * holding popped headers. xdp_rx claims slots on its own CPU's ring, tc_tx (any CPU) takes entries
+ * out; both only through compare-and-swap on the slot's owner. The host inspects and flushes.
+ * An array, not a hash: no hashing, no bucket lock, no element allocation per packet. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SFC_CACHE_DEFAULT_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct sfc_cache_entry);
@@ -86,8 +88,8 @@ static __always_inline void sfc_count_n(enum sfc_counter c, __u64 n)
  * Gives back one reference on a cached stack; the last reference deletes the entry. Used by
  * tc_tx after a restore and by xdp_rx to undo a join. With one reference (the common case) the
  * entry is deleted without an atomic. Otherwise the count is decremented atomically and read
- * again. The decrement is an atomic add of -1 whose result is unused, because the default BPF
- * CPU (v1) has only that (BPF_XADD): no atomic sub, no fetched result. The re-read is still
+ * again. The decrement is an atomic add of -1 whose result is unused, which the default BPF
+ * CPU (v1) has (BPF_XADD; meta_mark, built for v1, includes this header too). The re-read is still
  * race-free among releasers: whoever sees 0 deletes (a second delete of the same key just fails
  * with -ENOENT).
  */
@@ -100,6 +102,30 @@ static __always_inline void sfc_cache_release(void *cache, const void *key,
 			return;
 	}
 	bpf_map_delete_elem(cache, key);
+}
+
+/*
+ * The slot of metadata key `key`: ring (the key's CPU byte) x slots per ring + sequence mod slots
+ * per ring. Consecutive packets of one CPU walk its ring, so a slot comes round again after
+ * meta_slots_per_cpu packets of that CPU. Returns NULL when the config has no slots or the index
+ * is beyond the map (a key from a bigger cache, a forged mark).
+ */
+static __always_inline struct sfc_cache_entry *sfc_meta_slot(const struct sfc_config *cfg, __u32 key)
+{
+	__u32 per_ring = cfg->meta_slots_per_cpu, ring, seq, idx;
+
+	if (!per_ring)
+		return NULL;
+	ring = key & SFC_META_CPU_MASK;
+	seq = (key >> SFC_META_SEQ_SHIFT) & SFC_META_SEQ_MASK;
+	idx = ring * per_ring + seq % per_ring;
+	return bpf_map_lookup_elem(&sfc_meta_cache, &idx);
+}
+
+/* The slot's owner as it is in memory now (another CPU may change it at any time). */
+static __always_inline __u32 sfc_meta_owner(const struct sfc_cache_entry *slot)
+{
+	return *(volatile const __u32 *)&slot->owner;
 }
 
 /*

@@ -30,6 +30,15 @@
 
 /* Bit 31 of skb->mark says "this mark is an SfcProxy cache key" (metadata key mode). */
 #define SFC_MARK_FLAG 0x80000000u
+
+/* Metadata key layout: SFC_MARK_FLAG | seq(23) << 8 | cpu(8). The flag makes the key never 0
+ * (0 marks a free cache slot) and tells tc_tx the mark is ours; (seq, cpu) is unique until one
+ * CPU wraps 8M packets (CPUs above 255 share a ring with cpu & 0xFF). */
+#define SFC_META_SEQ_MASK 0x7FFFFFu
+#define SFC_META_SEQ_SHIFT 8
+#define SFC_META_CPU_MASK 0xFFu
+/* Rings of the metadata cache: one per CPU, at most one per value of the key's CPU byte. */
+#define SFC_META_MAX_RINGS 256
 /* Magic in the XDP metadata so the tc-ingress companion never trusts another program's bytes. */
 #define SFC_META_MAGIC 0x5fc0u
 
@@ -96,6 +105,8 @@ enum sfc_counter {
 	SFC_CNT_NSH_POPPED,             /* NSH headers taken off (also counted in RX_POPPED/DUPLICATE) */
 	SFC_CNT_NSH_RESTORED,           /* NSH headers put back (also counted in TX_RESTORED) */
 	SFC_CNT_NSH_OAM,                /* popped NSH headers with the O bit set */
+	/* metadata-mode detail (not an outcome) */
+	SFC_CNT_META_AGED_OUT,          /* a slot older than MaxAge (packet the VNF dropped) taken over */
 	SFC_CNT__MAX,
 };
 
@@ -112,6 +123,10 @@ struct sfc_config {
 				   * frame's source (back to the SFF that sent it) */
 	__u32 latency_sample_every; /* 1 packet in N per CPU goes into the latency histograms; 0
 				     * counts as 1 (every packet), so a zeroed config samples all */
+	__u32 meta_slots_per_cpu; /* metadata mode: slots of sfc_meta_cache per CPU ring (the host
+				   * sets it from the map's size; 0: every insert is refused) */
+	__u64 meta_max_age_ns;    /* metadata mode: a slot whose entry was popped this long ago may
+				   * be taken over by a new packet (Cache:MaxAge); 0: never */
 };
 
 /* Header-hash key: fields of the inner packet that an SFC-unaware, non-NAT VNF leaves alone.
@@ -142,6 +157,9 @@ struct sfc_cache_entry {
 	__u8 latency_sample; /* 1: tc_tx adds this packet's VNF time to its chain's histogram */
 	__u8 reserved;
 	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
+	__u32 owner;        /* metadata mode: the key owning this array slot, 0 = free; claimed and
+			     * released only with compare-and-swap. Header-hash mode: 0 */
+	__u32 reserved2;
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */

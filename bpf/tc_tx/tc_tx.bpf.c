@@ -57,6 +57,44 @@ struct {
 	__type(value, struct push_buf);
 } sfc_tx_scratch SEC(".maps");
 
+/* Where tc_tx copies a metadata-mode entry before releasing its slot (meta_take()): from then on
+ * the slot may be reused by xdp_rx, the copy is this packet's. Per-CPU, not pinned, like
+ * sfc_tx_scratch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sfc_cache_entry);
+} sfc_tx_entry SEC(".maps");
+
+/*
+ * Takes the metadata-mode entry of key out of its slot: checks the slot's owner is key, copies the
+ * entry, then releases the slot with a compare-and-swap key -> 0. If that fails, xdp_rx took the
+ * slot over (aged out) while we copied, and the copy may be torn: a miss. The claim writes the
+ * owner before the fields, so a copy that saw any new field always fails the release. Returns
+ * the copy (valid until this program returns), or NULL for a miss.
+ */
+static __always_inline struct sfc_cache_entry *meta_take(const struct sfc_config *cfg, __u32 key)
+{
+	struct sfc_cache_entry *slot, *copy;
+	__u32 zero = 0;
+
+	slot = sfc_meta_slot(cfg, key);
+	if (!slot || sfc_meta_owner(slot) != key)
+		return NULL; /* freed, taken over, or never ours (a forged or stale mark) */
+	copy = bpf_map_lookup_elem(&sfc_tx_entry, &zero);
+	if (!copy)
+		return NULL; /* cannot happen (array map) */
+	/* everything but owner; MPLS leaves the NSH buffer out (read_* in xdp_rx never fill it) */
+	if (slot->encap == SFC_ENCAP_NSH)
+		__builtin_memcpy(copy, slot, __builtin_offsetof(struct sfc_cache_entry, owner));
+	else
+		__builtin_memcpy(copy, slot, __builtin_offsetof(struct sfc_cache_entry, nsh));
+	if (__sync_val_compare_and_swap(&slot->owner, key, 0) != key)
+		return NULL;
+	return copy;
+}
+
 /* Makes the headers the key needs linear, so direct packet access sees them (a VNF's packet
  * can keep even its headers in page fragments). A failed pull is not fatal: parsing then sees
  * a short packet and counts it. */
@@ -325,14 +363,13 @@ static __always_inline void record_latency(const struct sfc_cache_entry *e)
 	hist->buckets[b] += 1; /* this CPU's histogram: no atomics needed */
 }
 
-/* Gives back the reference this packet holds on its cache entry. */
-static __always_inline void release(int hash_mode, struct sfc_flow_key *fkey, __u32 *mark,
+/* Gives back the reference this packet holds on its cache entry. Metadata mode: nothing left to
+ * give back, meta_take() released the slot already. */
+static __always_inline void release(int hash_mode, struct sfc_flow_key *fkey,
 				    struct sfc_cache_entry *e)
 {
 	if (hash_mode)
 		sfc_cache_release(&sfc_hash_cache, fkey, e);
-	else
-		sfc_cache_release(&sfc_meta_cache, mark, e);
 }
 
 SEC("tc")
@@ -380,7 +417,7 @@ int tc_tx(struct __sk_buff *skb)
 			goto malformed;
 		mark = skb->mark;
 		if (mark & SFC_MARK_FLAG) {
-			e = bpf_map_lookup_elem(&sfc_meta_cache, &mark);
+			e = meta_take(cfg, mark);
 			skb->mark = 0; /* the key is spent: do not hand it to the next hop */
 		}
 	}
@@ -395,7 +432,7 @@ int tc_tx(struct __sk_buff *skb)
 		 * segmentation. The host turns GRO off on the ingress so this does not happen. */
 		outcome = SFC_CNT_TX_GSO;
 		action = TC_ACT_SHOT;
-		release(hash_mode, &fkey, &mark, e);
+		release(hash_mode, &fkey, e);
 		goto out;
 	}
 
@@ -403,7 +440,7 @@ int tc_tx(struct __sk_buff *skb)
 	if (e->encap == SFC_ENCAP_NSH) {
 		n = build_nsh_buf(buf, data, data_end, vlans, cfg, e, &l2_len, &grow, &outcome);
 		/* released whatever the verdict: a TTL/SI drop ends the packet's use of the entry */
-		release(hash_mode, &fkey, &mark, e);
+		release(hash_mode, &fkey, e);
 		if (n < 0) {
 			/* outcome says why: TTL expired, SI exhausted, or a malformed entry */
 			action = TC_ACT_SHOT;
@@ -421,7 +458,7 @@ int tc_tx(struct __sk_buff *skb)
 	if (first >= count) {
 		/* the VNF consumed the last segment: the packet leaves as plain IP */
 		outcome = SFC_CNT_TX_RESTORED_LAST;
-		release(hash_mode, &fkey, &mark, e);
+		release(hash_mode, &fkey, e);
 		goto out;
 	}
 
@@ -430,12 +467,12 @@ int tc_tx(struct __sk_buff *skb)
 		/* the popped top entry arrived with TTL 1: forwarding it would loop forever */
 		outcome = SFC_CNT_TX_TTL_EXPIRED;
 		action = TC_ACT_SHOT;
-		release(hash_mode, &fkey, &mark, e);
+		release(hash_mode, &fkey, e);
 		goto out;
 	}
 
 	n = build_push_buf(buf, data, data_end, vlans, e->labels, first, count, top_ttl - 1);
-	release(hash_mode, &fkey, &mark, e);
+	release(hash_mode, &fkey, e);
 	if (n < 0 || push_stack(skb, buf, vlans, n) < 0)
 		goto error;
 	outcome = SFC_CNT_TX_RESTORED;

@@ -12,13 +12,6 @@
 #include "sfc_maps.h"
 #include "sfc_parsing.h"
 
-/* Metadata key layout: SFC_MARK_FLAG | seq(23) << 8 | cpu(8). The flag makes the key never 0
- * and tells tc_tx the mark is ours; (seq, cpu) is unique until one CPU wraps 8M packets while
- * an older packet is still cached (CPUs above 255 share slots with cpu & 0xFF). */
-#define SFC_META_SEQ_MASK 0x7FFFFFu
-#define SFC_META_SEQ_SHIFT 8
-#define SFC_META_CPU_MASK 0xFFu
-
 /* An insert that raced with the release of the same header-hash key is retried this often. */
 #define SFC_HASH_INSERT_TRIES 2
 
@@ -227,24 +220,58 @@ static __always_inline __u8 latency_sample(const struct sfc_config *cfg, __u32 s
 	return every <= 1 || s % every == 0;
 }
 
-/* Caches e under a metadata key. A key that exists already belongs to a packet of the previous
- * sequence wrap, long gone: overwrite it, count RX_DUPLICATE_KEY. Returns 0, or -1 when the
- * cache refuses the entry (full). */
-static __always_inline int cache_meta(__u32 key, struct sfc_cache_entry *e,
-				      enum sfc_counter *outcome)
+/*
+ * Caches e in the metadata-mode slot of key (sfc_meta_slot(): this CPU's ring, a slot that comes
+ * round again after meta_slots_per_cpu packets of this CPU). Slot rules:
+ *  - free (owner 0): claimed with a compare-and-swap 0 -> key.
+ *  - owned by an entry popped at least meta_max_age_ns ago: a packet the VNF dropped (the aging
+ *    rule, README "Cache aging"); taken over with a compare-and-swap old -> key and counted
+ *    META_AGED_OUT. This is the metadata mode's aging: the host never writes a slot.
+ *  - owned by a younger entry: its packet is still in the VNF. The cache is full for this packet
+ *    (RX_CACHE_FULL, drop): a live entry is never evicted.
+ * The owner changes first and the fields are written after, so a tc_tx that validated the old
+ * owner and copies a half-written entry always fails its release compare-and-swap (see
+ * meta_take() in tc_tx). A compare-and-swap that loses (tc_tx released the old owner meanwhile,
+ * or a CPU above 255 shares the ring) is one retry on a now free slot, else the cache is full.
+ * Returns 0, or -1 with *outcome = RX_CACHE_FULL.
+ */
+static __always_inline int cache_meta(const struct sfc_config *cfg, __u32 key,
+				      struct sfc_cache_entry *e, enum sfc_counter *outcome)
 {
-	long err;
+	struct sfc_cache_entry *slot;
+	__u64 popped, max_age;
+	__u32 old, found;
 
-	*outcome = SFC_CNT_RX_POPPED;
-	err = bpf_map_update_elem(&sfc_meta_cache, &key, e, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		*outcome = SFC_CNT_RX_DUPLICATE_KEY;
-		err = bpf_map_update_elem(&sfc_meta_cache, &key, e, BPF_ANY);
-	}
-	if (err) {
-		*outcome = SFC_CNT_RX_CACHE_FULL;
+	*outcome = SFC_CNT_RX_CACHE_FULL;
+	slot = sfc_meta_slot(cfg, key);
+	if (!slot)
 		return -1;
+
+	old = sfc_meta_owner(slot);
+	if (old) {
+		max_age = cfg->meta_max_age_ns;
+		popped = slot->ingress_ns;
+		/* live (or stamped later than our clock read): refuse, never evict */
+		if (!max_age || popped > e->ingress_ns || e->ingress_ns - popped < max_age)
+			return -1;
+		found = __sync_val_compare_and_swap(&slot->owner, old, key);
+		if (found == old) {
+			sfc_count(SFC_CNT_META_AGED_OUT);
+			goto write;
+		}
+		if (found)
+			return -1; /* another owner won the slot */
+		/* tc_tx released the old owner meanwhile: claim the slot as free */
 	}
+	if (__sync_val_compare_and_swap(&slot->owner, 0, key) != 0)
+		return -1;
+write:
+	/* everything but owner (and, for MPLS, the NSH buffer it does not use) */
+	if (e->encap == SFC_ENCAP_NSH)
+		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, owner));
+	else
+		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, nsh));
+	*outcome = SFC_CNT_RX_POPPED;
 	return 0;
 }
 
@@ -290,12 +317,17 @@ static __always_inline int cache_hash(struct sfc_flow_key *key, struct sfc_cache
 
 /* Undoes the cache step when the packet is dropped after all: delete what we inserted, or give
  * back the reference we took (deleting the entry if that was the last one, as tc_tx would). */
-static __always_inline void cache_undo(int hash_mode, __u32 mkey, struct sfc_flow_key *fkey,
-				       struct sfc_cache_entry *joined)
+static __always_inline void cache_undo(const struct sfc_config *cfg, int hash_mode, __u32 mkey,
+				       struct sfc_flow_key *fkey, struct sfc_cache_entry *joined)
 {
-	if (!hash_mode)
-		bpf_map_delete_elem(&sfc_meta_cache, &mkey);
-	else if (joined)
+	struct sfc_cache_entry *slot;
+
+	if (!hash_mode) {
+		/* release our claim (a no-op if the slot was taken over meanwhile) */
+		slot = sfc_meta_slot(cfg, mkey);
+		if (slot)
+			__sync_val_compare_and_swap(&slot->owner, mkey, 0);
+	} else if (joined)
 		sfc_cache_release(&sfc_hash_cache, fkey, joined);
 	else
 		bpf_map_delete_elem(&sfc_hash_cache, fkey);
@@ -453,15 +485,16 @@ int xdp_rx(struct xdp_md *ctx)
 		outcome = SFC_CNT_RX_ERROR; /* cannot happen (array map) */
 		goto out;
 	}
-	/* stamped for every packet: the host's aging needs the pop time of each entry */
+	/* stamped for every packet: aging needs the pop time of each entry */
 	e->ingress_ns = bpf_ktime_get_ns();
 	e->refs = 1;
 	e->encap = encap;
 	e->latency_sample = latency_sample(cfg, seq);
 
-	/* A cache that refuses the entry (full: -E2BIG/-ENOMEM) makes us drop the packet: we never
-	 * evict cached headers, whose packet is still inside the VNF, to make room for this one;
-	 * the host's aging frees entries of packets the VNF dropped. */
+	/* A cache that refuses the entry (full) makes us drop the packet: we never evict cached
+	 * headers whose packet is still inside the VNF to make room for this one. Entries of
+	 * packets the VNF dropped are freed by the host's aging (header-hash) or taken over once
+	 * older than MaxAge (metadata, cache_meta()). */
 	if (hash_mode) {
 		if (sfc_flow_key_build(&nh, data_end, inner_proto, &fkey) < 0) {
 			/* cannot happen: inner_ip() checked the header */
@@ -472,7 +505,7 @@ int xdp_rx(struct xdp_md *ctx)
 			goto out;
 	} else {
 		mkey = meta_key(seq);
-		if (cache_meta(mkey, e, &outcome) < 0)
+		if (cache_meta(cfg, mkey, e, &outcome) < 0)
 			goto out;
 	}
 
@@ -496,7 +529,7 @@ int xdp_rx(struct xdp_md *ctx)
 
 undo:
 	/* the helper failure leaves a packet we cannot hand on: drop it and its cache entry */
-	cache_undo(hash_mode, mkey, &fkey, joined);
+	cache_undo(cfg, hash_mode, mkey, &fkey, joined);
 	outcome = SFC_CNT_RX_ERROR;
 	action = XDP_DROP;
 out:

@@ -208,8 +208,9 @@ public sealed class FuzzTests
                      Counter.RxNshBadTlv, Counter.TxSiExhausted, Counter.NshPopped, Counter.NshRestored,
                  })
             Assert.IsTrue(moved.GetValueOrDefault(c) > 0, $"{where}: the fuzz never reached {c}; counters: {XdpRxFixtureTests.Format(moved)}");
-        if (mode == KeyMode.HeaderHash)
-            Assert.IsTrue(moved.GetValueOrDefault(Counter.RxDuplicateKey) > 0, $"{where}: the fuzz never reached {Counter.RxDuplicateKey}");
+        // Duplicate keys exist in header-hash mode only; metadata slots are taken over instead.
+        var modeCounter = mode == KeyMode.HeaderHash ? Counter.RxDuplicateKey : Counter.MetaAgedOut;
+        Assert.IsTrue(moved.GetValueOrDefault(modeCounter) > 0, $"{where}: the fuzz never reached {modeCounter}");
         foreach (var v in new[] { ProxyTestRuns.XdpDrop, ProxyTestRuns.XdpPass, ProxyTestRuns.XdpRedirect })
             Assert.IsTrue(rxVerdicts[v] > 0, $"{where}: xdp_rx never returned verdict {v}");
         foreach (var v in new[] { ProxyTestRuns.TcOk, ProxyTestRuns.TcShot })
@@ -304,6 +305,9 @@ public sealed class FuzzTests
                 StaticLabelCount = (uint)rng.Next(0, SfcLimits.MaxLabels + 3),
                 // mostly everything; sometimes one encapsulation only, or none
                 AcceptedEncaps = rng.Next(8) switch { 0 => 0u, 1 => 1u << (int)Encapsulation.Mpls, 2 => 1u << (int)Encapsulation.Nsh, _ => SfcLimits.AcceptAll },
+                // metadata slots: never taken over (the ring fills: cache full), taken over as soon
+                // as their ring comes round (aged out), or after an hour (full again)
+                MetaMaxAgeNs = rng.Next(3) switch { 0 => 0UL, 1 => 1UL, _ => 3_600_000_000_000UL },
             };
             for (var i = 0; i < SfcLimits.MaxLabels; i++)
                 unsafe { config.StaticLabels[i] = (uint)rng.Next() ^ ((uint)rng.Next(2) << 31); }

@@ -178,11 +178,15 @@ public sealed class TcTxFixtureTests
     [DataRow(KeyMode.HeaderHash)]
     public void FullCacheRefusesAndDrops(KeyMode mode)
     {
-        using var proxy = new ProxyUnderTest(mode, cacheSize: 2);
-        for (ushort id = 1; id <= 2; id++)
-            Assert.AreEqual(ProxyTestRuns.XdpPass, proxy.Rx(Stacks.Push(Packet.Eth(), Stacks.Make(1)).IPv4(id: id).Udp().Payload(8).Build()).Verdict);
-        var third = proxy.Rx(Stacks.Push(Packet.Eth(), Stacks.Make(1)).IPv4(id: 3).Udp().Payload(8).Build());
-        Assert.AreEqual(ProxyTestRuns.XdpDrop, third.Verdict, "refusal, not eviction: cached packets keep their headers");
+        // Metadata mode: two slots per CPU ring, every packet popped on CPU 0 (one ring).
+        using var proxy = new ProxyUnderTest(mode, cacheSize: mode == KeyMode.Metadata ? 2 * MetadataSlots.Rings : 2);
+        CpuAffinity.On(0, () =>
+        {
+            for (ushort id = 1; id <= 2; id++)
+                Assert.AreEqual(ProxyTestRuns.XdpPass, proxy.Rx(Stacks.Push(Packet.Eth(), Stacks.Make(1)).IPv4(id: id).Udp().Payload(8).Build()).Verdict);
+            var third = proxy.Rx(Stacks.Push(Packet.Eth(), Stacks.Make(1)).IPv4(id: 3).Udp().Payload(8).Build());
+            Assert.AreEqual(ProxyTestRuns.XdpDrop, third.Verdict, "refusal, not eviction: cached packets keep their headers");
+        });
         Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.RxCacheFull));
         Assert.AreEqual(2, proxy.CacheEntries);
     }

@@ -63,7 +63,6 @@ public sealed class CacheAgingTests
     /// </summary>
     [TestMethod]
     [DataRow(KeyMode.HeaderHash)]
-    [DataRow(KeyMode.Metadata)]
     public void DroppingEveryTenthPacketAgesOutExactlyTheDrops(KeyMode mode)
     {
         const int Packets = 1_000_000, Window = 32, SweepEvery = 10_000, CacheSize = 4096;
@@ -140,6 +139,112 @@ public sealed class CacheAgingTests
     }
 
     /// <summary>
+    /// The same VNF in metadata mode, where aging is the datapath's: a slot is taken over when its
+    /// CPU's ring comes round to it and its entry is older than MaxAge (1 ns here, so as soon as it
+    /// comes round; the 32 packets in the VNF are never that far behind a ring of 2,048). All pops
+    /// run on CPU 0 (one ring of S = Cache:Size / CPUs slots). Invariants, checked every 10,000
+    /// packets and at the end:
+    /// occupied slots == packets in the VNF + drops not yet taken over, at most 32 + S/10 + 1 (the
+    /// drops among the last S pops); no live entry is ever taken (no miss, no cache full); and every
+    /// drop is either taken over (meta_aged_out) or still in its slot at the end, nothing else is.
+    /// </summary>
+    [TestMethod]
+    public void DroppingEveryTenthPacketReclaimsTheDropsInMetadataMode()
+    {
+        const int Packets = 1_000_000, Window = 32, CheckEvery = 10_000;
+        using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 4096, metaMaxAgeNs: 1);
+        var ring = (int)MetadataSlots.PerRing(proxy.Cache.MaxEntries);
+        var bound = Window + ring / 10 + 1;
+        var frames = new DistinctFrames();
+        var inVnf = new Queue<(byte[] Frame, uint Key)>();
+        var droppedKeys = new HashSet<uint>();
+        long maxSeen = 0;
+        var clock = Stopwatch.StartNew();
+
+        void Check(int sent)
+        {
+            var occupied = proxy.CacheEntries;
+            var takenOver = (long)proxy.Moved().GetValueOrDefault(Counter.MetaAgedOut);
+            Assert.AreEqual(inVnf.Count + droppedKeys.Count - takenOver, occupied, $"after {sent}: occupied == in the VNF + drops not taken over");
+            Assert.IsLessThanOrEqualTo(bound, occupied, $"after {sent}: cache bound");
+            maxSeen = Math.Max(maxSeen, occupied);
+        }
+
+        CpuAffinity.On(0, () =>
+        {
+            for (var i = 0; i < Packets; i++)
+            {
+                var rx = proxy.Rx(frames.For(i));
+                if (rx.Verdict != ProxyTestRuns.XdpPass || rx.MetaKey is not { } key)
+                    Assert.Fail($"packet {i}: xdp_rx verdict {rx.Verdict}: {XdpRxFixtureTests.Format(proxy.Moved())}");
+                else if (i % 10 == 9)
+                    droppedKeys.Add(key); // the VNF drops it: its slot stays owned
+                else
+                    inVnf.Enqueue((rx.Frame, key));
+                if (inVnf.Count > Window)
+                {
+                    var (frame, k) = inVnf.Dequeue();
+                    var tx = proxy.Tx(KernelVnf.Forward(frame), k);
+                    if (tx.Verdict != ProxyTestRuns.TcOk)
+                        Assert.Fail($"tc_tx verdict {tx.Verdict}: {XdpRxFixtureTests.Format(proxy.Moved())}");
+                }
+                if ((i + 1) % CheckEvery == 0)
+                    Check(i + 1);
+            }
+            while (inVnf.Count > 0)
+            {
+                var (frame, k) = inVnf.Dequeue();
+                Assert.AreEqual(ProxyTestRuns.TcOk, proxy.Tx(KernelVnf.Forward(frame), k).Verdict);
+            }
+        });
+        clock.Stop();
+        Check(Packets);
+
+        var moved = proxy.Moved();
+        var left = MetadataSlots.Occupied(proxy.Cache).Select(o => o.Entry.Owner).ToList();
+        Assert.AreEqual((ulong)(Packets / 10), moved.GetValueOrDefault(Counter.MetaAgedOut) + (ulong)left.Count, "every drop taken over or still cached");
+        Assert.IsTrue(left.All(droppedKeys.Contains), "only drops are left in the cache");
+        Assert.IsLessThanOrEqualTo(ring / 10 + 1, left.Count, "at most the drops of the last ring round are left");
+        Assert.AreEqual((ulong)Packets, moved.GetValueOrDefault(Counter.RxPopped), XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual((ulong)(Packets - Packets / 10), moved.GetValueOrDefault(Counter.TxRestored), XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual((ulong)Packets, XdpRxFixtureTests.OutcomeSum(moved, "Rx"), "one rx outcome per packet: " + XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual((ulong)(Packets - Packets / 10), XdpRxFixtureTests.OutcomeSum(moved, "Tx"), "no miss: no live entry was taken over");
+        Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.RxCacheFull));
+        TestContext.WriteLine($"Metadata: {Packets:N0} packets in {clock.Elapsed.TotalSeconds:0.0} s; ring of {ring} slots; most occupied {maxSeen} (bound {bound}); " +
+            $"taken over {moved.GetValueOrDefault(Counter.MetaAgedOut):N0}, left {left.Count}");
+    }
+
+    /// <summary>
+    /// In metadata mode the service never sweeps (the host must not write the slots): it asks the
+    /// datapath nothing, while in header-hash mode it does.
+    /// </summary>
+    [TestMethod]
+    [DataRow(KeyMode.Metadata, false)]
+    [DataRow(KeyMode.HeaderHash, true)]
+    public async Task TheServiceSweepsInHeaderHashModeOnly(KeyMode mode, bool sweeps)
+    {
+        var datapath = new Control.FakeDatapath { SweepResult = new CacheSweepResult(0, 0, TimeSpan.Zero) };
+        var stats = new CacheAgingStats();
+        var options = Microsoft.Extensions.Options.Options.Create(new SfcProxy.Configuration.SfcProxyOptions
+            { KeyMode = mode, Cache = { MaxAge = TimeSpan.FromMilliseconds(200) } });
+        using var service = new CacheAgingService(datapath, options, stats, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CacheAgingService>.Instance);
+        await service.StartAsync(TestContext.CancellationToken);
+        await Task.Delay(350, TestContext.CancellationToken);
+        await service.StopAsync(TestContext.CancellationToken);
+        Assert.AreEqual(sweeps, datapath.Sweeps > 0, $"{mode}: swept {datapath.Sweeps} times");
+        Assert.AreEqual(sweeps, stats.Sweeps > 0);
+    }
+
+    /// <summary>The metadata cache is not the host's to age: the sweeper refuses it.</summary>
+    [TestMethod]
+    public void CacheAgingRefusesTheMetadataCache()
+    {
+        using var proxy = new ProxyUnderTest(KeyMode.Metadata);
+        Assert.ThrowsExactly<ArgumentException>(() => new CacheAging(proxy.Cache));
+    }
+
+    /// <summary>
     /// A full cache of 1,000,000 entries (Cache:Size 1,048,576), filled through xdp_rx: a sweep that
     /// ages out none leaves all, one that ages out all leaves none. Timings are reported, not asserted.
     /// </summary>
@@ -175,20 +280,23 @@ public sealed class CacheAgingTests
             $"sweep aging all: {all.Elapsed.TotalMilliseconds:0} ms; sweep of the empty cache: {empty.Elapsed.TotalMilliseconds:0.0} ms");
     }
 
-    /// <summary>A sweep racing tc_tx: keys deleted by someone else between lookup and delete are skipped, not errors.</summary>
+    /// <summary>A distinct header-hash key per k.</summary>
+    private static SfcFlowKey Key(uint k) => new() { IpIdent = k, Family = 4, L4Proto = 17 };
+
+    /// <summary>A sweep racing tc_tx (header-hash mode, the one where the host deletes): keys deleted by someone else between lookup and delete are skipped, not errors.</summary>
     [TestMethod]
     public void EntriesDeletedDuringTheSweepAreNotErrors()
     {
-        using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 65536);
+        using var proxy = new ProxyUnderTest(KeyMode.HeaderHash, cacheSize: 65536);
         var old = new SfcCacheEntry { IngressNs = 1, Refs = 1, Encap = (byte)Encapsulation.Mpls, LabelCount = 1 };
         for (var k = 1u; k <= 20_000; k++)
-            proxy.Cache.Update(k | SfcLimits.MarkFlag, old);
+            proxy.Cache.Update(Key(k), old);
         long deletedByOther = 0;
         // The "tc_tx": deletes odd keys as fast as it can while the sweep runs.
         var other = Task.Run(() =>
         {
             for (var k = 1u; k <= 20_000; k += 2)
-                if (proxy.Cache.Delete(k | SfcLimits.MarkFlag))
+                if (proxy.Cache.Delete(Key(k)))
                     Interlocked.Increment(ref deletedByOther);
         });
         var r = new CacheAging(proxy.Cache, batchSize: 64).Sweep(TimeSpan.FromSeconds(1));
@@ -204,10 +312,10 @@ public sealed class CacheAgingTests
     [TestMethod]
     public void KeysGoneBetweenLookupAndDeleteAreSkipped()
     {
-        using var proxy = new ProxyUnderTest(KeyMode.Metadata, cacheSize: 65536);
+        using var proxy = new ProxyUnderTest(KeyMode.HeaderHash, cacheSize: 65536);
         var old = new SfcCacheEntry { IngressNs = 1, Refs = 1, Encap = (byte)Encapsulation.Mpls, LabelCount = 1 };
         for (var k = 1u; k <= 20_000; k++)
-            proxy.Cache.Update(k | SfcLimits.MarkFlag, old);
+            proxy.Cache.Update(Key(k), old);
         var aging = new CacheAging(proxy.Cache, batchSize: 20_000);
         var raced = false;
         aging.AfterLookup = () =>
@@ -216,7 +324,7 @@ public sealed class CacheAgingTests
                 return;
             raced = true;
             for (var k = 1u; k <= 20_000; k += 2)
-                Assert.IsTrue(proxy.Cache.Delete(k | SfcLimits.MarkFlag));
+                Assert.IsTrue(proxy.Cache.Delete(Key(k)));
         };
         var r = aging.Sweep(TimeSpan.FromSeconds(1));
         Assert.IsTrue(raced);

@@ -1,0 +1,62 @@
+using SfcProxy.Bpf;
+using SfcProxy.Datapath;
+
+namespace SfcProxy.Proxy;
+
+/// <summary>
+/// The metadata-mode cache as the host sees it: a BPF array of slots, one ring per CPU, each slot
+/// owned by the metadata key of the packet whose headers it holds (<see cref="SfcCacheEntry.Owner"/>,
+/// 0 = free). The datapath claims and releases slots with compare-and-swap; user space cannot, so
+/// the host only reads them, except for <see cref="Clear"/> (an admin flush).
+/// </summary>
+internal static class MetadataSlots
+{
+    /// <summary>Slots per BPF_MAP_LOOKUP_BATCH call (an array batch never needs more room than asked).</summary>
+    private const int BatchSize = 1024;
+
+    /// <summary>Rings: one per possible CPU, at most 256 (the key's CPU byte; CPUs above share).</summary>
+    public static uint Rings => (uint)Math.Min(BpfMap.PossibleCpuCount, SfcLimits.MetaMaxRings);
+
+    /// <summary>
+    /// Slots of the array for Cache:Size <paramref name="cacheSize"/>: rounded down to a multiple of
+    /// the rings so each CPU gets cacheSize / CPUs slots, and at least one slot per ring.
+    /// </summary>
+    public static uint Capacity(uint cacheSize) => Math.Max(1, cacheSize / Rings) * Rings;
+
+    /// <summary>sfc_config.meta_slots_per_cpu for an array of <paramref name="maxEntries"/> slots.</summary>
+    public static uint PerRing(uint maxEntries) => maxEntries / Rings;
+
+    /// <summary>Every occupied slot (owner set) with its index, in index order.</summary>
+    public static IEnumerable<(uint Index, SfcCacheEntry Entry)> Occupied(BpfMap cache)
+    {
+        var keys = new uint[BatchSize];
+        var values = new SfcCacheEntry[BatchSize];
+        var cursor = new MapBatchCursor();
+        while (!cursor.Finished)
+        {
+            int read = cache.LookupBatch<uint, SfcCacheEntry>(cursor, keys, values);
+            for (int i = 0; i < read; i++)
+            {
+                if (values[i].Owner != 0)
+                    yield return (keys[i], values[i]);
+            }
+        }
+    }
+
+    /// <summary>Occupied slots now.</summary>
+    public static int Count(BpfMap cache) => Occupied(cache).Count();
+
+    /// <summary>
+    /// Frees every occupied slot by writing a zeroed entry. Not atomic against the datapath: a slot
+    /// xdp_rx claims again between this read and write is freed too, and its packet then misses at
+    /// egress, as do the packets whose entries the flush meant to drop. Returns the slots freed.
+    /// </summary>
+    public static int Clear(BpfMap cache)
+    {
+        var indices = Occupied(cache).Select(o => o.Index).ToList();
+        var empty = default(SfcCacheEntry);
+        foreach (var index in indices)
+            cache.Update(index, empty);
+        return indices.Count;
+    }
+}
