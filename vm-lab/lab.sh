@@ -19,11 +19,12 @@
 # setup installs the 1-label flows); none = nothing attached. Prints the topology's KEY=VALUE
 # lines; state lives in /tmp/vmlab-NAME.
 # bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
-# header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3), NSH nsh1 (MD type 1, 24 B)
+# header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3; NSH up to 248 B), NSH nsh1 (MD type 1, 24 B)
 # and MD type 2 at three header sizes: nsh2 (no TLV, 8 B), nsh2-64 (one 64-byte TLV, 76 B) and
 # nsh2-236 (two TLVs, 252 B: NSH's largest), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} and
 # lab-pps-nsh.png (rate and cost against the NSH header bytes) (default vm-lab/results; --quick: a
-# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label). --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label).
+# --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
 # header-hash (the metadata key cannot cross user space), a paced sender at a ladder of offered
 # rates (--rates; vm-lab/lab/tun.sh), files lab-pps-tun.*. --vnf sidecar: the VNF in its own
 # namespace behind the proxy (vm-lab/lab/sidecar.sh), floor and header-hash, files

@@ -296,8 +296,9 @@ def main():
                     if ovs else ""))
     L.append("\n'arrived with the expected stack': the smallest share, over the runs, of frames at the "
              "receiver carrying labels - 1 entries (plain IPv4 for 1 label, ConsumedSegments 1) or, for "
-             "NSH rows, an NSH header (TTL 63, SPI 42, SI 255, next protocol IPv4; the proxy restores it "
-             "with SI and TTL - 1); "
+             "NSH rows, an NSH header with next protocol IPv4 and the generator's IPv4/UDP header right behind "
+             "its Length (so a header restored shorter or longer than sent does not count; sent with TTL 63, "
+             "SPI 42, SI 255, the proxy restores it with SI and TTL - 1); "
              "anything else means the proxy did not restore the stack.")
     loads = [float(r["load1"]) for r in rows if r.get("load1")]
     if loads and max(loads) > 1.5:

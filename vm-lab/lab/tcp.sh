@@ -16,7 +16,8 @@
 # veth's transmit side) and no encap program either (it is on the sender's egress only).
 # The floor: same topology and sender settings, the encap program attached but built to push
 # nothing, the decap program attached, empty programs where SfcProxy's sit.
-# Defaults: systems floor metadata header-hash, labels 1 4 8 16, NSH nsh1 nsh2-64, 5 repeats of
+# Defaults: systems floor metadata header-hash (--vnf tun: floor header-hash), labels 1 4 8 16,
+# NSH nsh1 nsh2-64, 5 repeats of
 # 5 s after a 1 s warm-up (iperf3 --omit), congestion control cubic (named, not the host's default:
 # this machine's is bbr, whose pacing timer fires per 1-segment skb: 0.31 against cubic's 0.43 Gbit/s
 # on the floor); writes DIR/lab-tcp.{csv,png,md} (default
