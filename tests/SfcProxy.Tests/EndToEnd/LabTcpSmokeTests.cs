@@ -48,11 +48,12 @@ public sealed class LabTcpSmokeTests
             }
             Assert.AreEqual(0, p.ExitCode, $"lab.sh bench-tcp --quick failed\n{stdout.Result}\n{stderr.Result}");
 
-            // Columns by name; the quoted by_kind JSON (with commas) comes after every column read here.
+            // Columns by name; the quoted by_kind JSON has commas: columns after it count from the end.
             var lines = File.ReadAllLines(Path.Combine(output, baseName + ".csv"));
             var col = lines[0].Split(',').Select((name, i) => (name, i)).ToDictionary(c => c.name, c => c.i);
             var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
-            string At(string[] r, string name) => r[col[name]];
+            string At(string[] r, string name) =>
+                col[name] < col["by_kind"] ? r[col[name]] : r[r.Length - (col.Count - col[name])];
             foreach (var system in systems)
                 Assert.IsTrue(rows.Any(r => At(r, "system") == system), $"no {system} rows in {baseName}.csv\n{stdout.Result}");
             Assert.IsTrue(rows.All(r => systems.Contains(At(r, "system"))), $"a system beyond [{string.Join(' ', systems)}]\n{stdout.Result}");
