@@ -19,10 +19,12 @@
 # setup installs the 1-label flows); none = nothing attached. Prints the topology's KEY=VALUE
 # lines; state lives in /tmp/vmlab-NAME.
 # bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
-# header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3), NSH nsh1 (MD type 1) and
-# nsh2-64 (MD type 2, one 64-byte TLV), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} (default
-# vm-lab/results; --quick: a temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1
-# label). --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
+# header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3; NSH up to 248 B), NSH nsh1 (MD type 1, 24 B)
+# and MD type 2 at three header sizes: nsh2 (no TLV, 8 B), nsh2-64 (one 64-byte TLV, 76 B) and
+# nsh2-236 (two TLVs, 252 B: NSH's largest), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} and
+# lab-pps-nsh.png (rate and cost against the NSH header bytes) (default vm-lab/results; --quick: a
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label).
+# --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
 # header-hash (the metadata key cannot cross user space), a paced sender at a ladder of offered
 # rates (--rates; vm-lab/lab/tun.sh), files lab-pps-tun.*. --vnf sidecar: the VNF in its own
 # namespace behind the proxy (vm-lab/lab/sidecar.sh), floor and header-hash, files
@@ -190,7 +192,7 @@ offloads_of() {   # "dev: gro=on gso=on tso=on ..." for NS:DEV..., default the f
 
 # ---- bench ---------------------------------------------------------------------------------------
 bench() {
-	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2-64" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel rates=
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2 nsh2-64 nsh2-236" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel rates=
 	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -226,7 +228,9 @@ bench() {
 		return
 	fi
 	for l in $labels; do [[ "$l" =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 16 ] || die "labels 1..16"; done
-	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] || die "--nsh: nsh1, nsh2 or nsh2-V"; done
+	# nsh2-V: V value bytes of MD2 metadata, 0..236 (trafgen.c: 236 makes the 252-byte maximum)
+	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] && { [[ "$l" != nsh2-* ]] || [ "${l#nsh2-}" -le 236 ]; } ||
+		die "--nsh: nsh1, nsh2 or nsh2-V (V <= 236)"; done
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
 	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
 		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
@@ -252,7 +256,7 @@ bench() {
 	local per=0 total ovs_pts="" l
 	for l in $labels; do ovs_supports "$l" && ovs_pts+=" $l"; done
 	[ "$quick" = 1 ] || [[ " $ovs_pts " == *" 3 "* ]] || [ -z "$(for l in $labels; do ((l > 3)) && echo x; done)" ] || ovs_pts+=" 3"
-	[ "$quick" = 1 ] || ovs_pts+=" $nsh"
+	if [ "$quick" != 1 ]; then for l in $nsh; do ! ovs_supports "$l" || ovs_pts+=" $l"; done; fi   # NSH: up to 248 B
 	points() { case "$1" in floor) echo 0 ;; ovs) echo $ovs_pts ;; *) echo $labels $nsh ;; esac; }
 	for s in $systems; do for _ in $(points "$s"); do per=$((per + 1)); done; done
 	total=$((per * repeats))

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""lab-pps.csv (vm-lab/lab.sh bench) -> lab-pps.png (packets/s vs labels, one line per system) + lab-pps.md."""
+"""lab-pps.csv (vm-lab/lab.sh bench) -> lab-pps.png (packets/s vs labels, one line per system), lab-pps-nsh.png
+(packets/s and cost vs NSH header bytes, when the run has NSH points) + lab-pps.md."""
 import argparse
 import csv
 import os
@@ -37,11 +38,24 @@ VNF_TEXT = {
 }
 
 
-def nsh_name(e):
+TLV_MAX = 124      # trafgen.c: MD2 metadata in TLVs of at most 124 value bytes
+OVS_NSH_MAX = 248  # ovs.sh: OVS aborts pushing 244 bytes of MD2 metadata (the 252-byte header)
+
+
+def nsh_bytes(e):
+    """NSH header bytes of a bench point: nsh1 (MD1, 24), nsh2 (MD2 without TLV, 8), nsh2-V (MD2,
+    V value bytes in TLVs of at most TLV_MAX, each with a 4-byte TLV header, padded to 4)."""
     if e == "nsh1":
-        return "NSH MD1 (24 B)"
-    v = int(e.split("-")[1]) if "-" in e else -1
-    return f"NSH MD2 ({8 + (0 if v < 0 else 4 + (v + 3) // 4 * 4)} B)"
+        return 24
+    v, n = (int(e.split("-")[1]) if "-" in e else -1), 8
+    while v >= 0:
+        n += 4 + (min(v, TLV_MAX) + 3) // 4 * 4
+        v = v - TLV_MAX if v > TLV_MAX else -1
+    return n
+
+
+def nsh_name(e):
+    return f"NSH MD{1 if e == 'nsh1' else 2} ({nsh_bytes(e)} B)"
 
 
 class _Nsh(dict):
@@ -75,6 +89,74 @@ def has_cpu(rows):
     return bool(rows) and rows[0].get("cpu_ns_per_pkt") not in (None, "")
 
 
+def nsh_plot(a, data, systems, floor, nshs, cpu, title):
+    """lab-pps-nsh.png: rate (and CPU ns/packet) against the NSH header bytes; MD2 as a line per
+    system, MD1 (24 B) as a lone hollow marker. None when the run has no NSH points."""
+    if not nshs:
+        return None
+    fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(12 if cpu else 7, 4.5), squeeze=False)
+    panels = [("rx_pps", 1e3, "packets/s at the receiver, thousands (median, bars min..max)")]
+    if cpu:
+        panels.append(("cpu_ns_per_pkt", 1, "CPU ns per packet, whole chain (median, bars min..max)"))
+    sizes = sorted({nsh_bytes(e) for e in nshs})
+    for ax, (key, div, ylab) in zip(axes[0], panels):
+        for s in systems:
+            if s == "floor":
+                m, lo, hi, _, _ = agg(data["floor"][0], key)
+                ax.plot([min(sizes), max(sizes)], [m / div] * 2, label=LABEL[s].split(",")[0] + " (no NSH)", **STYLE[s])
+                ax.axhspan(lo / div, hi / div, color="0.85", alpha=0.5)
+                continue
+            md2 = sorted((nsh_bytes(e), e) for e in nshs if e != "nsh1" and e in data[s])
+            ms = [agg(data[s][e], key) for _, e in md2]
+            st = dict(STYLE[s])
+            if md2:
+                ax.errorbar([b for b, _ in md2], [x[0] / div for x in ms],
+                            yerr=[[(x[0] - x[1]) / div for x in ms], [(x[2] - x[0]) / div for x in ms]],
+                            capsize=3, label=LABEL[s].split(" (")[0] + ", MD2", **st)
+            if "nsh1" in data[s]:
+                m1 = agg(data[s]["nsh1"], key)
+                ax.plot([24], [m1[0] / div], ls="none", marker=st.get("marker") or "o", mfc="none",
+                        mec=st["color"], ms=9, label=LABEL[s].split(" (")[0] + ", MD1")
+        ax.set_xlabel("NSH header bytes (MD2: 8 = no TLV .. 252 = NSH's largest; MD1 is always 24)")
+        ax.set_ylabel(ylab)
+        ax.set_ylim(bottom=0)
+        ax.set_xticks(sorted(set(sizes) | {24}))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(f"{title}, kernel {a.kernel}; NSH against its header size", fontsize=8)
+    fig.tight_layout()
+    name = a.base + "-nsh.png"
+    fig.savefig(os.path.join(a.out, name), dpi=110)
+    return name
+
+
+def nsh_table(data, systems, nshs, cpu, png):
+    """The NSH rows again, by header size, with each one's rate and cost against the smallest."""
+    L = ["\n## NSH against the header size\n", f"![pps vs NSH header bytes]({png})\n",
+         "| system | NSH | header bytes | median pps | vs smallest MD2 | CPU ns/packet | +ns vs smallest MD2 | arrived with the expected stack |",
+         "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for s in systems:
+        if s == "floor":
+            continue
+        es = [e for e in nshs if e in data[s]]
+        if not es:
+            if s == "ovs":
+                L.append("| ovs | (not measured: --quick runs ovs at 1 label only) | | | | | | |")
+            continue
+        b = next((e for e in es if e != "nsh1"), es[0])   # the smallest MD2 header
+        b_m = agg(data[s][b])[0]
+        b_c = agg(data[s][b], "cpu_ns_per_pkt")[0] if cpu else 0
+        for e in es:
+            m, _, _, _, ok = agg(data[s][e])
+            c = agg(data[s][e], "cpu_ns_per_pkt")[0] if cpu else float("nan")
+            L.append(f"| {s} | MD{1 if e == 'nsh1' else 2} (`{e}`) | {nsh_bytes(e)} | {m:,.0f} | "
+                     f"{m / b_m:.2f}x | {c:,.0f} | {c - b_c:+,.0f} | {100 * ok:.1f} % |")
+        if s == "ovs":
+            for e in sorted((e for e in nshs if e not in data[s] and nsh_bytes(e) > OVS_NSH_MAX), key=nsh_bytes):
+                L.append(f"| ovs | MD2 (`{e}`) | {nsh_bytes(e)} | OVS cannot | | | | |")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", required=True)
@@ -92,7 +174,8 @@ def main():
     def labels_of(s):  # the label counts system s was measured at (ovs: at most 3)
         return sorted(k for k in data.get(s, {}) if isinstance(k, int))
     ovs = data.get("ovs", {})
-    nshs = sorted({r["encap"] for r in rows if r.get("encap", "mpls") != "mpls"})
+    # MD1 first, then MD2 by header size
+    nshs = sorted({r["encap"] for r in rows if r.get("encap", "mpls") != "mpls"}, key=lambda e: (e != "nsh1", nsh_bytes(e)))
     utc = rows[0]["utc"][:16].replace("T", " ") if rows else "?"
     vnf = rows[0].get("vnf", "kernel") if rows else "kernel"
     floor = agg(data["floor"][0]) if "floor" in data else None
@@ -132,6 +215,8 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, a.base + ".png"), dpi=110)
 
+    nsh_png = nsh_plot(a, data, systems, floor, nshs, cpu, f"lab-bench {r0.get('run_id', '?')} {utc} UTC, {vnf} VNF")
+
     L = [f"# Lab: packets per second against the number of SR-MPLS labels ({vnf} VNF)\n",
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s.  ",
@@ -160,11 +245,13 @@ def main():
             v1 = f"{m / base:.2f}x" if s != "floor" and isinstance(n, int) else ""
             vo = ""
             if ovs and s not in ("floor", "ovs"):
-                if n in ovs:
+                if n in ovs and agg(ovs[n])[0] > 0:
                     r = m / agg(ovs[n])[0]
                     ratios.append((r, s, n))
                     vo = f"{r:.1f}x"
                 elif isinstance(n, int) and n > 3:
+                    vo = "OVS cannot"
+                elif isinstance(n, str) and nsh_bytes(n) > OVS_NSH_MAX and any(isinstance(k, str) for k in ovs):
                     vo = "OVS cannot"
             cc = cf = ""
             if cpu:
@@ -175,6 +262,8 @@ def main():
             nn = NSH[n] if s != "floor" else "0 (plain)"
             L.append(f"| {s} | {nn} | {m:,.0f} | {lo:,.0f}..{hi:,.0f} | {k} | "
                      f"{pf} | {vo} | {v1} | {cc} | {cf} | {100 * ok:.1f} % |")
+    if nsh_png:
+        L += nsh_table(data, systems, nshs, cpu, nsh_png)
     if ovs:
         L.append("\n**ovs** (vm-lab/lab/ovs.sh): Open vSwitch 3.1, userspace datapath (datapath_type=netdev), "
                  "its own ovsdb-server and ovs-vswitchd in the proxy namespace on CPU 1, configured as a static "
@@ -184,7 +273,9 @@ def main():
                  "(N-1 labels; NSH SPI 42 SI 254) on its way to the receiver. The proxy ingress veth carries "
                  "the floor's empty XDP program (the generator's XDP frames need it). OVS parses at most 3 "
                  "label stack entries (FLOW_MAX_MPLS_LABELS) and drops packets it would have to pop deeper, "
-                 "so it is measured at 1..3 labels: 'OVS cannot' below. Its side of the chain runs on CPU 1, "
+                 "so it is measured at 1..3 labels: 'OVS cannot' below. NSH MD2 up to a 248-byte header: at "
+                 "252 bytes (244 bytes of metadata, NSH's largest) ovs-vswitchd aborts as it installs the "
+                 "push ('assertion encap_data->size < NSH_CTX_HDRS_MAX_LEN failed'), 'OVS cannot' too. Its side of the chain runs on CPU 1, "
                  "not in the generator's softirq on CPU 0: OVS gets a core of its own, which favours it.")
         if ratios:
             lo = min(ratios)
@@ -205,8 +296,9 @@ def main():
                     if ovs else ""))
     L.append("\n'arrived with the expected stack': the smallest share, over the runs, of frames at the "
              "receiver carrying labels - 1 entries (plain IPv4 for 1 label, ConsumedSegments 1) or, for "
-             "NSH rows, an NSH header (TTL 63, SPI 42, SI 255, next protocol IPv4; the proxy restores it "
-             "with SI and TTL - 1); "
+             "NSH rows, an NSH header with next protocol IPv4 and the generator's IPv4/UDP header right behind "
+             "its Length (so a header restored shorter or longer than sent does not count; sent with TTL 63, "
+             "SPI 42, SI 255, the proxy restores it with SI and TTL - 1); "
              "anything else means the proxy did not restore the stack.")
     loads = [float(r["load1"]) for r in rows if r.get("load1")]
     if loads and max(loads) > 1.5:

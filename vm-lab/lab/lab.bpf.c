@@ -7,12 +7,15 @@
  *        is XDP_DROPped untouched (a test run costs ~40 ms of setup, so the pacing cannot be small
  *        runs with sleeps between them; dropping a recycled page costs tens of ns).
  *  count tc ingress on the receiver: counts frames per CPU by the number of MPLS labels they carry
- *        (0 = plain IPv4, 1..16, 17 = anything else, 18 = NSH), then drops them.
+ *        (0 = plain IPv4, 1..16, 17 = anything else, 18 = NSH, next protocol IPv4, followed by
+ *        the generator's IPv4/UDP header right at Length * 4: the whole header arrived, whatever
+ *        its size), then drops them.
  *  redirect XDP, the sidecar floor: every frame XDP_REDIRECTed through a one-slot devmap to the
  *        VNF's veth, as xdp_rx does with a popped packet, without looking at it.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
 #include <linux/pkt_cls.h>
@@ -27,7 +30,7 @@ struct gen_cfg {
 	__u32 l3_off;        /* offset of the IPv4 header */
 	__u32 hdr_words;     /* 16-bit words of template to copy (headers + 4 payload bytes) */
 	__u64 seq;           /* per-packet counter (shared by all CPUs) */
-	__u16 tmpl[128];     /* the frame's first bytes */
+	__u16 tmpl[160];     /* the frame's first bytes (NSH up to 252 bytes + IPv4 + UDP + 4) */
 	__u64 interval_ns;   /* paced: ns between frames (0: every frame is sent) */
 	__u64 burst_ns;      /* paced: at most this much sending time saved up (the bucket's depth) */
 	__u64 next_ns;       /* paced: when the next frame is due */
@@ -47,10 +50,10 @@ int gen(struct xdp_md *ctx)
 			cfg.next_ns = now - cfg.burst_ns;
 		cfg.next_ns += cfg.interval_ns;
 	}
-	__u32 off = cfg.l3_off & 0xff;
+	__u32 off = cfg.l3_off & 0x1ff;
 	__u32 words = cfg.hdr_words;
 	__u16 *d = data;
-	for (__u32 i = 0; i < 128 && i < words; i++) {
+	for (__u32 i = 0; i < 160 && i < words; i++) {
 		if ((void *)(d + i + 1) > end)
 			return XDP_ABORTED;
 		d[i] = cfg.tmpl[i];
@@ -94,7 +97,13 @@ int count(struct __sk_buff *skb)
 		if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 			k = 0;
 		} else if (eth->h_proto == bpf_htons(0x894F)) {
-			k = 18;
+			__u8 *n = (void *)(eth + 1);
+			if ((void *)(n + 8) <= end && n[3] == 1) {
+				struct iphdr *ip = (void *)n + (n[1] & 0x3f) * 4;
+				if ((void *)(ip + 1) <= end && ip->version == 4 && ip->ihl == 5 &&
+				    ip->protocol == IPPROTO_UDP)
+					k = 18;
+			}
 		} else if (eth->h_proto == bpf_htons(ETH_P_MPLS_UC)) {
 			__u32 *l = (void *)(eth + 1);
 			for (int i = 0; i < 16; i++) {

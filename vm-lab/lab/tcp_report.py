@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""lab-tcp.csv (vm-lab/lab.sh bench-tcp) -> lab-tcp.png (TCP Gbit/s vs labels, one line per system) + lab-tcp.md."""
+"""lab-tcp[-tun].csv (vm-lab/lab.sh bench-tcp [--vnf tun]) -> .png (TCP Gbit/s vs labels, one line per system) + .md."""
 import argparse
 import csv
 import os
@@ -48,6 +48,15 @@ WHY = [
 ]
 
 
+# The proxy host's VNF (bench-tcp --vnf), as the markdown describes the chain.
+VNF_TEXT = {
+    "kernel": "kernel VNF: IP forwarding through the iptables chain SFCVNF",
+    "tun": "user-mode VNF: tests/e2e/tun_vnf.py, Python, on CPU 1 beside the iperf3 server, reads every "
+           "packet from a TUN (txqueuelen 2048) and writes it back; policy routing sends what arrives on "
+           "the ingress into the TUN. Header-hash key only: the metadata key cannot cross user space",
+}
+
+
 def load(path):
     with open(path) as f:
         rows = list(csv.DictReader(f))
@@ -90,6 +99,7 @@ def main():
     decap = rows[0].get("decap", "xdp") if rows else "?"
     cc = rows[0].get("cc", "?") if rows else "?"
     gso = rows[0].get("gso_max_segs") or "1" if rows else "1"
+    vnf = (rows[0].get("vnf") or "kernel") if rows else "kernel"
 
     cpu = bool(rows) and rows[0].get("cpu_ns_per_seg") not in (None, "")
     fig, axes = plt.subplots(1, 2 if cpu else 1, figsize=(14 if cpu else 8, 5), squeeze=False)
@@ -117,12 +127,12 @@ def main():
         ax.set_title(ttl, fontsize=9)
         ax.legend(fontsize=8, loc="lower left")
     r0 = rows[0] if rows else {}
-    fig.suptitle(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, kernel VNF, kernel {a.kernel}, {a.cpus} CPUs; "
+    fig.suptitle(f"lab-bench-tcp {r0.get('run_id', '?')} {utc} UTC, {vnf} VNF, kernel {a.kernel}, {a.cpus} CPUs; "
                  f"one iperf3 TCP stream ({cc}), gso_max_segs {gso} at the sender", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, a.base + ".png"), dpi=110)
 
-    L = ["# Lab: TCP throughput against the number of SR-MPLS labels (kernel VNF)\n",
+    L = [f"# Lab: TCP throughput against the number of SR-MPLS labels ({vnf} VNF)\n",
          f"Command: `{a.command}`  ",
          f"Run: {utc} UTC, kernel {a.kernel}, {a.cpus} CPUs, {len(rows)} points in {a.seconds} s, "
          f"receiver decap: {decap}, TCP congestion control: {cc}, sender gso_max_segs {gso}.  ",
@@ -130,8 +140,8 @@ def main():
          *[f"- {w}" for w in WHY],
          "",
          "Sender (iperf3 client, CPU 0; vm-lab/lab/tcp_encap.bpf.c at tc egress pushes the labels or the NSH "
-         "header on every IPv4 packet) -> proxy host (SfcProxy or the floor's empty programs; kernel VNF: IP "
-         "forwarding through the iptables chain SFCVNF) -> receiver (vm-lab/lab/tcp_decap.bpf.c, XDP, counts "
+         "header on every IPv4 packet) -> proxy host (SfcProxy or the floor's empty programs; "
+         f"{VNF_TEXT.get(vnf, vnf)}) -> receiver (vm-lab/lab/tcp_decap.bpf.c, XDP, counts "
          "and strips what the proxy restored; iperf3 server, CPU 1). ACKs return plain through the proxy's "
          "forwarding, past no SfcProxy program. The floor: same topology and sender settings, the encap "
          "program attached but pushing nothing, empty programs where SfcProxy's sit. One TCP stream per run.\n",
@@ -165,7 +175,10 @@ def main():
              "the iperf3 client and server (iperf3's figures; tick-based accounting charges the softirq work "
              "that runs in their context to them, and the client's write runs the whole chain up to the "
              "server's socket) over the segments sent; ksoftirqd is left out (on a shared machine it mostly "
-             "runs other work's packets). It does not fall when other work takes the CPUs away, which "
+             "runs other work's packets)"
+             + ("; with the user-mode VNF it adds the VNF process's CPU time (its TUN writes run the rest "
+                "of the chain, up to the receiver, in its context)" if vnf == "tun" else "") +
+             ". It does not fall when other work takes the CPUs away, which "
              "Gbit/s does. "
              "'floor cost / cost' is the throughput SfcProxy would reach as a share of the floor's on "
              "otherwise idle CPUs.")

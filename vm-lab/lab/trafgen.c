@@ -3,8 +3,10 @@
  *
  *   trafgen send  OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP ENCAP SECONDS [BATCH [RATE [BURST]]]
  *       ENCAP: N (0..16 SR-MPLS label entries, 0 = plain), nsh1 (NSH MD type 1, 16 context bytes) or
- *       nsh2-V (NSH MD type 2, one TLV with a V-byte value, 0..127; nsh2 = no TLV); NSH: TTL 63,
- *       SPI 42, SI 255, next protocol IPv4.
+ *       nsh2-V (NSH MD type 2 with V value bytes of metadata, 0..236, in TLVs of at most
+ *       NSH_TLV_MAX value bytes each: one TLV up to 124, two beyond; nsh2-236 is the largest header
+ *       NSH's 6-bit Length allows, 252 bytes; nsh2 = no TLV); NSH: TTL 63, SPI 42, SI 255, next
+ *       protocol IPv4.
  *       Ethernet + encapsulation + IPv4 + UDP (dport 5001) + 64-byte payload, sent
  *       out of IFNAME by the XDP program `gen` under BPF_PROG_TEST_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
@@ -60,6 +62,11 @@ static void parse_mac(const char *s, unsigned char *m)
 	}
 }
 
+/* NSH MD type 2 (RFC 8300): a TLV's Length is 7 bits, a header at most 63 words (252 bytes). TLVs
+ * carry at most 124 value bytes, so all but the last need no padding; 236 = 124 + 112 fills 252. */
+#define NSH_TLV_MAX 124
+#define NSH_MD2_MAX_VALUE 236
+
 static struct bpf_object *open_load(const char *path)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
@@ -82,7 +89,7 @@ static int do_send(int argc, char **argv)
 		nsh_md = 1;
 	else if (!strcmp(encap, "nsh2"))
 		nsh_md = 2;
-	else if (sscanf(encap, "nsh2-%d", &tlv) == 1 && tlv >= 0 && tlv <= 127)
+	else if (sscanf(encap, "nsh2-%d", &tlv) == 1 && tlv >= 0 && tlv <= NSH_MD2_MAX_VALUE)
 		nsh_md = 2;
 	else
 		labels = atoi(encap);
@@ -105,7 +112,16 @@ static int do_send(int argc, char **argv)
 	unsigned off = sizeof(*eth);
 	if (nsh_md) {
 		/* RFC 8300: ver 0, O 0, TTL 63, Length, MD type, next protocol 1 (IPv4); SPI 42, SI 255 */
-		unsigned meta = nsh_md == 1 ? 16 : tlv < 0 ? 0 : 4 + ((tlv + 3) & ~3);
+		unsigned meta = 16;   /* MD type 1: fixed context */
+		if (nsh_md == 2) {    /* TLVs of at most NSH_TLV_MAX value bytes, each padded to 4 */
+			meta = 0;
+			for (int v = tlv; v >= 0; v -= NSH_TLV_MAX) {
+				int n = v > NSH_TLV_MAX ? NSH_TLV_MAX : v;
+				meta += 4 + ((n + 3) & ~3);
+				if (v <= NSH_TLV_MAX)
+					break;
+			}
+		}
 		unsigned length = (8 + meta) / 4, ttl = 63;
 		unsigned char *h = frame + off;
 		h[0] = ttl >> 2;
@@ -115,10 +131,15 @@ static int do_send(int argc, char **argv)
 		h[4] = 0, h[5] = 0, h[6] = 42, h[7] = 255;
 		for (unsigned i = 0; i < meta; i++)
 			h[8 + i] = 0x5a ^ i;
-		if (nsh_md == 2 && tlv >= 0) {
-			h[8] = 0x01, h[9] = 0x02, h[10] = 0x03, h[11] = tlv;   /* class 0x0102, type 3, len */
-			for (unsigned i = 12 + tlv; i < 8 + meta; i++)
-				h[i] = 0;                                       /* padding */
+		unsigned t = 8;
+		for (int v = tlv; nsh_md == 2 && v >= 0; v -= NSH_TLV_MAX) {
+			int n = v > NSH_TLV_MAX ? NSH_TLV_MAX : v;
+			h[t] = 0x01, h[t + 1] = 0x02, h[t + 2] = 0x03, h[t + 3] = n;   /* class 0x0102, type 3, len */
+			for (unsigned i = t + 4 + n; i < t + 4 + ((n + 3) & ~3); i++)
+				h[i] = 0;                                               /* padding */
+			t += 4 + ((n + 3) & ~3);
+			if (v <= NSH_TLV_MAX)
+				break;
 		}
 		off += 8 + meta;
 	}
@@ -152,7 +173,7 @@ static int do_send(int argc, char **argv)
 	struct {
 		uint32_t l3_off, hdr_words;
 		uint64_t seq;
-		uint16_t tmpl[128];
+		uint16_t tmpl[160];
 		uint64_t interval_ns, burst_ns, next_ns, sent, end_ns;
 	} init = { off, 0, 0, {0}, 0, 0, 0, 0, 0 };
 	if (rate > 0) {
@@ -168,7 +189,7 @@ static int do_send(int argc, char **argv)
 		init.end_ns = (uint64_t)((now() + seconds) * 1e9);
 	}
 	unsigned hdr = off + sizeof(*ip) + sizeof(*udp) + 4;
-	if (hdr > sizeof(init.tmpl) || off > 0xff) {
+	if (hdr > sizeof(init.tmpl) || off > 0x1ff) {
 		fprintf(stderr, "trafgen: headers too long for the template (%u bytes)\n", hdr);
 		return 1;
 	}
