@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace SfcProxy.Tests.EndToEnd;
@@ -16,29 +15,15 @@ public sealed class DsrLabSmokeTests
     public void QuickDsrBenchSendsEveryFrameTheWayItsSystemMustAndCleansUp()
     {
         LabEnvironment.RequirePreconditions(needTun: false);
-        var repo = RepoRoot();
         var output = Directory.CreateTempSubdirectory("sfcproxy-dsr-lab-smoke-").FullName;
         try
         {
-            var psi = new ProcessStartInfo("bash", [Path.Combine(repo, "vm-lab", "lab.sh"), "bench-dsr", "--quick", "--out", output])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(180)))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail($"lab.sh bench-dsr --quick did not finish in 180 s\n{stdout.Result}\n{stderr.Result}");
-            }
-            Assert.AreEqual(0, p.ExitCode, $"lab.sh bench-dsr --quick failed\n{stdout.Result}\n{stderr.Result}");
+            var stdout = LabScript.Run("vm-lab/lab.sh", ["bench-dsr", "--quick", "--out", output], TimeSpan.FromSeconds(180)).StdOut;
 
             // run_id,utc,system,rep,flows,rx_pps,tx_pps,packets,expected,ok_share,by_kind(JSON),...,lb_counters
             var rows = File.ReadAllLines(Path.Combine(output, "lab-dsr.csv")).Skip(1).Select(l => l.Split(',')).ToList();
             foreach (var system in new[] { "kernel-fwd", "xdp-fwd", "dsr" })
-                Assert.IsTrue(rows.Any(r => r[2] == system), $"no {system} rows in lab-dsr.csv\n{stdout.Result}");
+                Assert.IsTrue(rows.Any(r => r[2] == system), $"no {system} rows in lab-dsr.csv\n{stdout}");
             foreach (var r in rows)
             {
                 Assert.IsGreaterThan(0L, long.Parse(r[7], CultureInfo.InvariantCulture), $"{r[2]}: no packets arrived");
@@ -49,7 +34,7 @@ public sealed class DsrLabSmokeTests
             Assert.IsTrue(File.Exists(Path.Combine(output, "lab-dsr.md")), "lab-dsr.md written");
 
             var run = rows[0][0];
-            var namespaces = Run("ip", "netns list");
+            var namespaces = Cmd.Run("ip", "netns", "list").StdOut;
             Assert.DoesNotContain(run, namespaces, $"namespaces of run {run} left behind:\n{namespaces}");
             Assert.IsFalse(Directory.Exists($"/sys/fs/bpf/sfcproxy/{run}"), $"pins of run {run} left behind");
             Assert.IsFalse(Directory.Exists($"/tmp/vmlab-dsr-{run}"), $"state directory of run {run} left behind");
@@ -58,24 +43,5 @@ public sealed class DsrLabSmokeTests
         {
             Directory.Delete(output, recursive: true);
         }
-    }
-
-    private static string Run(string file, string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true })!;
-        var text = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return text;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SfcProxy.sln")))
-                return dir.FullName;
-        }
-        Assert.Fail("cannot find the repository (SfcProxy.sln) above " + AppContext.BaseDirectory);
-        return "";
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace SfcProxy.Tests.EndToEnd;
@@ -17,29 +16,15 @@ public sealed class LabSmokeTests
     public void QuickBenchRunsEverySystemAndRestoresEveryStack()
     {
         LabEnvironment.RequirePreconditions(needTun: false);
-        var repo = RepoRoot();
         var output = Directory.CreateTempSubdirectory("sfcproxy-lab-smoke-").FullName;
         try
         {
-            var psi = new ProcessStartInfo("bash", [Path.Combine(repo, "vm-lab", "lab.sh"), "bench", "--quick", "--out", output])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(180)))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail($"lab.sh bench --quick did not finish in 180 s\n{stdout.Result}\n{stderr.Result}");
-            }
-            Assert.AreEqual(0, p.ExitCode, $"lab.sh bench --quick failed\n{stdout.Result}\n{stderr.Result}");
+            var stdout = LabScript.Run("vm-lab/lab.sh", ["bench", "--quick", "--out", output], TimeSpan.FromSeconds(180)).StdOut;
 
             var rows = File.ReadAllLines(Path.Combine(output, "lab-pps.csv")).Skip(1).Select(l => l.Split(',')).ToList();
             foreach (var system in new[] { "floor", "ovs", "metadata", "header-hash" })
                 Assert.IsTrue(rows.Any(r => r[2] == system),
-                    $"no {system} rows in lab-pps.csv (ovs needs openvswitch-switch: scripts/setup.sh)\n{stdout.Result}");
+                    $"no {system} rows in lab-pps.csv (ovs needs openvswitch-switch: scripts/setup.sh)\n{stdout}");
             foreach (var r in rows)
             {
                 Assert.IsGreaterThan(0L, long.Parse(r[9], CultureInfo.InvariantCulture), $"{r[2]} {r[4]} {r[5]}: no packets arrived");
@@ -51,16 +36,5 @@ public sealed class LabSmokeTests
         {
             Directory.Delete(output, recursive: true);
         }
-    }
-
-    internal static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SfcProxy.sln")))
-                return dir.FullName;
-        }
-        Assert.Fail("cannot find the repository (SfcProxy.sln) above " + AppContext.BaseDirectory);
-        return "";
     }
 }

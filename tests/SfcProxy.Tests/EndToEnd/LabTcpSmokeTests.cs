@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace SfcProxy.Tests.EndToEnd;
@@ -32,21 +31,7 @@ public sealed class LabTcpSmokeTests
         var output = Directory.CreateTempSubdirectory("sfcproxy-lab-tcp-smoke-").FullName;
         try
         {
-            var psi = new ProcessStartInfo("bash",
-                [Path.Combine(LabSmokeTests.RepoRoot(), "vm-lab", "lab.sh"), "bench-tcp", "--quick", .. extra, "--out", output])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(180)))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail($"lab.sh bench-tcp --quick did not finish in 180 s\n{stdout.Result}\n{stderr.Result}");
-            }
-            Assert.AreEqual(0, p.ExitCode, $"lab.sh bench-tcp --quick failed\n{stdout.Result}\n{stderr.Result}");
+            var stdout = LabScript.Run("vm-lab/lab.sh", ["bench-tcp", "--quick", .. extra, "--out", output], TimeSpan.FromSeconds(180)).StdOut;
 
             // Columns by name; the quoted by_kind JSON has commas: columns after it count from the end.
             var lines = File.ReadAllLines(Path.Combine(output, baseName + ".csv"));
@@ -55,16 +40,16 @@ public sealed class LabTcpSmokeTests
             string At(string[] r, string name) =>
                 col[name] < col["by_kind"] ? r[col[name]] : r[r.Length - (col.Count - col[name])];
             foreach (var system in systems)
-                Assert.IsTrue(rows.Any(r => At(r, "system") == system), $"no {system} rows in {baseName}.csv\n{stdout.Result}");
-            Assert.IsTrue(rows.All(r => systems.Contains(At(r, "system"))), $"a system beyond [{string.Join(' ', systems)}]\n{stdout.Result}");
-            Assert.IsTrue(rows.Any(r => At(r, "encap") == "nsh1"), $"no NSH row in {baseName}.csv\n{stdout.Result}");
+                Assert.IsTrue(rows.Any(r => At(r, "system") == system), $"no {system} rows in {baseName}.csv\n{stdout}");
+            Assert.IsTrue(rows.All(r => systems.Contains(At(r, "system"))), $"a system beyond [{string.Join(' ', systems)}]\n{stdout}");
+            Assert.IsTrue(rows.Any(r => At(r, "encap") == "nsh1"), $"no NSH row in {baseName}.csv\n{stdout}");
             foreach (var r in rows)
             {
                 var what = $"{At(r, "system")} {At(r, "encap")} {At(r, "labels")}";
-                Assert.IsGreaterThan(0.0, double.Parse(At(r, "gbps"), CultureInfo.InvariantCulture), $"{what}: no TCP throughput\n{stdout.Result}");
+                Assert.IsGreaterThan(0.0, double.Parse(At(r, "gbps"), CultureInfo.InvariantCulture), $"{what}: no TCP throughput\n{stdout}");
                 Assert.AreEqual(extra.Length > 0 ? "tun" : "kernel", At(r, "vnf"), $"{what}: the VNF column");
                 Assert.AreEqual(1.0, double.Parse(At(r, "ok_share"), CultureInfo.InvariantCulture), 1e-9,
-                    $"{what}: not every frame arrived with the stack the proxy must restore\n{stdout.Result}");
+                    $"{what}: not every frame arrived with the stack the proxy must restore\n{stdout}");
             }
             Assert.IsTrue(File.Exists(Path.Combine(output, baseName + ".png")), $"no {baseName}.png");
             Assert.IsTrue(File.Exists(Path.Combine(output, baseName + ".md")), $"no {baseName}.md");

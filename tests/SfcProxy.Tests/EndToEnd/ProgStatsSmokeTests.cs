@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace SfcProxy.Tests.EndToEnd;
@@ -19,21 +18,7 @@ public sealed class ProgStatsSmokeTests
         var output = Path.Combine(Directory.CreateTempSubdirectory("sfcproxy-prog-stats-").FullName, "stats.md");
         try
         {
-            var psi = new ProcessStartInfo("bash", [Path.Combine(LabSmokeTests.RepoRoot(), "vm-lab", "prog-stats.sh"),
-                "--systems", "floor,metadata", "--encaps", "4", "--seconds", "0.5", "--out", output])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail($"prog-stats.sh did not finish in 120 s\n{stdout.Result}\n{stderr.Result}");
-            }
-            Assert.AreEqual(0, p.ExitCode, $"prog-stats.sh failed\n{stdout.Result}\n{stderr.Result}");
+            var stdout = LabScript.Run("vm-lab/prog-stats.sh", ["--systems", "floor,metadata", "--encaps", "4", "--seconds", "0.5", "--out", output], TimeSpan.FromSeconds(120)).StdOut;
             Assert.AreEqual(before, File.ReadAllText("/proc/sys/kernel/bpf_stats_enabled").Trim(), "bpf_stats_enabled not restored");
 
             var rows = File.ReadAllLines(output).Where(l => l.StartsWith("| floor |") || l.StartsWith("| metadata |"))
