@@ -113,7 +113,7 @@ static __always_inline struct sfc_cache_entry *meta_take(const struct sfc_config
 					 __builtin_offsetof(struct sfc_cache_entry, outer_src));
 		copy_nsh(copy->nsh, slot->nsh, copy->nsh_len);
 	} else {
-		/* up to the NSH buffer (read_* in xdp_rx never fill it for MPLS) */
+		/* up to the NSH buffer (fill_entry() in xdp_rx leaves it alone for MPLS) */
 		__builtin_memcpy(copy, slot, __builtin_offsetof(struct sfc_cache_entry, nsh));
 	}
 	if (__sync_val_compare_and_swap(&slot->owner, key, 0) != key)

@@ -280,8 +280,10 @@ claimed:
  * Writes what tc_tx reads of an entry into e (a claimed slot or the header-hash scratch): the
  * common fields, then the labels (MPLS) or the NSH header copied from the packet (NSH; and
  * outer_src for an inner Ethernet frame). Bytes tc_tx never reads (labels past label_count, the
- * NSH buffer of an MPLS entry, outer_src of one that keeps its L2 header) are left as they are:
- * zeroing them cost more than the whole rest. Returns 0, or -1 if the NSH copy fails.
+ * NSH buffer of an MPLS entry, outer_src of one that keeps its L2 header) are left as they are
+ * (in a metadata slot: an earlier packet's; the header-hash scratch is zeroed first). Writing
+ * a claimed slot in place saves building the entry elsewhere and copying it: 40-70 ns for NSH.
+ * Returns 0, or -1 if the NSH copy fails.
  */
 static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry *e,
 				      const struct sfc_pop *p, struct ethhdr *eth, __u64 now,
