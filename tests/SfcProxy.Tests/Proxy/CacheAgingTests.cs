@@ -384,7 +384,9 @@ public sealed class CacheAgingTests
 
             Assert.AreEqual(0, cache.Count(), "the service aged the entries out");
             Assert.IsGreaterThanOrEqualTo(maxAge, gone, "never before maxAge");
-            Assert.IsLessThanOrEqualTo(2 * maxAge + TimeSpan.FromMilliseconds(100), gone, "within about 2 x maxAge");
+            // A sweep runs every maxAge / 2, so entries go between maxAge and about 1.5 x maxAge; the extra
+            // second is for a busy 2-CPU machine's scheduling, which the sweep timer does not control.
+            Assert.IsLessThanOrEqualTo(2 * maxAge + TimeSpan.FromSeconds(1), gone, "within about 2 x maxAge (+1 s of scheduling slack)");
             Assert.AreEqual(Lost, stats.AgedOut);
             Assert.IsGreaterThanOrEqualTo(1L, stats.Sweeps);
             Assert.IsNotNull(stats.LastSweepAt);
