@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """lab-pps.csv (vm-lab/lab.sh bench) -> lab-pps.png (packets/s vs labels, one line per system), lab-pps-nsh.png
 (packets/s and cost vs NSH header bytes, when the run has NSH points) + lab-pps.md."""
-import argparse
-import csv
 import os
 import statistics
+import sys
 
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
+from report_common import load, nsh_bytes, nsh_name, run_arguments, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain UDP, empty XDP + empty tc programs",
@@ -38,24 +40,9 @@ VNF_TEXT = {
 }
 
 
-TLV_MAX = 124      # trafgen.c: MD2 metadata in TLVs of at most 124 value bytes
 OVS_NSH_MAX = 248  # ovs.sh: OVS aborts pushing 244 bytes of MD2 metadata (the 252-byte header)
 
 
-def nsh_bytes(e):
-    """NSH header bytes of a bench point: nsh1 (MD1, 24), nsh2 (MD2 without TLV, 8), nsh2-V (MD2,
-    V value bytes in TLVs of at most TLV_MAX, each with a 4-byte TLV header, padded to 4)."""
-    if e == "nsh1":
-        return 24
-    v, n = (int(e.split("-")[1]) if "-" in e else -1), 8
-    while v >= 0:
-        n += 4 + (min(v, TLV_MAX) + 3) // 4 * 4
-        v = v - TLV_MAX if v > TLV_MAX else -1
-    return n
-
-
-def nsh_name(e):
-    return f"NSH MD{1 if e == 'nsh1' else 2} ({nsh_bytes(e)} B)"
 
 
 class _Nsh(dict):
@@ -65,16 +52,6 @@ class _Nsh(dict):
 
 NSH = _Nsh()
 
-
-def load(path):
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    data = {}
-    for r in rows:
-        enc = r.get("encap") or "mpls"
-        key = int(r["labels"]) if enc == "mpls" else enc
-        data.setdefault(r["system"], {}).setdefault(key, []).append(r)
-    return rows, data
 
 
 def agg(rs, key="rx_pps"):
@@ -158,16 +135,7 @@ def nsh_table(data, systems, nshs, cpu, png):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--csv", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--command", default="vm-lab/lab.sh bench")
-    ap.add_argument("--seconds", default="?")
-    ap.add_argument("--kernel", default="?")
-    ap.add_argument("--cpus", default="?")
-    ap.add_argument("--offloads", default="?")
-    ap.add_argument("--base", default="lab-pps", help="output file name without extension")
-    a = ap.parse_args()
+    a = run_arguments("lab-pps", "vm-lab/lab.sh bench")
     rows, data = load(a.csv)
     systems = [s for s in ORDER if s in data]
     labels = sorted({int(r["labels"]) for r in rows if r["system"] != "floor" and r.get("encap", "mpls") == "mpls"})
@@ -300,13 +268,7 @@ def main():
              "its Length (so a header restored shorter or longer than sent does not count; sent with TTL 63, "
              "SPI 42, SI 255, the proxy restores it with SI and TTL - 1); "
              "anything else means the proxy did not restore the stack.")
-    loads = [float(r["load1"]) for r in rows if r.get("load1")]
-    if loads and max(loads) > 1.5:
-        L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
-                 "points are noisy.")
-    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
-        f.write("\n".join(L) + "\n")
-    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
+    write_markdown(a, rows, L)
 
 
 if __name__ == "__main__":

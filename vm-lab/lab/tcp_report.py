@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """lab-tcp[-tun].csv (vm-lab/lab.sh bench-tcp [--vnf tun]) -> .png (TCP Gbit/s vs labels, one line per system) + .md."""
-import argparse
-import csv
 import os
 import statistics
 
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from report_common import load, nsh_name, run_arguments, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain TCP (empty encap, empty XDP + tc programs at the proxy)",
@@ -57,39 +57,13 @@ VNF_TEXT = {
 }
 
 
-def load(path):
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    data = {}
-    for r in rows:
-        key = int(r["labels"]) if r["encap"] == "mpls" else r["encap"]
-        data.setdefault(r["system"], {}).setdefault(key, []).append(r)
-    return rows, data
-
-
 def agg(rs, key="gbps"):
     v = [float(r[key]) for r in rs]
     return statistics.median(v), min(v), max(v), len(v)
 
 
-def nsh_name(e):
-    if e == "nsh1":
-        return "NSH MD1 (24 B)"
-    v = int(e.split("-")[1]) if "-" in e else -1
-    return f"NSH MD2 ({8 + (0 if v < 0 else 4 + (v + 3) // 4 * 4)} B)"
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--csv", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--command", default="vm-lab/lab.sh bench-tcp")
-    ap.add_argument("--seconds", default="?")
-    ap.add_argument("--kernel", default="?")
-    ap.add_argument("--cpus", default="?")
-    ap.add_argument("--offloads", default="?")
-    ap.add_argument("--base", default="lab-tcp", help="output file name without extension")
-    a = ap.parse_args()
+    a = run_arguments("lab-tcp", "vm-lab/lab.sh bench-tcp")
     rows, data = load(a.csv)
     systems = [s for s in LABEL if s in data]
     labels = sorted({int(r["labels"]) for r in rows if r["system"] != "floor" and r["encap"] == "mpls"})
@@ -182,13 +156,7 @@ def main():
              "Gbit/s does. "
              "'floor cost / cost' is the throughput SfcProxy would reach as a share of the floor's on "
              "otherwise idle CPUs.")
-    loads = [float(r["load1"]) for r in rows if r.get("load1")]
-    if loads and max(loads) > 1.5:
-        L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
-                 "points are noisy.")
-    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
-        f.write("\n".join(L) + "\n")
-    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
+    write_markdown(a, rows, L)
 
 
 if __name__ == "__main__":

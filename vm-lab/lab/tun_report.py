@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """lab-pps-tun.csv (vm-lab/lab.sh bench --vnf tun) -> lab-pps-tun.png (delivered vs offered packet
 rate, one line per system and label count) + lab-pps-tun.md (the table and the no-loss rates)."""
-import argparse
 import csv
 import os
 import statistics
@@ -10,22 +9,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from report_common import run_arguments, write_markdown  # noqa: E402
+
 LOSS_OK = 0.001  # RFC 2544 asks for zero loss; 0.1 % tolerates a stray drop in millions
 NAME = {"floor": "floor: plain UDP, empty XDP + empty tc programs", "header-hash": "SfcProxy, header-hash key"}
 COLOR = {"floor": "0.4", "header-hash": "tab:orange"}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--csv", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--base", default="lab-pps-tun")
-    ap.add_argument("--command", default="vm-lab/lab.sh bench --vnf tun")
-    ap.add_argument("--seconds", default="?")
-    ap.add_argument("--kernel", default="?")
-    ap.add_argument("--cpus", default="?")
-    ap.add_argument("--offloads", default="?")
-    a = ap.parse_args()
+    a = run_arguments("lab-pps-tun", "vm-lab/lab.sh bench --vnf tun")
     with open(a.csv) as f:
         rows = list(csv.DictReader(f))
     lines = {}  # (system, labels) -> rate -> rows
@@ -111,13 +103,7 @@ def main():
         L.append(f"\n**The sender fell short of the nominal rate** in {len(short)} of {len(rows)} runs (below 90 %): "
                  "it runs on CPU 0 and sends only while it has the CPU (the token bucket holds 1024 frames), so "
                  "other work on that CPU lowers the offered rate. The plot and the tables use the rate actually sent.")
-    loads = [float(r["load1"]) for r in rows if r.get("load1")]
-    if loads and max(loads) > 1.5:
-        L.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
-                 "the VNF shares CPU 1 with that work, so rates are noisy and low.")
-    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
-        f.write("\n".join(L) + "\n")
-    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
+    write_markdown(a, rows, L, "the VNF shares CPU 1 with that work, so rates are noisy and low.")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""What the lab's report scripts (vm-lab/lab_report.py, vm-lab/lab/tcp_report.py, tun_report.py)
+share: the run's command-line arguments, reading the bench CSV by system and point, the NSH point
+names, and the markdown's closing note and file."""
+import argparse
+import csv
+import os
+
+TLV_MAX = 124      # trafgen.c: MD2 metadata in TLVs of at most 124 value bytes
+
+
+def run_arguments(base, command):
+    """The arguments every bench passes its report: the CSV, where to write, and what to say about the run."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--csv", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--command", default=command)
+    ap.add_argument("--seconds", default="?")
+    ap.add_argument("--kernel", default="?")
+    ap.add_argument("--cpus", default="?")
+    ap.add_argument("--offloads", default="?")
+    ap.add_argument("--base", default=base, help="output file name without extension")
+    return ap.parse_args()
+
+
+def load(path):
+    """(rows, {system: {point: [rows]}}), a point being the label count (MPLS) or the NSH name."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    data = {}
+    for r in rows:
+        enc = r.get("encap") or "mpls"
+        key = int(r["labels"]) if enc == "mpls" else enc
+        data.setdefault(r["system"], {}).setdefault(key, []).append(r)
+    return rows, data
+
+
+def nsh_bytes(e):
+    """NSH header bytes of a bench point: nsh1 (MD1, 24), nsh2 (MD2 without TLV, 8), nsh2-V (MD2,
+    V value bytes in TLVs of at most TLV_MAX, each with a 4-byte TLV header, padded to 4)."""
+    if e == "nsh1":
+        return 24
+    v, n = (int(e.split("-")[1]) if "-" in e else -1), 8
+    while v >= 0:
+        n += 4 + (min(v, TLV_MAX) + 3) // 4 * 4
+        v = v - TLV_MAX if v > TLV_MAX else -1
+    return n
+
+
+def nsh_name(e):
+    return f"NSH MD{1 if e == 'nsh1' else 2} ({nsh_bytes(e)} B)"
+
+
+def write_markdown(a, rows, lines, busy_consequence="points are noisy."):
+    """Writes OUT/BASE.md: the lines, then a warning when the 1-min load average went above 1.5
+    during the run (the CSV's load1 column)."""
+    loads = [float(r["load1"]) for r in rows if r.get("load1")]
+    if loads and max(loads) > 1.5:
+        lines.append(f"\n**This machine was busy during the run** (1-min load average up to {max(loads):.1f}): "
+                     + busy_consequence)
+    with open(os.path.join(a.out, a.base + ".md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {a.out}/{a.base}.csv, {a.base}.png, {a.base}.md")
