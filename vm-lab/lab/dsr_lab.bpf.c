@@ -2,9 +2,9 @@
 /* Lab-only programs of the DSR packet-rate run (vm-lab/lab/dsr.sh builds them at run time with
  * clang -D; never part of the product). trafgen (vm-lab/lab/trafgen.c) drives them as it drives
  * lab.bpf.c: same program names, same .bss layout, same counts map.
- *  gen   XDP under BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: lab.bpf.c's generator, but
- *        packet n gets UDP source port 1024 + n % DSR_LAB_FLOWS, so the load balancer sees
- *        DSR_LAB_FLOWS distinct flows in turn (lab.bpf.c changes the port every 65536 packets).
+ *  gen   trafgen.bpf.h's generator (lab.bpf.c's, unpaced here), but packet n gets UDP source port
+ *        1024 + n % DSR_LAB_FLOWS, so the load balancer sees DSR_LAB_FLOWS distinct flows in turn
+ *        (lab.bpf.c changes the port every 65536 packets).
  *  count tc ingress on the backend: counts frames per CPU by what arrived, then drops them:
  *        0 plain IPv4 to the VIP (the floors), 1 IP-in-IP whose inner packet goes to the VIP (what
  *        dsr_lb sends), 17 anything else.
@@ -25,55 +25,9 @@
 #define DSR_LAB_VIP 0xc6123c0a /* 198.18.60.10 */
 #endif
 
-/* Written by trafgen before the run (see lab.bpf.c: frames of the page pool keep what the path
- * wrote into them, so every run rewrites the headers from the template). */
-struct gen_cfg {
-	__u32 l3_off;
-	__u32 hdr_words;
-	__u64 seq;
-	__u16 tmpl[128];
-} cfg;
-
-SEC("xdp")
-int gen(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 off = cfg.l3_off & 0xff;
-	__u32 words = cfg.hdr_words;
-	__u16 *d = data;
-
-	for (__u32 i = 0; i < 128 && i < words; i++) {
-		if ((void *)(d + i + 1) > end)
-			return XDP_ABORTED;
-		d[i] = cfg.tmpl[i];
-	}
-	struct iphdr *iph = data + off;
-	if ((void *)(iph + 1) + sizeof(struct udphdr) + 4 > end)
-		return XDP_ABORTED;
-	struct udphdr *udp = (void *)(iph + 1);
-	__u32 n = (__u32)__sync_fetch_and_add(&cfg.seq, 1);
-
-	iph->id = bpf_htons(n & 0xffff);
-	udp->source = bpf_htons(1024 + n % DSR_LAB_FLOWS);
-	*(__u32 *)(udp + 1) = n;
-	iph->check = 0;
-	__u32 sum = 0;
-	__u16 *w = (__u16 *)iph;
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		sum += w[i];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	iph->check = ~sum & 0xffff;
-	return XDP_TX;
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 19); /* trafgen count reads 19 slots */
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
+/* gen runs unpaced here (dsr.sh gives trafgen no RATE): only the source port differs */
+#define GEN_SOURCE_PORT(n) (1024 + (n) % DSR_LAB_FLOWS)
+#include "trafgen.bpf.h" /* gen, counts */
 
 SEC("tc")
 int count(struct __sk_buff *skb)

@@ -169,7 +169,7 @@ static int do_send(int argc, char **argv)
 	struct bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
 	if (!bss)
 		die("no .bss map", ENOENT);
-	/* lab.bpf.c's struct gen_cfg */
+	/* trafgen.bpf.h's struct gen_cfg (the generator of both lab.bpf.c and dsr_lab.bpf.c) */
 	struct {
 		uint32_t l3_off, hdr_words;
 		uint64_t seq;
