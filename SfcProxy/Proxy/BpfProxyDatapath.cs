@@ -90,21 +90,18 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     private void TurnGroOff(string ingress, bool tookOver)
     {
         var state = GroStatePath;
-        if (tookOver && File.Exists(state))
-            _groBefore = File.ReadAllText(state).Trim() == "on";
-        else if (tookOver)
-            _groBefore = null; // an earlier daemon turned it off and left no note: leave it alone
+        if (tookOver)
+            _groBefore = GroNote.Read(state); // null: an earlier daemon turned it off and left no note: leave it alone
         else
         {
             _groBefore = NetDevice.GetGro(ingress);
-            Directory.CreateDirectory(Path.GetDirectoryName(state)!);
-            File.WriteAllText(state, _groBefore == true ? "on" : "off");
+            GroNote.Write(state, _groBefore.Value);
         }
         if (NetDevice.GetGro(ingress))
             NetDevice.SetGro(ingress, false);
     }
 
-    private string GroStatePath => Path.Combine(Path.GetDirectoryName(_options.SocketPath)!, $"{_options.Instance}.gro");
+    private string GroStatePath => GroNote.PathFor(_options.SocketPath, _options.Instance);
 
     /// <summary>Applies the reloadable settings (miss policy, static stack, consumed segments,
     /// encapsulations, NSH next hop, latency sampling) to the running datapath without detaching.</summary>

@@ -76,5 +76,13 @@ internal static class ProxyLinks
     }
 
     /// <summary>Detaches every pinned link of an instance, in <see cref="DetachOrder"/>.</summary>
+    /// <summary>The interface xdp_rx's link is pinned on (the proxy's ingress), or null without one.</summary>
+    public static string? IngressOf(BpfPins pins)
+    {
+        var prefix = PinName(ProxyObjects.RxName, "");
+        return Directory.EnumerateFiles(pins.Directory, prefix + "*").Select(Path.GetFileName)
+            .Select(name => name![prefix.Length..]).FirstOrDefault();
+    }
+
     public static int DetachAll(BpfPins pins) => DetachOrder.Sum(program => DetachPinned(pins, program));
 }

@@ -52,15 +52,18 @@ public sealed class HitlessRestartTests
 
     /// <summary>kill -9 with DetachOnStop false: the datapath keeps running from the pins (a short
     /// run delivers every packet without any daemon); `sfcproxy detach` then removes links and pins
-    /// (exit 0), and a second detach finds nothing and still exits 0.</summary>
+    /// (exit 0) and turns GRO back on at the ingress, where it was on before the daemon (the
+    /// daemon's note beside its socket says so), and a second detach finds nothing and still exits 0.</summary>
     [TestMethod]
     public void DetachCommand_AfterKillDashNine_RemovesLinksAndPins()
     {
         using var lab = ScenarioLab.Up(TestContext, new ScenarioOptions(KeyMode: "metadata", UserVnf: false, IpHops: 1) { PacketCount = 400 },
             needBpftool: true);
         lab.PingPlainIp();
+        SetGro(lab, on: true);
         var daemon = lab.StartDaemon(lab.WriteConfig(p => p["DetachOnStop"] = false));
         var progs = AssertRunningFromPins(lab, "daemon with DetachOnStop false");
+        Assert.IsFalse(GroIsOn(lab), "the daemon turns GRO off at the ingress while attached");
 
         daemon.Kill();
         lab.Log("daemon SIGKILLed");
@@ -76,10 +79,15 @@ public sealed class HitlessRestartTests
         ScenarioLab.AssertAllOk(r, "traffic without a daemon (after kill -9, DetachOnStop false):\n" + diag);
         lab.AssertVnfSawTraffic(r, vnf, diag);
 
-        var detach = SfcProxyDaemon.Detach(lab.Topo, lab.Instance, BpfState.DefaultPinRoot);
+        var groNote = Path.Combine(Path.GetDirectoryName(lab.SocketPath)!, lab.Instance + ".gro");
+        Assert.IsTrue(File.Exists(groNote), $"kill -9 leaves the daemon's GRO note {groNote}");
+        var detach = SfcProxyDaemon.Detach(lab.Topo, lab.Instance, BpfState.DefaultPinRoot, lab.SocketPath);
         lab.Log($"sfcproxy detach: {detach}");
         Assert.AreEqual(0, detach.ExitCode, $"sfcproxy detach --instance {lab.Instance} failed:\n{detach}");
         lab.AssertFullyDetached($"after `sfcproxy detach --instance {lab.Instance}`:\n{detach}");
+        Assert.IsTrue(GroIsOn(lab), $"sfcproxy detach turns GRO back on (it was on before the daemon):\n{detach}");
+        Assert.IsFalse(File.Exists(groNote), "sfcproxy detach removes the GRO note");
+        SetGro(lab, on: false);
 
         var again = SfcProxyDaemon.Detach(lab.Topo, lab.Instance);
         lab.Log($"second sfcproxy detach: {again}");
@@ -185,4 +193,12 @@ public sealed class HitlessRestartTests
 
     private static string Describe(ScenarioLab lab, uint[] ids) =>
         string.Join(", ", lab.LinkPrograms.Zip(ids, (p, id) => $"{p}={id.ToString(CultureInfo.InvariantCulture)}"));
+
+    private static void SetGro(ScenarioLab lab, bool on) =>
+        Cmd.Check("ethtool -K gro", "ip", ["netns", "exec", lab.Topo.ProxyNs, "ethtool", "-K", lab.Topo.ProxyIngress, "gro", on ? "on" : "off"],
+            TimeSpan.FromSeconds(10));
+
+    private static bool GroIsOn(ScenarioLab lab) =>
+        Cmd.Check("ethtool -k", "ip", ["netns", "exec", lab.Topo.ProxyNs, "ethtool", "-k", lab.Topo.ProxyIngress], TimeSpan.FromSeconds(10))
+            .StdOut.Contains("generic-receive-offload: on", StringComparison.Ordinal);
 }

@@ -228,11 +228,13 @@ internal sealed class SfcProxyDaemon : IDisposable
         }
     }
 
-    /// <summary>`sfcproxy detach --instance NAME [--pin-root DIR]` in the proxy namespace's network
-    /// stack with the host's bpffs (like the daemon itself).</summary>
-    public static CmdResult Detach(LabTopology topo, string instance, string? pinRoot = null) =>
+    /// <summary>`sfcproxy detach --instance NAME [--pin-root DIR] [--socket PATH]` in the proxy
+    /// namespace's network stack with the host's bpffs (like the daemon itself).</summary>
+    public static CmdResult Detach(LabTopology topo, string instance, string? pinRoot = null, string? socketPath = null) =>
         topo.ExecNetworkOnly(topo.ProxyNs, TimeSpan.FromSeconds(30),
-            [.. LabEnvironment.DaemonCommand, "detach", "--instance", instance, .. pinRoot is null ? Array.Empty<string>() : ["--pin-root", pinRoot]]);
+            [.. LabEnvironment.DaemonCommand, "detach", "--instance", instance,
+                .. pinRoot is null ? Array.Empty<string>() : ["--pin-root", pinRoot],
+                .. socketPath is null ? Array.Empty<string>() : ["--socket", socketPath]]);
 
     /// <summary>SIGTERM and wait; returns a description of how it ended.</summary>
     public string Stop(TimeSpan grace)
