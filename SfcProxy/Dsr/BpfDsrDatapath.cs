@@ -92,12 +92,7 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
         {
             _link?.Dispose();
             _link = null;
-            if (_objects is null)
-                return;
-            var pins = _objects.Pins;
-            _objects.Dispose();
-            _objects = null;
-            pins.Remove();
+            PinnedObjects.Unload(ref _objects);
         }
     }
 

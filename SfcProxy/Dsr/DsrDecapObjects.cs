@@ -30,7 +30,7 @@ public enum DsrDecapCounter : uint
 /// ipip module. Maps are pinned under the instance directory, so VIPs and counters survive a
 /// restart of the host.
 /// </summary>
-public sealed class DsrDecapObjects : IDisposable
+public sealed class DsrDecapObjects : IPinnedObjects
 {
     /// <summary>Program name, which is also the object file name without ".bpf.o".</summary>
     public const string ProgramName = "dsr_decap";
@@ -94,18 +94,7 @@ public sealed class DsrDecapObjects : IDisposable
         Vips.Keys<uint>().Select(k => new IPAddress(BitConverter.GetBytes(k))).OrderBy(a => a.ToString(), StringComparer.Ordinal).ToList();
 
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
-    public IReadOnlyDictionary<DsrDecapCounter, ulong> ReadCounters()
-    {
-        var result = new Dictionary<DsrDecapCounter, ulong>();
-        for (var c = (DsrDecapCounter)0; c < DsrDecapCounter.Max; c++)
-        {
-            ulong sum = 0;
-            foreach (var v in Counters.LookupPerCpu<uint, ulong>((uint)c))
-                sum += v;
-            result[c] = sum;
-        }
-        return result;
-    }
+    public IReadOnlyDictionary<DsrDecapCounter, ulong> ReadCounters() => Counters.SumAll(DsrDecapCounter.Max);
 
     public void Dispose() => _obj.Dispose();
 

@@ -103,12 +103,7 @@ public sealed partial class DsrDecapService(IOptions<SfcProxyOptions> options, I
         {
             _link?.Dispose();
             _link = null;
-            if (_objects is null)
-                return;
-            var pins = _objects.Pins;
-            _objects.Dispose();
-            _objects = null;
-            pins.Remove();
+            PinnedObjects.Unload(ref _objects);
         }
     }
 

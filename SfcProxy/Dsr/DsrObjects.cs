@@ -37,7 +37,7 @@ public readonly record struct DsrTraffic(ulong Packets, ulong Bytes);
 /// grace period (the id may go to another backend later). The next-hop cache (dsr_nexthops) needs
 /// nothing here: its entries name the backend address they were looked up for.</para>
 /// </remarks>
-public sealed class DsrObjects : IDsrDatapath, IDisposable
+public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
 {
     public const string ProgramName = "dsr_lb";
 
@@ -156,13 +156,7 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
     }
 
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
-    public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters()
-    {
-        var result = new Dictionary<DsrCounter, ulong>();
-        for (var c = (DsrCounter)0; c < DsrCounter.Max; c++)
-            result[c] = Sum(Counters, (uint)c);
-        return result;
-    }
+    public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() => Counters.SumAll(DsrCounter.Max);
 
     /// <summary>Packets and bytes sent to a backend id (summed over the CPUs).</summary>
     public DsrTraffic ReadBackendTraffic(uint backendId) => backendId < DsrLimits.MaxBackends ? SumTraffic(BackendTraffic, backendId) : default;
@@ -316,11 +310,4 @@ public sealed class DsrObjects : IDsrDatapath, IDisposable
         return new DsrTraffic(packets, bytes);
     }
 
-    private static ulong Sum(BpfMap map, uint key)
-    {
-        ulong sum = 0;
-        foreach (var v in map.LookupPerCpu<uint, ulong>(key))
-            sum += v;
-        return sum;
-    }
 }

@@ -86,12 +86,7 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
         lock (_gate)
         {
             Detach();
-            if (_objects is null)
-                return;
-            var pins = _objects.Pins;
-            _objects.Dispose();
-            _objects = null;
-            pins.Remove();
+            PinnedObjects.Unload(ref _objects);
         }
     }
 

@@ -27,7 +27,7 @@ namespace SfcProxy.Policy;
 /// Apply returns no packet is judged by the old tables any more. Conntrack is kept across Apply.
 /// Applies are serialized inside this process; only one process (the daemon) may apply.</para>
 /// </remarks>
-public sealed class PolicyObjects : IDisposable
+public sealed class PolicyObjects : IPinnedObjects
 {
     /// <summary>Program names, which are also the object file names without ".bpf.o".</summary>
     public const string TcName = "policy_tc", XdpName = "policy_xdp";
@@ -133,13 +133,7 @@ public sealed class PolicyObjects : IDisposable
     }
 
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
-    public IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters()
-    {
-        var result = new Dictionary<PolicyCounter, ulong>();
-        for (var c = (PolicyCounter)0; c < PolicyCounter.Max; c++)
-            result[c] = Sum(Counters, (uint)c);
-        return result;
-    }
+    public IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters() => Counters.SumAll(PolicyCounter.Max);
 
     /// <summary>
     /// Packets allowed per rule id, summed over the CPUs. <paramref name="ruleIds"/> null: the rules
@@ -155,14 +149,14 @@ public sealed class PolicyObjects : IDisposable
         {
             for (uint id = 1; id < PolicyLimits.MaxRules; id++)
             {
-                var n = Sum(RuleHits, id);
+                var n = RuleHits.Sum(id);
                 if (n != 0)
                     result[id] = n;
             }
             return result;
         }
         foreach (var id in ids.Distinct())
-            result[id] = id < PolicyLimits.MaxRules ? Sum(RuleHits, id) : 0;
+            result[id] = id < PolicyLimits.MaxRules ? RuleHits.Sum(id) : 0;
         return result;
     }
 
@@ -176,13 +170,6 @@ public sealed class PolicyObjects : IDisposable
         _tc.Dispose();
     }
 
-    private static ulong Sum(BpfMap map, uint key)
-    {
-        ulong sum = 0;
-        foreach (var v in map.LookupPerCpu<uint, ulong>(key))
-            sum += v;
-        return sum;
-    }
 
     private static void Validate(PolicyTables tables)
     {

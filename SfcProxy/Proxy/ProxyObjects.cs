@@ -109,18 +109,7 @@ internal sealed class ProxyObjects : IDisposable
     }
 
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
-    public IReadOnlyDictionary<Counter, ulong> ReadCounters()
-    {
-        var result = new Dictionary<Counter, ulong>();
-        for (var c = (Counter)0; c < Counter.Max; c++)
-        {
-            ulong sum = 0;
-            foreach (var v in Counters.LookupPerCpu<uint, ulong>((uint)c))
-                sum += v;
-            result[c] = sum;
-        }
-        return result;
-    }
+    public IReadOnlyDictionary<Counter, ulong> ReadCounters() => Counters.SumAll(Counter.Max);
 
     /// <summary>The VNF latency histograms summed over the CPUs.</summary>
     public LatencyReport ReadLatency() =>
