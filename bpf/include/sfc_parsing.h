@@ -10,15 +10,11 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "hdr_cursor.h"
+#include "ipv6_ext.h"
 #include "sfc_consts.h"
 #include "sfc_shared.h"
 
-/* Where the next header starts. Every parse_<hdr>() checks that the whole header lies before
- * data_end, advances pos past it and returns the next protocol, or -1 when the packet ends
- * inside the header (pos is then left unchanged). */
-struct hdr_cursor {
-	void *pos;
-};
 
 /* 802.1Q / 802.1ad tag as it follows the MAC addresses (not in the uapi headers). */
 struct sfc_vlan_hdr {
