@@ -5,13 +5,14 @@ namespace SfcProxy.Configuration;
 public sealed class CacheOptions
 {
     /// <summary>
-    /// Maximum cached header sets, 1..16777216. Default 65536. Metadata mode: Size / CPUs slots per
-    /// CPU (rounded down to a multiple of the CPU count, at least one per CPU), at most what
-    /// Metadata:MarkMask can name (65535 with the default mask, which is then the default).
+    /// Maximum cached header sets, 1..16777216. Default 65536 in header-hash mode, 4096 in metadata
+    /// mode. Metadata mode: Size / CPUs slots per CPU (rounded down to a multiple of the CPU count,
+    /// at least one per CPU), at most what Metadata:MarkMask can name (65535 with the default mask).
     /// </summary>
     public int Size { get; set; } = DefaultSize;
 
     internal const int DefaultSize = 65536;
+    internal const int DefaultMetadataSize = 4096;
 
     /// <summary>Whether the config file gave <see cref="Size"/> (the metadata default depends on it).</summary>
     internal bool SizeGiven { get; set; }

@@ -52,10 +52,12 @@ internal static class SfcProxyOptionsBinder
                 options.BindingFailures.Add($"{metadata.Path}:{nameof(MetadataOptions.MarkMask)}: '{mask}' is not a 32-bit mask (\"0xffff0000\" or a number)");
         }
         metadata.RejectUnknownKeys();
-        // Metadata mode: the cache cannot hold more slots than the mark bits can name; the default
-        // follows the mask, a size the file gives is checked against it (the validator).
+        // Metadata mode: the cache cannot hold more slots than the mark bits can name (a size the
+        // file gives is checked against them by the validator). Its own default is smaller: its
+        // packets are in the VNF for microseconds, and the mask's bits above the slot index carry
+        // the slot's generation, which tells a late packet's key from the slot's next owner.
         if (options.KeyMode == KeyMode.Metadata && !options.Cache.SizeGiven)
-            options.Cache.Size = (int)Math.Min(options.Cache.Size, MetadataOptions.Capacity(options.Metadata.MarkMask));
+            options.Cache.Size = (int)Math.Min(CacheOptions.DefaultMetadataSize, MetadataOptions.Capacity(options.Metadata.MarkMask));
 
         var nsh = root.Object(nameof(options.Nsh));
         options.Nsh.NextHopMac = nsh.String(nameof(NshOptions.NextHopMac), options.Nsh.NextHopMac);

@@ -63,7 +63,7 @@ esac
 cat >"$tmp/config.json" <<EOF
 {"SfcProxy": {"Instance": "$name", "KeyMode": "$key", $encaps
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
-  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65536},
+  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65535},
   "Socket": {"Path": "/tmp/$name.sock"}}}
 EOF
 # nsenter, not `ip netns exec`: the daemon must see the host bpffs to pin its maps.

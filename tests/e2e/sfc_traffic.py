@@ -41,7 +41,8 @@ recomputes exactly what the sender sent; there is no side channel between them.
         - inner IP packet byte-identical to the one sent except TTL/hop limit decremented by H
           (and the IPv4 header checksum, which must be valid);
         - payload intact (CRC32 carried in the payload).
-      NSH packets generated expired (--nsh-expired: TTL or SI 0/1 on arrival) must NOT arrive.
+      NSH packets generated expired (--nsh-expired: TTL 1 or SI 0/1 on arrival) must NOT arrive;
+      TTL 0 arrives as 63 (RFC 8300 2.2).
       Writes a JSON summary and exits 0 only if everything is ok.
 
   show --count N --seed S [...]: print the generated packets (debugging aid).
@@ -102,7 +103,7 @@ class Pkt:
         self.dport = dport
         self.encap = encap  # "mpls" | "nsh"
         self.nsh = nsh  # NSH: the header as sent (bytes, 4 * Length)
-        self.expired = expired  # NSH TTL or SI <= 1: the proxy must drop it
+        self.expired = expired  # NSH TTL 1 or SI <= 1: the proxy must drop it
 
     @property
     def nsh_np(self):
@@ -197,11 +198,12 @@ def gen_nsh(rng, args, family, may_expire):
     expired = may_expire and rng.random() < args.nsh_expired
     if expired:
         if rng.random() < 0.5:
-            ttl, si = rng.choice([0, 1, 1, 1]), rng.randint(2, 255)
+            ttl, si = 1, rng.randint(2, 255)
         else:
             ttl, si = rng.randint(2, 63), rng.choice([0, 1, 1, 1])
     else:
-        ttl, si = rng.randint(2, 63), rng.randint(2, 255)
+        # TTL 0 arrives too: RFC 8300 2.2 decrements it to 63, it does not expire
+        ttl, si = rng.choice([0] + list(range(2, 64))), rng.randint(2, 255)
     oam = 1 if rng.random() < 0.2 else 0
     if not args.nsh_no_ethernet and rng.random() < 1 / 3:
         np = NSH_NP_ETHERNET
@@ -426,15 +428,18 @@ def ip_csum(hdr: bytes) -> int:
     return ~s & 0xFFFF
 
 
-def expected_inner(p, ip_hops):
+def expected_inner(p, ip_hops, ttl_cap=255):
+    """The inner packet as it must arrive: IP TTL / hop limit down by the VNF's hops, and, when the
+    proxy popped the last label, no higher than that label's TTL after the proxy's decrement
+    (RFC 3032 2.4.3, RFC 3443 uniform model: the TTL never grows)."""
     b = bytearray(p.inner)
     if p.family == 4:
-        b[8] -= ip_hops
+        b[8] = min(b[8] - ip_hops, ttl_cap)
         ihl = (b[0] & 0x0F) * 4
         b[10:12] = b"\0\0"
         b[10:12] = struct.pack("!H", ip_csum(bytes(b[:ihl])))
     else:
-        b[7] -= ip_hops
+        b[7] = min(b[7] - ip_hops, ttl_cap)
     return bytes(b)
 
 
@@ -638,7 +643,8 @@ def cmd_recv(args):
                                                f"(sent {fmt_stack(p.labels)})"))
                         break
         # --- inner packet
-        exp = expected_inner(p, args.ip_hops)
+        last_pop = p.encap == "mpls" and want is not None and not want and args.consumed > 0
+        exp = expected_inner(p, args.ip_hops, p.labels[0][2] - dec if last_pop else 255)
         inner = pr["inner"]
         hl = 20 if p.family == 4 else 40
         if inner != exp:
