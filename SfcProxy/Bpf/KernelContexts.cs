@@ -27,6 +27,8 @@ public struct SkbContext
 {
     [FieldOffset(8)] public uint Mark;
     [FieldOffset(32)] public uint Priority;
+    /// <summary>The device the test run's skb is on (0: loopback), which bpf_check_mtu() and friends see.</summary>
+    [FieldOffset(40)] public uint Ifindex;
     /// <summary>cb[0..4]: scratch words a tc program may write; a test run returns them in ctx_out.</summary>
     [FieldOffset(48)] public uint Cb0;
     [FieldOffset(52)] public uint Cb1;

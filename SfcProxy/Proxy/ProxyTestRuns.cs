@@ -47,9 +47,14 @@ internal static class ProxyTestRuns
     public static TxRun RunTx(this ProxyObjects proxy, byte[] frame, uint mark = 0, uint gsoSize = 0) =>
         RunTc(proxy.Tx, frame, mark, gsoSize);
 
-    public static TxRun RunTc(BpfProgram program, byte[] frame, uint mark = 0, uint gsoSize = 0)
+    /// <summary>Runs tc_tx with the skb on device <paramref name="ifindex"/> of the calling thread's network
+    /// namespace (its MTU is the one tc_tx checks), rather than loopback.</summary>
+    public static TxRun RunTxOn(this ProxyObjects proxy, byte[] frame, int ifindex, uint mark = 0) =>
+        RunTc(proxy.Tx, frame, mark, 0, (uint)ifindex);
+
+    public static TxRun RunTc(BpfProgram program, byte[] frame, uint mark = 0, uint gsoSize = 0, uint ifindex = 0)
     {
-        var ctx = new SkbContext { Mark = mark, GsoSize = gsoSize, GsoSegs = gsoSize == 0 ? 0u : 2u };
+        var ctx = new SkbContext { Mark = mark, GsoSize = gsoSize, GsoSegs = gsoSize == 0 ? 0u : 2u, Ifindex = ifindex };
         var r = program.TestRun(frame, AsBytes(ref ctx), Marshal.SizeOf<SkbContext>());
         var ctxOut = MemoryMarshal.Read<SkbContext>(r.Context);
         return new TxRun(r.ReturnValue, r.Data, ctxOut.Mark, r.DurationNs);
