@@ -137,8 +137,9 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 			return -1;
 		hlen = in->ip.v4.ihl * 4;
 		/* an IHL below 5, or options the frame does not hold, is no IPv4 header */
-		if (hlen < SFC_IPV4_MIN_HLEN ||
-		    sfc_load(ctx, xdp, ip_off + hlen - 1, &in->l4[0], 1))
+		if (hlen < SFC_IPV4_MIN_HLEN)
+			return -1;
+		if (hlen > SFC_IPV4_MIN_HLEN && sfc_load(ctx, xdp, ip_off + hlen - 1, &in->l4[0], 1))
 			return -1;
 		len = bpf_ntohs(in->ip.v4.tot_len);
 		in->family = 4;
