@@ -97,6 +97,7 @@ int tc_tx(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	void *data, *data_end;
 	__u32 zero = 0, mark, mask, shift, key, vlans, count, first, top_ttl, l2_len, grow, hdr_len;
+	__u32 labels = 0; /* label entries the push puts back (MPLS), for labels_pushed */
 	__u32 mtu;
 	int action = TC_ACT_OK; /* what is not ours to restore leaves as the VNF sent it */
 	int hash_mode, proto, n, foreign = 0, icmp;
@@ -195,8 +196,8 @@ int tc_tx(struct __sk_buff *skb)
 		goto error;
 	hdr_len = n * SFC_MPLS_HLEN;
 	grow = hdr_len;
+	labels = n;
 	outcome = SFC_CNT_TX_RESTORED;
-	sfc_count_n(SFC_CNT_LABELS_PUSHED, n);
 
 push:
 	/* buf holds l2_len bytes of L2 header and hdr_len of SFC headers, grow bytes more than the
@@ -215,6 +216,8 @@ push:
 	}
 	if (push_headers(skb, buf, l2_len, hdr_len, grow) < 0)
 		goto error;
+	if (labels)
+		sfc_count_n(SFC_CNT_LABELS_PUSHED, labels);
 	if (icmp) {
 		outcome = SFC_CNT_TX_TOO_BIG;
 		sfc_count(SFC_CNT_ICMP_TOO_BIG_SENT);
@@ -250,9 +253,9 @@ miss:
 				   SFC_KEEP_TTL);
 		if (n < 0)
 			goto error;
-		sfc_count_n(SFC_CNT_LABELS_PUSHED, n);
 		hdr_len = n * SFC_MPLS_HLEN;
 		grow = hdr_len;
+		labels = n;
 		goto push;
 	default:
 		/* nowhere to send it: without its headers the packet would leave the chain */
