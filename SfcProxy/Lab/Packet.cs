@@ -47,13 +47,44 @@ public sealed record Packet
     /// <summary>An Ethernet header inside an encapsulation (NSH next protocol Ethernet).</summary>
     public Packet InnerEth(byte[]? dst = null, byte[]? src = null) => With(new EthLayer(dst ?? DefaultDst, src ?? DefaultSrc, null));
 
+    /// <param name="fragOff">Flags and fragment offset as on the wire (0x4000: DF).</param>
+    /// <param name="ihlWords">Header length in words; the words past 5 are zero (end of options)
+    /// unless <paramref name="options"/> are given.</param>
+    /// <param name="options">IPv4 options as on the wire (e.g. <see cref="IPv4Options"/>), padded with
+    /// zeros to a multiple of 4 bytes, at most 40; the header length follows them.</param>
     public Packet IPv4(string src = "198.18.1.1", string dst = "198.18.2.1", ushort id = 1, byte ttl = 64,
-        byte? protocol = null, ushort fragOff = 0x4000, byte tos = 0, byte ihlWords = 5) =>
-        With(new IPv4Layer(IPAddress.Parse(src), IPAddress.Parse(dst), id, ttl, protocol, fragOff, tos, ihlWords));
+        byte? protocol = null, ushort fragOff = 0x4000, byte tos = 0, byte ihlWords = 5, byte[]? options = null)
+    {
+        if (options is { Length: > 40 })
+            throw new ArgumentException($"IPv4 options of {options.Length} bytes: at most 40");
+        var words = options is null ? ihlWords : (byte)(5 + (options.Length + 3) / 4);
+        return With(new IPv4Layer(IPAddress.Parse(src), IPAddress.Parse(dst), id, ttl, protocol, fragOff, tos, words, options ?? []));
+    }
 
     public Packet IPv6(string src = "2001:2:1::1", string dst = "2001:2:2::1", uint flowLabel = 0, byte hopLimit = 64,
         byte? nextHeader = null, byte trafficClass = 0) =>
         With(new IPv6Layer(IPAddress.Parse(src), IPAddress.Parse(dst), flowLabel, hopLimit, nextHeader, trafficClass));
+
+    /// <summary>An IPv6 hop-by-hop options header (RFC 8200 4.3) of <paramref name="length"/> bytes
+    /// (a multiple of 8), optionally with a router alert option (RFC 2711, as MLD sends), padded with PadN.</summary>
+    public Packet HopByHop(int length = 8, bool routerAlert = false) =>
+        With(new IPv6OptionsLayer(0, length, routerAlert));
+
+    /// <summary>An IPv6 destination options header (RFC 8200 4.6) of <paramref name="length"/> bytes, padded with PadN.</summary>
+    public Packet DestinationOptions(int length = 8) => With(new IPv6OptionsLayer(60, length, false));
+
+    /// <summary>An IPv6 routing header (RFC 8200 4.4): type 4 is a segment routing header (RFC 8754)
+    /// with <paramref name="segments"/> in wire order; other types carry the addresses the same way.</summary>
+    public Packet Routing(byte routingType = 4, byte segmentsLeft = 1, params string[] segments) =>
+        With(new IPv6RoutingLayer(routingType, segmentsLeft, [.. segments.Select(IPAddress.Parse)]));
+
+    /// <summary>An IPv6 fragment header (RFC 8200 4.5): offset in 8-byte units, M flag, identification.</summary>
+    public Packet Fragment6(ushort offsetUnits, bool more, uint identification) =>
+        With(new IPv6FragmentLayer(offsetUnits, more, identification));
+
+    /// <summary>An IP packet built already (one fragment of a datagram, a packet a VNF rewrote), carried
+    /// as is; the ethertype or NSH next protocol in front of it follows its version nibble.</summary>
+    public Packet Ip(ReadOnlySpan<byte> packet) => With(new RawIpLayer(packet.ToArray()));
 
     /// <param name="options">TCP options as on the wire (e.g. <see cref="TcpOptions"/>); padded with
     /// zeros (end of options) to a multiple of 4 bytes, at most 40. The data offset follows.</param>
@@ -76,6 +107,14 @@ public sealed record Packet
     }
 
     private Packet With(Layer l) => new(_layers.Append(l));
+
+    /// <summary><see cref="Build"/>, then zero padding up to <paramref name="minFrame"/> bytes, as
+    /// Ethernet pads a short frame (60 bytes without the FCS): the IP length no longer ends the frame.</summary>
+    public byte[] BuildPadded(int minFrame = 60)
+    {
+        var f = Build();
+        return f.Length >= minFrame ? f : [.. f, .. new byte[minFrame - f.Length]];
+    }
 
     /// <summary>Serializes the frame with every length, ethertype and checksum filled in.</summary>
     public byte[] Build()
@@ -109,6 +148,7 @@ public sealed record Packet
         NshLayer => 0x894F,
         IPv4Layer => 0x0800,
         IPv6Layer => 0x86DD,
+        RawIpLayer r => r.IsV6 ? (ushort)0x86DD : (ushort)0x0800,
         _ => 0x88B5, // IEEE local experimental: "something that is not IP"
     };
 
@@ -119,6 +159,9 @@ public sealed record Packet
         IcmpLayer => v6 ? (byte)58 : (byte)1,
         IPv4Layer => 4,
         IPv6Layer => 41,
+        IPv6OptionsLayer o => o.Type,
+        IPv6RoutingLayer => 43,
+        IPv6FragmentLayer => 44,
         _ => 253, // RFC 3692 experimental
     };
 
@@ -183,7 +226,10 @@ public sealed record Packet
             header[0] = (byte)((Version << 6) | (Oam ? 0x20 : 0) | ((Ttl >> 2) & 0x0F));
             header[1] = (byte)(((Ttl & 3) << 6) | (words & 0x3F));
             header[2] = (byte)(MdType & 0x0F);
-            header[3] = NextProtocol ?? next switch { IPv4Layer => 1, IPv6Layer => 2, EthLayer => 3, _ => 0xFE };
+            header[3] = NextProtocol ?? next switch
+            {
+                IPv4Layer => 1, IPv6Layer => 2, EthLayer => 3, RawIpLayer r => r.IsV6 ? (byte)2 : (byte)1, _ => 0xFE,
+            };
             BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (Spi << 8) | Si);
             metadata.CopyTo(header, 8);
             return [.. header, .. inner];
@@ -191,7 +237,7 @@ public sealed record Packet
     }
 
     private sealed record IPv4Layer(IPAddress Src, IPAddress Dst, ushort Id, byte Ttl, byte? Protocol, ushort FragOff,
-        byte Tos, byte IhlWords) : IpLayer
+        byte Tos, byte IhlWords, byte[] Options) : IpLayer
     {
         public override bool IsV6 => false;
 
@@ -208,6 +254,7 @@ public sealed record Packet
             b[9] = Protocol ?? ProtocolOf(next, false);
             Src.GetAddressBytes().CopyTo(b, 12);
             Dst.GetAddressBytes().CopyTo(b, 16);
+            Options.AsSpan(0, Math.Min(Options.Length, Math.Max(0, hl - 20))).CopyTo(b.AsSpan(20));
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(10), Checksum.Fold(Checksum.Sum(b.AsSpan(0, hl))));
             inner.CopyTo(b, hl);
             return b;
@@ -237,6 +284,75 @@ public sealed record Packet
 
         public override uint PseudoSum(byte protocol, int length) =>
             Checksum.Sum(Src.GetAddressBytes()) + Checksum.Sum(Dst.GetAddressBytes()) + protocol + (uint)length;
+    }
+
+    /// <summary>Hop-by-hop (0) or destination (60) options: next header, length, options padded with PadN.</summary>
+    private sealed record IPv6OptionsLayer(byte Type, int Length, bool RouterAlert) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            if (Length < 8 || Length % 8 != 0 || Length > 2048)
+                throw new ArgumentException($"IPv6 options header of {Length} bytes: a multiple of 8, 8..2048");
+            var b = new byte[Length + inner.Length];
+            b[0] = ProtocolOf(next, true);
+            b[1] = (byte)(Length / 8 - 1);
+            var at = 2;
+            if (RouterAlert)
+            {
+                b[2] = 5; // router alert, value 0 (MLD)
+                b[3] = 2;
+                at = 6;
+            }
+            var pad = Length - at;
+            if (pad == 1)
+                b[at] = 0; // Pad1
+            else if (pad >= 2)
+            {
+                b[at] = 1; // PadN
+                b[at + 1] = (byte)(pad - 2);
+            }
+            inner.CopyTo(b, Length);
+            return b;
+        }
+    }
+
+    private sealed record IPv6RoutingLayer(byte RoutingType, byte SegmentsLeft, IPAddress[] Segments) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var len = 8 + 16 * Segments.Length;
+            var b = new byte[len + inner.Length];
+            b[0] = ProtocolOf(next, true);
+            b[1] = (byte)(2 * Segments.Length);
+            b[2] = RoutingType;
+            b[3] = SegmentsLeft;
+            if (RoutingType == 4)
+                b[4] = (byte)Math.Max(0, Segments.Length - 1); // last entry
+            for (var i = 0; i < Segments.Length; i++)
+                Segments[i].GetAddressBytes().CopyTo(b, 8 + 16 * i);
+            inner.CopyTo(b, len);
+            return b;
+        }
+    }
+
+    private sealed record IPv6FragmentLayer(ushort OffsetUnits, bool More, uint Identification) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var b = new byte[8 + inner.Length];
+            b[0] = ProtocolOf(next, true);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)((OffsetUnits << 3) | (More ? 1 : 0)));
+            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), Identification);
+            inner.CopyTo(b, 8);
+            return b;
+        }
+    }
+
+    private sealed record RawIpLayer(byte[] Bytes) : Layer
+    {
+        public bool IsV6 => Bytes.Length > 0 && Bytes[0] >> 4 == 6;
+
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls) => [.. Bytes, .. inner];
     }
 
     private sealed record TcpLayer(ushort Sport, ushort Dport, uint Seq, uint Ack, byte Flags, byte[] Options) : Layer
@@ -327,6 +443,18 @@ public static class TcpOptions
 
     /// <summary>What Linux sends in a SYN: MSS, SACK permitted, timestamps, NOP, window scale.</summary>
     public static byte[] LinuxSyn(ushort mss = 1460) => [.. Mss(mss), .. SackPermitted, .. Timestamps(1, 0), Nop, .. WindowScale(7)];
+}
+
+/// <summary>IPv4 option encodings for <see cref="Packet.IPv4"/>.</summary>
+public static class IPv4Options
+{
+    public const byte Nop = 1;
+
+    /// <summary>Router alert (RFC 2113), as IGMP and RSVP send it.</summary>
+    public static byte[] RouterAlert => [0x94, 4, 0, 0];
+
+    /// <summary>A timestamp option (RFC 791) with room for <paramref name="slots"/> timestamps, none recorded.</summary>
+    public static byte[] Timestamp(int slots) => [0x44, (byte)(4 + 4 * slots), 5, 0, .. new byte[4 * slots]];
 }
 
 /// <summary>Internet checksum (RFC 1071).</summary>
