@@ -86,6 +86,10 @@ internal sealed class ContractPacket
     /// since no datapath can tell them apart once the entry of one is gone.</summary>
     public bool IdenticalFamily { get; set; }
     public Datagram? Datagram { get; set; }
+    /// <summary>Header-hash: packets made to differ only where issue 11 lets a datapath either tell
+    /// them apart or refuse the second one at ingress (UDP with the same checksum and first payload
+    /// bytes, TCP with the same seq/ack/len): rx_key_conflict is acceptable between them.</summary>
+    public List<ContractPacket>? Alike { get; set; }
     public string Behaviour { get; set; } = "";
 
     // --- the run ---
@@ -96,8 +100,10 @@ internal sealed class ContractPacket
     public bool Popped { get; set; }
     public ulong RxStartNs { get; set; }
     public ulong RxEndNs { get; set; }
-    /// <summary>An emission of this packet was found in the cache (restored, restored-last, expired).</summary>
+    /// <summary>An emission of this packet was found in the cache with the verdict EXPECTED(X) asks for.</summary>
     public int Found { get; set; }
+    /// <summary>An emission of this packet met a cache entry, whatever the verdict (its reference may be gone).</summary>
+    public bool EntryUsed { get; set; }
     /// <summary>Header-hash mode: an aging sweep ran with a cutoff after this packet's pop.</summary>
     public bool Swept { get; set; }
     public int Episode { get; set; }

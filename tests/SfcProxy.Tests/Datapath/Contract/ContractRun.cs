@@ -93,6 +93,8 @@ internal sealed class ContractRun
         long rxRuns = 0, txRuns = 0, notEmitted = 0, sweeps = 0;
         var episode = 0;
         EgressConfig cfg = null!;
+        if (!proxy.Objects.Config.TryLookup(0u, out SfcConfig loaded))
+            Assert.Fail($"{Where}: the loaded proxy has no config entry");
 
         CpuAffinity.On(Cpu, () =>
         {
@@ -101,7 +103,7 @@ internal sealed class ContractRun
             {
                 if (episode % ConfigEvery == 0)
                 {
-                    var (raw, egress) = planner.Config(MetaMaxAgeNs);
+                    var (raw, egress) = planner.Config(loaded, MetaMaxAgeNs);
                     proxy.Objects.WriteConfig(raw);
                     cfg = egress;
                 }

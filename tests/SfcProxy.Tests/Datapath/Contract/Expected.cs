@@ -122,6 +122,23 @@ internal static class Expected
         return [.. emitted.AsSpan(0, l2), .. ip];
     }
 
+    /// <summary>
+    /// Whether <paramref name="output"/> is the last-segment frame <paramref name="want"/>: equal but
+    /// for the IPv4 header checksum, which must be valid (an incremental update may write 0xFFFF
+    /// where a recomputation writes 0, RFC 1624).
+    /// </summary>
+    public static bool SameLast(byte[] output, byte[] want)
+    {
+        if (output.Length != want.Length)
+            return false;
+        var l2 = Wire.L2Length(want);
+        if (want[l2] >> 4 != 4)
+            return output.AsSpan().SequenceEqual(want);
+        return output.AsSpan(0, l2 + 10).SequenceEqual(want.AsSpan(0, l2 + 10))
+            && output.AsSpan(l2 + 12).SequenceEqual(want.AsSpan(l2 + 12))
+            && Checksum.IPv4HeaderValid(output, l2);
+    }
+
     /// <summary>A miss under MissPolicy static: the configured stack (as configured) pushed, or the
     /// frame as emitted when none is configured.</summary>
     public static byte[] OutputStatic(byte[] emitted, EgressConfig cfg)

@@ -151,7 +151,9 @@ internal sealed class Judge
         if (Hash)
         {
             var similar = _similar.TryGetValue(x.NormalKey, out var list) ? list : [];
-            var identicalOther = similar.FirstOrDefault(p => p.IpKey == x.IpKey && !p.SameHeaders(x));
+            // certainly cached: no emission of it has met an entry yet (with a joined copy, the entry
+            // outlives the first use, but then the copy is in the list as well)
+            var identicalOther = similar.FirstOrDefault(p => p.IpKey == x.IpKey && !p.SameHeaders(x) && !p.EntryUsed);
             if (identicalOther is not null)
             {
                 ok.Add(Counter.RxKeyConflict);
@@ -168,7 +170,12 @@ internal sealed class Judge
                 if (similar.FirstOrDefault(p => !p.SameHeaders(x)) is { } other)
                 {
                     ok.Add(Counter.RxKeyConflict);
-                    why.Add($"may conflict with #{other.Id} (alike, other headers)");
+                    why.Add($"may conflict with #{other.Id} (the same but for fields a VNF rewrites, other headers)");
+                }
+                else if (x.Alike?.FirstOrDefault(p => p != x && p.Popped && !p.Swept && p.Found == 0 && !p.SameHeaders(x)) is { } alike)
+                {
+                    ok.Add(Counter.RxKeyConflict);
+                    why.Add($"may be refused as a near-collision of #{alike.Id} (other headers)");
                 }
             }
             if (_similarCount >= _capacity)
@@ -254,6 +261,8 @@ internal sealed class Judge
         var missOk = em.MustMiss || em.MissAllowed || aged || !firstCopy;
         var why = em.MustMiss ? "derives from no popped packet" : em.MissAllowed ? $"the VNF's {em.Behaviour}" : aged ? "held past MaxAge / aged" : !firstCopy ? "a later copy" : "";
         Stats.Tx(em, got, missOk);
+        if (x is not null && got is Counter.TxRestored or Counter.TxRestoredLast or Counter.TxTtlExpired or Counter.TxSiExhausted or Counter.TxGso)
+            x.EntryUsed = true;
         var e = emitted.Frame;
         var mark = $"mark 0x{emitted.Mark:x8}";
         var sent = $"{mark}, emitted {Wire.Hex(e)}";
@@ -289,7 +298,7 @@ internal sealed class Judge
                 if (exp is RestoreLast last)
                 {
                     var want = Expected.OutputLast(last, e);
-                    if (run.Verdict == ProxyTestRuns.TcOk && run.Frame.AsSpan().SequenceEqual(want))
+                    if (run.Verdict == ProxyTestRuns.TcOk && Expected.SameLast(run.Frame, want))
                     {
                         Released(x!);
                         break;
@@ -297,8 +306,8 @@ internal sealed class Judge
                     var ttlNote = run.Frame.Length == want.Length
                         ? $" (IP TTL {IpFields.Ttl(run.Frame[Wire.L2Length(run.Frame)..])}, the rule: min(emitted {IpFields.Ttl(e[Wire.L2Length(e)..])}, popped top TTL - 1 = {last.TtlCap}))"
                         : "";
-                    var onlyTtl = run.Frame.Length == want.Length && Expected.OutputLast(new RestoreLast(255), run.Frame).AsSpan().SequenceEqual(
-                        Expected.OutputLast(new RestoreLast(255), e)) && IpFields.Ttl(run.Frame[Wire.L2Length(run.Frame)..]) > last.TtlCap;
+                    var onlyTtl = run.Frame.Length == want.Length && IpFields.Ttl(run.Frame[Wire.L2Length(run.Frame)..]) > last.TtlCap
+                        && Expected.SameLast(Expected.OutputLast(last, run.Frame), want);
                     Add(onlyTtl ? "last segment: IP TTL not lowered to popped top TTL - 1 (RFC 3032 2.4.3)" : "last segment: wrong frame", episode, what, $"{expText}: {Wire.Hex(want)}", $"verdict {run.Verdict}, {Wire.Hex(run.Frame)}{ttlNote}", $"{sent}; {InputHex(x)}");
                 }
                 else
@@ -349,7 +358,7 @@ internal sealed class Judge
                         pushed = delta[(int)Counter.LabelsPushed];
                     if (!missOk)
                         Add("lost (must be restored)", episode, what, expText, $"{got} (a miss)",
-                            $"{(x?.HeadersTaken is { } t ? $"its headers left earlier on another frame ({t}); " : "")}{sent}; {InputHex(x)}; popped as {x?.RxOutcome}");
+                            $"{(x?.HeadersTaken is { } t ? $"its headers left earlier on another frame ({t}); " : "")}{SweptTwin(x)}{sent}; {InputHex(x)}; popped as {x?.RxOutcome}");
                     break;
                 }
 
@@ -360,6 +369,14 @@ internal sealed class Judge
         }
         CheckDetail(delta, episode, what, (Counter.LabelsPushed, pushed), (Counter.NshRestored, nshRestored));
     }
+
+    /// <summary>For a failure message: an identical packet with the same headers, popped before an
+    /// aging sweep's cutoff, when this one was popped after it (and so was not to be aged).</summary>
+    private string SweptTwin(ContractPacket? x) =>
+        x is null || !Hash ? ""
+            : _recent.FirstOrDefault(p => p is not null && p != x && p.Swept && p.IpKey == x.IpKey && p.SameHeaders(x)) is { } twin
+                ? $"popped after an aging sweep's cutoff, while #{twin.Id} (identical, same headers) popped before it was aged; "
+                : "";
 
     private void WrongRestore(int episode, ContractPacket? x, string what, string expected, TxRun run, byte[] emitted, EgressConfig cfg, string sent)
     {

@@ -244,6 +244,8 @@ internal sealed class Planner(ShapeGenerator gen, KeyMode mode)
         {
             m.Family = name;
             m.IdenticalFamily = identical;
+            if (kind is 0 or 1)
+                m.Alike = members;
         }
 
         // Retransmissions across an aging sweep (header-hash): the copy that arrives after the
@@ -568,8 +570,10 @@ internal sealed class Planner(ShapeGenerator gen, KeyMode mode)
 
     // ------------------------------------------------------------------ configuration
 
-    /// <summary>A new egress configuration: consumed segments, miss policy, static stack, NSH next hop, accepted encapsulations.</summary>
-    public (SfcConfig Raw, EgressConfig Egress) Config(ulong metaMaxAgeNs)
+    /// <summary>A new egress configuration: consumed segments, miss policy, static stack, NSH next hop,
+    /// accepted encapsulations; every other field as in <paramref name="loaded"/> (what the proxy was
+    /// loaded with).</summary>
+    public (SfcConfig Raw, EgressConfig Egress) Config(SfcConfig loaded, ulong metaMaxAgeNs)
     {
         var consumed = _rng.Next(20) switch { < 12 => 1u, < 14 => 0u, < 17 => 2u, < 19 => 3u, _ => 16u };
         var miss = (MissPolicy)_rng.Next(3);
@@ -579,22 +583,20 @@ internal sealed class Planner(ShapeGenerator gen, KeyMode mode)
             staticStack[i] = new LabelStackEntry(ShapeGenerator.StaticLabelBase + (uint)_rng.Next(0x10000), 0, i == staticCount - 1, 64);
         var accepted = _rng.Next(20) switch { 0 => 1u << (int)Encapsulation.Mpls, 1 => 1u << (int)Encapsulation.Nsh, _ => SfcLimits.AcceptAll };
         var nextHop = _rng.Next(2) == 0 ? gen.Mac() : null;
-        var raw = new SfcConfig
-        {
-            KeyMode = (uint)mode,
-            MissPolicy = (uint)miss,
-            ConsumedSegments = consumed,
-            StaticLabelCount = (uint)staticStack.Length,
-            AcceptedEncaps = accepted,
-            LatencySampleEvery = _rng.Next(2) == 0 ? 1u : 64u,
-            MetaMaxAgeNs = metaMaxAgeNs,
-        };
+        var raw = loaded;
+        raw.KeyMode = (uint)mode;
+        raw.MissPolicy = (uint)miss;
+        raw.ConsumedSegments = consumed;
+        raw.StaticLabelCount = (uint)staticStack.Length;
+        raw.AcceptedEncaps = accepted;
+        raw.LatencySampleEvery = _rng.Next(2) == 0 ? 1u : 64u;
+        raw.MetaMaxAgeNs = metaMaxAgeNs;
         unsafe
         {
-            for (var i = 0; i < staticStack.Length; i++)
-                raw.StaticLabels[i] = staticStack[i].ToNetworkOrder();
+            for (var i = 0; i < SfcLimits.MaxLabels; i++)
+                raw.StaticLabels[i] = i < staticStack.Length ? staticStack[i].ToNetworkOrder() : 0;
             KernelVnf.EgressMac.CopyTo(new Span<byte>(raw.EgressMac, 6));
-            nextHop?.CopyTo(new Span<byte>(raw.NshNextHopMac, 6));
+            (nextHop ?? new byte[6]).CopyTo(new Span<byte>(raw.NshNextHopMac, 6));
         }
         return (raw, new EgressConfig(consumed, miss, staticStack, nextHop, KernelVnf.EgressMac, accepted));
     }
