@@ -65,8 +65,8 @@ internal sealed class ContractRun
     public static void AssertCoverage(ContractRun run, Judge judge)
     {
         var s = judge.Stats;
-        foreach (var family in new[] { "udp-same-checksum", "tcp-same-seq", "nat-t-keepalives", "icmpv6-echo-no-data", "tcp-behind",
-                     "udp-behind", "retransmission", "identical-other-headers", "nat-onto-dropped", "fragments-other-headers", "family fragments",
+        foreach (var family in new[] { "udp-same-checksum", "tcp-same-seq", "nat-t-keepalives", "icmpv6-echo-no-data", "tcp-behind-extension-headers",
+                     "udp-behind-extension-headers", "retransmission", "identical-other-headers", "nat-onto-dropped", "fragments-other-headers", "family fragments",
                      "malformed", "ipv6+ext", "+options", "short", "/eth" })
             Assert.IsGreaterThan(0L, s.Reached("rx", family), $"{run.Where}: no input of kind '{family}' reached xdp_rx");
         foreach (var behaviour in new[] { "forward", "duplicate", "hold", "rewrite DSCP/ECN", "rewrite IP TTL", "clamp MSS", "NAT",

@@ -30,15 +30,17 @@ internal sealed partial class ContractStats
         Count(TxByBehaviour, Number().Replace(em.Behaviour, "N"), outcome.ToString());
     }
 
+    /// <summary>Runs counted in the rows of the table ("rx" or "tx") whose name contains <paramref name="row"/>.</summary>
     public long Reached(string table, string row) =>
-        (table == "rx" ? RxByKind : TxByBehaviour).Where(kv => kv.Key.Contains(row, StringComparison.Ordinal)).Sum(kv => kv.Value.Values.Sum());
+        (table == "rx" ? RxByKind : TxByBehaviour).Where(kv => kv.Key.Contains(row, StringComparison.Ordinal))
+            .Sum(kv => kv.Value.Values.Sum());
 
     private static string Kind(ContractPacket x)
     {
         if (x.Headers is null)
             return $"malformed/not SFC: {x.Shape}";
         if (x.Family.Length > 0)
-            return $"{x.Encap} family {Number().Replace(x.Family, "N")}";
+            return $"{x.Encap} family {x.Family}";
         var info = IpInfo.Parse(x.Ip);
         var proto = info.Protocol switch { 6 => "tcp", 17 => "udp", 1 or 58 => "icmp", _ => "other" };
         var ext = info.IsV6 && (info.TransportOffset != 40 || info.IsFragment) ? "+ext" : "";

@@ -192,7 +192,7 @@ internal sealed class Planner(ShapeGenerator gen, KeyMode mode)
                     var (ext, names) = gen.Extensions();
                     var baseIp = tcp ? gen.Tcp(true, payload: gen.Bytes(gen.PayloadLength(small: true)), ext: ext)
                                      : gen.Udp(true, gen.Bytes(gen.PayloadLength(small: true)), ext: ext);
-                    name = tcp ? $"tcp-behind{names}" : $"udp-behind{names}";
+                    name = tcp ? "tcp-behind-extension-headers" : "udp-behind-extension-headers";
                     members.Add(gen.Sfc(baseIp with { Shape = baseIp.Shape.Replace("+ext", names) }, gen.RandomHeaders()));
                     for (var i = _rng.Next(1, 3); i > 0; i--)
                     {
