@@ -182,10 +182,11 @@ internal sealed class ContractRun
         sb.AppendLine($"{Where}: {judge.Violations.Count} contract violations");
         foreach (var kind in judge.Violations.GroupBy(v => v.Kind).OrderByDescending(g => g.Count()))
         {
-            var families = kind.GroupBy(v => System.Text.RegularExpressions.Regex.Replace(FamilyOf(v.Packet), @"(#?\d+|0x[0-9a-f]+)", "N")).OrderByDescending(g => g.Count())
-                .Select(g => $"{g.Key} {g.Count()}");
-            sb.AppendLine($"== {kind.Key}: {kind.Count()} ({string.Join(", ", families)})");
-            foreach (var v in kind.Take(ExamplesPerKind))
+            var groups = kind.GroupBy(v => System.Text.RegularExpressions.Regex.Replace(FamilyOf(v.Packet), @"(#?\d+|0x[0-9a-f]+)", "N"))
+                .OrderByDescending(g => g.Count()).ToList();
+            sb.AppendLine($"== {kind.Key}: {kind.Count()} ({string.Join(", ", groups.Select(g => $"{g.Key} {g.Count()}"))})");
+            // the first violation of each of the largest groups: the different ways this went wrong
+            foreach (var v in groups.Take(ExamplesPerKind).Select(g => g.First()))
                 sb.AppendLine(v.Format(ExampleWidth));
         }
         var file = Environment.GetEnvironmentVariable("SFCPROXY_CONTRACT_REPORT");

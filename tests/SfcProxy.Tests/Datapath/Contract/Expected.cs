@@ -168,7 +168,8 @@ internal static class Expected
         {
             if (y.Headers is null || !y.Popped)
                 continue;
-            if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan().SequenceEqual(r.Headers))
+            if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan().SequenceEqual(r.Headers)
+                && (r.OuterDst is null || output.AsSpan(0, 6).SequenceEqual(r.OuterDst)))
                 yield return (y, $"EXPECTED(#{y.Id}) [{y.Describe()}]");
             else if (behindL2.AsSpan().SequenceEqual(y.Received) || behindNewEth.AsSpan().SequenceEqual(y.Received))
                 yield return (y, $"the headers #{y.Id} arrived with, not advanced [{y.Describe()}]");

@@ -361,11 +361,12 @@ internal sealed class Planner(ShapeGenerator gen, KeyMode mode)
         var datagram = new Datagram(otherHeaders ? "fragments-other-headers" : "fragments");
         var headers = gen.RandomHeaders();
         var tags = gen.OuterTags();
+        var macs = (gen.Mac(), gen.Mac()); // one datagram, one upstream SFF
         for (var i = 0; i < fragments.Count; i++)
         {
             var shape = System.Text.RegularExpressions.Regex.Replace(inner.Shape.Replace(" DF", ""), @"^ipv4 id \d+", $"ipv4 id {ipId}");
             var f = gen.Sfc(new InnerSpec(fragments[i], $"{(v6 ? inner.Shape : shape)}, fragment {i + 1}/{fragments.Count} of {chunk} B"),
-                otherHeaders ? gen.RandomHeaders() : headers, tags);
+                otherHeaders ? gen.RandomHeaders() : headers, tags, macs: macs);
             f.Datagram = datagram;
             f.Family = datagram.Name;
             datagram.Fragments.Add(f);

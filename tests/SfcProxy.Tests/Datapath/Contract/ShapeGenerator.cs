@@ -267,10 +267,12 @@ internal sealed class ShapeGenerator(Random rng)
         [.. Enumerable.Range(0, n).Select(i => (i == 0 && n == 2 ? Wire.QinQ : Wire.Vlan, (ushort)rng.Next(1, 4095)))];
 
     /// <summary>An SFC frame: Ethernet, tags, the headers, the inner packet; short frames padded half of the time.</summary>
-    public ContractPacket Sfc(InnerSpec inner, SfcHeaders headers, (ushort Tpid, ushort Vid)[]? tags = null, bool? pad = null)
+    public ContractPacket Sfc(InnerSpec inner, SfcHeaders headers, (ushort Tpid, ushort Vid)[]? tags = null, bool? pad = null,
+        (byte[] Dst, byte[] Src)? macs = null)
     {
         tags ??= OuterTags();
-        var p = Packet.Eth(Mac(), Mac());
+        var (dst, src) = macs ?? (Mac(), Mac());
+        var p = Packet.Eth(dst, src);
         foreach (var (tpid, vid) in tags)
             p = p.Vlan(vid, tpid, (byte)rng.Next(8));
         p = headers.Push(p).Ip(inner.Ip);
