@@ -87,17 +87,10 @@ public enum Counter : uint
     NshOam,
     /// <summary>Metadata mode: a slot older than MaxAge taken over (detail, not an outcome).</summary>
     MetaAgedOut,
-    // Appended by the issue 11 datapath (not moved by the datapath of this branch; named here so
-    // the contract tests compile against both).
-    /// <summary>Refused at ingress: the key is held by a packet with other headers (outcome).</summary>
     RxKeyConflict,
-    /// <summary>Restored packet larger than the egress MTU: dropped (outcome).</summary>
     TxTooBig,
-    /// <summary>An ICMP too-big / fragmentation-needed error sent for a TxTooBig packet.</summary>
     TxIcmpSent,
-    /// <summary>Detail of a miss: the key led to another packet's entry.</summary>
     TxForeignEntry,
-    /// <summary>Detail: a fragment joined its datagram's cache entry.</summary>
     FragJoined,
     Max,
 }

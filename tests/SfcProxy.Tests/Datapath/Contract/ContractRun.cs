@@ -182,7 +182,7 @@ internal sealed class ContractRun
         sb.AppendLine($"{Where}: {judge.Violations.Count} contract violations");
         foreach (var kind in judge.Violations.GroupBy(v => v.Kind).OrderByDescending(g => g.Count()))
         {
-            var groups = kind.GroupBy(v => System.Text.RegularExpressions.Regex.Replace(FamilyOf(v.Packet), @"(#?\d+|0x[0-9a-f]+)", "N"))
+            var groups = kind.GroupBy(v => System.Text.RegularExpressions.Regex.Replace(FamilyOf(v.Packet), @"(0x[0-9a-f]+|#?\d+)", "N"))
                 .OrderByDescending(g => g.Count()).ToList();
             sb.AppendLine($"== {kind.Key}: {kind.Count()} ({string.Join(", ", groups.Select(g => $"{g.Key} {g.Count()}"))})");
             // the first violation of each of the largest groups: the different ways this went wrong

@@ -69,6 +69,6 @@ internal sealed partial class ContractStats
         return sb.ToString();
     }
 
-    [GeneratedRegex(@"(#?\d+|0x[0-9a-f]+)")]
+    [GeneratedRegex(@"(0x[0-9a-f]+|#?\d+)")]
     private static partial Regex Number();
 }
