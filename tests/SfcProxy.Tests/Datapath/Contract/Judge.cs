@@ -61,6 +61,8 @@ internal sealed class Judge
     private readonly ContractPacket?[] _recent = new ContractPacket?[RecentPackets];
     private int _recentNext;
     private long _rxRuns;
+    /// <summary>Cutoffs of the aging sweeps run so far (for failure messages).</summary>
+    private readonly List<ulong> _cutoffs = [];
 
     public Judge(KeyMode mode, ulong maxAgeNs, int capacity)
     {
@@ -236,6 +238,7 @@ internal sealed class Judge
     /// <summary>Header-hash: the host's aging sweep deleted every entry popped before <paramref name="cutoffNs"/>.</summary>
     public void Swept(ulong cutoffNs)
     {
+        _cutoffs.Add(cutoffNs);
         foreach (var key in _similar.Keys.ToList())
         {
             var list = _similar[key];
@@ -374,8 +377,9 @@ internal sealed class Judge
     /// aging sweep's cutoff, when this one was popped after it (and so was not to be aged).</summary>
     private string SweptTwin(ContractPacket? x) =>
         x is null || !Hash ? ""
-            : _recent.FirstOrDefault(p => p is not null && p != x && p.Swept && p.IpKey == x.IpKey && p.SameHeaders(x)) is { } twin
-                ? $"popped after an aging sweep's cutoff, while #{twin.Id} (identical, same headers) popped before it was aged; "
+            : _recent.FirstOrDefault(p => p is not null && p != x && p.IpKey == x.IpKey && p.SameHeaders(x)
+                    && _cutoffs.Any(c => p.RxEndNs < c && c <= x.RxStartNs)) is { } twin
+                ? $"popped after an aging sweep's cutoff, while #{twin.Id} (identical, same headers) popped before it; "
                 : "";
 
     private void WrongRestore(int episode, ContractPacket? x, string what, string expected, TxRun run, byte[] emitted, EgressConfig cfg, string sent)
