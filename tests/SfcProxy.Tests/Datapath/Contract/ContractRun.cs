@@ -131,7 +131,7 @@ internal sealed class ContractRun
                             {
                                 if (em.Needs.Any(n => !n.Popped))
                                 {
-                                    notEmitted++; // refused at ingress (or malformed): the VNF never had it
+                                    notEmitted++; // not popped (not accepted, or refused): the VNF never had it
                                     break;
                                 }
                                 var first = em.Copies is null || em.Copies.Emitted++ == 0;
@@ -168,7 +168,7 @@ internal sealed class ContractRun
 
         var summary = new StringBuilder()
             .AppendLine($"{Where}: {rxRuns} frames to xdp_rx, {txRuns} to tc_tx in {episode} episodes, {clock.Elapsed.TotalSeconds:F1} s; " +
-                $"{notEmitted} planned emissions not made (refused at ingress), {planner.Held} still held at the end, {sweeps} aging sweeps")
+                $"{notEmitted} planned emissions not made (their packet was not popped: encapsulation not accepted, or refused), {planner.Held} still held at the end, {sweeps} aging sweeps")
             .Append(judge.Stats.Format())
             .AppendLine($"counters over the run: {Judge.Format(counters.Total())}")
             .ToString();
