@@ -15,6 +15,16 @@ public sealed class MetadataOptions
     /// </summary>
     public uint MarkMask { get; set; } = SfcLimits.DefaultMarkMask;
 
+    /// <summary>
+    /// What the fingerprint that tells a slot's packet from another covers: "strict" (default) every
+    /// field the header-hash key holds, addresses and ports included, so a mark some rule changed
+    /// into another live packet's key misses unless the two are the same packet; "nat" only what NAT
+    /// leaves alone, for a VNF that rewrites addresses or ports (SNAT, DNAT, masquerade), whose
+    /// packets would all miss with "strict" — then a changed mark between two packets that differ
+    /// only in what NAT rewrites is not caught.
+    /// </summary>
+    public MetaFingerprint Fingerprint { get; set; } = MetaFingerprint.Strict;
+
     /// <summary>Slots the mask can name: keys 1 .. 2^bits - 1 (0 is "no key").</summary>
     internal static long Capacity(uint mask) => mask == 0 ? 0 : (1L << BitOperations.PopCount(mask)) - 1;
 

@@ -22,6 +22,10 @@ internal static class OptionValues
         ("warning", Microsoft.Extensions.Logging.LogLevel.Warning),
         ("error", Microsoft.Extensions.Logging.LogLevel.Error));
 
+    public static readonly NamedValues<MetaFingerprint> Fingerprints = new(
+        ("strict", MetaFingerprint.Strict),
+        ("nat", MetaFingerprint.Nat));
+
     public static readonly NamedValues<XdpMode> XdpModes = new(
         ("native", XdpMode.Native),
         ("generic", XdpMode.Generic));

@@ -51,6 +51,7 @@ internal static class SfcProxyOptionsBinder
             else
                 options.BindingFailures.Add($"{metadata.Path}:{nameof(MetadataOptions.MarkMask)}: '{mask}' is not a 32-bit mask (\"0xffff0000\" or a number)");
         }
+        options.Metadata.Fingerprint = metadata.Choice(nameof(MetadataOptions.Fingerprint), options.Metadata.Fingerprint, OptionValues.Fingerprints);
         metadata.RejectUnknownKeys();
         // Metadata mode: the cache cannot hold more slots than the mark bits can name (a size the
         // file gives is checked against them by the validator). Its own default is smaller: its

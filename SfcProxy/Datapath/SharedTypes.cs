@@ -132,6 +132,17 @@ internal unsafe struct SfcConfig
     public fixed uint IcmpSrc6[4];
     /// <summary>Metadata mode: low bits of the key holding slot index + 1 (set by <c>ProxyObjects.WriteConfig</c>).</summary>
     public uint MetaIndexBits;
+    /// <summary>Metadata mode: <see cref="MetaFingerprint"/>, what a slot's fingerprint covers.</summary>
+    public uint MetaFingerprint;
+}
+
+/// <summary>enum sfc_fingerprint: what the metadata mode's fingerprint covers (Metadata:Fingerprint).</summary>
+public enum MetaFingerprint : uint
+{
+    /// <summary>Every field the header-hash key holds; a NATed packet misses.</summary>
+    Strict = 0,
+    /// <summary>Only what NAT leaves alone; a changed mark between two packets that differ only there is not caught.</summary>
+    Nat = 1,
 }
 
 /// <summary>struct sfc_flow_key: the header-hash cache key.</summary>

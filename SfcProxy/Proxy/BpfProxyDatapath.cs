@@ -123,6 +123,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             MetaMaxAgeNs = (ulong)o.Cache.MaxAge.Ticks * 100UL,
             MetaMarkMask = o.Metadata.MarkMask,
             MetaMarkShift = MetadataOptions.Shift(o.Metadata.MarkMask),
+            MetaFingerprint = (uint)o.Metadata.Fingerprint,
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;

@@ -27,6 +27,8 @@ internal sealed partial class ProxyReload(
         ("Interfaces:Vnf", o => o.Interfaces.Vnf),
         ("XdpMode", o => o.XdpMode),
         ("Cache:Size", o => o.Cache.Size),
+        ("Metadata:MarkMask", o => MetadataOptions.Format(o.Metadata.MarkMask)),
+        ("Metadata:Fingerprint", o => o.Metadata.Fingerprint),
         ("PinRoot", o => o.PinRoot),
         ("DisableGro", o => o.DisableGro),
         ("Socket:Path", o => o.SocketPath),

@@ -44,6 +44,8 @@ struct sfc_inner_sum {
 	__u32 saddr[4];    /* network byte order; IPv4 in saddr[0] */
 	__u32 daddr[4];
 	__u32 ip_len;      /* bytes of the IP packet by its length field */
+	__u32 l4_avail;    /* bytes from the upper-layer header to the packet's end */
+	__u32 frag_offset; /* fragments: where this one's bytes start in the datagram */
 	__u32 frag_bytes;  /* fragments: fragmentable bytes this one carries */
 	__u32 frag_end;    /* last fragment: the datagram's fragmentable length; 0 otherwise */
 	__u32 frag_id;     /* fragments: the identification (IPv4: 16 bits), as on the wire */
@@ -71,7 +73,8 @@ struct sfc_inner {
 	__u32 payload_off; /* where the digest starts: past the upper-layer header */
 	__u32 l4_avail;    /* bytes from l4_off to end_off (0 when end_off is before l4_off) */
 	__u32 l4_have;     /* bytes of l4 copied: min(l4_avail, SFC_L4_PEEK), 0 if the frame is cut */
-	__u32 frag_bytes;  /* see struct sfc_inner_sum */
+	__u32 frag_offset; /* see struct sfc_inner_sum */
+	__u32 frag_bytes;
 	__u32 frag_end;
 	__u32 frag_id;
 	__u8 family;
@@ -154,6 +157,7 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 			in->frag_id = in->ip.v4.id;
 			in->frag_bytes = in->l4_avail;
 			off = (fo & SFC_IP_OFFSET) * 8;
+			in->frag_offset = off;
 			if (!(fo & SFC_IP_MF))
 				in->frag_end = off + in->frag_bytes;
 		}
@@ -179,6 +183,7 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 			in->later_frag = in->ext.frag == IPV6_FRAG_LATER;
 			in->frag_id = in->ext.frag_id;
 			in->frag_bytes = len > in->ext.frag_data ? len - in->ext.frag_data : 0;
+			in->frag_offset = fo & IPV6_FRAG_OFFSET_MASK;
 			if (!(fo & IPV6_FRAG_MORE))
 				in->frag_end = (fo & IPV6_FRAG_OFFSET_MASK) + in->frag_bytes;
 		}
@@ -269,37 +274,6 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 	key->digest = digest;
 }
 
-/*
- * Metadata fingerprint rule. The mark leads tc_tx to a slot; the fingerprint tells whether the
- * slot's entry belongs to this packet (a VNF or an iptables rule that changes mark bits, a slot
- * taken over while its packet was held past MaxAge). The metadata mode serves in-kernel VNFs that
- * may NAT, so the fingerprint holds only what NAT leaves alone:
- *  - a packet: family, upper-layer protocol, IP length, IPv4 id, TCP seq/ack, and the payload
- *    digest (the bytes after the upper-layer header);
- *  - a fragmented datagram (datagram = 1: a fragment at xdp_rx, and whatever leaves its slot at
- *    tc_tx): family, protocol and IPv4 id only. Conntrack reassembles and refragments on other
- *    boundaries (and IPv6 refragmentation picks a new identification), so every output fragment
- *    of the datagram, or the reassembled datagram itself, matches its slot (fragment rule:
- *    claim_frag() in xdp_rx).
- * Never: addresses, ports, checksums, the ICMP id (NAT rewrites them), TTL, DSCP/ECN, TCP options.
- * An ICMP error's payload is the packet it quotes, which NAT rewrites too: a NATed ICMP error
- * misses in metadata mode. in is the parse of the packet, digest its payload's.
- */
-static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int datagram,
-					     __u64 digest)
-{
-	__u64 h = ((__u64)in->family << 8 | in->proto) | (__u64)!!datagram << 16;
-
-	if (in->family == 4)
-		h = digest_word(h, in->ip.v4.id);
-	if (datagram)
-		return digest_fmix(h);
-	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : in->ip.v6.payload_len);
-	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have >= SFC_KEY_L4_LEN)
-		h = digest_word(h, *(__u64 *)&in->l4[4]); /* seq, ack */
-	return digest_fmix(h ^ digest);
-}
-
 /* Tag of a header-hash key, kept in its entry: a hash element is reused as soon as it is deleted,
  * so a pointer from a lookup may see another key's entry a moment later; the tag tells. */
 static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
@@ -312,6 +286,68 @@ static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
 	for (i = 0; i < sizeof(*key) / 8; i++)
 		h = digest_word(h, w[i]);
 	return digest_fmix(h) | 1; /* never 0 */
+}
+
+/*
+ * Metadata fingerprint rule. The mark leads tc_tx to a slot; the fingerprint tells whether the
+ * slot's entry belongs to this packet (a VNF or an iptables rule that changes mark bits, a slot
+ * taken over while its packet was held past MaxAge). What it covers is the operator's choice
+ * (sfc_config.meta_fingerprint, Metadata:Fingerprint):
+ *  - SFC_FP_STRICT (default): a packet: the whole header-hash key (sfc_flow_key_fill(), addresses
+ *    and ports included) hashed; a fragmented datagram: family, protocol, addresses and IPv4 id.
+ *    Two packets share it only when they are the same packet as far as a router can tell. A VNF
+ *    that NATs makes every packet miss.
+ *  - SFC_FP_NAT: only what NAT leaves alone: a packet: family, upper-layer protocol, IP length,
+ *    IPv4 id, the key's upper-layer bytes but for ports, UDP/ICMP checksums and the ICMP
+ *    identifier (so TCP seq/ack and flags, the UDP length, ICMP type, code and sequence), and the
+ *    payload digest; a datagram: family, protocol and IPv4 id (and tc_tx checks its lengths).
+ *    Never addresses, ports, checksums, the ICMP id (NAT rewrites them). A NATed ICMP error still misses
+ *    (NAT rewrites the packet it quotes), and a changed mark between two packets that differ only
+ *    in what NAT may rewrite is not caught.
+ * Both leave out TTL, DSCP/ECN and TCP options. A datagram's fingerprint (datagram = 1: a fragment
+ * at xdp_rx, and whatever leaves a fragment slot at tc_tx) holds nothing that conntrack's
+ * reassembly and refragmentation on other boundaries change (IPv6 refragmentation even picks a
+ * new identification), so every piece of the datagram, or the datagram sent whole, matches its
+ * slot (fragment rule: claim_frag() in xdp_rx). in is the parse of the packet, digest its
+ * payload's, key its header-hash key (strict).
+ */
+static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int datagram,
+					     __u64 digest, int nat, const struct sfc_flow_key *key)
+{
+	__u64 h = ((__u64)in->family << 8 | in->proto) | (__u64)!!datagram << 16, lo;
+	__u32 hi;
+	int i;
+
+	if (in->family == 4)
+		h = digest_word(h, in->ip.v4.id);
+	if (!nat && datagram) {
+#pragma unroll
+		for (i = 0; i < 4; i++)
+			h = digest_word(h, (__u64)key->saddr[i] << 32 | key->daddr[i]);
+	}
+	if (!nat && !datagram)
+		return digest_fmix(h ^ sfc_key_tag(key));
+	if (datagram)
+		return digest_fmix(h);
+	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : in->ip.v6.payload_len);
+	/* the keyed upper-layer bytes, less what NAT rewrites: TCP/UDP ports, the UDP and ICMP
+	 * checksums, the ICMP identifier; TCP seq/ack, the UDP length, ICMP type, code and sequence
+	 * stay (in->l4 is zero past what the packet has) */
+	lo = *(const __u64 *)&in->l4[0];
+	hi = *(const __u32 *)&in->l4[8];
+	if (!in->later_frag) {
+		if (in->proto == IPPROTO_TCP)
+			lo &= bpf_cpu_to_be64(0x00000000FFFFFFFFULL);
+		else if (in->proto == IPPROTO_UDP)
+			lo &= bpf_cpu_to_be64(0x00000000FFFF0000ULL);
+		else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
+			lo &= bpf_cpu_to_be64(0xFFFF00000000FFFFULL);
+	}
+	h = digest_word(h, lo);
+	h = digest_word(h, (__u64)hi << 8 | (in->l4_have < SFC_KEY_L4_LEN ? in->l4_have : SFC_KEY_L4_LEN));
+	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
+		h = digest_word(h, in->l4[SFC_TCP_FLAGS_OFF] & SFC_TCP_FLAGS_KEYED);
+	return digest_fmix(h ^ digest);
 }
 
 static __always_inline int ipv4_is_group(__be32 a)
@@ -348,14 +384,15 @@ static __always_inline int sfc_icmp_allowed(const struct sfc_inner *in)
 
 /*
  * The inner IP packet at ip_off (l3_proto ETH_P_IP / ETH_P_IPV6, network byte order) summed up
- * into id->in, and its header-hash key into id->key when with_key. ctx is the program's context
+ * into id->in, and its header-hash key into id->key; nat: the fingerprints cover only what NAT
+ * leaves alone (SFC_FP_NAT). ctx is the program's context
  * (xdp: 1 for XDP, 0 for tc). Each program calls this from a global function of its own
  * (rx_identify(), tx_identify()), which the verifier checks once rather than on every path that
  * reaches it (every VLAN, label and NSH layout). Returns 0, or -1 when the IP header is cut short
  * or invalid.
  */
 static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16 l3_proto,
-					struct sfc_ident *id, int with_key)
+					struct sfc_ident *id, int nat)
 {
 	struct sfc_inner_sum *sum = &id->in;
 	struct sfc_inner *in = &id->parse;
@@ -372,11 +409,15 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 	sum->is_frag = in->is_frag;
 	sum->later_frag = in->later_frag;
 	sum->frag_bytes = in->frag_bytes;
+	sum->frag_offset = in->frag_offset;
+	sum->l4_avail = in->l4_avail;
 	sum->frag_end = in->frag_end;
 	sum->frag_id = in->frag_id;
 	sum->ip_len = in->end_off - ip_off;
-	sum->fp_packet = sfc_fingerprint(in, 0, digest);
-	sum->fp_datagram = sfc_fingerprint(in, 1, digest);
+	/* the header-hash key, which the strict fingerprint hashes too */
+	sfc_flow_key_fill(in, digest, &id->key);
+	sum->fp_packet = sfc_fingerprint(in, 0, digest, nat, &id->key);
+	sum->fp_datagram = sfc_fingerprint(in, 1, digest, nat, &id->key);
 	sum->icmp_ok = sfc_icmp_allowed(in);
 	if (in->family == 4) {
 		sum->saddr[0] = in->ip.v4.saddr;
@@ -387,8 +428,6 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 		__builtin_memcpy(sum->daddr, &in->ip.v6.daddr, sizeof(sum->daddr));
 		sum->ttl = in->ip.v6.hop_limit;
 	}
-	if (with_key)
-		sfc_flow_key_fill(in, digest, &id->key);
 	return 0;
 }
 

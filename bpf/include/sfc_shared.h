@@ -51,6 +51,15 @@ enum sfc_miss_policy {
 	SFC_MISS_STATIC = 2, /* no cached headers: push the configured fallback stack */
 };
 
+/* What the metadata fingerprint covers (Metadata:Fingerprint). */
+enum sfc_fingerprint {
+	SFC_FP_STRICT = 0, /* every field the header-hash key holds: a changed mark is caught
+			    * unless the two packets are the same packet; a NATed packet misses */
+	SFC_FP_NAT = 1,    /* only what NAT leaves alone (no addresses, ports, ICMP id,
+			    * checksums): a NATed packet is restored; a changed mark between two
+			    * packets that differ only there is not caught */
+};
+
 enum sfc_encap {
 	SFC_ENCAP_NONE = 0,
 	SFC_ENCAP_MPLS = 1,
@@ -146,6 +155,8 @@ struct sfc_config {
 	__u32 icmp_src6[4];       /* the same for ICMPv6; all zero: the quoted packet's destination */
 	__u32 meta_index_bits;    /* metadata mode: low bits of the key that hold slot index + 1;
 				   * the mask's bits above them hold the slot's generation */
+	enum sfc_fingerprint meta_fingerprint; /* metadata mode: what the fingerprint of each slot
+						* covers (4 bytes; in the struct, so in BTF) */
 };
 
 /* Header-hash key: every byte of the inner packet that an SFC-unaware, non-NAT VNF leaves

@@ -66,15 +66,16 @@ static __always_inline int set_last_ttl(struct __sk_buff *skb, const struct sfc_
 				   &ttl, 1, 0) ? -1 : 0;
 }
 
-/* The packet the VNF emitted, summed up (sfc_identify()), and its header-hash key in hash mode. A global function, so the verifier checks the extension header walk and the payload
+/* The packet the VNF emitted, summed up (sfc_identify()), and its header-hash key; nat: the
+ * fingerprints leave out what NAT rewrites. A global function, so the verifier checks the extension header walk and the payload
  * digest once rather than on every path of tc_tx. Returns 0, or -1 when the IP header is cut
  * short. */
 __attribute__((noinline)) int tx_identify(struct __sk_buff *skb, __u32 ip_off, __u32 l3_proto,
-					  struct sfc_ident *id, __u32 with_key)
+					  struct sfc_ident *id, __u32 nat)
 {
 	if (!id || ip_off > SFC_L2_MAX_LEN)
 		return -1;
-	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, with_key);
+	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, nat);
 }
 
 /* Whether the packet still fits the egress once grow bytes are pushed in front of it
@@ -127,7 +128,7 @@ int tc_tx(struct __sk_buff *skb)
 	id = bpf_map_lookup_elem(&sfc_tx_ident, &zero);
 	if (!id)
 		goto error; /* cannot happen (array map) */
-	if (tx_identify(skb, l2_len, proto, id, hash_mode) < 0)
+	if (tx_identify(skb, l2_len, proto, id, cfg->meta_fingerprint == SFC_FP_NAT) < 0)
 		goto malformed;
 	if (hash_mode) {
 		e = take_hash(&id->key, &foreign);

@@ -56,14 +56,20 @@ static __always_inline __u32 latency_bucket(__u64 ns)
  * A chain seen for the first time is inserted zeroed (BPF_NOEXIST: when another CPU inserts it
  * first, the update fails and the lookup below finds that CPU's entry) and looked up again. If
  * the map refuses or the LRU evicts the chain in between, the sample is lost: a histogram is
- * a statistic, the packet is not affected.
+ * a statistic, the packet is not affected. A global function: its 256-byte zeroed histogram stays
+ * off tc_tx's own stack frame, which the calls to the key's global functions add to.
  */
-static __always_inline void record_latency(const struct sfc_cache_entry *e)
+__attribute__((noinline)) int record_latency(const struct sfc_cache_entry *e)
 {
-	struct sfc_chain_key key = { .encap = e->encap };
+	struct sfc_chain_key key = {};
 	struct sfc_latency_hist *hist;
-	__u64 now = bpf_ktime_get_ns(), ingress = e->ingress_ns;
+	__u64 now = bpf_ktime_get_ns(), ingress;
 	__u32 b;
+
+	if (!e)
+		return 0;
+	key.encap = e->encap;
+	ingress = e->ingress_ns;
 
 	if (e->encap == SFC_ENCAP_NSH)
 		/* SPI: the top 24 bits of the service path header (bytes 4-7) */
@@ -78,10 +84,11 @@ static __always_inline void record_latency(const struct sfc_cache_entry *e)
 		bpf_map_update_elem(&sfc_latency, &key, &zero, BPF_NOEXIST);
 		hist = bpf_map_lookup_elem(&sfc_latency, &key);
 		if (!hist)
-			return;
+			return 0;
 	}
 	b = latency_bucket(now > ingress ? now - ingress : 0);
 	hist->buckets[b] += 1; /* this CPU's histogram: no atomics needed */
+	return 0;
 }
 
 #endif /* TC_TX_LATENCY_H */

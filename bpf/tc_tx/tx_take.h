@@ -62,6 +62,17 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 	return copy;
 }
 
+/* Whether a packet can be (part of) the fragmented datagram of a slot whose length, once its last
+ * fragment arrived, is total: a fragment must lie within it; a whole packet (the reassembled
+ * datagram) must be complete and exactly as long. The datagram's fingerprint holds little (NAT
+ * and refragmentation change the rest), so the lengths add what they can. */
+static __always_inline int datagram_fits(const struct sfc_inner_sum *in, __u32 total)
+{
+	if (in->is_frag)
+		return !total || in->frag_offset + in->frag_bytes <= total;
+	return total && in->l4_avail == total;
+}
+
 /*
  * Takes the metadata-mode entry of key (the value in the mark's key bits) for the packet summed up
  * in `in`:
@@ -69,8 +80,9 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
  *     taken over by a later generation while this packet was held past MaxAge, being written, or
  *     never ours);
  *  2. the entry is copied and its fingerprint compared with this packet's (sfc_fingerprint();
- *     the datagram's for a fragment slot): another packet's entry (a VNF or a rule that changed
- *     the mark into a live slot's key) is a miss, counted FOREIGN_ENTRY;
+ *     for a fragment slot the datagram's, and the lengths must fit, datagram_fits()): another
+ *     packet's entry (a VNF or a rule that changed the mark into a live slot's key) is a miss,
+ *     counted FOREIGN_ENTRY;
  *  3. a packet slot is released with a compare-and-swap key -> 0: if that fails, xdp_rx took the
  *     slot over while we copied and the copy may be torn: a miss, nothing of it is pushed.
  *     A fragment slot stays until every byte of its datagram has left (fragment rule, claim_frag()
@@ -93,7 +105,8 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	copy = copy_entry(slot);
 	if (!copy)
 		return NULL;
-	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet)) {
+	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet) ||
+	    (copy->frag && !datagram_fits(in, *(volatile __u32 *)&slot->frag_total))) {
 		*foreign = 1;
 		return NULL;
 	}

@@ -66,15 +66,15 @@ static __always_inline __u8 latency_sample(const struct sfc_config *cfg, __u32 s
 }
 
 /* The inner packet at ip_off (l3_proto ETH_P_IP / ETH_P_IPV6, network byte order) summed up, and
- * its header-hash key in hash mode (sfc_identify()). A global function, so the verifier
+ * its header-hash key (sfc_identify()); nat: the fingerprints leave out what NAT rewrites. A global function, so the verifier
  * checks the extension header walk and the payload digest once rather than on every path of
  * xdp_rx (each VLAN, label and NSH layout). Returns 0, or -1 when the IP header is cut short. */
 __attribute__((noinline)) int rx_identify(struct xdp_md *ctx, __u32 ip_off, __u32 l3_proto,
-					  struct sfc_ident *id, __u32 with_key)
+					  struct sfc_ident *id, __u32 nat)
 {
 	if (!id || ip_off > SFC_MAX_SFC_HLEN)
 		return -1;
-	return sfc_identify(ctx, 1, ip_off, (__be16)l3_proto, id, with_key);
+	return sfc_identify(ctx, 1, ip_off, (__be16)l3_proto, id, nat);
 }
 
 SEC("xdp")
@@ -162,7 +162,8 @@ int xdp_rx(struct xdp_md *ctx)
 	 * room for this one. Entries of packets the VNF dropped are freed by the host's aging
 	 * (header-hash) or taken over once older than MaxAge (metadata, claim_meta()). */
 	/* the inner packet as the key or the fingerprints see it, taken before the pop */
-	if (rx_identify(ctx, (__u32)(nh.pos - data), inner_proto, id, hash_mode) < 0) {
+	if (rx_identify(ctx, (__u32)(nh.pos - data), inner_proto, id,
+			cfg->meta_fingerprint == SFC_FP_NAT) < 0) {
 		outcome = SFC_CNT_RX_TRUNCATED; /* cannot happen: inner_ip() checked the header */
 		goto out;
 	}

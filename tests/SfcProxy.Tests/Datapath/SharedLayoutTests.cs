@@ -40,6 +40,7 @@ public sealed class SharedLayoutTests
         ("sfc_key_mode", "SFC_KEY_", typeof(KeyMode)),
         ("sfc_miss_policy", "SFC_MISS_", typeof(MissPolicy)),
         ("sfc_encap", "SFC_ENCAP_", typeof(Encapsulation)),
+        ("sfc_fingerprint", "SFC_FP_", typeof(MetaFingerprint)),
     ];
 
     /// <summary>The policy objects (policy_shared.h, mirrored in SfcProxy/Policy/PolicySharedTypes.cs).</summary>

@@ -115,10 +115,14 @@ internal sealed class ContractPacket
 
     private string? _normalKey;
     private string? _ipKey;
+    private string? _natKey;
 
     /// <summary>The inner packet without the fields a VNF may rewrite (see <see cref="IpFields.Normalized"/>).</summary>
     public string NormalKey => _normalKey ??= Convert.ToBase64String(IpFields.Normalized(Ip));
     public string IpKey => _ipKey ??= Convert.ToBase64String(Ip);
+
+    /// <summary>The inner packet without what NAT rewrites either (<see cref="IpFields.NatNormalized"/>).</summary>
+    public string NatKey => _natKey ??= Convert.ToBase64String(IpFields.NatNormalized(Ip));
 
     public bool SameHeaders(ContractPacket other) => Received.AsSpan().SequenceEqual(other.Received);
 

@@ -42,11 +42,13 @@ internal sealed class ContractRun
     private const int Cpu = 0;
 
     private readonly KeyMode _mode;
+    private readonly MetaFingerprint _fingerprint;
     private readonly int _packets;
 
-    public ContractRun(KeyMode mode, int packets)
+    public ContractRun(KeyMode mode, int packets, MetaFingerprint fingerprint = MetaFingerprint.Strict)
     {
         _mode = mode;
+        _fingerprint = fingerprint;
         _packets = packets;
         Seed = ReadSeed();
     }
@@ -77,7 +79,7 @@ internal sealed class ContractRun
         Assert.IsGreaterThan(s.Emissions / 2, s.MustRestore, $"{run.Where}: most emissions must be ones that have to be restored");
     }
 
-    public string Where => $"{_mode}, seed {Seed} (SFCPROXY_CONTRACT_SEED={Seed} reproduces)";
+    public string Where => $"{_mode}{(_mode == KeyMode.Metadata ? $" ({_fingerprint} fingerprint)" : "")}, seed {Seed} (SFCPROXY_CONTRACT_SEED={Seed} reproduces)";
 
     public (Judge Judge, string Summary) Run()
     {
@@ -86,7 +88,7 @@ internal sealed class ContractRun
         var capacity = _mode == KeyMode.Metadata ? (int)MetadataSlots.PerRing(MetadataSlots.Capacity(CacheSize)) : (int)CacheSize;
         var judge = new Judge(_mode, MetaMaxAgeNs, capacity);
         var rng = new Random(unchecked(Seed * 31 + (int)_mode));
-        var planner = new Planner(new ShapeGenerator(rng), _mode);
+        var planner = new Planner(new ShapeGenerator(rng), _mode, _fingerprint);
         var counters = new CounterReader(proxy.Objects.Counters);
         var aging = _mode == KeyMode.HeaderHash ? new CacheAging(proxy.Cache) : null;
         var clock = Stopwatch.StartNew();

@@ -188,7 +188,7 @@ internal sealed partial class Planner
         var l2 = L2();
         e.Steps.Add(new EmitStep(0.6 + _rng.NextDouble() * 0.4, new Emission
         {
-            Behaviour = y.Behaviour, Source = y, Needs = [y], MissAllowed = !Metadata,
+            Behaviour = y.Behaviour, Source = y, Needs = [y], MissAllowed = !NatFingerprint,
             Make = () => new Emitted(Vnf.Frame(l2, Vnf.Nat(Vnf.Received(y), xSrc, null, xSport, null)), Vnf.Mark(y)),
         }));
     }

@@ -10,12 +10,16 @@ namespace SfcProxy.Tests.Datapath.Contract;
 /// reassemble fragments, originate), and in which order it all happens. Every random draw is made
 /// here, before the episode runs, so a seed gives the same run whatever the datapath answers.
 /// </summary>
-internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode)
+internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFingerprint fingerprint = MetaFingerprint.Strict)
 {
     private readonly Random _rng = gen.Rng;
     private readonly List<Emission> _held = [];
 
     public bool Metadata => mode == KeyMode.Metadata;
+
+    /// <summary>Metadata mode with Metadata:Fingerprint "nat": a NATed packet keeps its headers; a changed
+    /// mark is caught only between packets that differ in more than what NAT rewrites (README).</summary>
+    private bool NatFingerprint => Metadata && fingerprint == MetaFingerprint.Nat;
 
     /// <summary>Emissions held past this episode (the VNF still has the packet).</summary>
     public int Held => _held.Count;
@@ -212,24 +216,29 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode)
                     ushort? sport = kind != 1 ? gen.Port() : null;
                     ushort? dport = kind == 1 ? gen.Port() : null;
                     x.Behaviour = kind switch { 0 => "SNAT", 1 => "DNAT", _ => "SNAT+DNAT" };
-                    // The mark survives in-kernel NAT; header-hash may lose the packet (never to another's headers).
-                    e.Steps.Add(new EmitStep(After(), Emit(x.Behaviour, ip => Vnf.Nat(ip, src, dst, sport, dport), missAllowed: !Metadata)));
+                    // The mark survives in-kernel NAT, and the "nat" fingerprint leaves out what NAT rewrites;
+                    // header-hash and the strict fingerprint may lose the packet (never to another's headers).
+                    e.Steps.Add(new EmitStep(After(), Emit(x.Behaviour, ip => Vnf.Nat(ip, src, dst, sport, dport), missAllowed: !NatFingerprint)));
                     break;
                 }
             case VnfAction.ChangeMark:
                 {
                     var bit = _rng.Next(32);
-                    var toAnother = _rng.Next(10) < 3;
+                    // With the "nat" fingerprint a changed mark is caught only between packets that
+                    // differ in more than NAT rewrites (README): marks are moved only onto such packets,
+                    // and not flipped blindly (a flip may land on a NAT twin's key).
+                    var toAnother = NatFingerprint || _rng.Next(10) < 3;
                     var pick = _rng.Next();
                     var others = e.Inputs;
                     x.Behaviour = toAnother ? "set the mark to another packet's" : $"xor mark bit {bit}";
                     // Metadata: a miss or its own headers. Header-hash does not key on the mark: restored.
                     e.Steps.Add(new EmitStep(After(), Emit(x.Behaviour, Vnf.Route, missAllowed: Metadata, mark: m =>
                     {
-                        if (toAnother && others.Where(o => o != x && o.Popped && o.Rx.MetaKey is not null && o.IpKey != x.IpKey)
+                        if (toAnother && others.Where(o => o != x && o.Popped && o.Rx.MetaKey is not null && o.IpKey != x.IpKey &&
+                                    (!NatFingerprint || o.NatKey != x.NatKey))
                                 .Select(o => o.Rx.MetaKey!.Value).ToList() is { Count: > 0 } keys)
                             return keys[pick % keys.Count];
-                        return m ^ (1u << bit);
+                        return NatFingerprint ? m : m ^ (1u << bit);
                     })));
                     break;
                 }
@@ -272,6 +281,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode)
         raw.AcceptedEncaps = accepted;
         raw.LatencySampleEvery = _rng.Next(2) == 0 ? 1u : 64u;
         raw.MetaMaxAgeNs = metaMaxAgeNs;
+        raw.MetaFingerprint = (uint)fingerprint;
         unsafe
         {
             for (var i = 0; i < SfcLimits.MaxLabels; i++)

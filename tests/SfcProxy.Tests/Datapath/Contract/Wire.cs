@@ -187,6 +187,28 @@ internal static class IpFields
     /// be impossible to tell apart for a header-hash key (the model's "similar"); it says nothing of
     /// which fields the datapath keys.
     /// </summary>
+    /// <summary>
+    /// <see cref="Normalized"/> and also what NAT rewrites: addresses, TCP/UDP ports, the ICMP
+    /// identifier. Two packets equal here differ only in what a metadata fingerprint of kind "nat"
+    /// leaves out (README: a changed mark between them is not caught in that mode).
+    /// </summary>
+    public static byte[] NatNormalized(byte[] packet)
+    {
+        var ip = Normalized(packet);
+        var info = IpInfo.Parse(ip);
+        var (at, _, len) = Addresses(ip);
+        ip.AsSpan(at, 2 * len).Clear();
+        var t = info.TransportOffset;
+        if (t >= 0)
+        {
+            if (info.Protocol is Tcp or Udp && ip.Length >= t + 4)
+                ip.AsSpan(t, 4).Clear();
+            else if (info.Protocol is Icmp or Icmp6 && ip.Length >= t + 6)
+                ip[t + 4] = ip[t + 5] = 0;
+        }
+        return ip;
+    }
+
     public static byte[] Normalized(byte[] packet)
     {
         var info = IpInfo.Parse(packet);
