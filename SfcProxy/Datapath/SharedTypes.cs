@@ -197,6 +197,9 @@ internal unsafe struct SfcCacheEntry
     public uint Owner;
     /// <summary>Metadata mode: generation of the slot's last claim.</summary>
     public uint Generation;
+    /// <summary>Metadata, fragments: the head (upper-layer header) digest of the datagram's first fragment, 0 until it arrived.</summary>
+    public uint FragHead;
+    public uint Reserved;
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

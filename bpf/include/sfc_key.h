@@ -49,6 +49,7 @@ struct sfc_inner_sum {
 	__u32 frag_bytes;  /* fragments: fragmentable bytes this one carries */
 	__u32 frag_end;    /* last fragment: the datagram's fragmentable length; 0 otherwise */
 	__u32 frag_id;     /* fragments: the identification (IPv4: 16 bits), as on the wire */
+	__u32 head;        /* sfc_nat_head() folded, never 0; 0 for a later fragment */
 	__u8 family;       /* 4 or 6 */
 	__u8 proto;        /* upper-layer protocol (IPv6: after the extension headers) */
 	__u8 is_frag;      /* a fragment of a larger datagram (offset or more-fragments set) */
@@ -288,6 +289,29 @@ static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
 	return digest_fmix(h) | 1; /* never 0 */
 }
 
+/* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP ports,
+ * the UDP and ICMP checksums, the ICMP identifier. TCP seq/ack, the UDP length and the first
+ * payload bytes, ICMP type, code and sequence stay, and how many bytes there are (in->l4 is zero
+ * past them). Of a first fragment it tells its datagram's upper-layer header (struct
+ * sfc_cache_entry.frag_head). */
+static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
+{
+	__u64 lo = *(const __u64 *)&in->l4[0];
+	__u32 hi = *(const __u32 *)&in->l4[8];
+
+	if (in->later_frag)
+		return 0; /* no upper-layer header: the bytes are the datagram's middle */
+	if (in->proto == IPPROTO_TCP)
+		lo &= bpf_cpu_to_be64(0x00000000FFFFFFFFULL);
+	else if (in->proto == IPPROTO_UDP)
+		lo &= bpf_cpu_to_be64(0x00000000FFFF0000ULL);
+	else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
+		lo &= bpf_cpu_to_be64(0xFFFF00000000FFFFULL);
+	return digest_fmix(digest_word(digest_word(0, lo),
+				       (__u64)hi << 8 | (in->l4_have < SFC_KEY_L4_LEN ? in->l4_have
+										 : SFC_KEY_L4_LEN)));
+}
+
 /*
  * Metadata fingerprint rule. The mark leads tc_tx to a slot; the fingerprint tells whether the
  * slot's entry belongs to this packet (a VNF or an iptables rule that changes mark bits, a slot
@@ -314,8 +338,7 @@ static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
 static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int datagram,
 					     __u64 digest, int nat, const struct sfc_flow_key *key)
 {
-	__u64 h = ((__u64)in->family << 8 | in->proto) | (__u64)!!datagram << 16, lo;
-	__u32 hi;
+	__u64 h = ((__u64)in->family << 8 | in->proto) | (__u64)!!datagram << 16;
 	int i;
 
 	if (in->family == 4)
@@ -330,21 +353,7 @@ static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int dat
 	if (datagram)
 		return digest_fmix(h);
 	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : in->ip.v6.payload_len);
-	/* the keyed upper-layer bytes, less what NAT rewrites: TCP/UDP ports, the UDP and ICMP
-	 * checksums, the ICMP identifier; TCP seq/ack, the UDP length, ICMP type, code and sequence
-	 * stay (in->l4 is zero past what the packet has) */
-	lo = *(const __u64 *)&in->l4[0];
-	hi = *(const __u32 *)&in->l4[8];
-	if (!in->later_frag) {
-		if (in->proto == IPPROTO_TCP)
-			lo &= bpf_cpu_to_be64(0x00000000FFFFFFFFULL);
-		else if (in->proto == IPPROTO_UDP)
-			lo &= bpf_cpu_to_be64(0x00000000FFFF0000ULL);
-		else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
-			lo &= bpf_cpu_to_be64(0xFFFF00000000FFFFULL);
-	}
-	h = digest_word(h, lo);
-	h = digest_word(h, (__u64)hi << 8 | (in->l4_have < SFC_KEY_L4_LEN ? in->l4_have : SFC_KEY_L4_LEN));
+	h = digest_word(h, sfc_nat_head(in));
 	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
 		h = digest_word(h, in->l4[SFC_TCP_FLAGS_OFF] & SFC_TCP_FLAGS_KEYED);
 	return digest_fmix(h ^ digest);
@@ -410,6 +419,8 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 	sum->later_frag = in->later_frag;
 	sum->frag_bytes = in->frag_bytes;
 	sum->frag_offset = in->frag_offset;
+	if (!in->later_frag)
+		sum->head = (__u32)(sfc_nat_head(in) >> 32) | 1;
 	sum->l4_avail = in->l4_avail;
 	sum->frag_end = in->frag_end;
 	sum->frag_id = in->frag_id;

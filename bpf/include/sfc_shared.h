@@ -205,6 +205,9 @@ struct sfc_cache_entry {
 			     * + 1 and generation), 0 = free; claimed and released only with
 			     * compare-and-swap. Header-hash mode: 0 */
 	__u32 generation;   /* metadata mode: generation of the slot's last claim (kept when free) */
+	__u32 frag_head;    /* metadata, fragments: sfc_inner_sum.head of the datagram's first
+			     * fragment (its upper-layer header), 0 until it arrived */
+	__u32 reserved;
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */

@@ -63,11 +63,17 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 }
 
 /* Whether a packet can be (part of) the fragmented datagram of a slot whose length, once its last
- * fragment arrived, is total: a fragment must lie within it; a whole packet (the reassembled
- * datagram) must be complete and exactly as long. The datagram's fingerprint holds little (NAT
- * and refragmentation change the rest), so the lengths add what they can. */
-static __always_inline int datagram_fits(const struct sfc_inner_sum *in, __u32 total)
+ * fragment arrived, is total, and whose first fragment's upper-layer header summed to head: a
+ * fragment must lie within it; a whole packet (the reassembled datagram) must be complete and
+ * exactly as long; whatever carries the upper-layer header must carry the datagram's. The
+ * datagram's fingerprint holds little (NAT and refragmentation change the rest), so the lengths
+ * and the head add what they can. */
+static __always_inline int datagram_fits(const struct sfc_inner_sum *in, __u32 total, __u32 head)
 {
+	/* a piece with the upper-layer header must carry the datagram's, once its first fragment
+	 * has told it */
+	if (in->head && head && in->head != head)
+		return 0;
 	if (in->is_frag)
 		return !total || in->frag_offset + in->frag_bytes <= total;
 	return total && in->l4_avail == total;
@@ -106,7 +112,8 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	if (!copy)
 		return NULL;
 	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet) ||
-	    (copy->frag && !datagram_fits(in, *(volatile __u32 *)&slot->frag_total))) {
+	    (copy->frag && !datagram_fits(in, *(volatile __u32 *)&slot->frag_total,
+					  *(volatile __u32 *)&slot->frag_head))) {
 		*foreign = 1;
 		return NULL;
 	}

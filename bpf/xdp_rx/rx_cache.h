@@ -377,6 +377,8 @@ claim_frag(const struct sfc_config *cfg, struct sfc_meta_cursor *cur,
 			slot->ingress_ns = now;
 			if (in->frag_end)
 				slot->frag_total = in->frag_end;
+			if (in->head && !slot->frag_head)
+				slot->frag_head = in->head;
 			sfc_count(SFC_CNT_FRAG_JOINED);
 			*index = rec.index;
 			*token = rec.owner; /* the datagram's key; nothing to publish */
@@ -419,6 +421,7 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 	e->frag = id->in.is_frag;
 	e->frag_total = id->in.frag_end;
 	e->frag_out = 0;
+	e->frag_head = id->in.is_frag ? id->in.head : 0;
 	e->fingerprint = id->in.is_frag ? id->in.fp_datagram : id->in.fp_packet;
 	if (id->in.is_frag)
 		slot = claim_frag(cfg, cur, &id->in, e, now, &index, &token, &claimed, &outcome);
@@ -432,6 +435,7 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 	if (claimed) {
 		/* the fields up to the NSH buffer in one copy; the NSH header only for NSH */
 		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, nsh));
+		slot->frag_head = e->frag_head;
 		if (e->encap == SFC_ENCAP_NSH)
 			__builtin_memcpy(slot->nsh, e->nsh, SFC_NSH_MAX_LEN);
 		publish_slot(slot, token);

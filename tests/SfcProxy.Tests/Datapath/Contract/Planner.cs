@@ -95,6 +95,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
         var randomMark = (uint)_rng.NextInt64(1L << 32);
         var pick = _rng.Next();
         var others = e.Inputs;
+        var natKey = Convert.ToBase64String(IpFields.NatNormalized(inner.Ip));
         e.Steps.Add(new EmitStep(_rng.NextDouble(), new Emission
         {
             Behaviour = markKind switch { < 5 => "originate", < 7 => "originate, random mark", _ => "originate, another packet's mark" },
@@ -106,7 +107,10 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
                 {
                     < 5 => 0,
                     < 7 => randomMark,
-                    _ => others.Where(o => o.Popped && o.Rx.MetaKey is not null).Select(o => o.Rx.MetaKey!.Value).ToList() is { Count: > 0 } keys
+                    // with the "nat" fingerprint only the key of a packet that differs in more than NAT
+                    // rewrites is a must-miss (README); a NAT twin's would be the documented limit
+                    _ => others.Where(o => o.Popped && o.Rx.MetaKey is not null && (!NatFingerprint || o.NatKey != natKey))
+                            .Select(o => o.Rx.MetaKey!.Value).ToList() is { Count: > 0 } keys
                         ? keys[pick % keys.Count] : randomMark,
                 };
                 return new Emitted(Vnf.Frame(l2, inner.Ip), mark);
