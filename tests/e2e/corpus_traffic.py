@@ -166,6 +166,7 @@ class Gen:
         self.bursts = []
         self.dgrams = []
         self.openers = []  # this round's flow openers, sent in a burst before the round's others
+        self.markxor_bursts = 0
         fam = {"4": [4], "6": [6], "both": [4, 6]}[a.family]
         self.families = fam
 
@@ -560,17 +561,22 @@ class Gen:
         if not self.a.mark_xor_port:
             return
         r = self.rng
-        # in a burst of ordinary packets, so that the slot its changed mark names is live
+        # Two packets whose marks the VNF changes (key bit 0 flipped), then two ordinary ones, in
+        # one burst: consecutive packets take consecutive slots of one ring, so whichever parity
+        # the first key has, one of the two changed keys names the slot of a later packet of the
+        # burst, still inside the VNF: that lookup must see another packet's entry and count it
+        # foreign_entry (and the neighbour must still get its own headers). Both must miss.
         b = []
-        for k in range(5):
+        for k in range(4):
             family = self.fam()
-            port = self.a.mark_xor_port if k == 2 else r.randint(6000, 6999)
+            xor = k < 2
+            port = self.a.mark_xor_port if xor else r.randint(6000, 6999)
             inner = bytes(self.ip(family, ident=r.getrandbits(16)) / UDP(sport=r.randint(32768, 60999), dport=port)
                           / (self.tag() + r.randbytes(r.randint(8, 80))))
-            xor = k == 2
             self.add(b, Item("markxor", "changed-mark" if xor else "neighbour", family, self.hdr(family), inner,
                              expect=PROXY_DROP if xor else DELIVER, counter="tx_miss_drop" if xor else None))
         self.bursts.append(b)
+        self.markxor_bursts += 1
 
     def build(self):
         shapes = [s for s in (self.a.shapes.split(",") if self.a.shapes else SHAPES)]
@@ -996,6 +1002,8 @@ def cmd_recv(a):
         if it.expect == ICMP_BACK:
             must_count["icmp_too_big_sent"] = must_count.get("icmp_too_big_sent", 0) + 1
             must_count["tx_too_big"] = must_count.get("tx_too_big", 0) + 1
+    if g.markxor_bursts:
+        must_count["foreign_entry"] = g.markxor_bursts
     shapes = {}
     for it in items:
         s = shapes.setdefault(it.shape, {"sent": 0, "ok": 0, "bad": 0})
