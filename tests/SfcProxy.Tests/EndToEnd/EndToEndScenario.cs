@@ -133,6 +133,15 @@ internal static class EndToEndScenario
             .Where(k => r.TryGetProperty(k, out _))
             .Select(k => $"{k}={r.GetProperty(k).GetInt32()}"));
 
+    /// <summary>The corpus receiver's per-shape result ("shapes": {name: {sent, ok, bad}}) as one
+    /// line, shapes with bad packets first; "" for receivers without it.</summary>
+    internal static string ShapeSummary(JsonElement r) =>
+        r.TryGetProperty("shapes", out var shapes) && shapes.ValueKind == JsonValueKind.Object
+            ? "per shape (ok/sent): " + string.Join(", ", shapes.EnumerateObject()
+                .OrderByDescending(s => s.Value.GetProperty("bad").GetInt32())
+                .Select(s => $"{s.Name} {s.Value.GetProperty("ok").GetInt32()}/{s.Value.GetProperty("sent").GetInt32()}")) + "\n"
+            : "";
+
     /// <summary>The kernel VNF's iptables chain SFCVNF: in the proxy namespace, or in the VNF's own
     /// namespace in the sidecar layout.</summary>
     internal static string IptablesCounters(LabTopology topo)
@@ -436,6 +445,7 @@ internal sealed class ScenarioLab : IDisposable
         var sb = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"lab {Name}, key mode {Options.KeyMode}, encap {Options.Encap}, seed {Seed} (rerun with SFCPROXY_E2E_SEED={Seed})")
             .AppendLine(CultureInfo.InvariantCulture, $"receiver summary: {EndToEndScenario.Summary(r)}")
+            .Append(EndToEndScenario.ShapeSummary(r))
             .AppendLine("first errors:")
             .AppendJoin('\n', r.GetProperty("first_errors").EnumerateArray().Select(e => "  " + e.GetString()))
             .AppendLine()
