@@ -344,14 +344,17 @@ class Gen:
             self.add(b, Item("v6ext", "tcp-behind-hop-by-hop", 6, self.hdr(6), inner))
         self.bursts.append(b)
         b = []
-        chain = (IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0" * 4)]) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 12)])
+        chain = (IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0" * 4)])
+                 / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 12)])
                  / IPv6ExtHdrSegmentRouting(addresses=[RCV6, "2001:2:7::1"], segleft=0, lastentry=1)
                  / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
         for _ in range(2):
-            inner = bytes(self.ip(6) / chain.copy() / UDP(sport=sport, dport=5300) / (self.tag() + r.randbytes(r.randint(1, 40))))
+            inner = bytes(self.ip(6) / chain.copy() / UDP(sport=sport, dport=5300)
+                          / (self.tag() + r.randbytes(r.randint(1, 40))))
             self.add(b, Item("v6ext", "udp-behind-4-ext-headers", 6, self.hdr(6), inner))
         inner = bytes(self.ip(6) / IPv6ExtHdrFragment(offset=0, m=0, id=r.getrandbits(32))
-                      / TCP(sport=sport, dport=dport, seq=r.getrandbits(32), ack=ack, flags="PA") / (self.tag() + r.randbytes(20)))
+                      / TCP(sport=sport, dport=dport, seq=r.getrandbits(32), ack=ack, flags="PA")
+                      / (self.tag() + r.randbytes(20)))
         self.add(b, Item("v6ext", "tcp-atomic-fragment", 6, self.hdr(6), inner))
         inner = bytes(self.ip(6) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]) / UDP(sport=sport, dport=5301)
                       / (self.tag() + r.randbytes(8)))
@@ -370,14 +373,17 @@ class Gen:
             h = self.hdr(family)
             if family == 4:
                 ident = r.getrandbits(16)
-                full = bytes(IP(src=SND4, dst=RCV4, ttl=ttl, tos=tos, id=ident) / UDP(sport=sport, dport=dport) / payload)
+                full = bytes(IP(src=SND4, dst=RCV4, ttl=ttl, tos=tos, id=ident) / UDP(sport=sport, dport=dport)
+                             / payload)
                 data = full[20:]
                 d = Datagram(4, SND4, RCV4, 17, ident, ttl, tos, 0, b"", data)
             else:
                 ident = r.getrandbits(32)
                 fl = r.getrandbits(20)
-                unfrag = bytes(IPv6ExtHdrHopByHop(nh=44, options=[PadN(optdata=b"\0" * 4)])) if r.random() < 0.4 else b""
-                full = bytes(IPv6(src=SND6, dst=RCV6, hlim=ttl, tc=tos, fl=fl) / UDP(sport=sport, dport=dport) / payload)
+                hbh = IPv6ExtHdrHopByHop(nh=44, options=[PadN(optdata=b"\0" * 4)])
+                unfrag = bytes(hbh) if r.random() < 0.4 else b""
+                full = bytes(IPv6(src=SND6, dst=RCV6, hlim=ttl, tc=tos, fl=fl) / UDP(sport=sport, dport=dport)
+                             / payload)
                 data = full[40:]
                 d = Datagram(6, SND6, RCV6, 17, ident, ttl, tos, fl, unfrag, data)
             pieces = []
@@ -449,15 +455,15 @@ class Gen:
             hb = self.other_hdr(family, ha)
             ipf = self.ip(family, ident=ident + 1 & 0xFFFF)
             for h2 in (ha, hb):
-                inner = bytes(ipf.copy() / TCP(sport=sport, dport=dport, seq=seq + 4096 & 0xFFFFFFFF, ack=ack, flags="PA", window=1000)
-                              / (head + self.tag() + r.randbytes(n)))
+                l4 = TCP(sport=sport, dport=dport, seq=seq + 4096 & 0xFFFFFFFF, ack=ack, flags="PA", window=1000)
+                inner = bytes(ipf.copy() / l4 / (head + self.tag() + r.randbytes(n)))
                 self.add(b, Item("tcpretx", "differs-after-byte-4", family, h2, inner))
             self.bursts.append(b)
             # the same segment twice with other headers: each its own, or the second counted
             b = []
-            inner = bytes(self.ip(family, ident=ident + 2 & 0xFFFF) / TCP(sport=sport, dport=dport, seq=seq + 8192 & 0xFFFFFFFF,
-                                                                          ack=ack, flags="PA")
-                          / (self.tag() + r.randbytes(r.randint(1, 200))))
+            l4 = TCP(sport=sport, dport=dport, seq=seq + 8192 & 0xFFFFFFFF, ack=ack, flags="PA")
+            ipf = self.ip(family, ident=ident + 2 & 0xFFFF)
+            inner = bytes(ipf / l4 / (self.tag() + r.randbytes(r.randint(1, 200))))
             ha = self.hdr(family)
             self.add(b, Item("tcpretx", "identical-other-headers", family, ha, inner))
             second = MAYBE_CONFLICT if self.a.key_mode == "header-hash" else DELIVER
@@ -485,10 +491,14 @@ class Gen:
                 g = self.grow(h)
                 size = r.randint(mtu - g + 1, mtu)  # fits without the headers, not with them
                 hl = 20 if family == 4 else 40
-                l4 = UDP(sport=r.randint(32768, 60999), dport=r.choice([443, 4789])) if proto == "udp" else \
-                    TCP(sport=r.randint(32768, 60999), dport=443, seq=r.getrandbits(32), ack=r.getrandbits(32), flags="A")
+                if proto == "udp":
+                    l4 = UDP(sport=r.randint(32768, 60999), dport=r.choice([443, 4789]))
+                else:
+                    l4 = TCP(sport=r.randint(32768, 60999), dport=443, seq=r.getrandbits(32), ack=r.getrandbits(32),
+                             flags="A")
                 l4len = 8 if proto == "udp" else 20
-                inner = bytes(self.ip(family, ident=r.getrandbits(16)) / l4 / (self.tag() + r.randbytes(size - hl - l4len - 8)))
+                pad = r.randbytes(size - hl - l4len - 8)
+                inner = bytes(self.ip(family, ident=r.getrandbits(16)) / l4 / (self.tag() + pad))
                 assert len(inner) == size
                 it = self.add(b, Item("toobig", f"df-{proto}", family, h, inner, expect=ICMP_BACK))
                 it.icmp_usable = mtu - g
@@ -510,7 +520,8 @@ class Gen:
                       / (self.tag() + r.randbytes(qlen - 36)))
             inner = bytes(self.ip(4, ident=r.getrandbits(16), tos=0xC0) / ICMP(type=11, code=0) / q)
         else:
-            q = bytes(IPv6(src=RCV6, dst=SND6, hlim=1) / UDP(sport=33434, dport=33434) / (self.tag() + r.randbytes(qlen - 56)))
+            q = bytes(IPv6(src=RCV6, dst=SND6, hlim=1) / UDP(sport=33434, dport=33434)
+                      / (self.tag() + r.randbytes(qlen - 56)))
             inner = bytes(self.ip(6) / ICMPv6TimeExceeded(code=0) / q)
         assert len(inner) == size, (len(inner), size)
         self.add(b, Item("toobig", "icmp-error", family, h, inner, expect=PROXY_DROP, counter="tx_too_big"))
@@ -529,13 +540,15 @@ class Gen:
                          / (self.tag() + r.randbytes(r.randint(1, 100))))
         if mpls_ok:
             for ttl in (1, 0):  # last segment with TTL 1 / 0: never forwarded, not even stripped
-                self.add(b, Item("ttl", f"last-label-ttl{ttl}", family, self.hdr(family, "mpls", c, c, top_ttl=ttl), udp(family),
-                                 expect=PROXY_DROP, counter="tx_ttl_expired"))
-            self.add(b, Item("ttl", "top-ttl1-longer-stack", family, self.hdr(family, "mpls", c + 2, c + 3, top_ttl=1), udp(family),
-                             expect=PROXY_DROP, counter="tx_ttl_expired"))
+                h = self.hdr(family, "mpls", c, c, top_ttl=ttl)
+                self.add(b, Item("ttl", f"last-label-ttl{ttl}", family, h, udp(family), expect=PROXY_DROP,
+                                 counter="tx_ttl_expired"))
+            h = self.hdr(family, "mpls", c + 2, c + 3, top_ttl=1)
+            self.add(b, Item("ttl", "top-ttl1-longer-stack", family, h, udp(family), expect=PROXY_DROP,
+                             counter="tx_ttl_expired"))
             # last pop: the IP TTL (16..64 after the VNF) is capped at popped TTL - 1
-            self.add(b, Item("ttl", "last-pop-caps-ip-ttl", family, self.hdr(family, "mpls", c, c, top_ttl=r.randint(2, 12)),
-                             udp(family)))
+            h = self.hdr(family, "mpls", c, c, top_ttl=r.randint(2, 12))
+            self.add(b, Item("ttl", "last-pop-caps-ip-ttl", family, h, udp(family)))
         if nsh_ok:
             for ttl, expect in ((0, DELIVER), (1, PROXY_DROP)):
                 nsh, _ = st.gen_nsh(r, self.a, family, may_expire=False)
@@ -552,8 +565,8 @@ class Gen:
         r = self.rng
         b = []
         family = self.fam()
-        inner = bytes(self.ip(family, ident=r.getrandbits(16)) / UDP(sport=r.randint(32768, 60999), dport=self.a.drop_port)
-                      / (self.tag() + r.randbytes(20)))
+        l4 = UDP(sport=r.randint(32768, 60999), dport=self.a.drop_port)
+        inner = bytes(self.ip(family, ident=r.getrandbits(16)) / l4 / (self.tag() + r.randbytes(20)))
         self.add(b, Item("vnfdrop", "udp-to-drop-port", family, self.hdr(family), inner, expect=VNF_DROP))
         self.bursts.append(b)
 
@@ -656,7 +669,8 @@ def composition(g):
         shapes.setdefault(it.shape, 0)
         shapes[it.shape] += 1
     return {"items": len(g.items), "datagrams": len(g.dgrams), "shapes": shapes,
-            "mpls": sum(1 for it in g.items if it.encap == "mpls"), "nsh": sum(1 for it in g.items if it.encap == "nsh"),
+            "mpls": sum(1 for it in g.items if it.encap == "mpls"),
+            "nsh": sum(1 for it in g.items if it.encap == "nsh"),
             "v4": sum(1 for it in g.items if it.family == 4), "v6": sum(1 for it in g.items if it.family == 6)}
 
 
@@ -743,7 +757,8 @@ def header_problems(it, pr, a, own_mac, egress_mac, nsh_outer_dst):
             return [f"expected NSH, got ethertype 0x{pr['etype'] or 0:04x} labels {pr['labels']}"]
         want = st.nsh_forwarded(it.nsh, 1)
         if pr["nsh"] != want:
-            probs.append(f"NSH {st.fmt_nsh(pr['nsh'])} {pr['nsh'][:16].hex()}, want {st.fmt_nsh(want)} {want[:16].hex()}")
+            probs.append(f"NSH {st.fmt_nsh(pr['nsh'])} {pr['nsh'][:16].hex()}, "
+                         f"want {st.fmt_nsh(want)} {want[:16].hex()}")
         np = it.nsh_np
         exp_dst = own_mac if np != st.NSH_NP_ETHERNET else nsh_outer_dst
         if exp_dst is not None and pr["dst"] != exp_dst:
@@ -753,7 +768,8 @@ def header_problems(it, pr, a, own_mac, egress_mac, nsh_outer_dst):
         if np == st.NSH_NP_ETHERNET:
             ie = pr["inner_eth"]
             et = st.ETH_P_IP if it.family == 4 else st.ETH_P_IPV6
-            if ie is None or ie[0:6] != own_mac or (egress_mac and ie[6:12] != egress_mac) or struct.unpack("!H", ie[12:14])[0] != et:
+            if ie is None or ie[0:6] != own_mac or (egress_mac and ie[6:12] != egress_mac) \
+                    or struct.unpack("!H", ie[12:14])[0] != et:
                 probs.append(f"inner Ethernet {ie.hex() if ie else None}")
         return probs
     if pr["dst"] != own_mac:
@@ -763,11 +779,13 @@ def header_problems(it, pr, a, own_mac, egress_mac, nsh_outer_dst):
     want = it.labels[a.consumed:]
     if not want:
         if pr["etype"] not in (st.ETH_P_IP, st.ETH_P_IPV6) or pr["labels"]:
-            probs.append(f"expected plain IP (last segment), got ethertype 0x{pr['etype'] or 0:04x} labels {st.fmt_got(pr['labels'])}")
+            probs.append(f"expected plain IP (last segment), got ethertype 0x{pr['etype'] or 0:04x} "
+                         f"labels {st.fmt_got(pr['labels'])}")
         return probs
     got = pr["labels"]
     if pr["etype"] != st.ETH_P_MPLS_UC:
-        return probs + [f"expected {len(want)} labels, got ethertype 0x{pr['etype'] or 0:04x} NSH {st.fmt_nsh(pr['nsh']) if pr['nsh'] else None}"]
+        nsh = st.fmt_nsh(pr["nsh"]) if pr["nsh"] else None
+        return probs + [f"expected {len(want)} labels, got ethertype 0x{pr['etype'] or 0:04x} NSH {nsh}"]
     exp = [(l, tc, 1 if j == len(want) - 1 else 0, it.labels[0][2] - dec if j == 0 else ttl)
            for j, (l, tc, ttl) in enumerate(want)]
     if got != exp:
@@ -803,16 +821,18 @@ def fragment_of(ip):
         if fo & 0x3FFF == 0:
             return None
         ihl = (ip[0] & 0x0F) * 4
-        return {"family": 4, "src": socket.inet_ntop(socket.AF_INET, ip[12:16]), "dst": socket.inet_ntop(socket.AF_INET, ip[16:20]),
-                "proto": ip[9], "ident": struct.unpack("!H", ip[4:6])[0], "offset": (fo & 0x1FFF) * 8, "more": (fo >> 13) & 1,
-                "df": (fo >> 14) & 1, "ttl": ip[8], "tos": ip[1], "data": ip[ihl:], "csum_ok": st.ip_csum(ip[:ihl]) == 0,
-                "unfrag": b"", "fl": 0}
+        return {"family": 4, "src": socket.inet_ntop(socket.AF_INET, ip[12:16]),
+                "dst": socket.inet_ntop(socket.AF_INET, ip[16:20]), "proto": ip[9],
+                "ident": struct.unpack("!H", ip[4:6])[0], "offset": (fo & 0x1FFF) * 8, "more": (fo >> 13) & 1,
+                "df": (fo >> 14) & 1, "ttl": ip[8], "tos": ip[1], "data": ip[ihl:],
+                "csum_ok": st.ip_csum(ip[:ihl]) == 0, "unfrag": b"", "fl": 0}
     f = ipv6_frag(ip)
     if f is None:
         return None
     unfrag, off, more, ident, nh, data = f
     vtf = struct.unpack("!I", ip[0:4])[0]
-    return {"family": 6, "src": socket.inet_ntop(socket.AF_INET6, ip[8:24]), "dst": socket.inet_ntop(socket.AF_INET6, ip[24:40]),
+    return {"family": 6, "src": socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+            "dst": socket.inet_ntop(socket.AF_INET6, ip[24:40]),
             "proto": nh, "ident": ident, "offset": off, "more": more, "df": 0, "ttl": ip[7], "tos": (vtf >> 20) & 0xFF,
             "fl": vtf & 0xFFFFF, "data": data, "csum_ok": True, "unfrag": unfrag}
 
@@ -836,7 +856,8 @@ def closest(inner, items, a):
         if 0 <= i < len(items):
             it = items[i]
             exp = after_vnf(it, a)
-            diff = [j for j in range(max(len(exp), len(inner))) if j >= len(exp) or j >= len(inner) or exp[j] != inner[j]]
+            diff = [j for j in range(max(len(exp), len(inner)))
+                    if j >= len(exp) or j >= len(inner) or exp[j] != inner[j]]
             return f"tag of {it.desc()}; differs at bytes {diff[:10]}"
     best = None
     for it in items:
@@ -899,7 +920,8 @@ def cmd_recv(a):
                     f = fragment_of(pr["inner"])
                     if f is not None:
                         for d in dgrams:
-                            if d.family == f["family"] and d.data[f["offset"]:f["offset"] + len(f["data"])] == f["data"]:
+                            at = d.data[f["offset"]:f["offset"] + len(f["data"])]
+                            if d.family == f["family"] and at == f["data"]:
                                 covered[d.idx] += len(f["data"])
                                 break
                     else:
@@ -992,7 +1014,8 @@ def cmd_recv(a):
                 probs.append(f"pieces carry different identifications {sorted(ids)}")
         if probs:
             dgram_bad += 1
-            err(f"datagram {d.idx} ({d.items[0].desc()}, {len(d.data)}B, {len(d.items)} pieces sent): {'; '.join(probs[:3])}")
+            err(f"datagram {d.idx} ({d.items[0].desc()}, {len(d.data)}B, {len(d.items)} pieces sent): "
+                f"{'; '.join(probs[:3])}")
 
     # ---- summary
     must_count = {}
@@ -1025,9 +1048,9 @@ def cmd_recv(a):
     if a.vnf == "tun":
         vnf_min = len(certain)
     elif a.vnf == "stateful":  # SFCVNF counts what conntrack calls NEW/ESTABLISHED: UDP datagrams surely
-        vnf_min = sum(1 for it in certain if it.dgram is None and it.inner[9 if it.family == 4 else 6] == 17) + len(dgrams)
+        vnf_min = sum(1 for it in certain if it.dgram is None and upper(it) == 17) + len(dgrams)
     else:  # SFCVNF counts UDP and TCP packets
-        vnf_min = sum(1 for it in certain if (it.inner[9] if it.family == 4 else ipv6_upper(it.inner)) in (6, 17))
+        vnf_min = sum(1 for it in certain if upper(it) in (6, 17))
     all_ok = not errors and missing == 0 and unexpected == 0 and leaked == 0 and wrong_headers == 0 and \
         duplicates == 0 and dgram_bad == 0
     summary = {
@@ -1066,6 +1089,11 @@ def cmd_recv(a):
     return 0 if all_ok else 1
 
 
+def upper(it):
+    """The packet's upper-layer protocol (IPv6: after the extension headers)."""
+    return it.inner[9] if it.family == 4 else ipv6_upper(it.inner)
+
+
 def ipv6_upper(ip):
     nh, off = ip[6], 40
     while nh in (0, 43, 60, 51, 44) and off + 8 <= len(ip):
@@ -1077,7 +1105,8 @@ def ipv6_upper(ip):
 def judge_piece(f, pr, fr, dgrams, items, a, own_mac, egress_mac, nsh_outer_dst, err):
     """One arrived fragment: which datagram's bytes it carries, and whether it carries that
     datagram's headers and IP fields (the datagram's verdict adds the pieces up)."""
-    cands = [d for d in dgrams if d.family == f["family"] and d.src == f["src"] and d.dst == f["dst"] and d.proto == f["proto"]
+    cands = [d for d in dgrams
+             if (d.family, d.src, d.dst, d.proto) == (f["family"], f["src"], f["dst"], f["proto"])
              and d.data[f["offset"]:f["offset"] + len(f["data"])] == f["data"] and len(f["data"]) > 0
              and (f["family"] == 6 or d.ident == f["ident"])]
     if not cands:
@@ -1090,7 +1119,8 @@ def judge_piece(f, pr, fr, dgrams, items, a, own_mac, egress_mac, nsh_outer_dst,
     probs = header_problems(d.items[0], pr, a, own_mac, egress_mac, nsh_outer_dst)
     if probs:
         others = same_headers_as(pr, items, a, own_mac, egress_mac, nsh_outer_dst, d.items[0])
-        probs = ["WRONG HEADERS: " + "; ".join(probs) + (f" -- those are the headers of {others[0].desc()}" if others else "")]
+        whose = f" -- those are the headers of {others[0].desc()}" if others else ""
+        probs = ["WRONG HEADERS: " + "; ".join(probs) + whose]
     cap = ip_ttl_cap(d.items[0], a)
     if f["ttl"] != min(d.ttl - a.ip_hops, cap):
         probs.append(f"TTL {f['ttl']} != {min(d.ttl - a.ip_hops, cap)}")

@@ -120,7 +120,12 @@ internal static class EndToEndScenario
         ScenarioLab.AssertAllOk(r, diagnostics);
         verify?.Invoke(new ScenarioOutcome
         {
-            Receiver = r, Stats = stats, Diagnostics = diagnostics, RedirectedToVnf = redirected, StatsTable = statsTable, Metrics = metrics,
+            Receiver = r,
+            Stats = stats,
+            Diagnostics = diagnostics,
+            RedirectedToVnf = redirected,
+            StatsTable = statsTable,
+            Metrics = metrics,
         });
         lab.AssertVnfSawTraffic(r, vnfCounters, diagnostics);
         Assert.AreEqual(0, daemonExit, $"sfcproxy should exit 0 on SIGTERM: {stopInfo}\n{diagnostics}");
