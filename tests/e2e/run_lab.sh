@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Manual end-to-end run (what the MSTest EndToEnd tests do), for debugging the datapath by hand.
 #
-#   run_lab.sh metadata|header-hash kernel|tun [--encap mpls|nsh|mixed] [--keep] [--count N]
-#              [--seed S] [-- DAEMON CMD...]
+#   run_lab.sh metadata|header-hash kernel|stateful|tun [--encap mpls|nsh|mixed] [--corpus] [--keep]
+#              [--count N] [--seed S] [-- DAEMON CMD...]
+#
+# stateful: the kernel VNF with a conntrack chain (topology.sh --stateful-vnf).
+# --corpus: the real-traffic corpus (corpus_traffic.py) instead of sfc_traffic.py, as the MSTest
+# CorpusEndToEndTests run it: egress MTU 1400 (the too-big shape), ingress MTU 2000, bursts sent
+# from CPU 0 as SCHED_FIFO into a threaded NAPI pinned there (topology.sh burst); metadata key
+# also with kube-proxy's fwmark rule and a VNF rule that changes the mark of UDP to 5999.
 #
 # --encap (default mpls): nsh / mixed configure "Encapsulations" ["nsh"] / ["mpls","nsh"] and
 # "Nsh": {"NextHopMac": receiver MAC}, and send NSH (MD types 1 and 2; next protocol IPv4, IPv6 and,
@@ -18,11 +24,12 @@ repo="$(cd "$here/../.." && pwd)"
 PY=/usr/bin/python3
 
 key="${1:?key mode: metadata|header-hash}"; vnf="${2:?vnf: kernel|tun}"; shift 2
-keep=0; count=1200; seed=$RANDOM; encap=mpls
+keep=0; count=1200; seed=$RANDOM; encap=mpls; corpus=0
 daemon=(dotnet "$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll")
 while (($#)); do
     case "$1" in
         --keep) keep=1 ;;
+        --corpus) corpus=1 ;;
         --count) count="$2"; shift ;;
         --seed) seed="$2"; shift ;;
         --encap) encap="$2"; shift
@@ -44,13 +51,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+topo=()
+if ((corpus)); then
+    topo+=(--egress-mtu 1400 --ingress-mtu 2000)
+    [[ "$key" == metadata ]] && topo+=(--kube-fwmark --xor-mark-port 5999)
+fi
 if [[ "$vnf" == tun ]]; then
-    eval "$("$here/topology.sh" up "$name" --user-vnf)"; hops=2
+    eval "$("$here/topology.sh" up "$name" --user-vnf "${topo[@]}")"; hops=2
     ip netns exec "$PRX_NS" $PY "$here/tun_vnf.py" --tun "$TUN_IF" --drop-udp-port "$VNF_DROP_PORT" >"$tmp/vnf.out" 2>&1 &
     pids+=($!)
     sleep 0.3
+elif [[ "$vnf" == stateful ]]; then
+    eval "$("$here/topology.sh" up "$name" --stateful-vnf "${topo[@]}")"; hops=1
 else
-    eval "$("$here/topology.sh" up "$name")"; hops=1
+    eval "$("$here/topology.sh" up "$name" "${topo[@]}")"; hops=1
 fi
 echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, encap $encap, seed $seed"
 
@@ -63,7 +77,7 @@ esac
 cat >"$tmp/config.json" <<EOF
 {"SfcProxy": {"Instance": "$name", "KeyMode": "$key", $encaps
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
-  "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": {"Size": 65535},
+  "ConsumedSegments": 1, "MissPolicy": "${MISS_POLICY:-drop}", "Cache": {"Size": 65535},
   "Socket": {"Path": "/tmp/$name.sock"}}}
 EOF
 # nsenter, not `ip netns exec`: the daemon must see the host bpffs to pin its maps.
@@ -78,21 +92,33 @@ done
 
 gen=(--count "$count" --seed "$seed" --flows 8 --family both --labels-min 1 --labels-max 5 --drop-port "$VNF_DROP_PORT"
      --encap "$encap")
-if [[ "$encap" != mpls ]]; then
+traffic="$here/sfc_traffic.py"; pacing=()
+if ((corpus)); then
+    traffic="$here/corpus_traffic.py"
+    gen+=(--vnf "$vnf" --key-mode "$key" --egress-mtu 1400)
+    [[ "$key" == metadata ]] && gen+=(--mark-xor-port 5999)
+    [[ "$vnf" == tun ]] && gen+=(--nsh-no-ethernet)
+    # shellcheck disable=SC2206
+    gen+=(${CORPUS_ARGS:-})  # e.g. CORPUS_ARGS="--shapes frag,toobig"
+    "$here/topology.sh" burst "$name" 0
+    pacing=(--burst-cpu 0)
+elif [[ "$encap" != mpls ]]; then
     gen+=(--nsh-expired 0.02)
     [[ "$vnf" == tun ]] && gen+=(--nsh-no-ethernet)
+    # shellcheck disable=SC2206
+    gen+=(${CORPUS_ARGS:-})  # e.g. CORPUS_ARGS="--shapes frag,toobig"
 fi
-ip netns exec "$RCV_NS" $PY "$here/sfc_traffic.py" recv --iface "$RCV_IF" "${gen[@]}" \
+ip netns exec "$RCV_NS" $PY "$traffic" recv --iface "$RCV_IF" "${gen[@]}" \
     --consumed 1 --ip-hops "$hops" --egress-mac "$PRX_OUT_MAC" --nsh-outer-dst "$RCV_MAC" \
     --timeout 20 --out "$tmp/result.json" >"$tmp/recv.out" 2>&1 &
 rpid=$!
 for _ in $(seq 200); do grep -q READY "$tmp/recv.out" && break; sleep 0.05; done
-ip netns exec "$SND_NS" $PY "$here/sfc_traffic.py" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" \
-    --inner-dst-mac "$PRX_IN_MAC" "${gen[@]}"
+ip netns exec "$SND_NS" $PY "$traffic" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" \
+    --inner-dst-mac "$PRX_IN_MAC" "${gen[@]}" "${pacing[@]}"
 rc=0; wait "$rpid" || rc=$?
 echo "--- daemon stats"; ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json || true
 echo "--- receiver (exit $rc)"; cat "$tmp/result.json" 2>/dev/null || cat "$tmp/recv.out"
-if [[ "$vnf" == kernel ]]; then
+if [[ "$vnf" != tun ]]; then
     ip netns exec "$PRX_NS" iptables -L SFCVNF -v -x -n; ip netns exec "$PRX_NS" ip6tables -L SFCVNF -v -x -n
 fi
 if ((keep)); then

@@ -7,9 +7,15 @@
 #            (sender)           (ingress: XDP)       (egress: tc)             (receiver)
 #
 # Usage:
-#   topology.sh up NAME [--user-vnf | --sidecar-vnf]   create (prints KEY=VALUE lines on stdout)
+#   topology.sh up NAME [--user-vnf | --sidecar-vnf] [corpus options below]
+#                                      create (prints KEY=VALUE lines on stdout)
 #   topology.sh down NAME              delete everything (idempotent)
 #   topology.sh exec NAME NODE CMD...  run CMD in NAME-NODE (NODE = snd | prx | rcv | vnf)
+#   topology.sh burst NAME CPU         after XDP is attached to the ingress: its NAPI threaded, the
+#                                      thread pinned to CPU as SCHED_FIFO, so that a sender on CPU running as
+#                                      SCHED_FIFO (corpus_traffic.py send --burst-cpu CPU) puts a
+#                                      whole burst into the ring before NAPI pops any of it: the
+#                                      packets of a burst are inside the VNF together
 #
 # NAME must be short ([a-z0-9], <= 10 chars) so that interface names (NAME + 1 char) stay <= 15.
 #
@@ -35,6 +41,17 @@
 # XDP_PASS program (bpf/bench/empty_xdp.bpf.c; SIDECAR_XDP_OBJ overrides where it is looked for):
 # a veth drops XDP_REDIRECTed frames unless its peer runs NAPI, which needs XDP or GRO there, and
 # GRO would merge TCP segments after the proxy popped their stacks (an XDP program turns GRO off).
+#
+# Options for the real-traffic corpus (corpus_traffic.py):
+#   --stateful-vnf      the kernel VNF's chain is stateful: SFCVNF drops UDP to $VNF_DROP_PORT, then
+#                       accepts `-m conntrack --ctstate NEW,ESTABLISHED` (the proxy namespace then
+#                       has conntrack: IPv4/IPv6 fragments are reassembled and refragmented on output)
+#   --egress-mtu N      MTU of the proxy egress and the receiver (the link after the proxy)
+#   --ingress-mtu N     MTU of the sender and the proxy ingress (room for big headers on big packets)
+#   --kube-fwmark       `ip rule fwmark 0x4000/0x4000` to a blackhole table in the proxy namespace,
+#                       as kube-proxy marks packets in the host namespace a DaemonSet shares
+#   --xor-mark-port P[:BITS]  the VNF changes the mark: mangle FORWARD xors BITS (default 0x10000)
+#                       into the mark of UDP to port P (IPv4 and IPv6)
 set -euo pipefail
 
 VNF_DROP_PORT="${VNF_DROP_PORT:-9}"
@@ -43,7 +60,7 @@ TUN_TABLE=100
 die() { echo "topology.sh: $*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,36p' "$0" >&2
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2
     exit 2
 }
 
@@ -86,16 +103,22 @@ do_down() {
 
 do_up() {
     local name="$1"; shift
-    local user_vnf=0 sidecar=0
+    local user_vnf=0 sidecar=0 stateful=0 egress_mtu="" ingress_mtu="" kube_fwmark=0 xor_mark=""
     while (($#)); do
         case "$1" in
             --user-vnf) user_vnf=1 ;;
             --sidecar-vnf) sidecar=1 ;;
+            --stateful-vnf) stateful=1 ;;
+            --egress-mtu) egress_mtu="${2:?--egress-mtu N}"; shift ;;
+            --ingress-mtu) ingress_mtu="${2:?--ingress-mtu N}"; shift ;;
+            --kube-fwmark) kube_fwmark=1 ;;
+            --xor-mark-port) xor_mark="${2:?--xor-mark-port P[:BITS]}"; shift ;;
             *) die "unknown option '$1'" ;;
         esac
         shift
     done
     ((user_vnf + sidecar <= 1)) || die "--user-vnf and --sidecar-vnf exclude each other"
+    ((!stateful || !(user_vnf + sidecar))) || die "--stateful-vnf is the kernel VNF in the proxy namespace"
     local xdp_pass=""
     if ((sidecar)); then
         xdp_pass="$(sidecar_xdp_obj)" || die "--sidecar-vnf: no empty_xdp.bpf.o (build: make -C bpf; or set SIDECAR_XDP_OBJ)"
@@ -149,6 +172,15 @@ do_up() {
     nsx "$rcv" ip addr add 198.18.2.1/24 dev "$rcv_if"
     nsx "$rcv" ip -6 addr add 2001:2:2::1/64 dev "$rcv_if" nodad
 
+    if [[ -n "$ingress_mtu" ]]; then
+        nsx "$snd" ip link set "$snd_if" mtu "$ingress_mtu"
+        nsx "$prx" ip link set "$prx_in" mtu "$ingress_mtu"
+    fi
+    if [[ -n "$egress_mtu" ]]; then
+        nsx "$prx" ip link set "$prx_out" mtu "$egress_mtu"
+        nsx "$rcv" ip link set "$rcv_if" mtu "$egress_mtu"
+    fi
+
     nsx "$snd" ip link set "$snd_if" up
     nsx "$prx" ip link set "$prx_in" up
     nsx "$prx" ip link set "$prx_out" up
@@ -180,9 +212,27 @@ do_up() {
         if ((!user_vnf)); then
             nsx "$vnf_ns" "$t" -A SFCVNF -p udp --dport "$VNF_DROP_PORT" -j DROP
         fi
-        nsx "$vnf_ns" "$t" -A SFCVNF -p udp -j ACCEPT
-        nsx "$vnf_ns" "$t" -A SFCVNF -p tcp -j ACCEPT
+        if ((stateful)); then
+            nsx "$vnf_ns" "$t" -A SFCVNF -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT
+        else
+            nsx "$vnf_ns" "$t" -A SFCVNF -p udp -j ACCEPT
+            nsx "$vnf_ns" "$t" -A SFCVNF -p tcp -j ACCEPT
+        fi
     done
+    if [[ -n "$xor_mark" ]]; then
+        local xport="${xor_mark%%:*}" xbits="0x10000"
+        [[ "$xor_mark" == *:* ]] && xbits="${xor_mark#*:}"
+        for t in iptables ip6tables; do
+            nsx "$prx" "$t" -t mangle -A FORWARD -p udp --dport "$xport" -j MARK --xor-mark "$xbits"
+        done
+    fi
+    if ((kube_fwmark)); then
+        # kube-proxy's masquerade/drop bits: a packet carrying 0x4000 takes table 77 (blackhole)
+        nsx "$prx" ip rule add fwmark 0x4000/0x4000 lookup 77 pref 500
+        nsx "$prx" ip route add blackhole default table 77
+        nsx "$prx" ip -6 rule add fwmark 0x4000/0x4000 lookup 77 pref 500
+        nsx "$prx" ip -6 route add blackhole default table 77
+    fi
     if ((sidecar)); then
         sidecar_up "$name" "$xdp_pass"
     fi
@@ -322,6 +372,21 @@ case "$verb" in
         case "$node" in snd|prx|rcv|vnf) ;; *) die "NODE must be snd, prx, rcv or vnf (--sidecar-vnf)" ;; esac
         ns_exists "$name-$node" || die "namespace $name-$node does not exist"
         exec ip netns exec "$name-$node" "$@"
+        ;;
+    burst)
+        (($# == 1)) || die "burst needs CPU"
+        cpu="$1"
+        ns_exists "$name-prx" || die "namespace $name-prx does not exist"
+        # NAPI exists on a veth only while XDP (or GRO) is on: this must follow the attach.
+        nsx "$name-prx" sh -c "echo 1 > /sys/class/net/${name}i/threaded" ||
+            die "cannot make ${name}i's NAPI threaded (is XDP attached? kernel >= 5.12?)"
+        pids="$(ps -eo pid=,comm= | awk -v p="napi/${name}i-" 'index($2, p) == 1 {print $1}')"
+        [[ -n "$pids" ]] || die "no NAPI thread napi/${name}i-* after making it threaded"
+        # pinned beside the sender and SCHED_FIFO like it: it runs as soon as the sender sleeps
+        # after a burst (not whenever the scheduler gets round to it on a busy machine), and
+        # never in the middle of a burst
+        for p in $pids; do taskset -p -c "$cpu" "$p" >/dev/null; chrt -f -p 1 "$p"; done
+        echo "NAPI_THREADS=$(echo $pids | tr ' ' ,)"
         ;;
     *) usage ;;
 esac

@@ -13,6 +13,7 @@ internal static class LabEnvironment
     public static string ScriptDir => Path.Combine(BinDir, "e2e");
     public static string Topology => Path.Combine(ScriptDir, "topology.sh");
     public static string Traffic => Path.Combine(ScriptDir, "sfc_traffic.py");
+    public static string Corpus => Path.Combine(ScriptDir, "corpus_traffic.py");
     public static string TunVnf => Path.Combine(ScriptDir, "tun_vnf.py");
     public static string Ping => Path.Combine(ScriptDir, "ping.py");
     public static string BpfHooks => Path.Combine(ScriptDir, "bpf_hooks.py");
@@ -60,7 +61,9 @@ internal static class LabEnvironment
     /// <param name="needTun">the user-mode VNF's /dev/net/tun.</param>
     /// <param name="needBpftool">bpftool (pinned links' prog_id) and the host bpffs, for the tests
     /// that look at pins and attached programs.</param>
-    public static void RequirePreconditions(bool needTun, bool needBpftool = false)
+    /// <param name="needBurst">taskset and chrt (`topology.sh burst`: the ingress NAPI thread pinned
+    /// and SCHED_FIFO).</param>
+    public static void RequirePreconditions(bool needTun, bool needBpftool = false, bool needBurst = false)
     {
         var missing = new List<string>();
         if (!OperatingSystem.IsLinux())
@@ -71,7 +74,7 @@ internal static class LabEnvironment
         {
             missing.Add("root (the lab creates network namespaces and loads BPF programs): run `sudo dotnet test`");
         }
-        foreach (var f in new[] { Topology, Traffic, TunVnf, Ping, BpfHooks, PolicyTcp })
+        foreach (var f in new[] { Topology, Traffic, Corpus, TunVnf, Ping, BpfHooks, PolicyTcp })
         {
             if (!File.Exists(f))
             {
@@ -116,6 +119,13 @@ internal static class LabEnvironment
         if (needBpftool && !Directory.Exists("/sys/fs/bpf"))
         {
             missing.Add("bpffs mounted on /sys/fs/bpf");
+        }
+        foreach (var tool in needBurst ? new[] { "taskset", "chrt" } : [])
+        {
+            if (!OnPath(tool))
+            {
+                missing.Add($"`{tool}` on PATH (util-linux)");
+            }
         }
         if (needTun && !File.Exists("/dev/net/tun"))
         {

@@ -38,7 +38,7 @@ internal sealed class LabTopology : IDisposable
     public string Var(string key) =>
         _vars.TryGetValue(key, out var v) ? v : throw new InvalidOperationException($"topology.sh up did not print {key}");
 
-    public static LabTopology Up(string name, bool userVnf, bool sidecarVnf = false)
+    public static LabTopology Up(string name, bool userVnf, bool sidecarVnf = false, IReadOnlyList<string>? extraArgs = null)
     {
         Down(name); // leftovers of an aborted earlier run with the same name (unlikely)
         var args = new List<string> { LabEnvironment.Topology, "up", name };
@@ -50,6 +50,7 @@ internal sealed class LabTopology : IDisposable
         {
             args.Add("--sidecar-vnf");
         }
+        args.AddRange(extraArgs ?? []);
         var r = Cmd.Run("/bin/bash", args, TimeSpan.FromSeconds(30));
         if (r.ExitCode != 0)
         {
