@@ -117,6 +117,14 @@ public sealed unsafe class BpfObject : IDisposable
         return map;
     }
 
+    /// <summary>Names of the maps this object pins by name in its pin root (LIBBPF_PIN_BY_NAME): what
+    /// removing its pins removes, and nothing else in the directory.</summary>
+    public IReadOnlyList<string> PinnedMapNames()
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return Interop.LibBpf.PinnedMapNames(_handle);
+    }
+
     public void Dispose()
     {
         // The object first: libbpf may still reference the log buffer until it is closed.

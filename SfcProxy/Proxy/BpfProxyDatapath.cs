@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
 using SfcProxy.Datapath;
+using SfcProxy.Hosting;
 using SfcProxy.Net;
 
 namespace SfcProxy.Proxy;
@@ -23,8 +24,13 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     // closed map fd.
     private readonly Lock _mapsLock = new();
     private volatile bool _attached;
-    private bool? _groBefore;
     private byte[] _egressMac = new byte[6];
+    // Between Start and Commit: what the start changed, to put back if the host does not start.
+    private StartJournal? _journal;
+    // Pinned links of an earlier daemon this start did not take over: detached at Commit.
+    private readonly List<string> _obsolete = [];
+    // Started and not yet stopped or rolled back.
+    private bool _running;
 
     public BpfProxyDatapath(IOptions<SfcProxyOptions> options, ILogger<BpfProxyDatapath> log)
     {
@@ -34,71 +40,166 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     public void Start()
     {
-        var o = _options;
-        BpfEnvironment.EnsureReady(o.PinRoot);
+        if (_journal is not null || _objects is not null)
+            throw new InvalidOperationException("the datapath is already started");
+        var journal = new StartJournal();
         try
         {
-            // Validated options always name both interfaces.
-            var ingressName = o.Interfaces.Ingress!;
-            var egressName = o.Interfaces.Egress!;
-            var ingress = NetDevice.IfIndex(ingressName);
-            var egress = NetDevice.IfIndex(egressName);
-            var pins = new BpfPins(o.Instance, o.PinRoot);
-            _objects = ProxyObjects.Load(pins, o.KeyMode, (uint)o.Cache.Size);
-            _egressMac = NetDevice.HardwareAddress(egressName);
-            _objects.WriteConfig(BuildConfig(o, _egressMac));
-            if (o.Interfaces.Vnf is { } vnf)
-                _objects.VnfPort.Update(0u, (uint)NetDevice.IfIndex(vnf));
-
-            // Restore first, pop last: from the first popped packet on, its way back is in place.
-            // Links an earlier daemon left pinned are taken over (program swapped in, maps kept).
-            var takenOver = 0;
-            void Attach(BpfProgram program, string ifname, Func<BpfLink> attach)
-            {
-                var (link, tookOver) = ProxyLinks.AttachOrTakeOver(pins, program, ifname, attach);
-                _links.Add(link);
-                takenOver += tookOver ? 1 : 0;
-            }
-            Attach(_objects.Tx, egressName, () => _objects.Tx.AttachTc(egress, TcDirection.Egress));
-            if (o.KeyMode == KeyMode.Metadata)
-                Attach(_objects.Mark, ingressName, () => _objects.Mark.AttachTc(ingress, TcDirection.Ingress));
-            else
-                ProxyLinks.DetachPinned(pins, ProxyObjects.MarkName);
-            if (o.DisableGro)
-                TurnGroOff(ingressName, tookOver: File.Exists(pins.Path(ProxyLinks.PinName(ProxyObjects.RxName, ingressName))));
-            Attach(_objects.Rx, ingressName,
-                () => _objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
-
-            _attached = true;
-            if (takenOver > 0)
-                LogTookOver(o.Instance, takenOver);
-            LogAttached(o.Instance, ingressName, egressName, OptionValues.KeyModes.NameOf(o.KeyMode), pins.Directory);
+            Start(journal);
         }
-        catch
+        catch (Exception e)
         {
-            Stop(detach: true);
+            LogStartRolledBack(_options.Instance, e.Message);
+            foreach (var failure in journal.RollBack())
+                LogRollbackStepFailed(failure.Step, failure.Error.Message);
+            _links.Clear();
+            _obsolete.Clear();
+            _objects = null;
             throw;
         }
+        _journal = journal;
+        _running = true;
     }
 
     /// <summary>
-    /// GRO runs after XDP and would merge popped packets into one skb carrying one packet's key: it
-    /// is off while the proxy is attached. The setting found before the first attach is kept in a
-    /// file beside the socket, so that a daemon taking over (which finds GRO already off) still
-    /// restores the operator's setting when it finally detaches.
+    /// Loads, configures and attaches, recording in <paramref name="journal"/> every change to what
+    /// it found so that <see cref="RollBack"/> can put it all back. Nothing that was running is
+    /// removed here: links of an earlier daemon on interfaces this config no longer names keep
+    /// running until <see cref="Commit"/>.
     /// </summary>
-    private void TurnGroOff(string ingress, bool tookOver)
+    private void Start(StartJournal journal)
     {
-        var state = GroStatePath;
-        if (tookOver)
-            _groBefore = GroNote.Read(state); // null: an earlier daemon turned it off and left no note: leave it alone
-        else
+        var o = _options;
+        BpfEnvironment.EnsureReady(o.PinRoot);
+        // Validated options always name both interfaces.
+        var ingressName = o.Interfaces.Ingress!;
+        var egressName = o.Interfaces.Egress!;
+        var ingress = NetDevice.IfIndex(ingressName);
+        var egress = NetDevice.IfIndex(egressName);
+        var pins = new BpfPins(o.Instance, o.PinRoot);
+        var found = PinEntries(pins);
+
+        var objects = ProxyObjects.Load(pins, o.KeyMode, (uint)o.Cache.Size);
+        journal.Record("close the BPF objects", () => { _objects = null; objects.Dispose(); });
+        var made = PinEntries(pins).Except(found).ToList();
+        if (made.Count > 0)
+            journal.Record($"remove the pins this start made in {pins.Directory} ({string.Join(", ", made)})", () => pins.Remove(made));
+        _objects = objects;
+
+        _egressMac = NetDevice.HardwareAddress(egressName);
+        if (objects.Config.TryLookup(0u, out SfcConfig running) && found.Contains("sfc_config"))
+            journal.Record("put back the datapath settings found in sfc_config", () => objects.Config.Update(0u, running));
+        objects.WriteConfig(BuildConfig(o, _egressMac));
+        SetVnfPort(objects, o.Interfaces.Vnf, journal);
+
+        // Restore first, pop last: from the first popped packet on, its way back is in place.
+        // Links an earlier daemon left pinned are taken over (program swapped in, maps kept).
+        var takenOver = 0;
+        void Attach(BpfProgram program, string ifname, Func<BpfLink> attach)
         {
-            _groBefore = NetDevice.GetGro(ingress);
-            GroNote.Write(state, _groBefore.Value);
+            _links.Add(ProxyLinks.AttachOrTakeOver(pins, program, ifname, attach, journal, _obsolete, out var tookOver));
+            takenOver += tookOver ? 1 : 0;
         }
-        if (NetDevice.GetGro(ingress))
-            NetDevice.SetGro(ingress, false);
+        Attach(objects.Tx, egressName, () => objects.Tx.AttachTc(egress, TcDirection.Egress));
+        if (o.KeyMode == KeyMode.Metadata)
+            Attach(objects.Mark, ingressName, () => objects.Mark.AttachTc(ingress, TcDirection.Ingress));
+        else
+            _obsolete.AddRange(ProxyLinks.PinnedPaths(pins, ProxyObjects.MarkName));
+        if (o.DisableGro)
+            TurnGroOff(ingressName, journal);
+        Attach(objects.Rx, ingressName,
+            () => objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
+        journal.Record("forget the links", () => _links.Clear());
+
+        _attached = true;
+        journal.Record("mark the datapath detached", () => _attached = false);
+        if (takenOver > 0)
+            LogTookOver(o.Instance, takenOver);
+        LogAttached(o.Instance, ingressName, egressName, OptionValues.KeyModes.NameOf(o.KeyMode), pins.Directory);
+    }
+
+    /// <summary>The start is kept (every service of the host started): links of an earlier daemon that
+    /// this one did not take over are detached now, and GRO is given back where they ran.</summary>
+    public void Commit()
+    {
+        var journal = Interlocked.Exchange(ref _journal, null);
+        if (journal is null)
+            return;
+        journal.Commit();
+        var steps = new Teardown();
+        var left = new List<string>();
+        foreach (var path in _obsolete)
+        {
+            if (steps.Run($"detach {path}", () => File.Delete(path)))
+            {
+                LogObsoleteLinkRemoved(path);
+                if (Path.GetFileName(path).StartsWith(ProxyLinks.PinName(ProxyObjects.RxName, ""), StringComparison.Ordinal))
+                    left.Add(ProxyLinks.InterfaceOf(path));
+            }
+        }
+        _obsolete.Clear();
+        GroRestore.Only(GroStatePath, _options.Instance, left.Where(i => i != _options.Interfaces.Ingress), steps);
+        foreach (var failure in steps.Failures)
+            LogObsoleteLinkRemovalFailed(failure.Step, failure.Error.Message);
+    }
+
+    /// <summary>The host did not start: everything <see cref="Start"/> changed is put back as it was found.</summary>
+    public void RollBack()
+    {
+        var journal = Interlocked.Exchange(ref _journal, null);
+        if (journal is null)
+            return;
+        _running = false;
+        LogStartRolledBack(_options.Instance, "a service started after the datapath failed");
+        lock (_mapsLock)
+        {
+            foreach (var failure in journal.RollBack())
+                LogRollbackStepFailed(failure.Step, failure.Error.Message);
+            _aging = null;
+        }
+        _links.Clear();
+        _obsolete.Clear();
+    }
+
+    /// <summary>Interfaces:Vnf into the redirect map; an earlier daemon's entry goes when this config
+    /// has none (XDP_PASS to the host stack again).</summary>
+    private static void SetVnfPort(ProxyObjects objects, string? vnf, StartJournal journal)
+    {
+        var map = objects.VnfPort;
+        if (map.TryLookup(0u, out uint earlier))
+            journal.Record("put back the VNF port found in sfc_vnf_port", () => map.Update(0u, earlier));
+        else
+            journal.Record("clear sfc_vnf_port", () => map.Delete(0u));
+        if (vnf is not null)
+            map.Update(0u, (uint)NetDevice.IfIndex(vnf));
+        else
+            map.Delete(0u);
+    }
+
+    /// <summary>Names in the pin directory now (none when it does not exist).</summary>
+    private static HashSet<string> PinEntries(BpfPins pins) =>
+        pins.Exists ? [.. Directory.EnumerateFileSystemEntries(pins.Directory).Select(p => Path.GetFileName(p))] : [];
+
+    /// <summary>
+    /// GRO runs after XDP and would merge popped packets into one skb carrying one packet's key: it
+    /// is off while the proxy is attached. Only a daemon that finds it on turns it off, and it alone
+    /// adds the ingress to the instance's GRO note, so the last detach gives the operator's setting
+    /// back; a daemon that finds it off (the operator's choice, or an earlier daemon's, noted) leaves
+    /// GRO and the note alone.
+    /// </summary>
+    private void TurnGroOff(string ingress, StartJournal journal)
+    {
+        if (!NetDevice.GetGro(ingress))
+            return;
+        var path = GroStatePath;
+        var found = GroNote.Read(path);
+        if (found?.Problem is { } problem)
+            LogGroNoteUnreadable(problem);
+        NetDevice.SetGro(ingress, false);
+        journal.Record($"turn GRO back on for {ingress}", () => NetDevice.SetGro(ingress, true));
+        var noted = found?.Problem is null ? found?.Interfaces ?? [] : [];
+        journal.Record($"put the GRO note {path} back as it was", () => GroNote.Restore(path, found));
+        GroNote.Write(path, _options.Instance, [.. noted.Append(ingress).Distinct()]);
     }
 
     private string GroStatePath => GroNote.PathFor(_options.SocketPath, _options.Instance);
@@ -138,59 +239,94 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         return config;
     }
 
-    /// <summary>Stops as configured: detaches (DetachOnStop) or leaves the datapath attached and pinned.</summary>
-    public void Stop() => Stop(_options.DetachOnStop);
+    /// <summary>Stops as configured: detaches (DetachOnStop) or leaves the datapath attached and pinned.
+    /// A start that was never kept is rolled back instead.</summary>
+    /// <exception cref="TeardownException">Steps of the detach failed (every other step ran).</exception>
+    public void Stop()
+    {
+        if (_journal is not null)
+        {
+            RollBack();
+            return;
+        }
+        if (!_running)
+            return;
+        _running = false;
+        if (_options.DetachOnStop)
+            Detach();
+        else
+            LeaveAttached();
+    }
 
-    private void Stop(bool detach)
+    private void LeaveAttached()
     {
         _attached = false;
+        foreach (var link in _links)
+            link.Dispose(); // pinned: it stays attached
+        _links.Clear();
+        BpfPins? pins;
+        lock (_mapsLock)
+        {
+            pins = _objects?.Pins;
+            _objects?.Dispose();
+            _objects = null;
+            _aging = null;
+        }
+        if (pins is not null)
+            LogLeftAttached(_options.Instance, pins.Directory);
+    }
+
+    /// <summary>
+    /// Detaches popping first and restoring last, gives GRO back, closes the maps and removes the
+    /// instance's own pins. Every step runs whatever the others did; the failures are reported together.
+    /// </summary>
+    private void Detach()
+    {
+        _attached = false;
+        var steps = new Teardown();
         // Links were added restore-first; going backwards stops popping before restoring.
         for (var i = _links.Count - 1; i >= 0; i--)
         {
-            if (detach)
-                _links[i].Unpin();
-            _links[i].Dispose(); // a link still pinned stays attached
+            var link = _links[i];
+            steps.Run($"unpin {link.PinPath ?? link.Description}", link.Unpin);
+            steps.Run($"detach {link.Description}", link.Dispose);
         }
         _links.Clear();
 
-        if (detach)
-            RestoreGro();
         BpfPins? pins = null;
+        IReadOnlyList<string> mapNames = [];
         lock (_mapsLock)
         {
-            if (_objects is not null)
+            if (_objects is { } objects)
             {
-                pins = _objects.Pins;
-                _objects.Dispose();
+                pins = objects.Pins;
+                steps.Run("list the pinned maps", () => mapNames = objects.PinnedMapNames());
+                steps.Run("close the BPF objects", objects.Dispose);
                 _objects = null;
                 _aging = null;
             }
         }
-        if (pins is null)
-            return;
-        if (detach)
+        if (pins is not null)
         {
-            ProxyLinks.DetachAll(pins); // links an earlier daemon pinned that this one did not take over
-            pins.Remove();
-            LogDetached(_options.Instance);
+            // Links an earlier daemon pinned that this one did not take over.
+            steps.Run($"detach the links left in {pins.Directory}", () => ProxyLinks.DetachAll(pins));
         }
-        else
+        foreach (var device in GroRestore.All(GroStatePath, _options.Instance, _options.Interfaces.Ingress, steps))
+            LogGroRestored(device);
+        if (pins is not null)
         {
-            LogLeftAttached(_options.Instance, pins.Directory);
+            steps.Run($"remove the pins in {pins.Directory}", () =>
+            {
+                var removal = pins.Remove([.. mapNames, .. ProxyLinks.PinNames(pins)]);
+                if (removal.Foreign.Count > 0)
+                    LogPinsKept(pins.Directory, string.Join(", ", removal.Foreign));
+            });
         }
-    }
-
-    private void RestoreGro()
-    {
-        if (_groBefore == true)
-        {
-            var ingress = _options.Interfaces.Ingress!;
-            try { NetDevice.SetGro(ingress, true); }
-            catch (BpfException e) { LogGroRestoreFailed(ingress, e.Message); }
-        }
-        _groBefore = null;
-        if (_options.DisableGro)
-            File.Delete(GroStatePath);
+        foreach (var failure in steps.Failures)
+            LogTeardownStepFailed(failure.Step, failure.Error.Message);
+        if (steps.Failures.Count > 0)
+            throw new TeardownException($"instance {_options.Instance}: detach", steps.Failures);
+        LogDetached(_options.Instance);
     }
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => Objects.ReadCounters();
@@ -231,23 +367,58 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");
 
-    public void Dispose() => Stop();
+    /// <summary>Rolls back a start that was not kept, else stops as configured; never throws (the
+    /// failures of a detach are logged step by step).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            Stop();
+        }
+        catch (TeardownException)
+        {
+        }
+    }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+    [LoggerMessage(EventId = EventIds.Attached, Level = LogLevel.Information,
         Message = "instance {Instance}: xdp_rx on {Ingress}, tc_tx on {Egress}, key mode {KeyMode}, maps pinned in {PinDirectory}")]
     private partial void LogAttached(string instance, string ingress, string egress, string keyMode, string pinDirectory);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "instance {Instance}: detached, pins removed")]
+    [LoggerMessage(EventId = EventIds.Detached, Level = LogLevel.Information, Message = "instance {Instance}: detached, pins removed")]
     private partial void LogDetached(string instance);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information,
+    [LoggerMessage(EventId = EventIds.TookOver, Level = LogLevel.Information,
         Message = "instance {Instance}: took over {Links} pinned link(s) of an earlier daemon; cached headers kept")]
     private partial void LogTookOver(string instance, int links);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Information,
+    [LoggerMessage(EventId = EventIds.LeftAttached, Level = LogLevel.Information,
         Message = "instance {Instance}: left attached (DetachOnStop false); pins in {PinDirectory}; `sfcproxy detach --instance {Instance}` removes them")]
     private partial void LogLeftAttached(string instance, string pinDirectory);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "could not turn GRO back on for {Interface}: {Reason}")]
-    private partial void LogGroRestoreFailed(string @interface, string reason);
+    [LoggerMessage(EventId = EventIds.GroRestored, Level = LogLevel.Information, Message = "GRO turned back on for {Interface}")]
+    private partial void LogGroRestored(string @interface);
+
+    [LoggerMessage(EventId = EventIds.StartRolledBack, Level = LogLevel.Warning,
+        Message = "instance {Instance}: start failed ({Reason}); putting back what it found")]
+    private partial void LogStartRolledBack(string instance, string reason);
+
+    [LoggerMessage(EventId = EventIds.RollbackStepFailed, Level = LogLevel.Error, Message = "rollback step failed: {Step}: {Reason}")]
+    private partial void LogRollbackStepFailed(string step, string reason);
+
+    [LoggerMessage(EventId = EventIds.TeardownStepFailed, Level = LogLevel.Error, Message = "detach step failed: {Step}: {Reason}")]
+    private partial void LogTeardownStepFailed(string step, string reason);
+
+    [LoggerMessage(EventId = EventIds.GroNoteUnreadable, Level = LogLevel.Warning, Message = "GRO note: {Problem}")]
+    private partial void LogGroNoteUnreadable(string problem);
+
+    [LoggerMessage(EventId = EventIds.ObsoleteLinkRemoved, Level = LogLevel.Information,
+        Message = "detached {Pin}: an earlier daemon's link on an interface this config no longer uses")]
+    private partial void LogObsoleteLinkRemoved(string pin);
+
+    [LoggerMessage(EventId = EventIds.ObsoleteLinkRemovalFailed, Level = LogLevel.Error, Message = "after start: {Step}: {Reason}")]
+    private partial void LogObsoleteLinkRemovalFailed(string step, string reason);
+
+    [LoggerMessage(EventId = EventIds.PinsKept, Level = LogLevel.Information,
+        Message = "{PinDirectory} kept: it holds pins SfcProxy did not make ({Entries})")]
+    private partial void LogPinsKept(string pinDirectory, string entries);
 }

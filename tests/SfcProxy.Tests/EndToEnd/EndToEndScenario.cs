@@ -145,7 +145,7 @@ internal static class EndToEndScenario
 /// left attached (`sfcproxy detach`, then removes its pin directory whatever detach did), tears
 /// the lab down and removes the temporary files.
 /// </summary>
-internal sealed class ScenarioLab : IDisposable
+internal sealed partial class ScenarioLab : IDisposable
 {
     private readonly TestContext _ctx;
     private readonly List<LabProcess> _processes = [];
