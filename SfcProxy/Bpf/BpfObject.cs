@@ -84,7 +84,8 @@ public sealed unsafe class BpfObject : IDisposable
     public void Load()
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        Interop.LibBpf.ObjectLoad(_handle, Name, KernelLogTail);
+        using (LoadSignalGuard.Enter())
+            Interop.LibBpf.ObjectLoad(_handle, Name, KernelLogTail);
         _loaded = true;
     }
 

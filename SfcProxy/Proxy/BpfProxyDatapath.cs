@@ -87,28 +87,47 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         _objects = objects;
 
         _egressMac = NetDevice.HardwareAddress(egressName);
-        if (objects.Config.TryLookup(0u, out SfcConfig running) && found.Contains("sfc_config"))
-            journal.Record("put back the datapath settings found in sfc_config", () => objects.Config.Update(0u, running));
-        objects.WriteConfig(BuildConfig(o, _egressMac));
-        SetVnfPort(objects, o.Interfaces.Vnf, journal);
+        // With maps an earlier datapath still runs on, its settings change only once nothing that can
+        // fail is left but the take-overs: a start the kernel refuses must not have run the old
+        // programs on the new settings in the meantime.
+        var shared = found.Contains("sfc_config");
+        if (!shared)
+            Configure(objects, journal, shared);
 
-        // Restore first, pop last: from the first popped packet on, its way back is in place.
-        // Links an earlier daemon left pinned are taken over (program swapped in, maps kept).
-        var takenOver = 0;
-        void Attach(BpfProgram program, string ifname, Func<BpfLink> attach)
+        // Restore first, pop last: from the first popped packet on, its way back is in place. New
+        // links first (where the kernel may refuse), then the links an earlier daemon left pinned
+        // are taken over (program swapped in, maps kept).
+        var plan = new List<(BpfProgram Program, string Interface, Func<BpfLink> Attach)>
         {
-            _links.Add(ProxyLinks.AttachOrTakeOver(pins, program, ifname, attach, journal, _obsolete, out var tookOver));
-            takenOver += tookOver ? 1 : 0;
-        }
-        Attach(objects.Tx, egressName, () => objects.Tx.AttachTc(egress, TcDirection.Egress));
+            (objects.Tx, egressName, () => objects.Tx.AttachTc(egress, TcDirection.Egress)),
+        };
         if (o.KeyMode == KeyMode.Metadata)
-            Attach(objects.Mark, ingressName, () => objects.Mark.AttachTc(ingress, TcDirection.Ingress));
+            plan.Add((objects.Mark, ingressName, () => objects.Mark.AttachTc(ingress, TcDirection.Ingress)));
         else
             _obsolete.AddRange(ProxyLinks.PinnedPaths(pins, ProxyObjects.MarkName));
-        if (o.DisableGro)
-            TurnGroOff(ingressName, journal);
-        Attach(objects.Rx, ingressName,
-            () => objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
+        plan.Add((objects.Rx, ingressName,
+            () => objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native)));
+
+        var links = new BpfLink?[plan.Count];
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var (program, ifname, attach) = plan[i];
+            if (program == objects.Rx && o.DisableGro)
+                TurnGroOff(ingressName, journal);
+            links[i] = ProxyLinks.AttachNew(pins, program, ifname, attach, journal, _obsolete);
+        }
+        if (shared)
+            Configure(objects, journal, shared);
+        var takenOver = 0;
+        for (var i = 0; i < plan.Count; i++)
+        {
+            if (links[i] is null)
+            {
+                links[i] = ProxyLinks.TakeOver(pins, plan[i].Program, plan[i].Interface, journal);
+                takenOver++;
+            }
+        }
+        _links.AddRange(links!);
         journal.Record("forget the links", () => _links.Clear());
 
         _attached = true;
@@ -159,6 +178,16 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         }
         _links.Clear();
         _obsolete.Clear();
+    }
+
+    /// <summary>The datapath's settings and the VNF port, the earlier ones kept for a rollback when
+    /// <paramref name="shared"/> (maps an earlier datapath runs on).</summary>
+    private void Configure(ProxyObjects objects, StartJournal journal, bool shared)
+    {
+        if (shared && objects.Config.TryLookup(0u, out SfcConfig running))
+            journal.Record("put back the datapath settings found in sfc_config", () => objects.Config.Update(0u, running));
+        objects.WriteConfig(BuildConfig(_options, _egressMac));
+        SetVnfPort(objects, _options.Interfaces.Vnf, journal);
     }
 
     /// <summary>Interfaces:Vnf into the redirect map; an earlier daemon's entry goes when this config

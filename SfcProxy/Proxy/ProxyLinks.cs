@@ -17,27 +17,19 @@ internal static class ProxyLinks
     public static string PinName(string program, string ifname) => $"link_{program}@{ifname}";
 
     /// <summary>
-    /// Takes over the pinned link of <paramref name="program"/> on <paramref name="ifname"/> (program
-    /// swapped in, the earlier one kept until the start is kept, maps untouched), or attaches with
-    /// <paramref name="attach"/> and pins. Every change goes into <paramref name="journal"/>. Pinned
-    /// links of the same program on other interfaces (the config moved) keep running: they are added
-    /// to <paramref name="obsolete"/>, to be detached only once the whole start has succeeded.
+    /// Attaches <paramref name="program"/> on <paramref name="ifname"/> with <paramref name="attach"/>
+    /// and pins it, unless a link of it is pinned there already (then null: <see cref="TakeOver"/>
+    /// it). Every change goes into <paramref name="journal"/>. Pinned links of the same program on
+    /// other interfaces (the config moved) keep running: they are added to <paramref name="obsolete"/>,
+    /// to be detached only once the whole start has succeeded.
     /// </summary>
-    public static BpfLink AttachOrTakeOver(BpfPins pins, BpfProgram program, string ifname, Func<BpfLink> attach,
-        StartJournal journal, List<string> obsolete, out bool tookOver)
+    public static BpfLink? AttachNew(BpfPins pins, BpfProgram program, string ifname, Func<BpfLink> attach,
+        StartJournal journal, List<string> obsolete)
     {
         var path = pins.Path(PinName(program.Name, ifname));
         obsolete.AddRange(PinnedPaths(pins, program.Name).Where(p => p != path));
         if (File.Exists(path))
-        {
-            var pinned = BpfLink.OpenPinned(path);
-            journal.Record($"close {path}", pinned.Dispose);
-            var swap = pinned.Swap(program);
-            journal.Record($"put the earlier program back into {path}", swap.Revert, swap.Dispose);
-            tookOver = true;
-            return pinned;
-        }
-
+            return null;
         var link = attach();
         journal.Record($"detach {link}", link.Dispose);
         try
@@ -49,8 +41,20 @@ internal static class ProxyLinks
         {
             // A clsact filter (kernel without tcx) cannot be pinned: it lives as long as the daemon.
         }
-        tookOver = false;
         return link;
+    }
+
+    /// <summary>Takes over the link pinned for <paramref name="program"/> on <paramref name="ifname"/>:
+    /// the program swapped in atomically, the earlier one kept until the start is kept (the journal
+    /// swaps it back on a rollback), maps untouched.</summary>
+    public static BpfLink TakeOver(BpfPins pins, BpfProgram program, string ifname, StartJournal journal)
+    {
+        var path = pins.Path(PinName(program.Name, ifname));
+        var pinned = BpfLink.OpenPinned(path);
+        journal.Record($"close {path}", pinned.Dispose);
+        var swap = pinned.Swap(program);
+        journal.Record($"put the earlier program back into {path}", swap.Revert, swap.Dispose);
+        return pinned;
     }
 
     /// <summary>The pinned links of one program, whatever their interface.</summary>
