@@ -7,7 +7,7 @@ namespace SfcProxy.Hosting;
 /// <summary>
 /// Runs the reload hooks for each <see cref="ReloadRequests"/> request, never before the host has
 /// started (a SIGHUP during start-up waits for the instance to be ready, where it was fatal before),
-/// one reload at a time. Under systemd (Type=notify), each reload is bracketed by RELOADING=1 and
+/// one reload at a time, at most one every <see cref="Spacing"/>. Under systemd (Type=notify), each reload is bracketed by RELOADING=1 and
 /// READY=1; READY=1 at start and STOPPING=1 at stop come from UseSystemd's lifetime.
 /// </summary>
 public sealed partial class ReloadService(
@@ -42,8 +42,20 @@ public sealed partial class ReloadService(
                 break;
             }
             Reload();
+            try
+            {
+                // Requests arriving meanwhile (a storm of SIGHUPs) are coalesced into the next reload.
+                await Task.Delay(Spacing, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
         }
     }
+
+    /// <summary>Least time between two reloads: a storm of SIGHUPs costs a reload every 100 ms at most.</summary>
+    internal static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(100);
 
     /// <summary>What one reload request does: every hook, each on its own.</summary>
     internal void Reload()

@@ -45,12 +45,21 @@ public sealed class ReloadServiceTests
         await Task.Delay(200);
         Assert.AreEqual(1, hook.Reloads, "500 requests before start make one reload");
 
-        requests.Request();
-        deadline = DateTime.UtcNow.AddSeconds(10);
-        while (hook.Reloads == 1 && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
-        Assert.AreEqual(2, hook.Reloads, "a request once running is a reload");
+        // A storm while running: at most one reload per spacing, the last request never lost.
+        var storm = System.Diagnostics.Stopwatch.StartNew();
+        var sent = 0;
+        while (storm.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            requests.Request();
+            sent++;
+            await Task.Delay(1);
+        }
+        await Task.Delay(ReloadService.Spacing * 5);
+        var during = hook.Reloads - 1;
+        Assert.IsGreaterThanOrEqualTo(2, during, "requests while running are reloads");
+        Assert.IsLessThanOrEqualTo((int)(storm.Elapsed / ReloadService.Spacing) + 2, during, $"{sent} requests in 1 s were not coalesced");
+        Assert.IsFalse(requests.TryTake(), "the last request of the storm was applied, not left pending");
         await service.StopAsync(CancellationToken.None);
-        Assert.AreEqual(500 + 1, requests.Received);
+        Assert.AreEqual(500 + sent, requests.Received);
     }
 }
