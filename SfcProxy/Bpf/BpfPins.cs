@@ -39,8 +39,10 @@ public sealed class BpfPins
     /// directory), and those stay, with the directory. Pinned links detach and pinned maps are freed
     /// once no process holds them any more.
     /// </summary>
+    /// <param name="removeDirectory">false leaves the directory even when empty (a start putting back
+    /// what it found: the directory was there).</param>
     /// <exception cref="IOException">A named pin could not be removed (all the others were).</exception>
-    public PinRemoval Remove(IEnumerable<string> names)
+    public PinRemoval Remove(IEnumerable<string> names, bool removeDirectory = true)
     {
         if (!System.IO.Directory.Exists(Directory))
             return new PinRemoval([]);
@@ -59,7 +61,7 @@ public sealed class BpfPins
             }
         }
         var left = System.IO.Directory.EnumerateFileSystemEntries(Directory).Select(System.IO.Path.GetFileName).ToList();
-        if (left.Count == 0)
+        if (left.Count == 0 && removeDirectory)
             RemoveEmpty();
         if (failed.Count > 0)
             throw new IOException($"pins left in {Directory}: {string.Join(", ", failed)}");

@@ -28,7 +28,6 @@ internal static class EventIds
     public const int SessionRefusedForUid = 207;
     public const int BadRequestText = 208;
     public const int RequestFailed = 209;
-    public const int StaleSocketReplaced = 215;
 
     // 700-729: the daemon's lifetime.
     public const int InstanceOwned = 700;

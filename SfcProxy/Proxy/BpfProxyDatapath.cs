@@ -83,7 +83,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         journal.Record("close the BPF objects", () => { _objects = null; objects.Dispose(); });
         var made = PinEntries(pins).Except(found).ToList();
         if (made.Count > 0)
-            journal.Record($"remove the pins this start made in {pins.Directory} ({string.Join(", ", made)})", () => pins.Remove(made));
+            journal.Record($"remove the pins this start made in {pins.Directory} ({string.Join(", ", made)})", () => pins.Remove(made, removeDirectory: false));
         _objects = objects;
 
         _egressMac = NetDevice.HardwareAddress(egressName);
