@@ -22,9 +22,9 @@ public sealed partial class ControlServer(
     LogLevelSwitch? logLevel = null, ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
     : BackgroundService
 {
-    /// <summary>A burst of connects waits in the queue instead of failing with EAGAIN; the accept loop
-    /// takes them faster than they come, refusing what is over the limits at once.</summary>
-    private const int Backlog = 1024;
+    /// <summary>A burst of connects waits in the queue instead of failing with EAGAIN (the kernel caps
+    /// it at net.core.somaxconn, 4096 by default); the accept loop refuses what is over the limits at once.</summary>
+    private const int Backlog = 4096;
     /// <summary>What a refused client may have sent already is read (up to this much) before the close,
     /// so the kernel does not reset the connection and the client reads the refusal line.</summary>
     private const int RefusalDrainBytes = 64 * 1024;
@@ -32,6 +32,8 @@ public sealed partial class ControlServer(
     private readonly string _socketPath = options.Value.SocketPath;
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
     private readonly LogThrottle _refusals = new(TimeSpan.FromSeconds(10), time);
+    private readonly LogThrottle _acceptFailures = new(TimeSpan.FromSeconds(10), time);
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
     private Socket? _listener;
     private FileStatus _socketFile;
     private ControlRequestHandler? _handler;
@@ -73,8 +75,18 @@ public sealed partial class ControlServer(
             }
             catch (SocketException e)
             {
-                // Transient (EMFILE, aborted handshake): keep serving the others.
-                LogAcceptFailed(e.SocketErrorCode);
+                // Transient (EMFILE, aborted handshake): keep serving the others. Out of descriptors
+                // the same accept fails again at once, so pause instead of spinning, and log rarely.
+                if (_acceptFailures.ShouldLog(out var unlogged))
+                    LogAcceptFailed(e.SocketErrorCode, unlogged);
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
                 continue;
             }
 
@@ -182,8 +194,8 @@ public sealed partial class ControlServer(
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Control socket {Path} closed and removed")]
     private partial void LogClosed(string path);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error}")]
-    private partial void LogAcceptFailed(SocketError error);
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error} ({Unlogged} more since the last such line)")]
+    private partial void LogAcceptFailed(SocketError error, int unlogged);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning,
         Message = "Refused a control client, uid {Uid} (pid {Pid}): {Reason} ({Unlogged} more refusals since the last such line)")]

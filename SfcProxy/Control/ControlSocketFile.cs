@@ -114,6 +114,9 @@ internal static class ControlSocketFile
         }
     }
 
+    /// <summary>Whether a live process holds the socket. Only "connection refused" (nobody listens)
+    /// and a socket gone meanwhile make it stale; anything else, a full accept queue included, is
+    /// taken for a live instance, whose socket must never be stolen.</summary>
     private static bool IsAnswering(string path)
     {
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -122,9 +125,13 @@ internal static class ControlSocketFile
             probe.Connect(new UnixDomainSocketEndPoint(path));
             return true;
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
         {
             return false;
+        }
+        catch (SocketException)
+        {
+            return true;
         }
     }
 }

@@ -26,6 +26,12 @@ internal static class GroRestore
             return [];
         }
         var interfaces = note.LegacyIngressOn && legacyIngress is not null ? [legacyIngress] : note.Interfaces;
+        if (interfaces.Count == 0)
+        {
+            // An older daemon's "off" (or an empty note): nothing to give back.
+            steps.Run($"remove the GRO note {notePath}", () => GroNote.Delete(notePath));
+            return [];
+        }
         return Only(notePath, instance, note, interfaces, steps);
     }
 
@@ -38,6 +44,9 @@ internal static class GroRestore
 
     private static IReadOnlyList<string> Only(string notePath, string instance, GroNote.Found note, IReadOnlyCollection<string> interfaces, Teardown steps)
     {
+        // Nothing of ours to give back: the note is not touched (only who turns GRO on takes from it).
+        if (interfaces.Count == 0)
+            return [];
         var restored = new List<string>();
         var kept = note.Interfaces.Except(interfaces).ToList();
         foreach (var device in interfaces)
