@@ -67,39 +67,53 @@ public sealed class InstanceOwnershipTests
         Assert.IsNull(lab.GroNote(), "daemon A's stop left its GRO note");
     }
 
-    /// <summary>Two daemons of one instance started at the same moment: exactly one owns it (its
-    /// socket answers, its links are pinned), the other refuses; traffic through the owner is whole
-    /// and its stop leaves nothing.</summary>
+    /// <summary>Two daemons of one instance started at the same moment onto a datapath that is
+    /// forwarding (its daemon killed, DetachOnStop false, as a systemd restart racing an operator):
+    /// exactly one takes it over (its socket answers, the links run its programs), the other refuses;
+    /// every packet of the traffic flowing through the race arrives, and the owner's stop leaves nothing.</summary>
     [TestMethod]
-    public void AtOnce_ExactlyOneOwns_TrafficWhole_StopLeavesNothing()
+    public void AtOnce_OntoARunningDatapath_ExactlyOneOwns_TrafficWhole_StopLeavesNothing()
     {
-        using var lab = ScenarioLab.Up(TestContext, new ScenarioOptions(KeyMode: "header-hash", UserVnf: false, IpHops: 1) { PacketCount = 1200 },
+        using var lab = ScenarioLab.Up(TestContext, new ScenarioOptions(KeyMode: "header-hash", UserVnf: false, IpHops: 1) { PacketCount = 8000 },
             needBpftool: true);
         lab.PingPlainIp();
         lab.SetIngressGro(on: true);
-        var config = lab.WriteConfig();
+        var config = lab.WriteConfig(p => p["DetachOnStop"] = false);
+        var killed = lab.StartDaemon(config);
+        var progs = HitlessRestartTests.AssertRunningFromPins(lab, "the first daemon");
+        var receiver = lab.StartReceiver(timeoutSeconds: 25);
+        var sender = lab.StartSender(pacing: ScenarioLab.Paced);
+        sender.WaitForLine("SENDING", TimeSpan.FromSeconds(30), "sender");
+        killed.Kill();
+        SfcProxyDaemon.EditConfig(config, p => p.Remove("DetachOnStop"));
+
         var first = lab.LaunchDaemon(config);
         var second = lab.LaunchDaemon(config);
-
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
         while (!(first.HasExited || second.HasExited) && DateTime.UtcNow < deadline)
-            Thread.Sleep(100);
+            Thread.Sleep(50);
         Assert.IsTrue(first.HasExited || second.HasExited,
             $"two daemons of one instance both kept running.\n--- first ---\n{first.Describe(3000)}\n--- second ---\n{second.Describe(3000)}");
         var (loser, owner) = first.HasExited ? (first, second) : (second, first);
-        lab.AssertRefused(loser, "the daemon that lost the race");
+        var refusal = lab.AssertRefused(loser, "the daemon that lost the race");
         var status = lab.WaitForStatus(owner);
-        StringAssert.Contains(status, $"\"pid\":{owner.Pid}", "the socket is answered by another process than the owner");
-        HitlessRestartTests.AssertRunningFromPins(lab, "the owner");
-        Assert.IsFalse(lab.IngressGroIsOn(), "the owner runs with GRO on");
+        var senderRunning = !sender.HasExited;
+        var taken = HitlessRestartTests.AssertRunningFromPins(lab, "the owner");
+        var groOff = !lab.IngressGroIsOn();
 
-        var receiver = lab.StartReceiver();
-        var send = lab.Send();
+        var sent = lab.WaitForSender(sender);
         var r = lab.WaitForResult(receiver);
         var vnf = lab.VnfCounters();
         var stop = owner.Stop(TimeSpan.FromSeconds(15));
-        var diag = lab.Diagnostics(r, send.StdOut, "", vnf, $"owner stopped gracefully: {stop}", owner.Describe(4000), "--- loser ---", loser.Describe(3000));
-        ScenarioLab.AssertAllOk(r, diag);
+        var diag = lab.Diagnostics(r, sent, "", vnf, $"sender still running when the race was over: {senderRunning}",
+            $"owner stopped gracefully: {stop}", owner.Describe(4000), "--- loser ---", loser.Describe(3000));
+        ScenarioLab.AssertAllOk(r, "packets lost or damaged while two daemons raced for the instance:\n" + diag);
+        Assert.IsTrue(senderRunning, $"the traffic was over before the race was: slow the pacing.\n{diag}");
+        StringAssert.Contains(status, $"\"pid\":{owner.Pid}", $"the socket is answered by another process than the owner.\n{diag}");
+        StringAssert.Contains(refusal, $"pid {owner.Pid}", $"the refusal should name the owner.\n{diag}");
+        for (var i = 0; i < progs.Length; i++)
+            Assert.AreNotEqual(progs[i], taken[i], $"link_{lab.LinkPrograms[i]} still ran the killed daemon's program: the owner did not take it over.\n{diag}");
+        Assert.IsTrue(groOff, $"the owner ran with GRO on.\n{diag}");
         Assert.AreEqual(0, owner.ExitCode, $"the owner's stop failed.\n{diag}");
         lab.AssertFullyDetached($"after the owner's stop.\n{diag}");
         Assert.IsTrue(lab.IngressGroIsOn(), $"GRO is not back on after the owner's stop.\n{diag}");
