@@ -451,7 +451,7 @@ internal sealed partial class ScenarioLab : IDisposable
         if (Topo is not null && Directory.Exists(PinDir))
         {
             // Left attached on purpose (DetachOnStop false, kill -9) or by a failed test.
-            var r = SfcProxyDaemon.Detach(Topo, Instance);
+            var r = SfcProxyDaemon.Detach(Topo, Instance, BpfState.DefaultPinRoot, SocketPath);
             Log($"cleanup: sfcproxy detach --instance {Instance}: exit {r.ExitCode} {r.StdOut.Trim()} {r.StdErr.Trim()}");
         }
         try
@@ -477,6 +477,7 @@ internal sealed partial class ScenarioLab : IDisposable
         {
             Directory.Delete(Tmp, recursive: true);
             File.Delete(SocketPath);
+            File.Delete(GroNotePath);
         }
         catch (IOException)
         {
