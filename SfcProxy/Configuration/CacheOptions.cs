@@ -6,9 +6,15 @@ public sealed class CacheOptions
 {
     /// <summary>
     /// Maximum cached header sets, 1..16777216. Default 65536. Metadata mode: Size / CPUs slots per
-    /// CPU (rounded down to a multiple of the CPU count, at least one per CPU).
+    /// CPU (rounded down to a multiple of the CPU count, at least one per CPU), at most what
+    /// Metadata:MarkMask can name (65535 with the default mask, which is then the default).
     /// </summary>
-    public int Size { get; set; } = 65536;
+    public int Size { get; set; } = DefaultSize;
+
+    internal const int DefaultSize = 65536;
+
+    /// <summary>Whether the config file gave <see cref="Size"/> (the metadata default depends on it).</summary>
+    internal bool SizeGiven { get; set; }
 
     /// <summary>
     /// Entries older than this are aged out: the VNF dropped the packet, so tc_tx will never claim

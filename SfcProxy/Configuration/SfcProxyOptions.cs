@@ -69,6 +69,9 @@ public sealed class SfcProxyOptions
     /// <summary>Size and aging of the header cache (the shared BPF hash map).</summary>
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>Settings of the metadata key mode (the skb->mark bits it uses).</summary>
+    public MetadataOptions Metadata { get; set; } = new();
+
     /// <summary>The local stats and control socket.</summary>
     public ControlSocketOptions Socket { get; set; } = new();
 

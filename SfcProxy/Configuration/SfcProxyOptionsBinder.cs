@@ -41,9 +41,24 @@ internal static class SfcProxyOptionsBinder
             options.StaticStack = stack.Select(BindLabelEntry).ToList();
 
         var cache = root.Object(nameof(options.Cache));
+        options.Cache.SizeGiven = cache.Has(nameof(CacheOptions.Size));
         options.Cache.Size = cache.Int(nameof(CacheOptions.Size), options.Cache.Size);
         options.Cache.MaxAge = cache.Duration(nameof(CacheOptions.MaxAge), options.Cache.MaxAge);
         cache.RejectUnknownKeys();
+
+        var metadata = root.Object(nameof(options.Metadata));
+        if (metadata.String(nameof(MetadataOptions.MarkMask), null) is { } mask)
+        {
+            if (MetadataOptions.TryParseMask(mask, out var parsed))
+                options.Metadata.MarkMask = parsed;
+            else
+                options.BindingFailures.Add($"{metadata.Path}:{nameof(MetadataOptions.MarkMask)}: '{mask}' is not a 32-bit mask (\"0xffff0000\" or a number)");
+        }
+        metadata.RejectUnknownKeys();
+        // Metadata mode: the cache cannot hold more slots than the mark bits can name; the default
+        // follows the mask, a size the file gives is checked against it (the validator).
+        if (options.KeyMode == KeyMode.Metadata && !options.Cache.SizeGiven)
+            options.Cache.Size = (int)Math.Min(options.Cache.Size, MetadataOptions.Capacity(options.Metadata.MarkMask));
 
         var nsh = root.Object(nameof(options.Nsh));
         options.Nsh.NextHopMac = nsh.String(nameof(NshOptions.NextHopMac), options.Nsh.NextHopMac);

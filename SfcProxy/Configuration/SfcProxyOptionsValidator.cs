@@ -54,8 +54,25 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
         if (options.Cache.MaxAge < MinMaxAge || options.Cache.MaxAge > MaxMaxAge)
             failures.Add($"{Root}:Cache:MaxAge: {Durations.Format(options.Cache.MaxAge)} is out of range " +
                          $"{Durations.Format(MinMaxAge)}..{Durations.Format(MaxMaxAge)} (longer than the VNF can hold a packet, shorter than forever)");
+        ValidateMarkMask(options, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The metadata key's mark bits: one run of bits, and room for every slot of the cache.</summary>
+    private static void ValidateMarkMask(SfcProxyOptions options, List<string> failures)
+    {
+        var mask = options.Metadata.MarkMask;
+        var text = MetadataOptions.Format(mask);
+        if (!MetadataOptions.IsContiguous(mask))
+        {
+            failures.Add($"{Root}:Metadata:MarkMask: {text} must be one run of set bits (e.g. 0xffff0000), so the key can be shifted into it");
+            return;
+        }
+        var capacity = MetadataOptions.Capacity(mask);
+        if (options.KeyMode == KeyMode.Metadata && options.Cache.Size > capacity)
+            failures.Add($"{Root}:Cache:Size: {options.Cache.Size} slots need more mark bits than Metadata:MarkMask {text} has " +
+                $"({System.Numerics.BitOperations.PopCount(mask)} bits name at most {capacity} slots): widen the mask or shrink the cache");
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]

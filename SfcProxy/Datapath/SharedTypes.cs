@@ -10,8 +10,9 @@ internal static class SfcLimits
 {
     /// <summary>SFC_MAX_LABELS: deepest label stack the proxy caches.</summary>
     public const int MaxLabels = 16;
-    /// <summary>SFC_MARK_FLAG: bit 31 of skb->mark marks an SfcProxy cache key.</summary>
-    public const uint MarkFlag = 0x8000_0000u;
+    /// <summary>SFC_META_DEFAULT_MARK_MASK: the skb->mark bits that carry the metadata key unless
+    /// Metadata:MarkMask names others.</summary>
+    public const uint DefaultMarkMask = 0xFFFF_0000u;
     /// <summary>SFC_NSH_MAX_LEN: room for the largest NSH header (63 words = 252 bytes).</summary>
     public const int NshMaxLength = 256;
     /// <summary>sfc_config.accepted_encaps with every encapsulation the datapath knows.</summary>
@@ -87,6 +88,16 @@ public enum Counter : uint
     NshOam,
     /// <summary>Metadata mode: a slot older than MaxAge taken over (detail, not an outcome).</summary>
     MetaAgedOut,
+    /// <summary>xdp_rx outcome (drop): the key is cached with other headers; refused, never swapped.</summary>
+    RxKeyConflict,
+    /// <summary>tc_tx outcome (drop): the restored packet exceeds the egress MTU.</summary>
+    TxTooBig,
+    /// <summary>Detail: an ICMP fragmentation needed / packet too big sent along the chain.</summary>
+    IcmpTooBigSent,
+    /// <summary>Detail: the key led to another packet's entry; handled as a miss.</summary>
+    ForeignEntry,
+    /// <summary>Detail (metadata): a fragment joined its datagram's slot.</summary>
+    FragJoined,
     Max,
 }
 
@@ -111,6 +122,16 @@ internal unsafe struct SfcConfig
     public uint MetaSlotsPerCpu;
     /// <summary>Metadata mode: a slot popped this long ago may be taken over (Cache:MaxAge); 0: never.</summary>
     public ulong MetaMaxAgeNs;
+    /// <summary>Metadata mode: the skb->mark bits carrying the key (contiguous); 0: <see cref="SfcLimits.DefaultMarkMask"/>.</summary>
+    public uint MetaMarkMask;
+    /// <summary>Metadata mode: lowest set bit of <see cref="MetaMarkMask"/>.</summary>
+    public uint MetaMarkShift;
+    /// <summary>Source of the ICMP errors tc_tx sends, network byte order; 0: the quoted packet's destination.</summary>
+    public uint IcmpSrc4;
+    /// <summary>The same for ICMPv6; all zero: the quoted packet's destination.</summary>
+    public fixed uint IcmpSrc6[4];
+    /// <summary>Metadata mode: low bits of the key holding slot index + 1 (set by <c>ProxyObjects.WriteConfig</c>).</summary>
+    public uint MetaIndexBits;
 }
 
 /// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
@@ -120,10 +141,20 @@ internal unsafe struct SfcFlowKey
     public fixed uint Saddr[4];
     public fixed uint Daddr[4];
     public uint IpIdent;
+    /// <summary>IPv6 fragment header identification as on the wire; 0 without one.</summary>
+    public uint FragId;
+    /// <summary>IPv6 fragment header offset and M flag as on the wire; 0 without one.</summary>
+    public ushort FragOff;
     public ushort IpLen;
     public byte Family;
     public byte L4Proto;
+    /// <summary>Bytes of <see cref="L4"/> the packet has (0..12).</summary>
+    public byte L4Len;
+    /// <summary>TCP flags without CWR/ECE; 0 for other protocols.</summary>
+    public byte TcpFlags;
     public fixed byte L4[12];
+    /// <summary>Digest of the upper-layer bytes after the keyed ones.</summary>
+    public ulong Digest;
 }
 
 /// <summary>struct sfc_cache_entry: one cached header set.</summary>
@@ -131,21 +162,30 @@ internal unsafe struct SfcFlowKey
 internal unsafe struct SfcCacheEntry
 {
     public ulong IngressNs;
+    /// <summary>Header-hash: packets in flight under the key; metadata: 0.</summary>
     public uint Refs;
     public byte Encap;
     public byte LabelCount;
     public byte NshLen;
     public byte NshNextProto;
-    /// <summary>Top first, network byte order.</summary>
-    public fixed uint Labels[SfcLimits.MaxLabels];
+    /// <summary>Metadata: the owning packet's fingerprint; header-hash: the key's tag.</summary>
+    public ulong Fingerprint;
+    /// <summary>Metadata, fragments: payload bytes of the datagram (0 until its last fragment arrived).</summary>
+    public uint FragTotal;
+    /// <summary>Metadata, fragments: payload bytes restored so far.</summary>
+    public uint FragOut;
     public fixed byte OuterSrc[6];
     /// <summary>1: tc_tx adds this packet's time in the VNF to its chain's histogram.</summary>
     public byte LatencySample;
-    public byte Reserved;
+    /// <summary>Metadata: 1 = the slot is shared by the fragments of one datagram.</summary>
+    public byte Frag;
+    /// <summary>Top first, network byte order.</summary>
+    public fixed uint Labels[SfcLimits.MaxLabels];
     public fixed byte Nsh[SfcLimits.NshMaxLength];
-    /// <summary>Metadata mode: the key owning this array slot, 0 = free. Header-hash mode: 0.</summary>
+    /// <summary>Metadata mode: the key of the packet owning this array slot (index + 1 and generation), 0 = free. Header-hash mode: 0.</summary>
     public uint Owner;
-    public uint Reserved2;
+    /// <summary>Metadata mode: generation of the slot's last claim.</summary>
+    public uint Generation;
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>
@@ -154,7 +194,10 @@ internal struct SfcXdpMeta
 {
     public ushort Magic;
     public ushort Reserved;
+    /// <summary>The key shifted into the mark bits.</summary>
     public uint Key;
+    /// <summary>The mark bits the key occupies (sfc_config.meta_mark_mask at pop).</summary>
+    public uint Mask;
 }
 
 /// <summary>struct sfc_chain_key: key of the sfc_latency map.</summary>

@@ -135,4 +135,21 @@ public static unsafe class NetDevice
         using var socket = new SafeFileDescriptorHandle(socketFd);
         return Interop.Libc.ioctl(socket.Fd, request, ifreq) < 0 ? Marshal.GetLastPInvokeError() : 0;
     }
+
+    /// <summary>
+    /// The interface's first IPv4 address and first global IPv6 address (no link-local), null where it
+    /// has none or does not exist: the source of the ICMP errors the egress sends (tc_tx's too-big
+    /// rule), as a router answers from the interface the packet would have left by.
+    /// </summary>
+    public static (System.Net.IPAddress? V4, System.Net.IPAddress? V6) Addresses(string? ifname)
+    {
+        var nic = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .FirstOrDefault(n => n.Name == ifname);
+        if (nic is null)
+            return (null, null);
+        var addresses = nic.GetIPProperties().UnicastAddresses.Select(u => u.Address).ToList();
+        return (addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork),
+            addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 &&
+                !a.IsIPv6LinkLocal && !a.IsIPv6Multicast && !System.Net.IPAddress.IsLoopback(a)));
+    }
 }

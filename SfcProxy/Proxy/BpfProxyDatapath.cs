@@ -56,6 +56,8 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             LatencySampleEvery = (uint)o.LatencySampleEvery,
             // Metadata mode ages in the datapath: a slot this old is taken over (CacheAging).
             MetaMaxAgeNs = (ulong)o.Cache.MaxAge.Ticks * 100UL,
+            MetaMarkMask = o.Metadata.MarkMask,
+            MetaMarkShift = MetadataOptions.Shift(o.Metadata.MarkMask),
         };
         var stack = LabelEntryOptions.EncodeStack(o.StaticStack);
         config.StaticLabelCount = (uint)stack.Length;
@@ -69,6 +71,13 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             egressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
             if (o.Nsh.NextHopMac is { } mac && NshOptions.TryParseMac(mac, out var nextHop))
                 nextHop.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
+            // The too-big rule's ICMP errors come from the egress interface's addresses (none: the
+            // quoted packet's destination).
+            var (v4, v6) = NetDevice.Addresses(o.Interfaces.Egress);
+            if (v4 is not null)
+                v4.GetAddressBytes().CopyTo(new Span<byte>(&config.IcmpSrc4, 4));
+            if (v6 is not null)
+                v6.GetAddressBytes().CopyTo(new Span<byte>(config.IcmpSrc6, 16));
         }
         return config;
     }

@@ -23,7 +23,8 @@ internal static class HeaderCacheEntries
         long now = MonotonicNanoseconds();
         if (mode == KeyMode.Metadata)
         {
-            // The key shown is the slot's owner: the metadata key (skb->mark) of its packet.
+            // The key shown is the slot's owner: the metadata key its packet carries in the
+            // Metadata:MarkMask bits of skb->mark (slot index + 1, generation above).
             return MetadataSlots.Occupied(cache).Take(limit)
                 .Select(o => View(o.Entry.Owner.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Entry, now))
                 .ToList();

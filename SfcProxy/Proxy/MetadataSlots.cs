@@ -5,8 +5,8 @@ namespace SfcProxy.Proxy;
 
 /// <summary>
 /// The metadata-mode cache as the host sees it: a BPF array of slots, one ring per CPU, each slot
-/// owned by the metadata key of the packet whose headers it holds (<see cref="SfcCacheEntry.Owner"/>,
-/// 0 = free). The datapath claims and releases slots with compare-and-swap; user space cannot, so
+/// owned by the metadata key of the packet whose headers it holds (<see cref="SfcCacheEntry.Owner"/>:
+/// slot index + 1 and the claim's generation, 0 = free). The datapath claims and releases slots with compare-and-swap; user space cannot, so
 /// the host only reads them, except for <see cref="Clear"/> (an admin flush).
 /// </summary>
 internal static class MetadataSlots
@@ -25,6 +25,15 @@ internal static class MetadataSlots
 
     /// <summary>sfc_config.meta_slots_per_cpu for an array of <paramref name="maxEntries"/> slots.</summary>
     public static uint PerRing(uint maxEntries) => maxEntries / Rings;
+
+    /// <summary>
+    /// sfc_config.meta_index_bits: the key's low bits that hold a slot index + 1 (1..maxEntries);
+    /// the mark bits above them carry the slot's generation.
+    /// </summary>
+    public static uint IndexBits(uint maxEntries) => (uint)System.Numerics.BitOperations.Log2(maxEntries) + 1;
+
+    /// <summary>The slot a metadata key (the value in the mark's key bits) names.</summary>
+    public static uint SlotOf(uint key, uint indexBits) => (key & ((1u << (int)indexBits) - 1)) - 1;
 
     /// <summary>Every occupied slot (owner set) with its index, in index order.</summary>
     public static IEnumerable<(uint Index, SfcCacheEntry Entry)> Occupied(BpfMap cache)

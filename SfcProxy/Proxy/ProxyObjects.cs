@@ -98,13 +98,15 @@ internal sealed class ProxyObjects : IDisposable
     }
 
     /// <summary>
-    /// Writes the datapath settings. The metadata cache's ring size is filled in here from the
-    /// loaded map (whatever the caller set), so no writer can disagree with the map.
+    /// Writes the datapath settings. The metadata cache's ring size and the key's index bits are
+    /// filled in here from the loaded map (whatever the caller set), so no writer can disagree
+    /// with the map.
     /// </summary>
     public void WriteConfig(in SfcConfig config)
     {
         var written = config;
         written.MetaSlotsPerCpu = MetadataSlots.PerRing(MetaCache.MaxEntries);
+        written.MetaIndexBits = MetadataSlots.IndexBits(MetaCache.MaxEntries);
         Config.Update(0u, written);
     }
 

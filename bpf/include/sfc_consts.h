@@ -105,6 +105,10 @@
  * flow label and masks out the traffic class (host byte order, apply after bpf_ntohl()). */
 #define SFC_IPV6_VER_FLOW_MASK 0xF00FFFFFu
 
+/* Furthest an inner IP header can start in a frame: the L2 header, the largest NSH header, and
+ * the inner Ethernet header NSH may carry (a label stack is shorter). */
+#define SFC_MAX_SFC_HLEN (SFC_L2_MAX_LEN + SFC_NSH_MAX_HLEN + SFC_L2_MAX_LEN)
+
 /* Bytes after the fixed IP header copied into the flow key (sfc_flow_key.l4). */
 #define SFC_KEY_L4_LEN 12
 

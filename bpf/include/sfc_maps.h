@@ -23,8 +23,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_config SEC(".maps");
 
-/* Metadata-mode cache: one ring of slots per CPU, indexed by the artificial key (sfc_meta_slot()),
- * holding popped headers. xdp_rx claims slots on its own CPU's ring, tc_tx (any CPU) takes entries
+/* Metadata-mode cache: one ring of slots per CPU, indexed by the key carried in skb->mark minus
+ * one (sfc_meta_slot()), holding popped headers. xdp_rx claims slots on its own CPU's ring, tc_tx (any CPU) takes entries
  * out; both only through compare-and-swap on the slot's owner. The host inspects and flushes.
  * An array, not a hash: no hashing, no bucket lock, no element allocation per packet. */
 struct {
@@ -84,48 +84,62 @@ static __always_inline void sfc_count_n(enum sfc_counter c, __u64 n)
 		*v += n;
 }
 
-/*
- * Gives back one reference on a cached stack; the last reference deletes the entry. Used by
- * tc_tx after a restore and by xdp_rx to undo a join. With one reference (the common case) the
- * entry is deleted without an atomic. Otherwise the count is decremented atomically and read
- * again. The decrement is an atomic add of -1 whose result is unused, which the default BPF
- * CPU (v1) has (BPF_XADD; meta_mark, built for v1, includes this header too). The re-read is still
- * race-free among releasers: whoever sees 0 deletes (a second delete of the same key just fails
- * with -ENOENT).
- */
-static __always_inline void sfc_cache_release(void *cache, const void *key,
-					      struct sfc_cache_entry *e)
-{
-	if (e->refs > 1) {
-		__sync_fetch_and_add(&e->refs, (__u32)-1);
-		if (*(volatile __u32 *)&e->refs != 0)
-			return;
-	}
-	bpf_map_delete_elem(cache, key);
-}
+/* Fragmented datagrams in flight (metadata mode): which slot their fragments share. Key: the
+ * datagram's identity as it arrives (before any NAT). xdp_rx alone reads and writes it (an LRU, so
+ * datagrams whose last fragment never came make room by themselves); an entry whose slot has
+ * since been released or taken over is stale and simply replaced. */
+struct sfc_frag_key {
+	__u32 saddr[4];  /* network byte order; IPv4 uses saddr[0] */
+	__u32 daddr[4];
+	__u32 id;        /* IPv4 identification (16 bits) or IPv6 fragment identification */
+	__u8 family;
+	__u8 proto;
+	__u16 reserved;
+};
 
-/*
- * The slot of metadata key `key`: ring (the key's CPU byte) x slots per ring + sequence mod slots
- * per ring. Consecutive packets of one CPU walk its ring, so a slot comes round again after
- * meta_slots_per_cpu packets of that CPU. Returns NULL when the config has no slots or the index
- * is beyond the map (a key from a bigger cache, a forged mark).
- */
-static __always_inline struct sfc_cache_entry *sfc_meta_slot(const struct sfc_config *cfg, __u32 key)
-{
-	__u32 per_ring = cfg->meta_slots_per_cpu, ring, seq, idx;
+struct sfc_frag_slot {
+	__u32 index;     /* slot in sfc_meta_cache */
+	__u32 owner;     /* the claim token the slot had when the first fragment claimed it */
+};
 
-	if (!per_ring)
-		return NULL;
-	ring = key & SFC_META_CPU_MASK;
-	seq = (key >> SFC_META_SEQ_SHIFT) & SFC_META_SEQ_MASK;
-	idx = ring * per_ring + seq % per_ring;
-	return bpf_map_lookup_elem(&sfc_meta_cache, &idx);
+#ifndef SFC_FRAG_DEFAULT_ENTRIES
+#define SFC_FRAG_DEFAULT_ENTRIES 4096
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SFC_FRAG_DEFAULT_ENTRIES);
+	__type(key, struct sfc_frag_key);
+	__type(value, struct sfc_frag_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sfc_frag_groups SEC(".maps");
+
+/* Bit of sfc_cache_entry.owner set while xdp_rx writes a slot it has just claimed: tc_tx never
+ * reads a slot in that state (its packet cannot be in the VNF yet). Claim tokens never have it. */
+#define SFC_OWNER_BUSY 0x80000000u
+
+/* The metadata-mode slot at index (the key minus one). NULL beyond the map (a key from a bigger
+ * cache, a mark some other program set). */
+static __always_inline struct sfc_cache_entry *sfc_meta_slot(__u32 index)
+{
+	return bpf_map_lookup_elem(&sfc_meta_cache, &index);
 }
 
 /* The slot's owner as it is in memory now (another CPU may change it at any time). */
 static __always_inline __u32 sfc_meta_owner(const struct sfc_cache_entry *slot)
 {
 	return *(volatile const __u32 *)&slot->owner;
+}
+
+/* Mark bits that carry the metadata key (a zeroed config: the default). */
+static __always_inline void sfc_mark_bits(const struct sfc_config *cfg, __u32 *mask, __u32 *shift)
+{
+	*mask = cfg->meta_mark_mask;
+	*shift = cfg->meta_mark_shift;
+	if (!*mask) {
+		*mask = SFC_META_DEFAULT_MARK_MASK;
+		*shift = 16;
+	}
 }
 
 /*

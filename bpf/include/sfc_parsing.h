@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* This file contains the bounds-checked header parsers (xdp-tools cursor style) and the flow key
- * builder that xdp_rx and tc_tx share, so both sides derive byte-identical header-hash keys. */
+/* This file contains the bounds-checked header parsers (xdp-tools cursor style) that xdp_rx and
+ * tc_tx share: Ethernet and VLAN tags, MPLS label stack entries, NSH, the fixed IP headers. */
 #ifndef SFC_PARSING_H
 #define SFC_PARSING_H
 
@@ -247,85 +247,6 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 	nh->pos = ip6h + 1;
 	*ip6hdr = ip6h;
 	return ip6h->nexthdr;
-}
-
-/*
- * Header-hash key rule. The key holds only fields that an SFC-unaware, non-NAT VNF (router,
- * firewall, IDS, shaper, MSS clamper) does not change, and enough of them to tell packets of
- * one flow apart. xdp_rx builds it on the inner packet behind the label stack (before the pop),
- * tc_tx on the packet the VNF emitted; both call this one function.
- *
- *  family | always                                   | never (the VNF may change it)
- *  -------+------------------------------------------+------------------------------------------
- *  IPv4   | saddr, daddr, protocol, total length,    | TTL (decremented), header checksum
- *         | id + frag_off word as on the wire        | (follows TTL), DSCP/ECN (re-marked)
- *  IPv6   | saddr, daddr, next header, payload len,  | hop limit (decremented), traffic class
- *         | first word with traffic class masked out | (DSCP/ECN re-marked)
- *         | (version + flow label)                   |
- *
- *  l4[12] = the first 12 bytes after the fixed IP header (IPv4: after IHL*4, IPv6: after 40):
- *  l4 proto        | the 12 bytes are                            | why
- *  ----------------+---------------------------------------------+------------------------------
- *  TCP             | sport, dport, seq, ack                      | unique per segment; stops
- *                  |                                             | before the checksum, which
- *                  |                                             | MSS clamping changes
- *  UDP             | sport, dport, length, checksum,             | Linux sends unconnected DF
- *                  | 4 payload bytes                             | UDP with IP id 0: checksum
- *                  |                                             | and payload tell them apart
- *  ICMP / ICMPv6   | type, code, checksum, id/seq or rest of     | echo id/seq and data differ
- *                  | header, 4 data bytes                        | per packet
- *  other / IPv6    | first 12 bytes as they are                  | opaque but unchanged by a
- *  extension hdr   |                                             | non-NAT VNF
- *
- *  l4 is all zero when fewer than 12 bytes follow the fixed header, counted against the IP
- *  length field (not data_end): a short frame carries Ethernet padding at XDP that the VNF's
- *  packet at tc egress does not have, so bytes beyond the IP length must never enter the key.
- *  The key is zeroed first because the hash map compares it bytewise.
- *
- * nh points at the IP header, l3_proto is ETH_P_IP or ETH_P_IPV6 in network byte order.
- * Returns 0, or -1 when the IP header is truncated or invalid (then the key is unusable).
- */
-static __always_inline int sfc_flow_key_build(struct hdr_cursor *nh, void *data_end,
-					      __be16 l3_proto, struct sfc_flow_key *key)
-{
-	struct ipv6hdr *ip6h;
-	struct iphdr *iph;
-	int proto;
-
-	__builtin_memset(key, 0, sizeof(*key));
-
-	if (l3_proto == bpf_htons(ETH_P_IP)) {
-		proto = parse_iphdr(nh, data_end, &iph);
-		if (proto < 0)
-			return -1;
-		key->family = 4;
-		key->l4_proto = proto;
-		key->saddr[0] = iph->saddr;
-		key->daddr[0] = iph->daddr;
-		/* id (16) + flags/fragment offset (16), as on the wire */
-		key->ip_ident = *(__u32 *)&iph->id;
-		key->ip_len = iph->tot_len; /* network byte order */
-		if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 + SFC_KEY_L4_LEN)
-			return 0;
-	} else if (l3_proto == bpf_htons(ETH_P_IPV6)) {
-		proto = parse_ip6hdr(nh, data_end, &ip6h);
-		if (proto < 0)
-			return -1;
-		key->family = 6;
-		key->l4_proto = proto;
-		__builtin_memcpy(key->saddr, &ip6h->saddr, sizeof(key->saddr));
-		__builtin_memcpy(key->daddr, &ip6h->daddr, sizeof(key->daddr));
-		key->ip_ident = *(__u32 *)ip6h & bpf_htonl(SFC_IPV6_VER_FLOW_MASK);
-		key->ip_len = ip6h->payload_len; /* network byte order */
-		if (bpf_ntohs(ip6h->payload_len) < SFC_KEY_L4_LEN)
-			return 0;
-	} else {
-		return -1;
-	}
-
-	if (nh->pos + SFC_KEY_L4_LEN <= data_end)
-		__builtin_memcpy(key->l4, nh->pos, SFC_KEY_L4_LEN);
-	return 0;
 }
 
 #endif /* SFC_PARSING_H */

@@ -28,16 +28,14 @@
 #define SFC_LAT_DEFAULT_CHAINS 1024
 #endif
 
-/* Bit 31 of skb->mark says "this mark is an SfcProxy cache key" (metadata key mode). */
-#define SFC_MARK_FLAG 0x80000000u
-
-/* Metadata key layout: SFC_MARK_FLAG | seq(23) << 8 | cpu(8). The flag makes the key never 0
- * (0 marks a free cache slot) and tells tc_tx the mark is ours; (seq, cpu) is unique until one
- * CPU wraps 8M packets (CPUs above 255 share a ring with cpu & 0xFF). */
-#define SFC_META_SEQ_MASK 0x7FFFFFu
-#define SFC_META_SEQ_SHIFT 8
+/* Metadata key mode: the key is the cache slot's index + 1 (0: no key) in its low
+ * meta_index_bits, and the slot's claim generation in the bits above, written into the bits of
+ * skb->mark that sfc_config.meta_mark_mask names (contiguous, chosen by the operator so that no
+ * other user of the mark reads or writes them). Default: bits 16-31, clear of kube-proxy's
+ * 0x4000/0x8000, Cilium's 0x0F00 and the low bits Istio and the AWS CNI use. */
+#define SFC_META_DEFAULT_MARK_MASK 0xFFFF0000u
+/* Rings of the metadata cache: one per CPU (CPUs above 255 share a ring). */
 #define SFC_META_CPU_MASK 0xFFu
-/* Rings of the metadata cache: one per CPU, at most one per value of the key's CPU byte. */
 #define SFC_META_MAX_RINGS 256
 /* Magic in the XDP metadata so the tc-ingress companion never trusts another program's bytes. */
 #define SFC_META_MAGIC 0x5fc0u
@@ -107,6 +105,19 @@ enum sfc_counter {
 	SFC_CNT_NSH_OAM,                /* popped NSH headers with the O bit set */
 	/* metadata-mode detail (not an outcome) */
 	SFC_CNT_META_AGED_OUT,          /* a slot older than MaxAge (packet the VNF dropped) taken over */
+	/* xdp_rx outcome: drop */
+	SFC_CNT_RX_KEY_CONFLICT,        /* another packet with the same key but other headers is in
+					 * the VNF (header-hash), or a fragment's datagram entry holds
+					 * other headers (metadata): refused, never swapped */
+	/* tc_tx outcome: drop */
+	SFC_CNT_TX_TOO_BIG,             /* restored packet exceeds the egress MTU; an ICMP error
+					 * leaves in its place when the packet asks for one */
+	/* tc_tx details (not outcomes) */
+	SFC_CNT_ICMP_TOO_BIG_SENT,      /* ICMP fragmentation needed / packet too big sent along the
+					 * chain with the packet's own headers (RFC 3032 2.3.2, 3.3) */
+	SFC_CNT_FOREIGN_ENTRY,          /* the key led to another packet's entry (a changed mark, a
+					 * slot reused, a recycled hash element): handled as a miss */
+	SFC_CNT_FRAG_JOINED,            /* metadata: a fragment joined its datagram's slot */
 	SFC_CNT__MAX,
 };
 
@@ -127,46 +138,71 @@ struct sfc_config {
 				   * sets it from the map's size; 0: every insert is refused) */
 	__u64 meta_max_age_ns;    /* metadata mode: a slot whose entry was popped this long ago may
 				   * be taken over by a new packet (Cache:MaxAge); 0: never */
+	__u32 meta_mark_mask;     /* metadata mode: the skb->mark bits that carry the key
+				   * (contiguous); 0: SFC_META_DEFAULT_MARK_MASK */
+	__u32 meta_mark_shift;    /* metadata mode: lowest bit of meta_mark_mask */
+	__u32 icmp_src4;          /* source of the ICMP errors tc_tx sends (network byte order);
+				   * 0: the quoted packet's destination */
+	__u32 icmp_src6[4];       /* the same for ICMPv6; all zero: the quoted packet's destination */
+	__u32 meta_index_bits;    /* metadata mode: low bits of the key that hold slot index + 1;
+				   * the mask's bits above them hold the slot's generation */
 };
 
-/* Header-hash key: fields of the inner packet that an SFC-unaware, non-NAT VNF leaves alone.
- * The hash map stores and compares the whole key, so a hash collision can never restore
- * another packet's stack. */
+/* Header-hash key: every byte of the inner packet that an SFC-unaware, non-NAT VNF leaves
+ * alone, the payload as a 64-bit digest (rule: sfc_flow_key_fill() in sfc_key.h). The hash map
+ * stores and compares the whole key, so a hash collision can never restore another packet's
+ * headers. */
 struct sfc_flow_key {
 	__u32 saddr[4];  /* network byte order; IPv4 uses saddr[0], the rest stays 0 */
 	__u32 daddr[4];  /* network byte order; IPv4 uses daddr[0] */
 	__u32 ip_ident;  /* IPv4: id and frag_off as on the wire; IPv6: version/class/flow word
 			  * with the traffic class masked out */
+	__u32 frag_id;   /* IPv6 fragment header: identification as on the wire; 0 without one */
+	__u16 frag_off;  /* IPv6 fragment header: offset and M flag as on the wire; 0 without one */
 	__u16 ip_len;    /* IPv4 total length, IPv6 payload length; network byte order */
 	__u8 family;     /* 4 or 6 */
-	__u8 l4_proto;   /* IPv4 protocol / IPv6 next header */
-	__u8 l4[12];     /* first 12 bytes after the fixed IP header (0 where the packet ends) */
+	__u8 l4_proto;   /* upper-layer protocol (IPv6: after the extension headers) */
+	__u8 l4_len;     /* bytes of l4 the packet has (0..12) */
+	__u8 tcp_flags;  /* TCP: FIN SYN RST PSH ACK URG (not CWR/ECE); 0 for anything else */
+	__u8 l4[12];     /* first bytes of the upper-layer header, zero past l4_len */
+	__u64 digest;    /* the upper-layer bytes after the keyed ones (sfc_digest.h) */
 };
 
 /* One cached header set (the map value). MPLS uses labels, NSH uses nsh (and outer_src for an
  * inner Ethernet frame); one value type keeps one cache and one lookup per packet at egress. */
 struct sfc_cache_entry {
-	__u64 ingress_ns;   /* bpf_ktime_get_ns() at pop: aging and VNF latency */
-	__u32 refs;         /* packets in flight under this key (duplicates add one each) */
+	__u64 ingress_ns;   /* bpf_ktime_get_ns() at pop (a joining packet's pop renews it): aging
+			     * and VNF latency */
+	__u32 refs;         /* header-hash: packets in flight under this key (identical packets
+			     * with identical headers join); 0 = being released. Metadata: 0 */
 	__u8 encap;         /* enum sfc_encap */
 	__u8 label_count;   /* entries in labels */
 	__u8 nsh_len;       /* bytes in nsh (4 * NSH Length, at most 252) */
 	__u8 nsh_next_proto; /* NSH next protocol: 1 IPv4, 2 IPv6, 3 Ethernet */
-	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
+	__u64 fingerprint;  /* metadata: the packet's (or fragmented datagram's) fingerprint, which
+			     * tc_tx compares before it restores; header-hash: the key's tag, which
+			     * tells a recycled element from ours */
+	__u32 frag_total;   /* metadata, fragments: payload bytes of the datagram (0 until its last
+			     * fragment arrived) */
+	__u32 frag_out;     /* metadata, fragments: payload bytes restored so far */
 	__u8 outer_src[6];  /* NSH over Ethernet carrying Ethernet: source MAC of the popped frame */
 	__u8 latency_sample; /* 1: tc_tx adds this packet's VNF time to its chain's histogram */
-	__u8 reserved;
+	__u8 frag;          /* metadata: 1 = the slot is shared by the fragments of one datagram */
+	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
 	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
-	__u32 owner;        /* metadata mode: the key owning this array slot, 0 = free; claimed and
-			     * released only with compare-and-swap. Header-hash mode: 0 */
-	__u32 reserved2;
+	__u32 owner;        /* metadata mode: the key of the packet owning this array slot (index
+			     * + 1 and generation), 0 = free; claimed and released only with
+			     * compare-and-swap. Header-hash mode: 0 */
+	__u32 generation;   /* metadata mode: generation of the slot's last claim (kept when free) */
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */
 struct sfc_xdp_meta {
 	__u16 magic;    /* SFC_META_MAGIC */
 	__u16 reserved;
-	__u32 key;      /* cache key; becomes skb->mark (SFC_MARK_FLAG set) */
+	__u32 key;      /* the key already shifted into the mark bits: skb->mark = (skb->mark &
+			 * ~mask) | key, other users' bits untouched */
+	__u32 mask;     /* sfc_config.meta_mark_mask at pop */
 };
 
 /* Key of the sfc_latency map: one service chain of one encapsulation. */

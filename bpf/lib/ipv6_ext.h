@@ -6,6 +6,7 @@
 #define LIB_IPV6_EXT_H
 
 #include <linux/types.h>
+#include <linux/bpf.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <bpf/bpf_endian.h>
@@ -18,10 +19,25 @@
 #define IPV6_EXT_MAX 8
 #endif
 
+/* Furthest offset the global walks below start from. The verifier learns nothing from a bounds
+ * check on a packet pointer that could lie past 64 KiB, so the start offset, plus the most a
+ * chain can add (IPV6_EXT_MAX headers of 2 KiB), must stay below that. */
+#define IPV6_EXT_MAX_START 0x3FFF
+
 /* Fragment header (RFC 8200 4.5): 8 bytes. */
 #define IPV6_FRAG_HLEN 8
 #define IPV6_FRAG_OFFSET_MASK 0xFFF8 /* host byte order: offset in 8-byte units, shifted by 3 */
 #define IPV6_FRAG_MORE 0x0001        /* host byte order: M flag */
+
+/* The first 8 bytes of every extension header, laid out as the fragment header (RFC 8200 4.5).
+ * The others keep their length in the second byte: (Hdr Ext Len + 1) * 8 bytes in all, AH
+ * (Payload Len + 2) * 4 (RFC 4302). */
+struct ipv6_ext_first8 {
+	__u8 nexthdr;
+	__u8 len;        /* Hdr Ext Len (AH: Payload Len); the fragment header's reserved byte */
+	__be16 frag_off; /* fragment header: offset and flags, network byte order */
+	__be32 frag_id;  /* fragment header: identification, network byte order */
+};
 
 /* Where the walk ended. */
 enum ipv6_frag_kind {
@@ -34,6 +50,8 @@ enum ipv6_frag_kind {
 struct ipv6_ext_info {
 	__u16 ext_len;   /* bytes of extension headers walked (the upper layer starts this far
 			  * behind the fixed header) */
+	__u16 frag_data; /* fragments: bytes from the fixed header's end to the end of the
+			  * fragment header, where the fragmentable part starts; 0: none */
 	__u8 frag;       /* enum ipv6_frag_kind */
 	__u8 reserved;
 	__be16 frag_off; /* fragment header offset + flags word as on the wire (0: none) */
@@ -64,13 +82,14 @@ static __always_inline int ipv6_is_ext(__u8 nexthdr)
 static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end, __u8 nexthdr,
 					  struct ipv6_ext_info *info)
 {
+	struct ipv6_ext_first8 *h;
 	void *pos = nh->pos;
-	__u8 *hdr;
 	__u32 len;
 	__u16 off;
-	int i;
+	int i, is_frag;
 
 	info->ext_len = 0;
+	info->frag_data = 0;
 	info->frag = IPV6_NOT_FRAGMENT;
 	info->reserved = 0;
 	info->frag_off = 0;
@@ -79,25 +98,28 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end,
 	for (i = 0; i < IPV6_EXT_MAX; i++) {
 		if (!ipv6_is_ext(nexthdr))
 			goto done;
-		hdr = pos;
-		if ((void *)(hdr + IPV6_FRAG_HLEN) > data_end)
+		h = pos;
+		if ((void *)(h + 1) > data_end)
 			return -1; /* every extension header is at least 8 bytes */
-		if (nexthdr == IPPROTO_FRAGMENT) {
+		is_frag = nexthdr == IPPROTO_FRAGMENT;
+		if (is_frag) {
 			len = IPV6_FRAG_HLEN;
-			info->frag_off = *(__be16 *)(hdr + 2);
-			info->frag_id = *(__be32 *)(hdr + 4);
-			off = bpf_ntohs(info->frag_off) & IPV6_FRAG_OFFSET_MASK;
+			info->frag_off = h->frag_off;
+			info->frag_id = h->frag_id;
+			off = bpf_ntohs(h->frag_off) & IPV6_FRAG_OFFSET_MASK;
 			info->frag = off ? IPV6_FRAG_LATER : IPV6_FRAG_FIRST;
 		} else if (nexthdr == IPPROTO_AH) {
-			len = ((__u32)hdr[1] + 2) * 4;
+			len = ((__u32)h->len + 2) * 4;
 		} else {
-			len = ((__u32)hdr[1] + 1) * 8;
+			len = ((__u32)h->len + 1) * 8;
 		}
+		nexthdr = h->nexthdr;
 		if (pos + len > data_end)
 			return -1;
-		nexthdr = hdr[0];
 		pos += len;
 		info->ext_len += len;
+		if (is_frag)
+			info->frag_data = info->ext_len;
 		if (info->frag == IPV6_FRAG_LATER)
 			goto done; /* no upper-layer header behind a later fragment */
 	}
@@ -106,6 +128,39 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end,
 done:
 	nh->pos = pos;
 	return nexthdr;
+}
+
+/*
+ * parse_ipv6_ext() on the packet of an XDP or a tc context, from offset off (right after the
+ * fixed IPv6 header, whose next header is nexthdr): the upper-layer protocol, or -1; info as
+ * above, the upper layer at off + info->ext_len. Global functions on purpose: each layout of the
+ * chain refines what the verifier knows of the packet differently, so inline the walk multiplies
+ * the states of everything after it; here it is checked once and the caller sees one result.
+ */
+__attribute__((noinline)) int ipv6_ext_xdp(struct xdp_md *ctx, __u32 off, __u32 nexthdr,
+					   struct ipv6_ext_info *info)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh;
+
+	if (!info || off > IPV6_EXT_MAX_START)
+		return -1;
+	nh.pos = data + off;
+	return parse_ipv6_ext(&nh, data_end, nexthdr, info);
+}
+
+__attribute__((noinline)) int ipv6_ext_skb(struct __sk_buff *skb, __u32 off, __u32 nexthdr,
+					   struct ipv6_ext_info *info)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct hdr_cursor nh;
+
+	if (!info || off > IPV6_EXT_MAX_START)
+		return -1;
+	nh.pos = data + off;
+	return parse_ipv6_ext(&nh, data_end, nexthdr, info);
 }
 
 #endif /* LIB_IPV6_EXT_H */

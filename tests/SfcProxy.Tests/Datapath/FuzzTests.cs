@@ -133,7 +133,7 @@ public sealed class FuzzTests
                 Assert.IsTrue(removed >= 0 && removed <= most && (!mpls || removed % 4 == 0),
                     $"{where}: frame {i}: xdp_rx removed {removed} bytes of a {(mpls ? "MPLS" : "non-MPLS")} frame; frame {Hex(frame)}");
                 if (mode == KeyMode.Metadata)
-                    Assert.AreEqual(popped, rx.MetaKey is { } k && (k & SfcLimits.MarkFlag) != 0,
+                    Assert.AreEqual(popped, rx.MetaKey is { } k && (k & SfcLimits.DefaultMarkMask) != 0,
                         $"{where}: frame {i}: popped {popped} but metadata key {rx.MetaKey}; frame {Hex(frame)}");
             }
             if (rx.MetaKey is { } key)
@@ -159,7 +159,7 @@ public sealed class FuzzTests
             }
 
             // Frames the VNF (or the host) could emit that never passed xdp_rx, with random marks:
-            // none, foreign marks, ones with the SfcProxy flag and keys of packets still cached.
+            // none, foreign marks, ones with bits in the key field and keys of packets still cached.
             if (rng.Next(2) == 0)
             {
                 var other = gen.Frame();
@@ -167,9 +167,9 @@ public sealed class FuzzTests
                 {
                     0 => 0u,
                     1 => (uint)rng.Next(),
-                    2 => (uint)rng.Next() | SfcLimits.MarkFlag,
+                    2 => (uint)rng.Next() | 0x1_0000u,
                     3 => recentKeys[rng.Next(recentKeys.Length)],
-                    _ => SfcLimits.MarkFlag,
+                    _ => SfcLimits.DefaultMarkMask,
                 };
                 var gso2 = rng.Next(20) == 0 ? (uint)rng.Next(1, 65536) : 0u;
                 if (TcTestRunTakes(other))

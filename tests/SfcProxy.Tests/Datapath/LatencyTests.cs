@@ -48,10 +48,11 @@ public sealed class LatencyTests
         const uint every = 4;
         const int packets = 40;
         using var proxy = new ProxyUnderTest(mode, latencySampleEvery: every);
-        var before = proxy.Objects.PacketSeq.LookupPerCpu<uint, uint>(0u);
+        // sfc_meta_seq holds { seq, next slot } per CPU: the sequence is the low 32 bits
+        var before = proxy.Objects.PacketSeq.LookupPerCpu<uint, ulong>(0u).Select(v => (uint)v).ToArray();
         for (var i = 0; i < packets; i++)
             Assert.AreEqual(ProxyTestRuns.TcOk, RoundTrip(proxy, MplsFrame(16000)).Verdict);
-        var after = proxy.Objects.PacketSeq.LookupPerCpu<uint, uint>(0u);
+        var after = proxy.Objects.PacketSeq.LookupPerCpu<uint, ulong>(0u).Select(v => (uint)v).ToArray();
 
         ulong expected = 0;
         for (var cpu = 0; cpu < before.Length; cpu++)
@@ -152,7 +153,7 @@ public sealed class LatencyTests
         // Never popped: tc_tx finds nothing.
         var frame = Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac).IPv4(id: 777).Udp().Payload(16).Build();
         proxy.Tx(frame);
-        proxy.Tx(frame, mark: SfcLimits.MarkFlag | 5);
+        proxy.Tx(frame, mark: 5u << 16);
         Assert.AreEqual(2UL, proxy.Moved().GetValueOrDefault(miss == MissPolicy.Drop ? Counter.TxMissDrop : Counter.TxMissPass));
         var report = proxy.Objects.ReadLatency();
         Assert.IsEmpty(report.Chains);
@@ -223,7 +224,7 @@ public sealed class LatencyTests
     {
         if (proxy.Mode == KeyMode.Metadata)
         {
-            var key = rx.MetaKey ?? throw new AssertFailedException("metadata mode: xdp_rx left no key");
+            var key = ProxyUnderTest.KeyOf(rx);
             var (slot, e) = MetadataSlots.Occupied(proxy.Cache).SingleOrDefault(o => o.Entry.Owner == key);
             Assert.AreEqual(key, e.Owner, "the popped entry is cached in a slot its key owns");
             e.IngressNs = ingressNs;

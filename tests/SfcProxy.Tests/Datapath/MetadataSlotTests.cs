@@ -42,7 +42,7 @@ public sealed class MetadataSlotTests
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.MetaAgedOut), "the takeover is counted");
         Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.RxCacheFull));
         Assert.AreEqual(1, proxy.CacheEntries);
-        Assert.AreEqual(b.MetaKey, MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "the slot is the new packet's");
+        Assert.AreEqual(ProxyUnderTest.KeyOf(b), MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "the slot is the new packet's");
 
         // The first packet comes out of the VNF late: its mark no longer owns the slot.
         var late = proxy.Tx(KernelVnf.Forward(a.Frame), a);
@@ -67,7 +67,7 @@ public sealed class MetadataSlotTests
         var moved = proxy.Moved();
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxCacheFull), XdpRxFixtureTests.Format(moved));
         Assert.AreEqual(0ul, moved.GetValueOrDefault(Counter.MetaAgedOut));
-        Assert.AreEqual(a.MetaKey, MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "never evicted");
+        Assert.AreEqual(ProxyUnderTest.KeyOf(a), MetadataSlots.Occupied(proxy.Cache).Single().Entry.Owner, "never evicted");
 
         var tx = proxy.Tx(KernelVnf.Forward(a.Frame), a);
         Assert.AreEqual(ProxyTestRuns.TcOk, tx.Verdict);
@@ -92,7 +92,8 @@ public sealed class MetadataSlotTests
         Assert.IsGreaterThanOrEqualTo(2, CpuAffinity.Online, "this test needs two CPUs");
         using var proxy = new ProxyUnderTest(KeyMode.Metadata);
         var rx = CpuAffinity.On(popCpu, () => proxy.Rx(Sfc(7)));
-        Assert.AreEqual((uint)popCpu, rx.MetaKey!.Value & 0xFF, "the key carries the popping CPU");
+        var slot = MetadataSlots.SlotOf(ProxyUnderTest.KeyOf(rx), MetadataSlots.IndexBits(proxy.Cache.MaxEntries));
+        Assert.AreEqual((uint)popCpu, slot / MetadataSlots.PerRing(proxy.Cache.MaxEntries), "the key names a slot of the popping CPU's ring");
         var tx = CpuAffinity.On(restoreCpu, () => proxy.Tx(KernelVnf.Forward(rx.Frame), rx));
         Assert.AreEqual(ProxyTestRuns.TcOk, tx.Verdict);
         CollectionAssert.AreEqual(Restored(7), tx.Frame);
@@ -110,11 +111,11 @@ public sealed class MetadataSlotTests
         CollectionAssert.AreEqual(Restored(3), first.Frame, "the first use of the mark restores");
         var before = proxy.Moved().GetValueOrDefault(Counter.TxMissPass);
 
-        // The same mark again (the slot was released), a key of this CPU's ring never issued, and
-        // a key naming a ring beyond the map: all misses, and the packet leaves as the VNF sent it.
+        // The same mark again (the slot was released), a key of a slot never claimed, and a key
+        // beyond the map: all misses, and the packet leaves as the VNF sent it.
         var key = rx.MetaKey!.Value;
-        var neverIssued = SfcLimits.MarkFlag | (0x7FFFFFu << 8) | (key & 0xFF);
-        var noRing = SfcLimits.MarkFlag | (1u << 8) | 0xFF;
+        var neverIssued = key + (100u << 16);
+        var noRing = SfcLimits.DefaultMarkMask;
         foreach (var mark in new[] { key, neverIssued, noRing })
         {
             var tx = proxy.Tx(frame, mark);

@@ -156,10 +156,25 @@ public sealed class NshFixtureTests
         CollectionAssert.AreEqual(KernelVnf.EgressMac, tx.Frame[6..12], "outer source: the egress MAC");
     }
 
+    /// <summary>RFC 8300 2.2: "Decrementing by 1 from an incoming value of 0 shall result in a TTL
+    /// value of 63"; the packet goes on (it was dropped before).</summary>
+    [TestMethod]
+    [DataRow(KeyMode.Metadata)]
+    [DataRow(KeyMode.HeaderHash)]
+    public void IncomingTtlZeroLeavesWithSixtyThree(KeyMode mode)
+    {
+        using var proxy = new ProxyUnderTest(mode);
+        var rx = proxy.Rx(Inner.V4Udp.On(Outer().Nsh(ttl: 0, si: 50), 64).Build());
+        var tx = proxy.Tx(KernelVnf.Forward(rx.Frame), rx);
+        Assert.AreEqual(ProxyTestRuns.TcOk, tx.Verdict);
+        CollectionAssert.AreEqual(Inner.V4Udp.On(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac).Nsh(ttl: 63, si: 49), 63).Build(), tx.Frame);
+        Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.TxRestored));
+    }
+
     [TestMethod]
     [DataRow((byte)1, (byte)50, Counter.TxTtlExpired)]
-    [DataRow((byte)0, (byte)50, Counter.TxTtlExpired)]
     [DataRow((byte)30, (byte)1, Counter.TxSiExhausted)]
+    [DataRow((byte)30, (byte)0, Counter.TxSiExhausted)]
     [DataRow((byte)1, (byte)1, Counter.TxTtlExpired)]
     public void ExpiringTtlOrExhaustedServiceIndexIsDropped(byte ttl, byte si, Counter outcome)
     {

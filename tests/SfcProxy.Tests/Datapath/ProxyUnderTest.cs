@@ -44,6 +44,10 @@ internal sealed class ProxyUnderTest : IDisposable
 
     public RxRun Rx(byte[] frame) => Objects.RunRx(frame);
 
+    /// <summary>The metadata key of a pop (the value in the default mark bits), as the slot's owner holds it.</summary>
+    public static uint KeyOf(RxRun rx) =>
+        (rx.MetaKey ?? throw new AssertFailedException("metadata mode: xdp_rx left no key")) >> System.Numerics.BitOperations.TrailingZeroCount(SfcLimits.DefaultMarkMask);
+
     /// <summary>Runs tc_tx the way the egress sees the VNF's frame: in metadata mode with the mark meta_mark set.</summary>
     public TxRun Tx(byte[] frame, RxRun from, uint gsoSize = 0) => Objects.RunTx(frame, from.MetaKey ?? 0, gsoSize);
 

@@ -42,7 +42,7 @@ public sealed class RoundTripTests
         Assert.AreEqual(ProxyTestRuns.TcOk, tx.Verdict, "tc_tx verdict");
         CollectionAssert.AreEqual(expected, tx.Frame, "restored frame");
         Assert.AreEqual(0, proxy.CacheEntries, "the entry is deleted once restored");
-        Assert.AreEqual(0u, tx.Mark & SfcLimits.MarkFlag, "the key mark is cleared before the packet leaves");
+        Assert.AreEqual(0u, tx.Mark & SfcLimits.DefaultMarkMask, "the key mark is cleared before the packet leaves");
 
         var moved = proxy.Moved();
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxPopped), XdpRxFixtureTests.Format(moved));

@@ -141,23 +141,45 @@ public sealed class TcTxFixtureTests
         AssertOutcome(proxy, Counter.TxMalformed);
     }
 
+    /// <summary>A true retransmission: the same inner packet with the same headers joins the entry,
+    /// and every copy leaves with those headers.</summary>
     [TestMethod]
-    public void DuplicateHeaderHashKeyKeepsTheFirstStackForEveryCopy()
+    public void IdenticalPacketWithTheSameHeadersJoinsTheEntry()
+    {
+        var stack = Stacks.Make(3);
+        using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
+        var a = proxy.Rx(Sfc(stack));
+        var b = proxy.Rx(Sfc(stack));
+        CollectionAssert.AreEqual(a.Frame, b.Frame, "same inner packet: the same key");
+        Assert.AreEqual(1, proxy.CacheEntries);
+        Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.RxDuplicateKey));
+
+        var expected = Vnf(Stacks.AfterVnf(stack, 1));
+        CollectionAssert.AreEqual(expected, proxy.Tx(KernelVnf.Forward(a.Frame)).Frame, "first copy");
+        CollectionAssert.AreEqual(expected, proxy.Tx(KernelVnf.Forward(b.Frame)).Frame, "second copy");
+        Assert.AreEqual(0, proxy.CacheEntries, "deleted when the last reference leaves");
+        Assert.AreEqual(ProxyTestRuns.TcShot, proxy.Tx(KernelVnf.Forward(a.Frame)).Verdict, "a third copy is a miss");
+    }
+
+    /// <summary>The same inner packet with OTHER headers while the first is in the VNF: whichever copy
+    /// left first would take the first headers, so the second is refused at ingress, counted
+    /// RX_KEY_CONFLICT; the first keeps its own headers. (Before: joined, and left with the first
+    /// packet's stack.)</summary>
+    [TestMethod]
+    public void SameKeyWithOtherHeadersIsRefusedNeverSwapped()
     {
         var first = Stacks.Make(3);
         var second = Stacks.Make(2, topTtl: 9);
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
         var a = proxy.Rx(Sfc(first));
         var b = proxy.Rx(Sfc(second));
-        CollectionAssert.AreEqual(a.Frame, b.Frame, "same inner packet: the same key");
+        Assert.AreEqual(ProxyTestRuns.XdpDrop, b.Verdict, "refused");
+        var moved = proxy.Moved();
+        Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxKeyConflict), XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.RxPopped), XdpRxFixtureTests.Format(moved));
         Assert.AreEqual(1, proxy.CacheEntries);
-        Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.RxDuplicateKey));
-
-        var expected = Vnf(Stacks.AfterVnf(first, 1));
-        CollectionAssert.AreEqual(expected, proxy.Tx(KernelVnf.Forward(a.Frame)).Frame, "first copy");
-        CollectionAssert.AreEqual(expected, proxy.Tx(KernelVnf.Forward(b.Frame)).Frame, "second copy: the first stack stays");
-        Assert.AreEqual(0, proxy.CacheEntries, "deleted when the last reference leaves");
-        Assert.AreEqual(ProxyTestRuns.TcShot, proxy.Tx(KernelVnf.Forward(a.Frame)).Verdict, "a third copy is a miss");
+        CollectionAssert.AreEqual(Vnf(Stacks.AfterVnf(first, 1)), proxy.Tx(KernelVnf.Forward(a.Frame)).Frame, "the first keeps its own stack");
+        Assert.AreEqual(0, proxy.CacheEntries);
     }
 
     [TestMethod]

@@ -83,7 +83,10 @@ public sealed class XdpRxFixtureTests
         var popped = c.Outcome == Counter.RxPopped;
         Assert.AreEqual(popped && mode == KeyMode.Metadata, r.MetaKey is not null, $"{c.Name}: metadata key present");
         if (r.MetaKey is { } key)
-            Assert.AreNotEqual(0u, key & SfcLimits.MarkFlag, "metadata keys carry the SfcProxy mark flag");
+        {
+            Assert.AreNotEqual(0u, key & SfcLimits.DefaultMarkMask, "metadata keys lie in the default mark bits");
+            Assert.AreEqual(0u, key & ~SfcLimits.DefaultMarkMask, "and nowhere else");
+        }
     }
 
     internal static ulong OutcomeSum(Dictionary<Counter, ulong> moved, string prefix) =>

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* This file contains how tc_tx takes a packet's headers out of the cache: a private copy, checked
+ * to be this packet's and consistent, and the cache's reference given back, in either key mode.
+ * What it returns belongs to the packet alone; the cache may be reused at once. */
+#ifndef TC_TX_TAKE_H
+#define TC_TX_TAKE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sfc_shared.h"
+#include "sfc_maps.h"
+#include "sfc_key.h"
+
+/* A release that races with joins and other releases of the same key is retried this often;
+ * past that the packet misses rather than risk a wrong restore. */
+#define SFC_TAKE_TRIES 8
+
+/* Where tc_tx copies a cache entry before giving back its reference: from then on the slot or
+ * hash element may be reused, the copy is this packet's. Per-CPU, not pinned: nothing in it
+ * outlives one run of tc_tx. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sfc_cache_entry);
+} sfc_tx_entry SEC(".maps");
+
+/* Copies the first len bytes of an NSH buffer, in one of three constant sizes: an MD type 1
+ * header (24 bytes) costs 4 moves instead of the buffer's 32, and no loop (a loop bounded by len
+ * cost more than the whole buffer at 252 bytes). Both buffers are SFC_NSH_MAX_LEN bytes; bytes
+ * past len are never stored to the packet. */
+static __always_inline void copy_nsh(__u8 *dst, const __u8 *src, __u32 len)
+{
+	/* both start 8-byte aligned in their map values; said so, clang copies 8 bytes a move
+	 * instead of 1 */
+	dst = __builtin_assume_aligned(dst, 8);
+	src = __builtin_assume_aligned(src, 8);
+	if (len <= 32)
+		__builtin_memcpy(dst, src, 32);
+	else if (len <= 96)
+		__builtin_memcpy(dst, src, 96);
+	else
+		__builtin_memcpy(dst, src, SFC_NSH_MAX_LEN);
+}
+
+/* Copies what the restore reads of src into the per-CPU copy: the fields up to the label array,
+ * then the labels (MPLS) or the NSH header's nsh_len bytes (NSH; a torn nsh_len is bounded by the
+ * buffer, and a torn copy is never used: the callers check after copying). NULL: cannot happen. */
+static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache_entry *src)
+{
+	struct sfc_cache_entry *copy;
+	__u32 zero = 0;
+
+	copy = bpf_map_lookup_elem(&sfc_tx_entry, &zero);
+	if (!copy)
+		return NULL;
+	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, labels));
+	if (copy->encap == SFC_ENCAP_NSH)
+		copy_nsh(copy->nsh, src->nsh, copy->nsh_len);
+	else
+		__builtin_memcpy(copy->labels, src->labels, sizeof(copy->labels));
+	return copy;
+}
+
+/*
+ * Takes the metadata-mode entry of key (the value in the mark's key bits) for the packet summed up
+ * in `in`:
+ *  1. the slot (key's low index_bits - 1) must be owned by exactly this key: else a miss (freed,
+ *     taken over by a later generation while this packet was held past MaxAge, being written, or
+ *     never ours);
+ *  2. the entry is copied and its fingerprint compared with this packet's (sfc_fingerprint();
+ *     the datagram's for a fragment slot): another packet's entry (a VNF or a rule that changed
+ *     the mark into a live slot's key) is a miss, counted FOREIGN_ENTRY;
+ *  3. a packet slot is released with a compare-and-swap key -> 0: if that fails, xdp_rx took the
+ *     slot over while we copied and the copy may be torn: a miss, nothing of it is pushed.
+ *     A fragment slot stays until every byte of its datagram has left (fragment rule, claim_frag()
+ *     in xdp_rx): the owner is read again after the copy (a takeover would have changed it
+ *     first), the bytes restored are added up atomically, and whoever completes frag_total (or
+ *     sends the reassembled datagram whole) frees it.
+ * Returns the copy (valid until this program returns), or NULL for a miss.
+ */
+static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config *cfg, __u32 key,
+							 const struct sfc_inner_sum *in, int *foreign)
+{
+	struct sfc_cache_entry *slot, *copy;
+	__u32 bits = cfg->meta_index_bits, total, out;
+
+	if (bits > 31)
+		return NULL;
+	slot = sfc_meta_slot((key & ((1u << bits) - 1)) - 1);
+	if (!slot || sfc_meta_owner(slot) != key)
+		return NULL;
+	copy = copy_entry(slot);
+	if (!copy)
+		return NULL;
+	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet)) {
+		*foreign = 1;
+		return NULL;
+	}
+	if (!copy->frag)
+		return __sync_val_compare_and_swap(&slot->owner, key, 0) == key ? copy : NULL;
+
+	if (sfc_meta_owner(slot) != key)
+		return NULL; /* taken over while we copied */
+	if (in->is_frag) {
+		out = __sync_add_and_fetch(&slot->frag_out, in->frag_bytes);
+		total = *(volatile __u32 *)&slot->frag_total;
+		if (!total || out < total)
+			return copy; /* more of the datagram to come */
+	}
+	/* the datagram is complete (or left whole): free the slot; if it fails, a duplicate or the
+	 * aging got there first, and this packet's copy is still good */
+	__sync_val_compare_and_swap(&slot->owner, key, 0);
+	return copy;
+}
+
+/*
+ * Takes the header-hash entry of key for this packet. The entry's refs count the packets in the
+ * VNF under the key (cache_hash() in xdp_rx); its tag (fingerprint) tells a reused hash element
+ * from ours. The copy is made first, then one reference is given back with a compare-and-swap
+ * (never from 0: an entry at 0 is on its way out and this packet is one too many, a miss), then
+ * the tag is checked again: the element was ours all along, so the copy is. Whoever takes the
+ * count to 0 deletes the key; a joining packet never revives an entry at 0, so the delete cannot
+ * hit a newer entry. Returns the copy (valid until this program returns), or NULL for a miss.
+ */
+static __always_inline struct sfc_cache_entry *take_hash(struct sfc_flow_key *key, int *foreign)
+{
+	struct sfc_cache_entry *e, *copy;
+	__u64 tag = sfc_key_tag(key);
+	__u32 refs;
+	int i;
+
+	e = bpf_map_lookup_elem(&sfc_hash_cache, key);
+	if (!e)
+		return NULL;
+	if (e->fingerprint != tag) {
+		*foreign = 1;
+		return NULL;
+	}
+	copy = copy_entry(e);
+	if (!copy)
+		return NULL;
+	for (i = 0; i < SFC_TAKE_TRIES; i++) {
+		refs = *(volatile __u32 *)&e->refs;
+		if (!refs)
+			return NULL;
+		if (__sync_val_compare_and_swap(&e->refs, refs, refs - 1) != refs)
+			continue;
+		if (e->fingerprint != tag) {
+			/* reused for another key between the lookup and here: give its reference
+			 * back, our copy is not to be trusted */
+			__sync_fetch_and_add(&e->refs, 1);
+			*foreign = 1;
+			return NULL;
+		}
+		if (refs == 1)
+			bpf_map_delete_elem(&sfc_hash_cache, key);
+		return copy;
+	}
+	return NULL;
+}
+
+#endif /* TC_TX_TAKE_H */
