@@ -30,6 +30,12 @@ public abstract class BpfLink : IDisposable
     /// <summary>Atomically replaces the attached program; no packet sees neither. Maps are untouched.</summary>
     public abstract void Update(BpfProgram program);
 
+    /// <summary>
+    /// Like <see cref="Update"/>, keeping the program that ran until now alive so the swap can be
+    /// undone: what a daemon taking pinned links over does, since its start may still fail.
+    /// </summary>
+    public abstract ProgramSwap Swap(BpfProgram program);
+
     public void Dispose()
     {
         Dispose(disposing: true);

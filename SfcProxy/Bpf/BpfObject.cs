@@ -84,7 +84,8 @@ public sealed unsafe class BpfObject : IDisposable
     public void Load()
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        Interop.LibBpf.ObjectLoad(_handle, Name, KernelLogTail);
+        using (LoadSignalGuard.Enter())
+            Interop.LibBpf.ObjectLoad(_handle, Name, KernelLogTail);
         _loaded = true;
     }
 
@@ -115,6 +116,14 @@ public sealed unsafe class BpfObject : IDisposable
             _maps.Add(name, map);
         }
         return map;
+    }
+
+    /// <summary>Names of the maps this object pins by name in its pin root (LIBBPF_PIN_BY_NAME): what
+    /// removing its pins removes, and nothing else in the directory.</summary>
+    public IReadOnlyList<string> PinnedMapNames()
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return Interop.LibBpf.PinnedMapNames(_handle);
     }
 
     public void Dispose()

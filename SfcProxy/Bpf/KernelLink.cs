@@ -45,6 +45,21 @@ internal sealed class KernelLink : BpfLink
         Interop.LibBpf.LinkUpdate(_fd.Fd, prog.Fd, $"{Description} <- {program.Subject}");
     }
 
+    public override ProgramSwap Swap(BpfProgram program)
+    {
+        var earlier = Interop.LibBpf.LinkProgram(_fd.Fd, Description);
+        try
+        {
+            Update(program);
+        }
+        catch
+        {
+            earlier.Dispose();
+            throw;
+        }
+        return new ProgramSwap(earlier, () => Interop.LibBpf.LinkUpdate(_fd.Fd, earlier.Fd, $"{Description} <- its earlier program"));
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

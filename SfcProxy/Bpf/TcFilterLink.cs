@@ -56,6 +56,10 @@ internal sealed class TcFilterLink : BpfLink
         Interop.LibBpf.TcAttach(_hook, fd.Fd, _handle, _priority, replace: true, $"{Description} <- {program.Subject}");
     }
 
+    /// <summary>A clsact filter is never pinned, so never taken over: there is no earlier program to keep.</summary>
+    public override ProgramSwap Swap(BpfProgram program) =>
+        throw new NotSupportedException($"{Description}: a clsact filter is not taken over (it cannot be pinned)");
+
     protected override void Dispose(bool disposing)
     {
         if (!_attached)

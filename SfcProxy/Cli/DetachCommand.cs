@@ -1,15 +1,17 @@
 using System.CommandLine;
 using SfcProxy.Bpf;
 using SfcProxy.Control;
-using SfcProxy.Net;
+using SfcProxy.Hosting;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Cli;
 
 /// <summary>
 /// `sfcproxy detach --instance NAME`: removes an instance a daemon left attached (DetachOnStop false,
-/// or a daemon killed with SIGKILL): its links, popping first, then its pinned maps, and gives the
-/// ingress its GRO setting back from the note the daemon left beside its socket (<see cref="GroNote"/>).
+/// or a daemon killed with SIGKILL): its links, popping first, then its pins, and turns GRO back on
+/// where the daemon's note (<see cref="GroNote"/>, beside its socket) says it turned it off. Refuses
+/// while a live daemon owns the instance (<see cref="InstanceLock"/>), and holds that lock itself
+/// meanwhile, so no daemon starts on a half-removed instance. Removes only what SfcProxy pins.
 /// </summary>
 internal static class DetachCommand
 {
@@ -33,54 +35,53 @@ internal static class DetachCommand
 
     private static int Detach(string instance, string pinRoot, string socketPath, TextWriter output, TextWriter error)
     {
+        InstanceLock? owned;
         try
+        {
+            owned = InstanceLock.AcquireExisting(pinRoot, instance);
+        }
+        catch (Exception e) when (e is InstanceBusyException or IOException or ArgumentException)
+        {
+            error.WriteLine($"sfcproxy detach: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        using (owned)
         {
             var pins = new BpfPins(instance, pinRoot);
             // The policy and DSR modules pin only maps (their links end with the daemon).
             var modules = new[] { "-policy", "-dsr", "-dsr-decap" }
                 .Select(suffix => new BpfPins(instance + suffix, pinRoot)).Where(p => p.Exists).ToList();
-            if (!pins.Exists && modules.Count == 0)
+            var note = GroNote.PathFor(socketPath, instance);
+            if (!pins.Exists && modules.Count == 0 && GroNote.Read(note) is null)
             {
                 output.WriteLine($"instance '{instance}': nothing attached ({pins.Directory} does not exist)");
                 return ExitCodes.Ok;
             }
-            var ingress = pins.Exists ? ProxyLinks.IngressOf(pins) : null;
-            var links = pins.Exists ? ProxyLinks.DetachAll(pins) : 0;
-            pins.Remove();
-            foreach (var module in modules)
-                module.Remove();
-            output.WriteLine($"instance '{instance}': {links} link(s) detached, pins in {pins.Directory} removed" +
-                (modules.Count > 0 ? $" (and {string.Join(", ", modules.Select(m => m.Directory))})" : ""));
-            return RestoreGro(instance, ingress, GroNote.PathFor(socketPath, instance), output, error);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            error.WriteLine($"sfcproxy detach: {e.Message}");
-            return ExitCodes.Failed;
-        }
-    }
 
-    /// <summary>GRO back on at the ingress if the daemon found it on before its first attach (the
-    /// daemon turns it off while attached); the note goes either way. Without a note, or with the
-    /// ingress gone, GRO is left as it is.</summary>
-    private static int RestoreGro(string instance, string? ingress, string note, TextWriter output, TextWriter error)
-    {
-        var wasOn = GroNote.Read(note);
-        if (wasOn is null)
-            return ExitCodes.Ok;
-        File.Delete(note);
-        if (wasOn == false || ingress is null)
-            return ExitCodes.Ok;
-        try
-        {
-            NetDevice.SetGro(ingress, true);
-            output.WriteLine($"instance '{instance}': GRO on {ingress} restored (it was on before the first attach)");
-            return ExitCodes.Ok;
-        }
-        catch (BpfException e)
-        {
-            error.WriteLine($"sfcproxy detach: GRO on {ingress} not restored: {e.Message}");
-            return ExitCodes.Failed;
+            var steps = new Teardown();
+            var ingress = pins.Exists ? ProxyLinks.IngressOf(pins) : null;
+            var links = 0;
+            if (pins.Exists)
+            {
+                steps.Run($"detach the links in {pins.Directory}", () => links = ProxyLinks.DetachAll(pins));
+                steps.Run($"remove the pins in {pins.Directory}", () =>
+                {
+                    var removal = pins.Remove([.. ProxyObjects.PinnedMapNames(), .. ProxyLinks.PinNames(pins)]);
+                    if (removal.Foreign.Count > 0)
+                        output.WriteLine($"instance '{instance}': {pins.Directory} kept: it holds pins SfcProxy did not make ({string.Join(", ", removal.Foreign)})");
+                });
+            }
+            foreach (var module in modules)
+                steps.Run($"remove the pins in {module.Directory}", () => module.Remove());
+            foreach (var device in GroRestore.All(note, instance, ingress, steps))
+                output.WriteLine($"instance '{instance}': GRO on {device} turned back on (the daemon had turned it off)");
+
+            foreach (var failure in steps.Failures)
+                error.WriteLine($"sfcproxy detach: {failure}");
+            output.WriteLine($"instance '{instance}': {links} link(s) detached, pins in {pins.Directory} removed" +
+                (modules.Count > 0 ? $" (and {string.Join(", ", modules.Select(m => m.Directory))})" : "") +
+                (steps.Failures.Count > 0 ? $", {steps.Failures.Count} step(s) failed" : ""));
+            return steps.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
 }

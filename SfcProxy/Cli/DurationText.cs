@@ -1,26 +1,12 @@
 using System.CommandLine.Parsing;
-using System.Globalization;
+using SfcProxy.Configuration;
 
 namespace SfcProxy.Cli;
 
-/// <summary>Durations on the command line: "500ms", "1s", "1.5s", "2m", or a TimeSpan like "00:00:05".</summary>
+/// <summary>Durations on the command line, read like the config file's (<see cref="Durations"/>).</summary>
 internal static class DurationText
 {
-    public static bool TryParse(string text, out TimeSpan value)
-    {
-        text = text.Trim();
-        foreach (var (suffix, unit) in new[] { ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0) })
-        {
-            if (text.EndsWith(suffix, StringComparison.Ordinal)
-                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out double n)
-                && n >= 0)
-            {
-                value = TimeSpan.FromMilliseconds(n * unit);
-                return true;
-            }
-        }
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
-    }
+    public static bool TryParse(string text, out TimeSpan value) => Durations.TryParse(text, out value);
 
     /// <summary>A System.CommandLine parser for a positive duration option.</summary>
     public static TimeSpan ParsePositive(ArgumentResult result)

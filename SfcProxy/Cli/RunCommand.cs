@@ -11,17 +11,19 @@ namespace SfcProxy.Cli;
 /// <summary>`sfcproxy run --config FILE`: the daemon.</summary>
 internal static class RunCommand
 {
-    public static Command Create(Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    public static Command Create(Func<IServiceProvider, IProxyDatapath> datapathFactory, ReloadRequests? reloadRequests = null)
     {
         var config = CliOptions.Config();
         var command = new Command("run", "Attach the proxy and serve stats on its socket until SIGINT/SIGTERM") { config };
         command.SetAction((parseResult, cancellationToken) =>
-            RunAsync(parseResult.GetRequiredValue(config), datapathFactory, parseResult.InvocationConfiguration.Error, cancellationToken));
+            RunAsync(parseResult.GetRequiredValue(config), datapathFactory, reloadRequests ?? ReloadRequests.ListenForSighup(),
+                parseResult.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory, TextWriter error, CancellationToken cancellationToken)
+        string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory, ReloadRequests reloadRequests, TextWriter error,
+        CancellationToken cancellationToken)
     {
         if (!ConfigCheck.FileIsReadable(configPath, error))
             return ExitCodes.BadConfig;
@@ -29,7 +31,7 @@ internal static class RunCommand
         IHost host;
         try
         {
-            host = ProxyHost.CreateBuilder(configPath, datapathFactory).Build();
+            host = ProxyHost.CreateBuilder(configPath, datapathFactory, reloadRequests).Build();
         }
         catch (InvalidDataException e)
         {
@@ -43,11 +45,15 @@ internal static class RunCommand
                 return ExitCodes.BadConfig;
             host.Services.GetRequiredService<LogLevelSwitch>().Minimum =
                 host.Services.GetRequiredService<IOptions<SfcProxyOptions>>().Value.LogLevel;
+            // Resolved now: RunAsync disposes the host (and its services) before it returns.
+            var shutdownFailures = host.Services.GetRequiredService<ShutdownFailures>();
             try
             {
-                // The host's console lifetime turns SIGINT/SIGTERM into an orderly stop (detach).
+                // The host's lifetime (console, or systemd's) turns SIGINT/SIGTERM into an orderly stop.
                 await host.RunAsync(cancellationToken);
-                return ExitCodes.Ok;
+                foreach (var failure in shutdownFailures.All)
+                    error.WriteLine($"sfcproxy: stop incomplete: {failure}");
+                return shutdownFailures.All.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
             }
             catch (OptionsValidationException e)
             {

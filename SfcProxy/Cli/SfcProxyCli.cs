@@ -1,3 +1,4 @@
+using SfcProxy.Hosting;
 using System.CommandLine;
 using SfcProxy.Proxy;
 
@@ -7,10 +8,11 @@ namespace SfcProxy.Cli;
 internal static class SfcProxyCli
 {
     /// <param name="datapathFactory">Makes the datapath `run` attaches (see Program.cs).</param>
-    public static RootCommand Build(Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    /// <param name="reloadRequests">SIGHUP as listened for since the process started (`run` only).</param>
+    public static RootCommand Build(Func<IServiceProvider, IProxyDatapath> datapathFactory, ReloadRequests? reloadRequests = null)
     {
         var root = new RootCommand("SfcProxy: caching SFC proxy (SR-MPLS and NSH) for SFC-unaware VNFs (XDP pop, tc egress push), with an identity-based policy module");
-        root.Subcommands.Add(RunCommand.Create(datapathFactory));
+        root.Subcommands.Add(RunCommand.Create(datapathFactory, reloadRequests));
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());

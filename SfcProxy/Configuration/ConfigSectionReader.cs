@@ -14,10 +14,19 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
 
     public string Path => section.Path;
 
+    /// <summary>A text field. Present but empty is a mistake, not "use the default": an empty name
+    /// would otherwise quietly become the default one.</summary>
     public string? String(string key, string? fallback)
     {
         string? text = Scalar(key);
-        return string.IsNullOrWhiteSpace(text) ? fallback : text.Trim();
+        if (text is null)
+            return fallback;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            failures.Add($"{section.Path}:{key}: empty; give a value or leave the field out");
+            return fallback;
+        }
+        return text.Trim();
     }
 
     public int Int(string key, int fallback) =>
@@ -28,8 +37,7 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
         Convert(key, fallback, "true or false", (string s, out bool v) => bool.TryParse(s, out v));
 
     public TimeSpan Duration(string key, TimeSpan fallback) =>
-        Convert(key, fallback, "a duration like \"00:00:05\"",
-            (string s, out TimeSpan v) => TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out v));
+        Convert(key, fallback, $"a duration like {Durations.Examples} (a number needs its unit)", Durations.TryParse);
 
     public T Choice<T>(string key, T fallback, NamedValues<T> names) where T : struct, Enum =>
         Convert(key, fallback, $"one of {names.Accepted}", names.TryParse);
@@ -73,6 +81,10 @@ internal sealed class ConfigSectionReader(IConfigurationSection section, ICollec
         // GetChildren orders "10" after "9": ConfigurationKeyComparer compares numeric keys as numbers.
         return child.GetChildren().Select(element => new ConfigSectionReader(element, failures)).ToList();
     }
+
+    /// <summary>True when the key is written at all, even as an empty list or object.</summary>
+    public bool IsPresent(string key) =>
+        section.GetChildren().Any(child => string.Equals(child.Key, key, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when the key is present (with a value or children).</summary>
     public bool Has(string key)

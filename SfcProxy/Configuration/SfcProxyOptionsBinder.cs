@@ -17,6 +17,9 @@ internal static class SfcProxyOptionsBinder
         var encaps = root.Array(nameof(options.Encapsulations)).ToList();
         if (encaps.Count > 0)
             options.Encapsulations = encaps.Select(e => e.OwnChoice(Encapsulation.None, OptionValues.Encapsulations)).ToList();
+        else if (root.IsPresent(nameof(options.Encapsulations)))
+            options.Encapsulations = []; // written empty: refused by the validator, never the default
+
         options.KeyMode = root.Choice(nameof(options.KeyMode), options.KeyMode, OptionValues.KeyModes);
         options.XdpMode = root.Choice(nameof(options.XdpMode), options.XdpMode, OptionValues.XdpModes);
         options.ConsumedSegments = root.Int(nameof(options.ConsumedSegments), options.ConsumedSegments);

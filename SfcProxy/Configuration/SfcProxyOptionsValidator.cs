@@ -17,6 +17,9 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
     internal const int MaxSocketPathBytes = 107;
     internal const int MaxCacheSize = 16 * 1024 * 1024;
     internal const int MaxLatencySampleEvery = 1024 * 1024;
+    /// <summary>Cache:MaxAge bounds: an entry aged out faster than 1 ms would be a live packet's; one
+    /// kept over an hour is a lost packet's memory, and such a value is a typo ("5" for five days).</summary>
+    internal static readonly TimeSpan MinMaxAge = TimeSpan.FromMilliseconds(1), MaxMaxAge = TimeSpan.FromHours(1);
 
     private readonly Func<IReadOnlySet<string>>? _interfaceNames;
 
@@ -48,8 +51,9 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             failures.Add($"{Root}:LatencySampleEvery: {options.LatencySampleEvery} is out of range 1..{MaxLatencySampleEvery}");
         if (options.Cache.Size is < 1 or > MaxCacheSize)
             failures.Add($"{Root}:Cache:Size: {options.Cache.Size} is out of range 1..{MaxCacheSize}");
-        if (options.Cache.MaxAge <= TimeSpan.Zero)
-            failures.Add($"{Root}:Cache:MaxAge: {options.Cache.MaxAge} must be greater than 00:00:00");
+        if (options.Cache.MaxAge < MinMaxAge || options.Cache.MaxAge > MaxMaxAge)
+            failures.Add($"{Root}:Cache:MaxAge: {Durations.Format(options.Cache.MaxAge)} is out of range " +
+                         $"{Durations.Format(MinMaxAge)}..{Durations.Format(MaxMaxAge)} (longer than the VNF can hold a packet, shorter than forever)");
         ValidateMarkMask(options, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -186,5 +190,8 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             failures.Add($"{Root}:Socket:Path: '{socketPath}' must be an absolute path");
         else if (Encoding.UTF8.GetByteCount(socketPath) > MaxSocketPathBytes)
             failures.Add($"{field}: socket path '{socketPath}' is longer than the {MaxSocketPathBytes} bytes a Unix socket path may have");
+        else if (Encoding.UTF8.GetByteCount(System.IO.Path.GetDirectoryName(socketPath) ?? "") + Control.ControlSocketFile.PrivatePathOverhead > MaxSocketPathBytes)
+            failures.Add($"{field}: the directory of '{socketPath}' is longer than {MaxSocketPathBytes - Control.ControlSocketFile.PrivatePathOverhead} bytes " +
+                         "(the socket is made in a private directory there first, then renamed into place)");
     }
 }

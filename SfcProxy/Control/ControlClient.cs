@@ -29,10 +29,9 @@ public static class ControlClient
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), timeout.Token);
+            using var socket = await ConnectAsync(socketPath, timeout.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             byte[] line = Encoding.UTF8.GetBytes(request.ToJsonString() + "\n");
             await stream.WriteAsync(line, timeout.Token);
@@ -64,4 +63,34 @@ public static class ControlClient
 
     /// <summary>Socket path of an instance with the default <c>Socket:Path</c>.</summary>
     public static string DefaultSocketPath(string instance) => ControlSocketOptions.DefaultPathFor(instance);
+
+    /// <summary>
+    /// Connects, retrying while the instance's accept queue is full (EAGAIN): a burst of other
+    /// clients fills it for a moment, the daemon refusing them as fast as they come, and the
+    /// liveness probe must not fail for it.
+    /// </summary>
+    private static async Task<Socket> ConnectAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(5);
+        while (true)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                return socket;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerMillisecond * 100));
+        }
+    }
 }

@@ -25,6 +25,9 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
     /// <summary>dsr-backend: the weight, null when not given.</summary>
     public int? Weight { get; init; }
 
+    /// <summary>The answer to a request whose strings are not valid text.</summary>
+    public const string InvalidText = "the request is not valid text: a string holds invalid UTF-8 or a lone surrogate escape (\\ud800-\\udfff)";
+
     /// <returns>false with the error to answer when the line is not a request.</returns>
     public static bool TryParse(ReadOnlySequence<byte> line, out ControlRequest request, out string error)
     {
@@ -95,6 +98,13 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
         catch (JsonException e)
         {
             error = $"malformed JSON: {e.Message}";
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonDocument checks the structure, not the text of strings: reading a string with
+            // invalid UTF-8 or a lone surrogate escape ("\ud800") throws here.
+            error = InvalidText;
             return false;
         }
     }

@@ -21,12 +21,15 @@ internal sealed partial class ControlRequestHandler(
     private const int ConcurrentDumps = 4;
 
     private readonly SemaphoreSlim _dumps = new(ConcurrentDumps);
+    private readonly LogThrottle _badText = new(TimeSpan.FromSeconds(10), time);
 
     /// <summary>Writes the answer to <paramref name="line"/>, newline included, into <paramref name="output"/>.</summary>
     public async Task AnswerAsync(ReadOnlySequence<byte> line, PeerCredentials peer, SessionOutput output, CancellationToken cancellationToken)
     {
         if (!ControlRequest.TryParse(line, out var request, out string error))
         {
+            if (error == ControlRequest.InvalidText && _badText.ShouldLog(out var unlogged))
+                LogInvalidText(peer.Uid, peer.Pid, unlogged);
             output.Write(Error(error));
             return;
         }
@@ -294,4 +297,8 @@ internal sealed partial class ControlRequestHandler(
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Log level changed from {Previous} to {Level} (by uid {Uid}, pid {Pid})")]
     private partial void LogLevelChanged(LogLevel previous, LogLevel level, uint uid, int pid);
+
+    [LoggerMessage(EventId = EventIds.BadRequestText, Level = LogLevel.Information,
+        Message = "Control client uid {Uid} (pid {Pid}) sent a request that is not valid text (invalid UTF-8 or a lone surrogate); answered with an error ({Unlogged} more since the last such line)")]
+    private partial void LogInvalidText(uint uid, int pid, int unlogged);
 }

@@ -22,17 +22,24 @@ public sealed partial class ControlServer(
     LogLevelSwitch? logLevel = null, ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
     : BackgroundService
 {
-    /// <summary>Sessions beyond this are refused, which bounds the memory clients can pin.</summary>
-    internal const int MaxSessions = 1024;
-    /// <summary>As deep as the session limit: a burst of connects waits in the queue instead of failing with EAGAIN.</summary>
-    private const int Backlog = MaxSessions;
+    /// <summary>A burst of connects waits in the queue instead of failing with EAGAIN (the kernel caps
+    /// it at net.core.somaxconn, 4096 by default); the accept loop refuses what is over the limits at once.</summary>
+    private const int Backlog = 4096;
+    /// <summary>What a refused client may have sent already is read (up to this much) before the close,
+    /// so the kernel does not reset the connection and the client reads the refusal line.</summary>
+    private const int RefusalDrainBytes = 64 * 1024;
 
     private readonly string _socketPath = options.Value.SocketPath;
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    private readonly LogThrottle _refusals = new(TimeSpan.FromSeconds(10), time);
+    private readonly LogThrottle _acceptFailures = new(TimeSpan.FromSeconds(10), time);
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
     private Socket? _listener;
+    private FileStatus _socketFile;
     private ControlRequestHandler? _handler;
+    private SessionAdmission? _admission;
 
-    /// <summary>Idle and write timeouts of every session; tests shorten them.</summary>
+    /// <summary>Timeouts and session limits; tests shorten them.</summary>
     internal ControlSessionLimits Limits { get; init; } = ControlSessionLimits.Default;
 
     /// <summary>Sessions open now.</summary>
@@ -46,7 +53,8 @@ public sealed partial class ControlServer(
         uint? gid = group is null
             ? null
             : UnixGroup.IdOf(group) ?? throw new InvalidOperationException($"SfcProxy:Socket:Group: group '{group}' does not exist");
-        _listener = ControlSocketFile.Listen(_socketPath, Backlog, gid);
+        _admission = new SessionAdmission(Limits);
+        (_listener, _socketFile) = ControlSocketFile.Listen(_socketPath, Backlog, gid);
         LogListening(_socketPath, group ?? "(owner's)");
         return base.StartAsync(cancellationToken);
     }
@@ -67,18 +75,31 @@ public sealed partial class ControlServer(
             }
             catch (SocketException e)
             {
-                // Transient (EMFILE, aborted handshake): keep serving the others.
-                LogAcceptFailed(e.SocketErrorCode);
+                // Transient (EMFILE, aborted handshake): keep serving the others. Out of descriptors
+                // the same accept fails again at once, so pause instead of spinning, and log rarely.
+                if (_acceptFailures.ShouldLog(out var unlogged))
+                    LogAcceptFailed(e.SocketErrorCode, unlogged);
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
                 continue;
             }
 
-            if (_sessions.Count >= MaxSessions)
+            // Taken once: SO_PEERCRED describes whoever called connect(), which cannot change.
+            var peer = PeerCredentials.Of(client);
+            if (_admission!.TryAdmit(peer) is { } refusal)
             {
-                LogTooManySessions(MaxSessions);
-                _ = RefuseAsync(client);
+                Refuse(client, refusal);
+                if (_refusals.ShouldLog(out var unlogged))
+                    LogRefused(peer.Uid, peer.Pid, refusal, unlogged);
                 continue;
             }
-            Track(RunSessionAsync(client, stoppingToken));
+            Track(RunSessionAsync(client, peer, stoppingToken));
         }
         await Task.WhenAll(_sessions.Keys);
     }
@@ -107,7 +128,7 @@ public sealed partial class ControlServer(
         if (listener is null)
             return;
         listener.Dispose();
-        ControlSocketFile.Remove(_socketPath);
+        ControlSocketFile.Remove(_socketPath, _socketFile);
         LogClosed(_socketPath);
     }
 
@@ -118,30 +139,51 @@ public sealed partial class ControlServer(
         session.ContinueWith(t => _sessions.TryRemove(t, out _), TaskScheduler.Default);
     }
 
-    private async Task RunSessionAsync(Socket client, CancellationToken stoppingToken)
+    private async Task RunSessionAsync(Socket client, PeerCredentials peer, CancellationToken stoppingToken)
     {
         // Yield first so the accept loop never runs a session's synchronous part.
         await Task.Yield();
         try
         {
-            await new ControlSession(client, _handler!, Limits, logger).RunAsync(stoppingToken);
+            await new ControlSession(client, peer, _handler!, Limits, logger).RunAsync(stoppingToken);
         }
         catch (Exception e)
         {
-            LogSessionFailed(e);
+            LogSessionFailed(peer.Uid, e.GetType().Name, e.Message);
+        }
+        finally
+        {
+            _admission!.Release(peer);
         }
     }
 
-    private static async Task RefuseAsync(Socket client)
+    /// <summary>
+    /// Tells the client why and closes, without waiting on it: the line fits the empty send buffer.
+    /// Both directions are shut first (the client's further writes fail with EPIPE), then what it
+    /// sent before is read: closing with unread input would reset the connection and the client
+    /// would never see the line.
+    /// </summary>
+    private static void Refuse(Socket client, string reason)
     {
         using (client)
         {
             try
             {
-                await client.SendAsync(ControlRequestHandler.Error("too many clients; try again later"));
+                client.Blocking = false;
+                client.Send(ControlRequestHandler.Error(reason));
+                client.Shutdown(SocketShutdown.Both);
+                Span<byte> sink = stackalloc byte[4096];
+                for (var drained = 0; drained < RefusalDrainBytes && client.Available > 0;)
+                {
+                    var n = client.Receive(sink);
+                    if (n <= 0)
+                        break;
+                    drained += n;
+                }
             }
             catch (SocketException)
             {
+                // The client is gone already.
             }
         }
     }
@@ -152,12 +194,13 @@ public sealed partial class ControlServer(
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Control socket {Path} closed and removed")]
     private partial void LogClosed(string path);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error}")]
-    private partial void LogAcceptFailed(SocketError error);
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error} ({Unlogged} more since the last such line)")]
+    private partial void LogAcceptFailed(SocketError error, int unlogged);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Refused a control client: {Max} sessions already open")]
-    private partial void LogTooManySessions(int max);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning,
+        Message = "Refused a control client, uid {Uid} (pid {Pid}): {Reason} ({Unlogged} more refusals since the last such line)")]
+    private partial void LogRefused(uint uid, int pid, string reason, int unlogged);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Control session failed")]
-    private partial void LogSessionFailed(Exception exception);
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Control session of uid {Uid} failed: {Error}: {Reason}")]
+    private partial void LogSessionFailed(uint uid, string error, string reason);
 }

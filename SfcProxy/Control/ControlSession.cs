@@ -8,49 +8,65 @@ namespace SfcProxy.Control;
 /// <summary>
 /// One client connection: reads request lines, writes one answer line each. Memory per session is
 /// bounded by <see cref="ControlProtocol.MaxLineBytes"/> of input plus one
-/// <see cref="SessionOutput.ChunkBytes"/> chunk of output; a client that goes silent or stops
-/// reading is dropped after the <see cref="ControlSessionLimits"/>.
+/// <see cref="SessionOutput.ChunkBytes"/> chunk of output; a client that sends no complete request
+/// in time (silent, or trickling bytes that never end a line) or stops reading is dropped after the
+/// <see cref="ControlSessionLimits"/>.
 /// </summary>
-internal sealed partial class ControlSession(Socket socket, ControlRequestHandler handler, ControlSessionLimits limits, ILogger logger)
+internal sealed partial class ControlSession(
+    Socket socket, PeerCredentials peer, ControlRequestHandler handler, ControlSessionLimits limits, ILogger logger)
 {
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        // Taken once: SO_PEERCRED describes whoever called connect(), which cannot change.
-        var peer = PeerCredentials.Of(socket);
         var stream = new NetworkStream(socket, ownsSocket: true);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         var output = new SessionOutput(writer, limits.WriteTimeout, stoppingToken);
+        // The deadline for the next complete request: re-armed by an answer, never by bytes alone.
+        var deadline = RequestDeadline(stoppingToken);
         try
         {
             bool open = true;
             while (open)
             {
-                if (await ReadOrIdleAsync(reader, stoppingToken) is not { } result)
+                ReadResult result;
+                try
                 {
-                    LogIdle(peer.Uid, peer.Pid, limits.IdleTimeout.TotalSeconds);
+                    result = await reader.ReadAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogNoRequest(peer.Uid, peer.Pid, limits.RequestTimeout.TotalSeconds);
                     output.Write(ControlRequestHandler.Error(
-                        $"no request for {limits.IdleTimeout.TotalSeconds:0.###} s; closing connection"));
+                        $"no complete request for {limits.RequestTimeout.TotalSeconds:0.###} s; closing connection"));
                     await output.FlushAsync();
                     break;
                 }
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                var answered = false;
 
                 while (open && TryReadLine(ref buffer, out ReadOnlySequence<byte> line))
-                    open = await AnswerAsync(line, peer, output, stoppingToken);
+                {
+                    open = await AnswerAsync(line, output, stoppingToken);
+                    answered = true;
+                }
 
                 if (open && buffer.Length > ControlProtocol.MaxLineBytes)
-                    open = await AnswerAsync(buffer, peer, output, stoppingToken);
+                    open = await AnswerAsync(buffer, output, stoppingToken);
                 else if (open && result.IsCompleted)
                 {
                     // The client closed its side; answer a last line sent without a newline.
                     if (!buffer.IsEmpty)
-                        await AnswerAsync(buffer, peer, output, stoppingToken);
+                        await AnswerAsync(buffer, output, stoppingToken);
                     open = false;
                 }
 
                 // Consumed up to the unfinished line, examined all of it: wait for more bytes.
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                if (answered)
+                {
+                    deadline.Dispose();
+                    deadline = RequestDeadline(stoppingToken);
+                }
             }
         }
         catch (TimeoutException e)
@@ -63,6 +79,7 @@ internal sealed partial class ControlSession(Socket socket, ControlRequestHandle
         }
         finally
         {
+            deadline.Dispose();
             // Socket first: completing the writer flushes, which must not wait on a client that
             // does not read.
             await stream.DisposeAsync();
@@ -70,23 +87,16 @@ internal sealed partial class ControlSession(Socket socket, ControlRequestHandle
         }
     }
 
-    /// <returns>null when the client sent nothing for the idle timeout.</returns>
-    private async Task<ReadResult?> ReadOrIdleAsync(PipeReader reader, CancellationToken stoppingToken)
+    private CancellationTokenSource RequestDeadline(CancellationToken stoppingToken)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        idle.CancelAfter(limits.IdleTimeout);
-        try
-        {
-            return await reader.ReadAsync(idle.Token);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            return null;
-        }
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        deadline.CancelAfter(limits.RequestTimeout);
+        return deadline;
     }
 
-    /// <summary>Answers one line; false when the connection must close.</summary>
-    private async Task<bool> AnswerAsync(ReadOnlySequence<byte> line, PeerCredentials peer, SessionOutput output, CancellationToken cancellationToken)
+    /// <summary>Answers one line; false when the connection must close. A request that fails in an
+    /// unexpected way gets an error line and the session goes on.</summary>
+    private async Task<bool> AnswerAsync(ReadOnlySequence<byte> line, SessionOutput output, CancellationToken cancellationToken)
     {
         if (line.Length > ControlProtocol.MaxLineBytes)
         {
@@ -97,7 +107,15 @@ internal sealed partial class ControlSession(Socket socket, ControlRequestHandle
         }
         if (IsBlank(line))
             return true;
-        await handler.AnswerAsync(line, peer, output, cancellationToken);
+        try
+        {
+            await handler.AnswerAsync(line, peer, output, cancellationToken);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or TimeoutException))
+        {
+            LogRequestFailed(peer.Uid, peer.Pid, e.GetType().Name, e.Message);
+            output.Write(ControlRequestHandler.Error($"the request failed: {e.Message}"));
+        }
         await output.FlushAsync();
         return true;
     }
@@ -141,8 +159,12 @@ internal sealed partial class ControlSession(Socket socket, ControlRequestHandle
         return true;
     }
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "Dropped control client uid {Uid} (pid {Pid}): idle for {Seconds} s")]
-    private partial void LogIdle(uint uid, int pid, double seconds);
+    [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "Dropped control client uid {Uid} (pid {Pid}): no complete request for {Seconds} s")]
+    private partial void LogNoRequest(uint uid, int pid, double seconds);
+
+    [LoggerMessage(EventId = SfcProxy.Hosting.EventIds.RequestFailed, Level = LogLevel.Warning,
+        Message = "A request of control client uid {Uid} (pid {Pid}) failed: {Error}: {Reason}; answered with an error, session kept")]
+    private partial void LogRequestFailed(uint uid, int pid, string error, string reason);
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Dropped control client uid {Uid} (pid {Pid}): {Reason}")]
     private partial void LogSlowReader(uint uid, int pid, string reason);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
 using SfcProxy.Datapath;
+using SfcProxy.Hosting;
 using SfcProxy.Net;
 
 namespace SfcProxy.Proxy;
@@ -23,85 +24,19 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     // closed map fd.
     private readonly Lock _mapsLock = new();
     private volatile bool _attached;
-    private bool? _groBefore;
     private byte[] _egressMac = new byte[6];
+    // Between Start and Commit: what the start changed, to put back if the host does not start.
+    private StartJournal? _journal;
+    // Pinned links of an earlier daemon this start did not take over: detached at Commit.
+    private readonly List<string> _obsolete = [];
+    // Started and not yet stopped or rolled back.
+    private bool _running;
 
     public BpfProxyDatapath(IOptions<SfcProxyOptions> options, ILogger<BpfProxyDatapath> log)
     {
         _options = options.Value;
         _log = log;
     }
-
-    public void Start()
-    {
-        var o = _options;
-        BpfEnvironment.EnsureReady(o.PinRoot);
-        try
-        {
-            // Validated options always name both interfaces.
-            var ingressName = o.Interfaces.Ingress!;
-            var egressName = o.Interfaces.Egress!;
-            var ingress = NetDevice.IfIndex(ingressName);
-            var egress = NetDevice.IfIndex(egressName);
-            var pins = new BpfPins(o.Instance, o.PinRoot);
-            _objects = ProxyObjects.Load(pins, o.KeyMode, (uint)o.Cache.Size);
-            _egressMac = NetDevice.HardwareAddress(egressName);
-            _objects.WriteConfig(BuildConfig(o, _egressMac));
-            if (o.Interfaces.Vnf is { } vnf)
-                _objects.VnfPort.Update(0u, (uint)NetDevice.IfIndex(vnf));
-
-            // Restore first, pop last: from the first popped packet on, its way back is in place.
-            // Links an earlier daemon left pinned are taken over (program swapped in, maps kept).
-            var takenOver = 0;
-            void Attach(BpfProgram program, string ifname, Func<BpfLink> attach)
-            {
-                var (link, tookOver) = ProxyLinks.AttachOrTakeOver(pins, program, ifname, attach);
-                _links.Add(link);
-                takenOver += tookOver ? 1 : 0;
-            }
-            Attach(_objects.Tx, egressName, () => _objects.Tx.AttachTc(egress, TcDirection.Egress));
-            if (o.KeyMode == KeyMode.Metadata)
-                Attach(_objects.Mark, ingressName, () => _objects.Mark.AttachTc(ingress, TcDirection.Ingress));
-            else
-                ProxyLinks.DetachPinned(pins, ProxyObjects.MarkName);
-            if (o.DisableGro)
-                TurnGroOff(ingressName, tookOver: File.Exists(pins.Path(ProxyLinks.PinName(ProxyObjects.RxName, ingressName))));
-            Attach(_objects.Rx, ingressName,
-                () => _objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native));
-
-            _attached = true;
-            if (takenOver > 0)
-                LogTookOver(o.Instance, takenOver);
-            LogAttached(o.Instance, ingressName, egressName, OptionValues.KeyModes.NameOf(o.KeyMode), pins.Directory);
-        }
-        catch
-        {
-            Stop(detach: true);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// GRO runs after XDP and would merge popped packets into one skb carrying one packet's key: it
-    /// is off while the proxy is attached. The setting found before the first attach is kept in a
-    /// file beside the socket, so that a daemon taking over (which finds GRO already off) still
-    /// restores the operator's setting when it finally detaches.
-    /// </summary>
-    private void TurnGroOff(string ingress, bool tookOver)
-    {
-        var state = GroStatePath;
-        if (tookOver)
-            _groBefore = GroNote.Read(state); // null: an earlier daemon turned it off and left no note: leave it alone
-        else
-        {
-            _groBefore = NetDevice.GetGro(ingress);
-            GroNote.Write(state, _groBefore.Value);
-        }
-        if (NetDevice.GetGro(ingress))
-            NetDevice.SetGro(ingress, false);
-    }
-
-    private string GroStatePath => GroNote.PathFor(_options.SocketPath, _options.Instance);
 
     /// <summary>Applies the reloadable settings (miss policy, static stack, consumed segments,
     /// encapsulations, NSH next hop, latency sampling) to the running datapath without detaching.</summary>
@@ -148,61 +83,6 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         return config;
     }
 
-    /// <summary>Stops as configured: detaches (DetachOnStop) or leaves the datapath attached and pinned.</summary>
-    public void Stop() => Stop(_options.DetachOnStop);
-
-    private void Stop(bool detach)
-    {
-        _attached = false;
-        // Links were added restore-first; going backwards stops popping before restoring.
-        for (var i = _links.Count - 1; i >= 0; i--)
-        {
-            if (detach)
-                _links[i].Unpin();
-            _links[i].Dispose(); // a link still pinned stays attached
-        }
-        _links.Clear();
-
-        if (detach)
-            RestoreGro();
-        BpfPins? pins = null;
-        lock (_mapsLock)
-        {
-            if (_objects is not null)
-            {
-                pins = _objects.Pins;
-                _objects.Dispose();
-                _objects = null;
-                _aging = null;
-            }
-        }
-        if (pins is null)
-            return;
-        if (detach)
-        {
-            ProxyLinks.DetachAll(pins); // links an earlier daemon pinned that this one did not take over
-            pins.Remove();
-            LogDetached(_options.Instance);
-        }
-        else
-        {
-            LogLeftAttached(_options.Instance, pins.Directory);
-        }
-    }
-
-    private void RestoreGro()
-    {
-        if (_groBefore == true)
-        {
-            var ingress = _options.Interfaces.Ingress!;
-            try { NetDevice.SetGro(ingress, true); }
-            catch (BpfException e) { LogGroRestoreFailed(ingress, e.Message); }
-        }
-        _groBefore = null;
-        if (_options.DisableGro)
-            File.Delete(GroStatePath);
-    }
-
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => Objects.ReadCounters();
 
     public LatencyReport ReadLatency() => Objects.ReadLatency();
@@ -241,23 +121,16 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");
 
-    public void Dispose() => Stop();
-
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "instance {Instance}: xdp_rx on {Ingress}, tc_tx on {Egress}, key mode {KeyMode}, maps pinned in {PinDirectory}")]
-    private partial void LogAttached(string instance, string ingress, string egress, string keyMode, string pinDirectory);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "instance {Instance}: detached, pins removed")]
-    private partial void LogDetached(string instance);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information,
-        Message = "instance {Instance}: took over {Links} pinned link(s) of an earlier daemon; cached headers kept")]
-    private partial void LogTookOver(string instance, int links);
-
-    [LoggerMessage(EventId = 104, Level = LogLevel.Information,
-        Message = "instance {Instance}: left attached (DetachOnStop false); pins in {PinDirectory}; `sfcproxy detach --instance {Instance}` removes them")]
-    private partial void LogLeftAttached(string instance, string pinDirectory);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "could not turn GRO back on for {Interface}: {Reason}")]
-    private partial void LogGroRestoreFailed(string @interface, string reason);
+    /// <summary>Rolls back a start that was not kept, else stops as configured; never throws (the
+    /// failures of a detach are logged step by step).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            Stop();
+        }
+        catch (TeardownException)
+        {
+        }
+    }
 }

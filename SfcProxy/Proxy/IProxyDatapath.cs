@@ -8,10 +8,22 @@ namespace SfcProxy.Proxy;
 /// </summary>
 public interface IProxyDatapath : IDisposable
 {
-    /// <summary>Loads, configures and attaches. On failure throws and leaves nothing attached.</summary>
+    /// <summary>
+    /// Loads, configures and attaches, taking over what an earlier daemon left pinned. On failure
+    /// throws, having put back exactly what it found (links and the programs they ran, pins,
+    /// settings, GRO and its note). Until <see cref="Commit"/> the start can still be undone.
+    /// </summary>
     void Start();
 
-    /// <summary>Detaches and restores the interface settings changed by <see cref="Start"/>.</summary>
+    /// <summary>The whole host started: the start is kept (what an earlier daemon left and this one
+    /// did not take over is removed now).</summary>
+    void Commit();
+
+    /// <summary>The host did not start after all: puts back what <see cref="Start"/> found.</summary>
+    void RollBack();
+
+    /// <summary>Detaches (DetachOnStop) or leaves the datapath attached; rolls back a start that was
+    /// not committed. A detach runs every step and then throws if any failed.</summary>
     void Stop();
 
     /// <summary>

@@ -11,7 +11,10 @@ namespace SfcProxy.Proxy;
 internal static class ProxyHost
 {
     /// <exception cref="InvalidDataException">The config file is not valid JSON.</exception>
-    public static HostApplicationBuilder CreateBuilder(string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory)
+    /// <param name="reloadRequests">SIGHUP, listened for since the process started (`sfcproxy run`);
+    /// null: reloads only on request.</param>
+    public static HostApplicationBuilder CreateBuilder(string configPath, Func<IServiceProvider, IProxyDatapath> datapathFactory,
+        ReloadRequests? reloadRequests = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         // Only our file (plus SFCPROXY_ environment overrides): an appsettings.json that happens to
@@ -20,7 +23,15 @@ internal static class ProxyHost
         ConfigFile.AddTo(builder.Configuration, configPath);
         var logLevel = new LogLevelSwitch();
         builder.Services.AddSingleton(logLevel);
-        builder.Logging.AddSfcProxyLogging(logLevel, journal: HostLogging.StdoutIsJournal);
+        builder.Logging.AddSfcProxyLogging(logLevel);
+        // Run by systemd (Type=notify): READY=1 once the host has started, STOPPING=1 on stop, SIGTERM
+        // as the stop signal, and log lines in the journal's format. Nothing changes otherwise.
+        builder.Services.AddSystemd();
+        if (reloadRequests is not null)
+            builder.Services.AddSingleton(reloadRequests);
+        // Owns the instance before any module below loads or attaches anything, and gives it up
+        // after all of them have stopped (hosted services stop in reverse order).
+        builder.Services.AddHostedService<InstanceOwnership>();
         // The policy module runs when the config names policy files; registered first so the policy
         // is in force before the control socket answers.
         var configured = new SfcProxyOptions();

@@ -17,54 +17,55 @@ internal static class ProxyLinks
     public static string PinName(string program, string ifname) => $"link_{program}@{ifname}";
 
     /// <summary>
-    /// Takes over the pinned link of <paramref name="program"/> on <paramref name="ifname"/> (program
-    /// swapped in, maps kept), or attaches with <paramref name="attach"/> and pins. Pinned links of the
-    /// same program on other interfaces (the config moved) are detached first.
+    /// Attaches <paramref name="program"/> on <paramref name="ifname"/> with <paramref name="attach"/>
+    /// and pins it, unless a link of it is pinned there already (then null: <see cref="TakeOver"/>
+    /// it). Every change goes into <paramref name="journal"/>. Pinned links of the same program on
+    /// other interfaces (the config moved) keep running: they are added to <paramref name="obsolete"/>,
+    /// to be detached only once the whole start has succeeded.
     /// </summary>
-    /// <returns>The link, and whether it was taken over from an earlier daemon.</returns>
-    public static (BpfLink Link, bool TookOver) AttachOrTakeOver(BpfPins pins, BpfProgram program, string ifname, Func<BpfLink> attach)
+    public static BpfLink? AttachNew(BpfPins pins, BpfProgram program, string ifname, Func<BpfLink> attach,
+        StartJournal journal, List<string> obsolete)
     {
         var path = pins.Path(PinName(program.Name, ifname));
-        DetachPinned(pins, program.Name, except: path);
+        obsolete.AddRange(PinnedPaths(pins, program.Name).Where(p => p != path));
         if (File.Exists(path))
-        {
-            var pinned = BpfLink.OpenPinned(path);
-            try
-            {
-                pinned.Update(program);
-            }
-            catch
-            {
-                pinned.Dispose();
-                throw;
-            }
-            return (pinned, true);
-        }
-
+            return null;
         var link = attach();
+        journal.Record($"detach {link}", link.Dispose);
         try
         {
             link.Pin(path);
+            journal.Record($"unpin {path}", link.Unpin);
         }
         catch (NotSupportedException)
         {
             // A clsact filter (kernel without tcx) cannot be pinned: it lives as long as the daemon.
         }
-        catch
-        {
-            link.Dispose();
-            throw;
-        }
-        return (link, false);
+        return link;
     }
+
+    /// <summary>Takes over the link pinned for <paramref name="program"/> on <paramref name="ifname"/>:
+    /// the program swapped in atomically, the earlier one kept until the start is kept (the journal
+    /// swaps it back on a rollback), maps untouched.</summary>
+    public static BpfLink TakeOver(BpfPins pins, BpfProgram program, string ifname, StartJournal journal)
+    {
+        var path = pins.Path(PinName(program.Name, ifname));
+        var pinned = BpfLink.OpenPinned(path);
+        journal.Record($"close {path}", pinned.Dispose);
+        var swap = pinned.Swap(program);
+        journal.Record($"put the earlier program back into {path}", swap.Revert, swap.Dispose);
+        return pinned;
+    }
+
+    /// <summary>The pinned links of one program, whatever their interface.</summary>
+    public static IEnumerable<string> PinnedPaths(BpfPins pins, string program) =>
+        Directory.Exists(pins.Directory) ? Directory.EnumerateFiles(pins.Directory, PinName(program, "*")).ToList() : [];
 
     /// <summary>Detaches the pinned links of one program (all of them, or all but one path).</summary>
     public static int DetachPinned(BpfPins pins, string program, string? except = null)
     {
         var removed = 0;
-        if (!Directory.Exists(pins.Directory))
-            return 0;
-        foreach (var path in Directory.EnumerateFiles(pins.Directory, PinName(program, "*")))
+        foreach (var path in PinnedPaths(pins, program))
         {
             if (path == except)
                 continue;
@@ -76,13 +77,22 @@ internal static class ProxyLinks
     }
 
     /// <summary>Detaches every pinned link of an instance, in <see cref="DetachOrder"/>.</summary>
+    public static int DetachAll(BpfPins pins) => DetachOrder.Sum(program => DetachPinned(pins, program));
+
+    /// <summary>The names of everything in the instance directory named like one of the proxy's
+    /// link pins (what removing the instance's pins removes besides its maps).</summary>
+    public static IReadOnlyList<string> PinNames(BpfPins pins) =>
+        Directory.Exists(pins.Directory)
+            ? [.. DetachOrder.SelectMany(p => Directory.EnumerateFileSystemEntries(pins.Directory, PinName(p, "*"))).Select(p => Path.GetFileName(p))]
+            : [];
+
     /// <summary>The interface xdp_rx's link is pinned on (the proxy's ingress), or null without one.</summary>
     public static string? IngressOf(BpfPins pins)
     {
         var prefix = PinName(ProxyObjects.RxName, "");
-        return Directory.EnumerateFiles(pins.Directory, prefix + "*").Select(Path.GetFileName)
-            .Select(name => name![prefix.Length..]).FirstOrDefault();
+        return PinnedPaths(pins, ProxyObjects.RxName).Select(Path.GetFileName).Select(name => name![prefix.Length..]).FirstOrDefault();
     }
 
-    public static int DetachAll(BpfPins pins) => DetachOrder.Sum(program => DetachPinned(pins, program));
+    /// <summary>The interface a link pin is on: "link_xdp_rx@eth1" -> "eth1".</summary>
+    public static string InterfaceOf(string pinPath) => Path.GetFileName(pinPath).Split('@', 2)[^1];
 }

@@ -117,6 +117,24 @@ internal sealed class ProxyObjects : IDisposable
     public LatencyReport ReadLatency() =>
         LatencyHistograms.Read(Latency, Config.TryLookup(0u, out SfcConfig config) ? config.LatencySampleEvery : 1);
 
+    /// <summary>The maps these objects pin in the instance directory.</summary>
+    public IReadOnlyList<string> PinnedMapNames() =>
+        [.. _rx.PinnedMapNames().Concat(_tx.PinnedMapNames()).Concat(_mark.PinnedMapNames()).Distinct()];
+
+    /// <summary>The maps the proxy's objects pin, read from the object files without loading them (for
+    /// `sfcproxy detach`, which removes an instance's pins and nothing else).</summary>
+    public static IReadOnlyList<string> PinnedMapNames(string? objectDirectory = null)
+    {
+        var dir = objectDirectory ?? DefaultObjectDirectory;
+        var names = new List<string>();
+        foreach (var name in new[] { RxName, TxName, MarkName })
+        {
+            using var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pinRoot: null);
+            names.AddRange(obj.PinnedMapNames());
+        }
+        return [.. names.Distinct()];
+    }
+
     public void Dispose()
     {
         _mark.Dispose();

@@ -10,8 +10,9 @@ namespace SfcProxy.Proxy;
 /// SIGHUP (`systemctl reload`): re-reads the config file and applies what can change while attached
 /// (miss policy, static stack, consumed segments, encapsulations, NSH next hop, cache max age, log
 /// level) without detaching. Fields that shape the attachment (instance, key mode, interfaces, XDP
-/// mode, cache size, pin root, GRO, socket) are reported as needing a restart and kept. An invalid
-/// file changes nothing.
+/// mode, cache size, pin root, GRO, socket) are reported as needing a restart and kept, and so is
+/// any change to the policy and DSR modules' sections (they are set up at start; the policy files'
+/// contents are re-read by `sfcproxy policy apply`). An invalid file changes nothing.
 /// </summary>
 internal sealed partial class ProxyReload(
     IConfiguration configuration, IOptions<SfcProxyOptions> running, IEnumerable<IValidateOptions<SfcProxyOptions>> validators,
@@ -33,7 +34,15 @@ internal sealed partial class ProxyReload(
         ("DisableGro", o => o.DisableGro),
         ("Socket:Path", o => o.SocketPath),
         ("Socket:Group", o => o.Socket.Group),
+        // Marks of packets in flight were made with the running mask.
+        ("Metadata:MarkMask", o => o.Metadata.MarkMask),
     ];
+
+    /// <summary>Module sections that only a restart applies, by config path.</summary>
+    private static readonly string[] RestartOnlySections = ["Policy", "Dsr"];
+
+    /// <summary>The module sections as the daemon started with them (what is running).</summary>
+    private readonly Dictionary<string, string> _modulesAtStart = ModuleSections(configuration);
 
     public void Reload()
     {
@@ -52,6 +61,16 @@ internal sealed partial class ProxyReload(
             if (!Equals(value(current), value(next)))
                 LogNeedsRestart(field, value(current)?.ToString() ?? "(none)", value(next)?.ToString() ?? "(none)");
         }
+        var modules = ModuleSections(configuration);
+        foreach (var section in RestartOnlySections)
+        {
+            var changed = modules.Where(kv => kv.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase) || kv.Key == section)
+                .Concat(_modulesAtStart.Where(kv => kv.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase) || kv.Key == section))
+                .Where(kv => _modulesAtStart.GetValueOrDefault(kv.Key) != modules.GetValueOrDefault(kv.Key))
+                .Select(kv => kv.Key).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (changed.Count > 0)
+                LogModuleNeedsRestart(section, string.Join(", ", changed.Select(k => $"SfcProxy:{k}")));
+        }
 
         // The running options object is the one every service reads (status, aging), so the
         // reloadable fields are changed in place, then pushed into the datapath.
@@ -68,6 +87,21 @@ internal sealed partial class ProxyReload(
         LogReloaded(OptionValues.MissPolicies.NameOf(current.MissPolicy), current.ConsumedSegments, current.Cache.MaxAge,
             OptionValues.LogLevels.NameOf(current.LogLevel));
     }
+
+    /// <summary>Every value under the module sections, by path below "SfcProxy" ("Policy:Files:0" -> "/etc/...").</summary>
+    private static Dictionary<string, string> ModuleSections(IConfiguration configuration)
+    {
+        var root = configuration.GetSection(SfcProxyOptions.SectionName);
+        var prefix = root.Path + ":";
+        return RestartOnlySections
+            .SelectMany(name => root.GetSection(name).AsEnumerable())
+            .Where(kv => kv.Value is not null)
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value!, StringComparer.OrdinalIgnoreCase);
+    }
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning,
+        Message = "Reload: SfcProxy:{Section} changed ({Fields}) but the module is set up at start: needs a restart (systemctl restart); keeping what runs")]
+    private partial void LogModuleNeedsRestart(string section, string fields);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
         Message = "Reloaded: miss policy {MissPolicy}, consumed segments {Consumed}, max age {MaxAge}, log level {LogLevel}")]

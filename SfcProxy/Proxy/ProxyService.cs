@@ -3,17 +3,23 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Datapath;
+using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;
 
 /// <summary>
-/// Owns the datapath's attachment for the life of the host: attached in <see cref="StartAsync"/>,
-/// detached on stop, on dispose, and whatever happens in between.
+/// Owns the datapath's attachment for the life of the host: started in <see cref="StartAsync"/>,
+/// kept once the whole host has started (every later service, the control socket included), put
+/// back as found if the host does not start, and stopped as configured on stop or dispose.
 /// </summary>
+/// <param name="lifetime">Tells when the host has started; without one (tests) the start is kept at once.</param>
+/// <param name="shutdownFailures">Where a stop that failed is reported for the exit code.</param>
 public sealed partial class ProxyService(
-    IProxyDatapath datapath, IOptions<SfcProxyOptions> options, ILogger<ProxyService> logger) : BackgroundService
+    IProxyDatapath datapath, IOptions<SfcProxyOptions> options, ILogger<ProxyService> logger,
+    IHostApplicationLifetime? lifetime = null, ShutdownFailures? shutdownFailures = null) : BackgroundService
 {
-    private int _attached;
+    private const int Idle = 0, Started = 1, Kept = 2, Done = 3;
+    private int _state;
 
     /// <summary>
     /// Starts the datapath synchronously so that a failure fails host start (and the process exit
@@ -31,12 +37,22 @@ public sealed partial class ProxyService(
         }
         catch (Exception e)
         {
-            LogStartFailed(e, o.Instance);
+            LogStartFailed(o.Instance, e.Message);
             throw;
         }
-        Volatile.Write(ref _attached, 1);
+        Volatile.Write(ref _state, Started);
         LogStarted(o.Instance);
+        if (lifetime is null)
+            Keep();
+        else
+            lifetime.ApplicationStarted.Register(Keep);
         await base.StartAsync(cancellationToken);
+    }
+
+    private void Keep()
+    {
+        if (Interlocked.CompareExchange(ref _state, Kept, Started) == Started)
+            datapath.Commit();
     }
 
     /// <summary>Packets are handled in the kernel; the service only has to hold the attachment.</summary>
@@ -60,21 +76,33 @@ public sealed partial class ProxyService(
         }
         finally
         {
-            Detach();
+            Finish();
         }
     }
 
     public override void Dispose()
     {
         // Reached without StopAsync when host start fails after this service started.
-        Detach();
+        Finish();
         base.Dispose();
     }
 
-    private void Detach()
+    private void Finish()
     {
-        if (Interlocked.Exchange(ref _attached, 0) == 0)
-            return;
+        switch (Interlocked.Exchange(ref _state, Done))
+        {
+            case Started:
+                // The host never finished starting: give back what the start found.
+                datapath.RollBack();
+                break;
+            case Kept:
+                Stop();
+                break;
+        }
+    }
+
+    private void Stop()
+    {
         LogFinalCounters();
         try
         {
@@ -83,7 +111,8 @@ public sealed partial class ProxyService(
         }
         catch (Exception e)
         {
-            LogStopFailed(e, options.Value.Instance);
+            LogStopFailed(options.Value.Instance, e.Message);
+            shutdownFailures?.Add(e.Message);
         }
     }
 
@@ -110,14 +139,15 @@ public sealed partial class ProxyService(
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} attached")]
     private partial void LogStarted(string instance);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Critical, Message = "SfcProxy instance {Instance} failed to start; nothing attached")]
-    private partial void LogStartFailed(Exception exception, string instance);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Critical,
+        Message = "SfcProxy instance {Instance} failed to start, and left what it found as it was: {Reason}")]
+    private partial void LogStartFailed(string instance, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} detached")]
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} stopped")]
     private partial void LogStopped(string instance);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "SfcProxy instance {Instance} failed to detach cleanly")]
-    private partial void LogStopFailed(Exception exception, string instance);
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "SfcProxy instance {Instance} did not stop cleanly: {Reason}")]
+    private partial void LogStopFailed(string instance, string reason);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Information,
         Message = "Final counters: {Popped} packets popped, {Restored} restored, {Missed} missed at egress")]

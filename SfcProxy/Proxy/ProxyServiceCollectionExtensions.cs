@@ -20,12 +20,13 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(datapathFactory);
         services.TryAddSingleton<LogLevelSwitch>();
-        services.TryAddSingleton(_ => new SystemdNotifier());
+        services.TryAddSingleton(_ => ReloadRequests.Manual());
+        services.TryAddSingleton<ShutdownFailures>();
         // SIGHUP applies the reloadable settings of the config file to the running instance.
         services.AddSingleton<IReloadHook, ProxyReload>();
         // Hosted services start in registration order and stop in reverse: the datapath is attached
-        // before the socket answers, the socket answers before systemd hears READY=1, and STOPPING=1
-        // goes out first, the socket is gone before the datapath detaches.
+        // before the socket answers, and the socket is gone before the datapath detaches. READY=1
+        // goes to systemd once every service has started (UseSystemd's lifetime, ApplicationStarted).
         services.AddHostedService<ProxyService>();
         // Ages out the entries of packets the VNF dropped; after ProxyService, so it starts on an
         // attached datapath and stops before the detach.
@@ -33,7 +34,8 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
         services.AddHostedService<CacheAgingService>();
         services.AddHostedService<ControlServer>();
-        services.AddHostedService<ServiceManagerNotifications>();
+        // SIGHUPs (queued from the process's first moment) are applied once the host has started.
+        services.AddHostedService<ReloadService>();
         return services;
     }
 }

@@ -32,7 +32,7 @@ public sealed class SfcProxyOptionsValidatorTests
         var options = OptionsFixture.Bind(OptionsFixture.With("""
             "Instance": "edge-1", "KeyMode": "metadata", "XdpMode": "generic", "MissPolicy": "static",
             "StaticStack": [ { "label": 16005, "ttl": 10, "tc": 5 }, { "Label": 16009 } ],
-            "Cache": { "Size": 1024, "MaxAge": "00:00:00.250" }, "Socket": { "Path": "/tmp/x.sock" }
+            "Cache": { "Size": 1024, "MaxAge": "250ms" }, "Socket": { "Path": "/tmp/x.sock" }
             """));
 
         Assert.HasCount(0, OptionsFixture.Failures(options));
@@ -83,8 +83,13 @@ public sealed class SfcProxyOptionsValidatorTests
     [DataRow("\"Cache\": { \"Size\": \"lots\" }", "SfcProxy:Cache:Size: \"lots\" is not an integer")]
     [DataRow("\"LatencySampleEvery\": 0", "SfcProxy:LatencySampleEvery: 0 is out of range 1..1048576")]
     [DataRow("\"LatencySampleEvery\": 1048577", "SfcProxy:LatencySampleEvery: 1048577 is out of range 1..1048576")]
-    [DataRow("\"Cache\": { \"MaxAge\": \"00:00:00\" }", "SfcProxy:Cache:MaxAge: 00:00:00 must be greater than 00:00:00")]
-    [DataRow("\"Cache\": { \"MaxAge\": \"-00:00:01\" }", "SfcProxy:Cache:MaxAge: -00:00:01 must be greater")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"00:00:00\" }", "SfcProxy:Cache:MaxAge: 0ms is out of range 1ms..1h")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"2h\" }", "SfcProxy:Cache:MaxAge: 2h is out of range 1ms..1h")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"-00:00:01\" }", "SfcProxy:Cache:MaxAge: \"-00:00:01\" is not a duration")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"5\" }", "SfcProxy:Cache:MaxAge: \"5\" is not a duration like \"500ms\", \"5s\"")]
+    [DataRow("\"Encapsulations\": []", "SfcProxy:Encapsulations: name at least one of")]
+    [DataRow("\"Instance\": \"\"", "SfcProxy:Instance: empty; give a value or leave the field out")]
+    [DataRow("\"Socket\": { \"Path\": \" \" }", "SfcProxy:Socket:Path: empty")]
     [DataRow("\"Cache\": { \"MaxAge\": \"soon\" }", "SfcProxy:Cache:MaxAge: \"soon\" is not a duration")]
     [DataRow("\"Cache\": \"big\"", "SfcProxy:Cache: expected an object")]
     [DataRow("\"Socket\": { \"Path\": \"run/x.sock\" }", "SfcProxy:Socket:Path: 'run/x.sock' must be an absolute path")]

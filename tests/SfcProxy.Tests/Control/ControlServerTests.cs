@@ -157,8 +157,9 @@ public sealed class ControlServerTests
 
         var refused = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => second.StartAsync(CancellationToken.None));
         Assert.Contains("already listening", refused.Message);
-        using var replaced = ControlSocketFile.Listen(stalePath, backlog: 1);
-        Assert.IsTrue(File.Exists(stalePath));
+        var (replaced, _) = ControlSocketFile.Listen(stalePath, backlog: 1);
+        using (replaced)
+            Assert.IsTrue(File.Exists(stalePath));
     }
 
     private static async Task<bool> IsClosedAsync(LineConnection connection)

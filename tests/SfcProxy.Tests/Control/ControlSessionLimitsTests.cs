@@ -27,7 +27,7 @@ public sealed class ControlSessionLimitsTests
     }
 
     [TestMethod]
-    public async Task ASilentClientIsToldAndDroppedAfterTheIdleTimeout()
+    public async Task ASilentClientIsToldAndDroppedAfterTheRequestTimeout()
     {
         await using var fixture = await ControlServerFixture.StartAsync(limits: Short);
         using var socket = await fixture.ConnectAsync();
@@ -36,7 +36,7 @@ public sealed class ControlSessionLimitsTests
 
         string? answer = await connection.ReadLineAsync();
 
-        Assert.Contains("no request for 0.3 s; closing connection", answer!);
+        Assert.Contains("no complete request for 0.3 s; closing connection", answer!);
         Assert.IsNull(await connection.ReadLineAsync());
         Assert.IsLessThan(5.0, clock.Elapsed.TotalSeconds);
     }
@@ -50,14 +50,68 @@ public sealed class ControlSessionLimitsTests
 
         await connection.SendAsync("{\"request\":");
 
-        StringAssert.Contains(await connection.ReadLineAsync(), "no request for");
+        StringAssert.Contains(await connection.ReadLineAsync(), "no complete request for");
         await WaitForAsync(() => fixture.Server.SessionCount == 0);
+    }
+
+    /// <summary>Bytes that never make a line do not keep a session: the timeout runs from the last
+    /// answer, not the last byte (a client trickling a byte at a time once held a session forever).</summary>
+    [TestMethod]
+    public async Task AClientTricklingBytesThatNeverEndALineIsDroppedAfterTheRequestTimeout()
+    {
+        await using var fixture = await ControlServerFixture.StartAsync(limits: Short with { RequestTimeout = TimeSpan.FromSeconds(1) });
+        using var socket = await fixture.ConnectAsync();
+        using var connection = new LineConnection(socket);
+        StringAssert.StartsWith(await connection.AskAsync("""{"request":"stats"}"""), """{"ok":true""");
+        var clock = Stopwatch.StartNew();
+
+        string? answer = null;
+        var reading = connection.ReadLineAsync();
+        while (!reading.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(8))
+        {
+            try
+            {
+                await connection.SendAsync("x");
+            }
+            catch (IOException)
+            {
+                break;
+            }
+            await Task.WhenAny(reading, Task.Delay(100));
+        }
+        answer = await reading;
+
+        StringAssert.Contains(answer, "no complete request for 1 s");
+        Assert.IsLessThan(8.0, clock.Elapsed.TotalSeconds, "the trickling client kept its session");
+    }
+
+    /// <summary>Over its share, a user's connection is refused with a line it can read, and root
+    /// still gets in when everybody else is at the limit.</summary>
+    [TestMethod]
+    public async Task OverTheLimitsAUserIsRefusedReadablyAndRootStillGetsIn()
+    {
+        var limits = ControlSessionLimits.Default with { MaxSessions = 8, ReservedForRoot = 2, MaxSessionsPerUser = 100 };
+        await using var fixture = await ControlServerFixture.StartAsync(limits: limits);
+        // Tests run as root, so the "users" here are root too: fill all 8, the ninth is refused readably.
+        var held = new List<Socket>();
+        for (var i = 0; i < 8; i++)
+            held.Add(await fixture.ConnectAsync());
+        await WaitForAsync(() => fixture.Server.SessionCount == 8);
+        using var ninth = await fixture.ConnectAsync();
+        // It has sent its request already: the refusal must still reach it (no reset for unread input).
+        await ninth.SendAsync(Encoding.UTF8.GetBytes("{\"request\":\"stats\"}\n"));
+        using var connection = new LineConnection(ninth);
+
+        StringAssert.Contains(await connection.ReadLineAsync(), "too many clients");
+        Assert.IsNull(await connection.ReadLineAsync(), "the refused connection ends after its line");
+        foreach (var s in held)
+            s.Dispose();
     }
 
     [TestMethod]
     public async Task AClientThatNeverReadsIsDroppedWhileOthersAreServed()
     {
-        await using var fixture = await ControlServerFixture.StartAsync(limits: Short with { IdleTimeout = TimeSpan.FromSeconds(30) });
+        await using var fixture = await ControlServerFixture.StartAsync(limits: Short with { RequestTimeout = TimeSpan.FromSeconds(30) });
         using var hog = await fixture.ConnectAsync();
         // Thousands of dumps, answers never read: the socket buffers fill, our writes block, the
         // write timeout drops the session. The sending side fails once the server closes.

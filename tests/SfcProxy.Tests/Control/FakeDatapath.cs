@@ -29,6 +29,13 @@ internal sealed class FakeDatapath : IProxyDatapath
         Interlocked.Increment(ref Starts);
     }
 
+    public int Commits;
+    public int RollBacks;
+
+    public void Commit() => Interlocked.Increment(ref Commits);
+
+    public void RollBack() => Interlocked.Increment(ref RollBacks);
+
     public void Stop() => Interlocked.Increment(ref Stops);
 
     public IReadOnlyDictionary<Counter, ulong> ReadCounters() => ReadFailure is null ? KnownCounters : throw ReadFailure;

@@ -191,7 +191,7 @@ internal static class EndToEndScenario
 /// left attached (`sfcproxy detach`, then removes its pin directory whatever detach did), tears
 /// the lab down and removes the temporary files.
 /// </summary>
-internal sealed class ScenarioLab : IDisposable
+internal sealed partial class ScenarioLab : IDisposable
 {
     private readonly TestContext _ctx;
     private readonly List<LabProcess> _processes = [];
@@ -521,7 +521,7 @@ internal sealed class ScenarioLab : IDisposable
         if (Topo is not null && Directory.Exists(PinDir))
         {
             // Left attached on purpose (DetachOnStop false, kill -9) or by a failed test.
-            var r = SfcProxyDaemon.Detach(Topo, Instance);
+            var r = SfcProxyDaemon.Detach(Topo, Instance, BpfState.DefaultPinRoot, SocketPath);
             Log($"cleanup: sfcproxy detach --instance {Instance}: exit {r.ExitCode} {r.StdOut.Trim()} {r.StdErr.Trim()}");
         }
         try
@@ -547,6 +547,7 @@ internal sealed class ScenarioLab : IDisposable
         {
             Directory.Delete(Tmp, recursive: true);
             File.Delete(SocketPath);
+            File.Delete(GroNotePath);
         }
         catch (IOException)
         {
