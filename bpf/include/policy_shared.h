@@ -50,16 +50,17 @@ enum pol_counter {
 	/* outcomes */
 	POL_CNT_ALLOWED_RULE = 0,     /* enforced destination, a rule allows: pass */
 	POL_CNT_ALLOWED_NOT_ENFORCED, /* destination identity not enforced: pass */
-	POL_CNT_ALLOWED_REPLY,        /* reply of a tracked (allowed) connection: pass */
+	POL_CNT_ALLOWED_REPLY,        /* reply of a tracked connection the policy still allows: pass */
 	POL_CNT_DENIED_DEFAULT,       /* enforced destination, no rule allows: drop */
 	POL_CNT_NOT_IP,               /* neither IPv4 nor IPv6 (ARP, 3+ VLAN tags, ...): pass */
 	POL_CNT_MALFORMED,            /* truncated or invalid L2/L3/L4 header: drop */
 	/* detail (not outcomes) */
-	POL_CNT_CT_CREATED,           /* connection tracking entry created by an allowed packet */
-	POL_CNT_CT_REVOKED,           /* a denied forward packet removed its connection's entry */
+	POL_CNT_CT_CREATED,           /* an opening packet created (or re-opened) a conntrack entry */
+	POL_CNT_CT_REVOKED,           /* a denied packet belonged to a tracked connection (its rule is gone) */
 	POL_CNT_NO_TABLES,            /* no tables applied yet: treated as empty (allow all) */
-	/* outcome, appended */
+	/* outcomes, appended */
 	POL_CNT_ALLOWED_ND,           /* IPv6 neighbour/router discovery (ICMPv6 133-137): pass */
+	POL_CNT_ALLOWED_RELATED,      /* ICMP error quoting a tracked connection the policy still allows: pass */
 	POL_CNT__MAX,
 };
 
@@ -97,22 +98,25 @@ struct pol_rule {
 	__u32 rule_id; /* index into pol_hit_counters */
 };
 
-/* Conntrack key: the connection's 5-tuple in a canonical order (the endpoint that compares
- * lower first), so both directions find the same entry with one lookup. */
+/* Conntrack key. TCP, UDP and other protocols: the connection's 5-tuple in a canonical order (the
+ * endpoint that compares lower first), so both directions find the same entry with one lookup.
+ * ICMP queries (echo, timestamp, ...): the requester first, so a request and its reply find one
+ * entry and a request from the other side with the same identifier is another connection. */
 struct pol_ct_key {
 	__u32 addr_a[4]; /* network byte order; IPv4 as ::ffff:a.b.c.d */
 	__u32 addr_b[4];
-	__u16 port_a;    /* network byte order; ICMP echo: the echo id on both sides */
-	__u16 port_b;
+	__u16 port_a;    /* network byte order; ICMP query: the identifier */
+	__u16 port_b;    /* network byte order; ICMP query: the code */
 	__u8 proto;
 	__u8 family;     /* 4 or 6 */
-	__u8 reserved[2];
+	__u8 icmp_query; /* ICMP query: the request's type (a reply maps to it); 0 otherwise */
+	__u8 reserved;
 };
 
 /* Conntrack value. */
 struct pol_ct_entry {
-	__u32 rule_id;     /* rule that allowed the first packet, 0 if the destination was open */
-	__u8 origin;       /* 0: endpoint a opened the connection, 1: endpoint b */
+	__u32 rule_id;     /* rule that allowed the opening packet, 0 if the destination was open */
+	__u8 origin;       /* 0: endpoint a opened the connection, 1: endpoint b (ICMP queries: 0) */
 	__u8 reserved[3];
 };
 
