@@ -70,10 +70,10 @@ public sealed record Packet
     /// follows as <see cref="Payload(ReadOnlySpan{byte})"/>.</summary>
     public Packet Icmp(byte type, byte code = 0, ushort id = 0, ushort seq = 0) => With(new IcmpLayer(type, code, id, seq));
 
-    /// <summary>IPv6 hop-by-hop options header of <paramref name="length"/> bytes (a multiple of 8), PadN inside.</summary>
+    /// <summary>IPv6 hop-by-hop options header of <paramref name="length"/> bytes (a multiple of 8): PadN, or an experimental option when longer than 8.</summary>
     public Packet HopByHop(int length = 8) => With(new Ipv6ExtLayer(0, length, 0, 0));
 
-    /// <summary>IPv6 destination options header of <paramref name="length"/> bytes (a multiple of 8), PadN inside.</summary>
+    /// <summary>IPv6 destination options header of <paramref name="length"/> bytes (a multiple of 8), filled like <see cref="HopByHop"/>.</summary>
     public Packet DestinationOptions(int length = 8) => With(new Ipv6ExtLayer(60, length, 0, 0));
 
     /// <summary>IPv6 routing header (type <paramref name="routingType"/>, segments left as given), zeros after.</summary>
@@ -324,9 +324,11 @@ public sealed record Packet
                     b[2] = RoutingType;
                     b[3] = SegmentsLeft;
                     break;
-                default: // hop-by-hop, destination options: one PadN option fills the header
+                default: // hop-by-hop, destination options: one option fills the header
                     b[1] = (byte)(Length / 8 - 1);
-                    b[2] = 1;
+                    // 8 bytes: PadN. Longer: RFC 4727's experimental option 0x1E (skipped by nodes that do
+                    // not know it), as Linux drops more than 7 bytes of padding (RFC 4942 2.1.9.5).
+                    b[2] = Length == 8 ? (byte)1 : (byte)0x1E;
                     b[3] = (byte)(Length - 4);
                     break;
             }
