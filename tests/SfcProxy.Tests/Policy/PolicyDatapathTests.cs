@@ -253,8 +253,13 @@ public sealed class PolicyDatapathTests
             var ctx = new SkbContext();
             var ns = packets.Select(p => (double)policy.Objects.Tc.TestRun(p.Frame,
                 MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref ctx, 1)), 0, repeat: 100_000).DurationNs).ToArray();
+            // A reply of a tracked connection: judged again by its connection's opening every time.
+            Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(Packet.Eth().IPv4("198.18.1.5", "198.18.2.7").Tcp(40000, 80, flags: 0x02).Build()));
+            var reply = Packet.Eth().IPv4("198.18.2.7", "198.18.1.5").Tcp(80, 40000, flags: 0x12).Build();
+            Assert.AreEqual(PolicyProbe.TcOk, policy.RunTc(reply), $"{label}: the reply");
+            var replyNs = policy.Objects.Tc.TestRun(reply, MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref ctx, 1)), 0, repeat: 100_000).DurationNs;
             TestContext.WriteLine($"{label}: apply {applyMs:F1} ms; test-run ns/packet " +
-                string.Join(", ", packets.Select((p, i) => $"{p.Name} {ns[i]}")));
+                string.Join(", ", packets.Select((p, i) => $"{p.Name} {ns[i]}")) + $", reply {replyNs}");
             results[label] = (verdicts, ns.Average());
         }
         CollectionAssert.AreEqual(new uint[] { 1, 0, 0, 1 }, results["1 rule"].Verdicts);
