@@ -35,18 +35,8 @@ static __always_inline __u8 pol_ct_key_of(const struct pol_flow *f, struct pol_c
 	k->family = f->family;
 	if (f->kind == POL_PKT_ICMP_REQUEST || f->kind == POL_PKT_ICMP_REPLY) {
 		k->icmp_query = f->icmp_query;
-		k->port_a = f->sport; /* the identifier, whichever way the packet goes */
-		k->port_b = f->dport; /* the code */
-		if (f->kind == POL_PKT_ICMP_REQUEST) {
-			__builtin_memcpy(k->addr_a, f->saddr, sizeof(k->addr_a));
-			__builtin_memcpy(k->addr_b, f->daddr, sizeof(k->addr_b));
-			return POL_DIR_A;
-		}
-		__builtin_memcpy(k->addr_a, f->daddr, sizeof(k->addr_a));
-		__builtin_memcpy(k->addr_b, f->saddr, sizeof(k->addr_b));
-		return POL_DIR_B;
-	}
-	{
+		src_lower = f->kind == POL_PKT_ICMP_REQUEST;
+	} else {
 #pragma unroll
 		for (i = 0; i < 4; i++) {
 			s = bpf_ntohl(f->saddr[i]);
@@ -60,15 +50,18 @@ static __always_inline __u8 pol_ct_key_of(const struct pol_flow *f, struct pol_c
 	if (src_lower) {
 		__builtin_memcpy(k->addr_a, f->saddr, sizeof(k->addr_a));
 		__builtin_memcpy(k->addr_b, f->daddr, sizeof(k->addr_b));
-		k->port_a = f->sport;
-		k->port_b = f->dport;
-		return POL_DIR_A;
+	} else {
+		__builtin_memcpy(k->addr_a, f->daddr, sizeof(k->addr_a));
+		__builtin_memcpy(k->addr_b, f->saddr, sizeof(k->addr_b));
 	}
-	__builtin_memcpy(k->addr_a, f->daddr, sizeof(k->addr_a));
-	__builtin_memcpy(k->addr_b, f->saddr, sizeof(k->addr_b));
-	k->port_a = f->dport;
-	k->port_b = f->sport;
-	return POL_DIR_B;
+	if (k->icmp_query || src_lower) {
+		k->port_a = f->sport; /* ICMP query: the identifier and the code, either way */
+		k->port_b = f->dport;
+	} else {
+		k->port_a = f->dport;
+		k->port_b = f->sport;
+	}
+	return src_lower ? POL_DIR_A : POL_DIR_B;
 }
 
 /* The rule port of a tracked connection's opening, read from one of its packets f: the answering
