@@ -89,7 +89,7 @@ public struct PolIdentity
     public uint Flags;
 }
 
-/// <summary>struct pol_rule_key.</summary>
+/// <summary>struct pol_rule_key. The all-zero key holds the tables' generation, not a rule.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PolRuleKey
 {
@@ -123,13 +123,17 @@ public unsafe struct PolCtKey
     public byte Reserved;
 }
 
-/// <summary>struct pol_ct_entry.</summary>
+/// <summary>struct pol_ct_entry: who opened a connection, and the tables that last allowed its opening.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct PolCtEntry
 {
     public uint RuleId;
+    /// <summary>The rule hash's generation (its all-zero key) when the opening was last allowed; 0: never.</summary>
+    public uint Generation;
     public byte Origin;
-    public fixed byte Reserved[3];
+    /// <summary><see cref="PolicyCounter.AllowedRule"/> or <see cref="PolicyCounter.AllowedNotEnforced"/>.</summary>
+    public byte OpenOutcome;
+    public fixed byte Reserved[2];
 }
 
 /// <summary>Which <see cref="PolicyCounter"/>s are outcomes (every packet counts in exactly one), as pol_count() uses them.</summary>

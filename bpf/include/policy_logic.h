@@ -94,6 +94,28 @@ static __always_inline __u32 pol_rule_verdict(void *rules, const struct pol_iden
 	return POL_CNT_DENIED_DEFAULT;
 }
 
+/* The generation of the tables a packet reads (POL_GENERATION_KEY in its rules hash): a stamp
+ * equal to it means "judged by these very tables". 0 without tables. */
+static __always_inline __u32 pol_generation(void *rules)
+{
+	struct pol_rule_key k = {};
+	struct pol_rule *g;
+
+	if (!rules)
+		return 0;
+	g = bpf_map_lookup_elem(rules, &k);
+	return g ? g->rule_id : 0;
+}
+
+/* Records on a tracked connection that the tables of generation gen allow its opening. */
+static __always_inline void pol_stamp(struct pol_ct_entry *ce, __u32 gen, __u32 outcome,
+				      __u32 rule_id)
+{
+	ce->rule_id = rule_id;
+	ce->open_outcome = outcome;
+	ce->generation = gen;
+}
+
 /* Whether an outcome lets the packet through. */
 static __always_inline int pol_allows(__u32 outcome)
 {
@@ -148,10 +170,15 @@ static __always_inline struct pol_ct_entry *pol_ct_find(const struct pol_packet 
  *     records its sender as the opening side. Nothing else creates or turns an entry: a TCP
  *     segment without SYN, an ICMP reply or error opens nothing, so a packet from the answering
  *     side of an evicted connection cannot make it the opening side.
+ * A connection's entry is stamped with the generation of the tables that last allowed its opening;
+ * its packets judged by the same tables pass on the stamp (the answer would be the same), and the
+ * next Apply's generation makes every connection be judged again.
  *
- * Cost whatever the number of rules: 1 conntrack lookup, 1 state + 2 outer-map lookups, 2 LPM
- * lookups (3 for an ICMP error), at most 6 rule hash lookups (a reply judged twice), at most 1
- * conntrack update. No TCP state machine: entries leave by LRU eviction only.
+ * Cost whatever the number of rules, at most: 1 conntrack lookup, 1 state + 2 outer-map lookups,
+ * 1 generation lookup, 3 LPM lookups (an ICMP error about a tracked connection), 6 rule hash
+ * lookups (a packet whose connection's opening is no longer allowed, judged twice), 1 conntrack
+ * update. A packet of a connection stamped by the live tables: conntrack, state, rules slot and
+ * generation only. No TCP state machine: entries leave by LRU eviction only.
  *
  * probe (PolicyObjects.Check): conntrack is neither read nor written and nothing is counted, so a
  * check judges the policy alone and leaves no trace in the live maps.
@@ -162,7 +189,7 @@ static __always_inline void pol_judge(const struct pol_packet *p, int rc, int pr
 	struct pol_identity src, dst, other;
 	struct pol_ct_entry *ce = 0, ne = {};
 	const struct pol_identity *os, *od;
-	__u32 zero = 0, slot, open_rule = 0;
+	__u32 zero = 0, slot, open_rule = 0, gen = 0, verdict;
 	__u8 dir = 0, role = POL_ROLE_NONE;
 	struct pol_ct_key ck = {};
 	struct pol_state *st;
@@ -196,8 +223,19 @@ static __always_inline void pol_judge(const struct pol_packet *p, int rc, int pr
 	/* Read the live slot once: both tables come from the same Apply. */
 	st = bpf_map_lookup_elem(&pol_state, &zero);
 	slot = st ? *(volatile __u32 *)&st->active & 1 : 0;
-	trie = bpf_map_lookup_elem(&pol_identities, &slot);
 	rules = bpf_map_lookup_elem(&pol_rules, &slot);
+	if (ce && role != POL_ROLE_NONE) {
+		gen = pol_generation(rules);
+		if (gen && ce->generation == gen) {
+			/* judged by these very tables before: the same answer */
+			res->rule_id = ce->rule_id;
+			res->outcome = role == POL_ROLE_REPLY	  ? POL_CNT_ALLOWED_REPLY :
+				       role == POL_ROLE_RELATED ? POL_CNT_ALLOWED_RELATED :
+								  ce->open_outcome;
+			goto out;
+		}
+	}
+	trie = bpf_map_lookup_elem(&pol_identities, &slot);
 	if (!probe && (!trie || !rules))
 		pol_count(POL_CNT_NO_TABLES);
 
@@ -221,7 +259,9 @@ static __always_inline void pol_judge(const struct pol_packet *p, int rc, int pr
 			od = from_opener ? &other : &dst;
 			open_port = pol_opening_port(&p->quoted, from_opener);
 		}
-		if (pol_allows(pol_rule_verdict(rules, os, od, ck.proto, open_port, &open_rule))) {
+		verdict = pol_rule_verdict(rules, os, od, ck.proto, open_port, &open_rule);
+		if (pol_allows(verdict)) {
+			pol_stamp(ce, gen, verdict, open_rule);
 			res->outcome = role == POL_ROLE_REPLY ? POL_CNT_ALLOWED_REPLY : POL_CNT_ALLOWED_RELATED;
 			res->rule_id = open_rule;
 			goto out;
@@ -239,11 +279,14 @@ static __always_inline void pol_judge(const struct pol_packet *p, int rc, int pr
 
 	if (probe)
 		goto out;
-	/* Step 3: an allowed opening packet records who opened. */
-	if ((p->pkt.kind == POL_PKT_TCP_SYN && (!ce || ce->origin != dir)) ||
-	    ((p->pkt.kind == POL_PKT_FLOW || p->pkt.kind == POL_PKT_ICMP_REQUEST) && !ce)) {
-		ne.rule_id = res->rule_id;
+	if (ce && role == POL_ROLE_FORWARD) {
+		/* the opening side's packet is judged as its opening would be */
+		pol_stamp(ce, gen, res->outcome, res->rule_id);
+	} else if ((p->pkt.kind == POL_PKT_TCP_SYN && (!ce || ce->origin != dir)) ||
+		   ((p->pkt.kind == POL_PKT_FLOW || p->pkt.kind == POL_PKT_ICMP_REQUEST) && !ce)) {
+		/* step 3: an allowed opening packet records who opened */
 		ne.origin = dir;
+		pol_stamp(&ne, pol_generation(rules), res->outcome, res->rule_id);
 		if (bpf_map_update_elem(&pol_conntrack, &ck, &ne, BPF_ANY) == 0)
 			pol_count(POL_CNT_CT_CREATED);
 	}

@@ -84,7 +84,10 @@ struct pol_identity {
 	__u32 flags; /* enum pol_identity_flag bits */
 };
 
-/* Key of the rules hash. Looked up as is, then with dport 0, then with proto and dport 0. */
+/* Key of the rules hash. Looked up as is, then with dport 0, then with proto and dport 0. The
+ * all-zero key (source identity 0 is no identity) is not a rule: its value is the tables'
+ * generation, a number the host gives each Apply (never 0), so a connection stamped with it was
+ * judged by exactly these tables. */
 struct pol_rule_key {
 	__u32 src_identity;
 	__u32 dst_identity;
@@ -113,11 +116,16 @@ struct pol_ct_key {
 	__u8 reserved;
 };
 
-/* Conntrack value. */
+/* Conntrack value. The programs write it without atomics: two CPUs stamping one connection at
+ * once write the same answer, or one of two table generations, either of which is then checked
+ * again (the stamp only saves work when it names the live tables). */
 struct pol_ct_entry {
-	__u32 rule_id;     /* rule that allowed the opening packet, 0 if the destination was open */
-	__u8 origin;       /* 0: endpoint a opened the connection, 1: endpoint b (ICMP queries: 0) */
-	__u8 reserved[3];
+	__u32 rule_id;      /* rule that allowed the opening under `generation`, 0 if the destination was open */
+	__u32 generation;   /* the tables (POL_GENERATION_KEY) under which the opening was last allowed;
+			     * 0: not under any */
+	__u8 origin;        /* 0: endpoint a opened the connection, 1: endpoint b (ICMP queries: 0) */
+	__u8 open_outcome;  /* how the opening was allowed then: POL_CNT_ALLOWED_RULE or _NOT_ENFORCED */
+	__u8 reserved[2];
 };
 
 #endif /* POLICY_SHARED_H */
