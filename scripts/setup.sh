@@ -8,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-packages=(clang llvm make libbpf-dev bpftool iproute2 iptables ethtool python3-scapy python3-matplotlib iperf3 tcpdump
+# nftables: the judge of the policy's differential test (PolicyNftDifferentialTests).
+packages=(clang llvm make libbpf-dev bpftool iproute2 iptables nftables ethtool python3-scapy python3-matplotlib iperf3 tcpdump
 	openvswitch-switch)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Policy scaling: TCP throughput and request/response latency against the number of policy rules,
 # for iptables (allow rule at the end / at the top / behind a conntrack ESTABLISHED shortcut) and
-# the SfcProxy identity policy (tc ingress, one hash lookup), side by side in one run, with two
+# the SfcProxy identity policy (tc ingress and egress, a fixed number of hash lookups), side by side in one run, with two
 # baselines (no filtering, an empty tc BPF program). The classic Cilium-vs-iptables study, rebuilt
 # on two network namespaces joined by one veth pair (198.18.20.1 -> 198.18.20.2). Needs root.
 #

@@ -12,7 +12,7 @@ public sealed class PolicyOptions
     /// </summary>
     public IList<string> Files { get; set; } = [];
 
-    /// <summary>Interfaces whose tc ingress enforces the policy. Required when <see cref="Files"/> is set.</summary>
+    /// <summary>Interfaces whose traffic, both ways (tc ingress and egress), the policy judges. Required when <see cref="Files"/> is set.</summary>
     public IList<string> Interfaces { get; set; } = [];
 
     /// <summary>True when the section names policy files.</summary>

@@ -16,7 +16,7 @@ internal static class PolicyOptionsValidation
         if (policy.Files.Count == 0 && policy.Interfaces.Count > 0)
             failures.Add($"{Root}:Files: required when Policy:Interfaces is set (name at least one policy file)");
         if (policy.Files.Count > 0 && policy.Interfaces.Count == 0)
-            failures.Add($"{Root}:Interfaces: required when Policy:Files is set (name the interfaces to protect at tc ingress)");
+            failures.Add($"{Root}:Interfaces: required when Policy:Files is set (name the interfaces whose traffic the policy judges)");
 
         for (int i = 0; i < policy.Interfaces.Count; i++)
         {

@@ -94,7 +94,30 @@ public sealed record Packet
     public Packet Udp(ushort sport = 40000, ushort dport = 9) => With(new UdpLayer(sport, dport));
 
     /// <summary>ICMP echo request (ICMPv6 echo request when it follows IPv6).</summary>
-    public Packet IcmpEcho(ushort id = 1, ushort seq = 1) => With(new IcmpLayer(id, seq));
+    public Packet IcmpEcho(ushort id = 1, ushort seq = 1) => With(new IcmpLayer(null, 0, id, seq));
+
+    /// <summary>Any ICMP (or ICMPv6, after IPv6) message: type, code and the second word as identifier and
+    /// sequence (an error's unused word or next-hop MTU the same way); the quoted packet of an error
+    /// follows as <see cref="Payload(ReadOnlySpan{byte})"/>.</summary>
+    public Packet Icmp(byte type, byte code = 0, ushort id = 0, ushort seq = 0) => With(new IcmpLayer(type, code, id, seq));
+
+    /// <summary>IPv6 hop-by-hop options header of <paramref name="length"/> bytes (a multiple of 8): PadN, or an experimental option when longer than 8.</summary>
+    public Packet HopByHop(int length = 8) => With(new Ipv6ExtLayer(0, length, 0, 0));
+
+    /// <summary>IPv6 destination options header of <paramref name="length"/> bytes (a multiple of 8), filled like <see cref="HopByHop"/>.</summary>
+    public Packet DestinationOptions(int length = 8) => With(new Ipv6ExtLayer(60, length, 0, 0));
+
+    /// <summary>IPv6 routing header (type <paramref name="routingType"/>, segments left as given), zeros after.</summary>
+    public Packet Routing(byte routingType = 253, byte segmentsLeft = 0, int length = 8) =>
+        With(new Ipv6ExtLayer(43, length, routingType, segmentsLeft));
+
+    /// <summary>IPv6 fragment header: offset in 8-byte units, M flag, identification. Offset 0 without
+    /// M is an atomic fragment (RFC 6946).</summary>
+    public Packet Fragment(ushort offset = 0, bool more = false, uint id = 1) =>
+        With(new Ipv6ExtLayer(44, 8, 0, 0, (ushort)(offset << 3 | (more ? 1 : 0)), id));
+
+    /// <summary>IPv6 authentication header (RFC 4302) of <paramref name="length"/> bytes (12 + ICV, a multiple of 8).</summary>
+    public Packet Ah(int length = 16) => With(new Ipv6ExtLayer(51, length, 0, 0));
 
     public Packet Payload(ReadOnlySpan<byte> bytes) => With(new RawLayer(bytes.ToArray()));
 
@@ -157,6 +180,7 @@ public sealed record Packet
         TcpLayer => 6,
         UdpLayer => 17,
         IcmpLayer => v6 ? (byte)58 : (byte)1,
+        Ipv6ExtLayer x => x.Type,
         IPv4Layer => 4,
         IPv6Layer => 41,
         IPv6OptionsLayer o => o.Type,
@@ -392,13 +416,51 @@ public sealed record Packet
         }
     }
 
-    private sealed record IcmpLayer(ushort Id, ushort Seq) : Layer
+    private sealed record Ipv6ExtLayer(byte Type, int Length, byte RoutingType, byte SegmentsLeft,
+        ushort FragmentWord = 0, uint FragmentId = 0) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            if (Length < 8 || Length % 8 != 0 || (Type == 44 && Length != 8))
+                throw new ArgumentException($"IPv6 extension header {Type} of {Length} bytes: a multiple of 8 (fragment: 8)");
+            var b = new byte[Length + inner.Length];
+            b[0] = ProtocolOf(next, true);
+            switch (Type)
+            {
+                case 44: // fragment: reserved, offset + flags, identification
+                    BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), FragmentWord);
+                    BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), FragmentId);
+                    break;
+                case 51: // AH: payload length in 4-byte units minus 2, then SPI, sequence, ICV (zeros)
+                    b[1] = (byte)(Length / 4 - 2);
+                    BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), 0x100);
+                    break;
+                case 43: // routing: length in 8-byte units minus 1, type, segments left
+                    b[1] = (byte)(Length / 8 - 1);
+                    b[2] = RoutingType;
+                    b[3] = SegmentsLeft;
+                    break;
+                default: // hop-by-hop, destination options: one option fills the header
+                    b[1] = (byte)(Length / 8 - 1);
+                    // 8 bytes: PadN. Longer: RFC 4727's experimental option 0x1E (skipped by nodes that do
+                    // not know it), as Linux drops more than 7 bytes of padding (RFC 4942 2.1.9.5).
+                    b[2] = Length == 8 ? (byte)1 : (byte)0x1E;
+                    b[3] = (byte)(Length - 4);
+                    break;
+            }
+            inner.CopyTo(b, Length);
+            return b;
+        }
+    }
+
+    private sealed record IcmpLayer(byte? Type, byte Code, ushort Id, ushort Seq) : Layer
     {
         public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
         {
             var v6 = ip?.IsV6 ?? false;
             var b = new byte[8 + inner.Length];
-            b[0] = v6 ? (byte)128 : (byte)8;
+            b[0] = Type ?? (v6 ? (byte)128 : (byte)8);
+            b[1] = Code;
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), Id);
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), Seq);
             inner.CopyTo(b, 8);

@@ -7,8 +7,10 @@ using SfcProxy.Configuration;
 namespace SfcProxy.Policy;
 
 /// <summary>
-/// The policy module in the kernel: policy_tc at tc ingress of every <c>SfcProxy:Policy:Interfaces</c>,
-/// its maps pinned under &lt;PinRoot&gt;/&lt;Instance&gt;-policy/. It attaches on the first
+/// The policy module in the kernel: policy_tc at tc ingress and egress of every
+/// <c>SfcProxy:Policy:Interfaces</c>, so every packet crossing one, either way, is judged and the
+/// connections an enforced endpoint opens are tracked where their first packet leaves; its maps are
+/// pinned under &lt;PinRoot&gt;/&lt;Instance&gt;-policy/. It attaches on the first
 /// <see cref="Apply"/>, so no packet meets the program before it has tables; it detaches and removes
 /// its pins (connection tracking included) when disposed.
 /// </summary>
@@ -41,7 +43,10 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
                 try
                 {
                     foreach (var ifname in _options.Policy.Interfaces)
+                    {
                         _links.Add(_objects.Attach(ifname, TcDirection.Ingress));
+                        _links.Add(_objects.Attach(ifname, TcDirection.Egress));
+                    }
                 }
                 catch
                 {
@@ -90,6 +95,6 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "policy_tc attached at tc ingress of {Interfaces}; maps pinned in {PinDirectory}")]
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "policy_tc attached at tc ingress and egress of {Interfaces}; maps pinned in {PinDirectory}")]
     private partial void LogAttached(string interfaces, string pinDirectory);
 }

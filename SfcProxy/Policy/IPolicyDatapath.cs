@@ -3,7 +3,7 @@ using System.Net;
 namespace SfcProxy.Policy;
 
 /// <summary>
-/// The kernel side of the policy module, as the daemon sees it. The BPF implementation (tc ingress
+/// The kernel side of the policy module, as the daemon sees it. The BPF implementation (tc ingress and egress
 /// on <c>SfcProxy:Policy:Interfaces</c>) writes <see cref="PolicyTables"/> into its maps; tests use a
 /// fake. Calls may come from several control sessions at once.
 /// </summary>

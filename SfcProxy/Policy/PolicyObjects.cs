@@ -24,7 +24,11 @@ namespace SfcProxy.Policy;
 /// </list>
 /// <para>So every packet sees the old identities with the old rules, or the new identities with the
 /// new rules, never a mix (a mix could allow wrongly when the model renumbers identities), and when
-/// Apply returns no packet is judged by the old tables any more. Conntrack is kept across Apply.
+/// Apply returns no packet is judged by the old tables any more. Conntrack is kept across Apply; each
+/// Apply's rule hash carries a new generation (<see cref="PolState.Applies"/> + 1, under the all-zero
+/// key), so connections stamped by the old tables are judged again by the new ones. pol_state and
+/// pol_conntrack are pinned side by side and go together, so a generation never repeats for one
+/// conntrack table.
 /// Applies are serialized inside this process; only one process (the daemon) may apply.</para>
 /// </remarks>
 public sealed class PolicyObjects : IPinnedObjects
@@ -118,7 +122,7 @@ public sealed class PolicyObjects : IPinnedObjects
             uint live = state.Active & 1, idle = live ^ 1;
 
             using (BpfMap trie = BuildIdentities(tables))
-            using (BpfMap rules = BuildRules(tables))
+            using (BpfMap rules = BuildRules(tables, generation: state.Applies + 1))
             {
                 Rules.SetInner(idle, rules);
                 Identities.SetInner(idle, trie);
@@ -178,6 +182,8 @@ public sealed class PolicyObjects : IPinnedObjects
         {
             if (r.RuleId == 0)
                 errors.Add($"rule {r}: rule id 0 means \"no rule\"");
+            if (r.SourceIdentity == ReservedIdentity.None || r.DestinationIdentity == ReservedIdentity.None)
+                errors.Add($"rule {r}: identity 0 is not an identity (its all-zero key holds the tables' generation)");
             if (r.Protocol == 0 && r.Port != 0)
                 errors.Add($"rule {r}: a port needs a protocol");
         }
@@ -212,12 +218,15 @@ public sealed class PolicyObjects : IPinnedObjects
         }
     }
 
-    private static BpfMap BuildRules(PolicyTables tables)
+    /// <summary>The rule hash of one Apply, with its <paramref name="generation"/> under the all-zero key
+    /// (POL_GENERATION_KEY): conntrack entries stamped with it were judged by exactly these tables.</summary>
+    private static BpfMap BuildRules(PolicyTables tables, uint generation)
     {
         var rules = BpfMap.Create(BpfMapType.Hash, (uint)Marshal.SizeOf<PolRuleKey>(), (uint)Marshal.SizeOf<PolRule>(),
-            (uint)Math.Max(1, tables.Rules.Count), 0, "pol_rules_inner");
+            (uint)tables.Rules.Count + 1, 0, "pol_rules_inner");
         try
         {
+            rules.Update(new PolRuleKey(), new PolRule { RuleId = generation == 0 ? 1 : generation });
             foreach (var r in tables.Rules)
             {
                 var key = new PolRuleKey

@@ -75,6 +75,8 @@ public readonly record struct PolicyProbe(bool Allowed, uint RuleId, string Reas
         PolicyCounter.AllowedRule => $"allowed by rule {ruleId} (identity {src} -> {dst})",
         PolicyCounter.AllowedNotEnforced => $"allowed: destination identity {dst} is not selected by any rule (identity {src} -> {dst})",
         PolicyCounter.AllowedReply => $"allowed as a reply of a tracked connection (rule {ruleId})",
+        PolicyCounter.AllowedRelated => $"allowed as an ICMP error about a tracked connection (rule {ruleId})",
+        PolicyCounter.AllowedNd => "allowed: IPv6 neighbour discovery is exempt from policy",
         PolicyCounter.DeniedDefault => $"denied: no rule allows identity {src} -> {dst} for this protocol and port (default deny)",
         PolicyCounter.NotIp => "allowed: not IP",
         PolicyCounter.Malformed => "denied: malformed packet",

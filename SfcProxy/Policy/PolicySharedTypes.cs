@@ -18,14 +18,14 @@ public static class PolicyLimits
     public const uint WorldIdentity = 2;
 }
 
-/// <summary>enum pol_counter: index into the per-CPU pol_counters map. The first six and <see cref="AllowedNd"/> are outcomes (one per packet).</summary>
+/// <summary>enum pol_counter: index into the per-CPU pol_counters map. The first six, <see cref="AllowedNd"/> and <see cref="AllowedRelated"/> are outcomes (one per packet).</summary>
 public enum PolicyCounter : uint
 {
     /// <summary>Enforced destination, a rule allows: pass.</summary>
     AllowedRule = 0,
     /// <summary>Destination identity not enforced: pass.</summary>
     AllowedNotEnforced,
-    /// <summary>Reply of a tracked (allowed) connection: pass.</summary>
+    /// <summary>Reply of a tracked connection whose opening the policy still allows: pass.</summary>
     AllowedReply,
     /// <summary>Enforced destination, no rule allows: drop.</summary>
     DeniedDefault,
@@ -33,14 +33,16 @@ public enum PolicyCounter : uint
     NotIp,
     /// <summary>Truncated or invalid header: drop.</summary>
     Malformed,
-    /// <summary>Detail: conntrack entry created.</summary>
+    /// <summary>Detail: an opening packet created (or re-opened) a conntrack entry.</summary>
     CtCreated,
-    /// <summary>Detail: a denied forward packet removed its connection's entry.</summary>
+    /// <summary>Detail: a denied packet belonged to a tracked connection (its rule is gone).</summary>
     CtRevoked,
     /// <summary>Detail: no tables applied yet, treated as empty.</summary>
     NoTables,
     /// <summary>Outcome (appended): IPv6 neighbour/router discovery, exempt from policy: pass.</summary>
     AllowedNd,
+    /// <summary>Outcome (appended): an ICMP error about a tracked connection the policy still allows: pass.</summary>
+    AllowedRelated,
     Max,
 }
 
@@ -87,7 +89,7 @@ public struct PolIdentity
     public uint Flags;
 }
 
-/// <summary>struct pol_rule_key.</summary>
+/// <summary>struct pol_rule_key. The all-zero key holds the tables' generation, not a rule.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PolRuleKey
 {
@@ -106,7 +108,8 @@ public struct PolRule
     public uint RuleId;
 }
 
-/// <summary>struct pol_ct_key: a connection in canonical order (lower endpoint first).</summary>
+/// <summary>struct pol_ct_key: a connection in canonical order (lower endpoint first); an ICMP
+/// query with the requester first, identifier and code as ports, and the request's type.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct PolCtKey
 {
@@ -116,14 +119,26 @@ public unsafe struct PolCtKey
     public ushort PortB;
     public byte Proto;
     public byte Family;
-    public fixed byte Reserved[2];
+    public byte IcmpQuery;
+    public byte Reserved;
 }
 
-/// <summary>struct pol_ct_entry.</summary>
+/// <summary>struct pol_ct_entry: who opened a connection, and the tables that last allowed its opening.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct PolCtEntry
 {
     public uint RuleId;
+    /// <summary>The rule hash's generation (its all-zero key) when the opening was last allowed; 0: never.</summary>
+    public uint Generation;
     public byte Origin;
-    public fixed byte Reserved[3];
+    /// <summary><see cref="PolicyCounter.AllowedRule"/> or <see cref="PolicyCounter.AllowedNotEnforced"/>.</summary>
+    public byte OpenOutcome;
+    public fixed byte Reserved[2];
+}
+
+/// <summary>Which <see cref="PolicyCounter"/>s are outcomes (every packet counts in exactly one), as pol_count() uses them.</summary>
+public static class PolicyOutcomes
+{
+    public static bool IsOutcome(PolicyCounter c) =>
+        c is <= PolicyCounter.Malformed or PolicyCounter.AllowedNd or PolicyCounter.AllowedRelated;
 }

@@ -1,151 +1,36 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* This file contains the policy decision shared by policy_tc and policy_xdp: parsing a packet
- * into a tuple and judging the tuple against the identity, rule and conntrack maps. */
+/* This file contains the policy decision shared by policy_tc and policy_xdp: a parsed packet
+ * (policy_parsing.h) judged against the identity, rule and conntrack maps. */
 #ifndef POLICY_LOGIC_H
 #define POLICY_LOGIC_H
 
 #include <linux/bpf.h>
 #include <linux/in.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "sfc_parsing.h"
 #include "policy_shared.h"
 #include "policy_maps.h"
+#include "policy_parsing.h"
+#include "policy_conntrack.h"
 
-#define POL_IPV4_FRAG_OFFSET_MASK 0x1FFF
-#define POL_TCP_PORTS_LEN 20 /* the whole fixed TCP header must be there */
-#define POL_UDP_HLEN 8
-#define POL_ICMP_HLEN 8      /* type, code, checksum, id, sequence (ICMP and ICMPv6) */
-#define POL_ICMP_ECHO_REQUEST 8
-#define POL_ICMP_ECHO_REPLY 0
-#define POL_ICMPV6_ECHO_REQUEST 128
-#define POL_ICMPV6_ECHO_REPLY 129
 #define POL_ICMPV6_ND_FIRST 133 /* router solicitation ... */
 #define POL_ICMPV6_ND_LAST 137  /* ... redirect: neighbour discovery (RFC 4861) */
-
-/* What pol_parse() found. */
-enum pol_parse_result {
-	POL_PARSE_OK = 0,
-	POL_PARSE_NOT_IP = 1,
-	POL_PARSE_MALFORMED = -1,
-};
-
-/* One packet as the policy sees it. Addresses are IPv6; IPv4 as ::ffff:a.b.c.d. */
-struct pol_tuple {
-	__u32 saddr[4];    /* network byte order */
-	__u32 daddr[4];    /* network byte order */
-	__u16 sport;       /* conntrack ports, network byte order (ICMP echo: the echo id) */
-	__u16 dport;
-	__u16 rule_port;   /* port for the rule lookup: TCP/UDP dport, ICMP type (network order) */
-	__u8 proto;
-	__u8 family;       /* 4 or 6 */
-};
 
 /* What the policy decided for one packet. */
 struct pol_result {
 	__u32 outcome;      /* enum pol_counter (an outcome) */
-	__u32 rule_id;      /* rule that allowed it (or the connection's), 0 for none */
+	__u32 rule_id;      /* rule that allowed it (or its connection's opening), 0 for none */
 	__u32 src_identity;
 	__u32 dst_identity;
 };
 
-static __always_inline void pol_map_v4(__u32 *addr, __be32 v4)
-{
-	addr[0] = 0;
-	addr[1] = 0;
-	addr[2] = bpf_htonl(0x0000ffff);
-	addr[3] = v4;
-}
-
-/* The L4 part: ports for TCP/UDP, type and echo id for ICMP; other protocols have port 0. */
-static __always_inline int pol_parse_l4(struct hdr_cursor *nh, void *data_end,
-					struct pol_tuple *t)
-{
-	__u8 *l4 = nh->pos;
-	__u8 type;
-
-	switch (t->proto) {
-	case IPPROTO_TCP:
-		if ((void *)(l4 + POL_TCP_PORTS_LEN) > data_end)
-			return POL_PARSE_MALFORMED;
-		break;
-	case IPPROTO_UDP:
-		if ((void *)(l4 + POL_UDP_HLEN) > data_end)
-			return POL_PARSE_MALFORMED;
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		if ((void *)(l4 + POL_ICMP_HLEN) > data_end)
-			return POL_PARSE_MALFORMED;
-		type = l4[0];
-		t->rule_port = bpf_htons(type);
-		/* Echo request and reply share the echo id: it stands in for both ports, so the
-		 * reply finds the request's connection. Other ICMP messages track with port 0. */
-		if (type == POL_ICMP_ECHO_REQUEST || type == POL_ICMP_ECHO_REPLY ||
-		    type == POL_ICMPV6_ECHO_REQUEST || type == POL_ICMPV6_ECHO_REPLY) {
-			t->sport = *(__u16 *)(l4 + 4); /* network byte order */
-			t->dport = t->sport;
-		}
-		return POL_PARSE_OK;
-	default:
-		return POL_PARSE_OK;
-	}
-	t->sport = *(__u16 *)l4;       /* network byte order */
-	t->dport = *(__u16 *)(l4 + 2); /* network byte order */
-	t->rule_port = t->dport;
-	return POL_PARSE_OK;
-}
-
-/*
- * Ethernet (+ up to SFC_MAX_VLANS tags), IPv4 or IPv6, then TCP/UDP ports or the ICMP type.
- *  - A frame whose innermost ethertype is not IP (ARP, more tags than we read) is NOT_IP.
- *  - IPv4 options are skipped by IHL. A non-first IPv4 fragment has no L4 header: its ports
- *    are 0, so only "any port" and "any protocol" rules allow it.
- *  - IPv6 extension headers are not walked: the first next-header value is the protocol and
- *    the ports are 0, so such a packet (hop-by-hop, routing, fragment, ...) is allowed only by
- *    an "any protocol" rule.
- *  - A header cut short by the end of the packet is MALFORMED (Ethernet, VLAN, IP, the fixed
- *    TCP header, the UDP header, the first 8 ICMP bytes).
- */
-static __always_inline int pol_parse(void *data, void *data_end, struct pol_tuple *t)
-{
-	struct hdr_cursor nh = { .pos = data };
-	struct ipv6hdr *ip6h;
-	struct ethhdr *eth;
-	struct iphdr *iph;
-	__u32 vlans;
-	int l3, proto;
-
-	l3 = parse_eth_vlans(&nh, data_end, &eth, &vlans);
-	if (l3 < 0)
-		return POL_PARSE_MALFORMED;
-
-	if (l3 == bpf_htons(ETH_P_IP)) {
-		proto = parse_iphdr(&nh, data_end, &iph);
-		if (proto < 0)
-			return POL_PARSE_MALFORMED;
-		t->family = 4;
-		t->proto = proto;
-		pol_map_v4(t->saddr, iph->saddr);
-		pol_map_v4(t->daddr, iph->daddr);
-		if (iph->frag_off & bpf_htons(POL_IPV4_FRAG_OFFSET_MASK))
-			return POL_PARSE_OK; /* non-first fragment: no L4 header */
-	} else if (l3 == bpf_htons(ETH_P_IPV6)) {
-		proto = parse_ip6hdr(&nh, data_end, &ip6h);
-		if (proto < 0)
-			return POL_PARSE_MALFORMED;
-		t->family = 6;
-		t->proto = proto;
-		__builtin_memcpy(t->saddr, &ip6h->saddr, sizeof(t->saddr));
-		__builtin_memcpy(t->daddr, &ip6h->daddr, sizeof(t->daddr));
-	} else {
-		return POL_PARSE_NOT_IP;
-	}
-	return pol_parse_l4(&nh, data_end, t);
-}
+/* How a packet stands to a tracked connection. */
+enum pol_role {
+	POL_ROLE_NONE = 0, /* no tracked connection (or the probe, which never looks) */
+	POL_ROLE_FORWARD,  /* from the side that opened it */
+	POL_ROLE_REPLY,    /* from the other side */
+	POL_ROLE_RELATED,  /* an ICMP error quoting one of its packets, to that packet's sender */
+};
 
 /* Identity of an address in the live trie; no trie or no covering prefix: WORLD, open. */
 static __always_inline void pol_identity_of(void *trie, const __u32 *addr,
@@ -189,80 +74,134 @@ static __always_inline int pol_rule_find(void *rules, struct pol_rule_key *k, __
 	return 1;
 }
 
-/* Builds the canonical conntrack key (lower endpoint first, comparing the address as a
- * big-endian number, then the port). Returns the packet's direction: 0 if its source is
- * endpoint a, 1 if it is endpoint b. */
-static __always_inline __u8 pol_ct_key_of(const struct pol_tuple *t, struct pol_ct_key *k)
+/* The rules' verdict on src -> dst, proto, port: ALLOWED_NOT_ENFORCED, ALLOWED_RULE (with
+ * *rule_id) or DENIED_DEFAULT. */
+static __always_inline __u32 pol_rule_verdict(void *rules, const struct pol_identity *src,
+					      const struct pol_identity *dst, __u8 proto,
+					      __u16 rule_port, __u32 *rule_id)
 {
-	__u32 s, d, i;
-	int src_lower = -1;
+	struct pol_rule_key rk;
 
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		s = bpf_ntohl(t->saddr[i]);
-		d = bpf_ntohl(t->daddr[i]);
-		if (src_lower < 0 && s != d)
-			src_lower = s < d;
-	}
-	if (src_lower < 0)
-		src_lower = bpf_ntohs(t->sport) <= bpf_ntohs(t->dport);
+	if (!(dst->flags & POL_F_ENFORCED))
+		return POL_CNT_ALLOWED_NOT_ENFORCED;
+	rk.src_identity = src->identity;
+	rk.dst_identity = dst->identity;
+	rk.proto = proto;
+	rk.reserved = 0;
+	rk.dport = rule_port;
+	if (pol_rule_find(rules, &rk, rule_id))
+		return POL_CNT_ALLOWED_RULE;
+	return POL_CNT_DENIED_DEFAULT;
+}
 
-	__builtin_memset(k, 0, sizeof(*k));
-	k->proto = t->proto;
-	k->family = t->family;
-	if (src_lower) {
-		__builtin_memcpy(k->addr_a, t->saddr, sizeof(k->addr_a));
-		__builtin_memcpy(k->addr_b, t->daddr, sizeof(k->addr_b));
-		k->port_a = t->sport;
-		k->port_b = t->dport;
+/* The generation of the tables a packet reads (POL_GENERATION_KEY in its rules hash): a stamp
+ * equal to it means "judged by these very tables". 0 without tables. */
+static __always_inline __u32 pol_generation(void *rules)
+{
+	struct pol_rule_key k = {};
+	struct pol_rule *g;
+
+	if (!rules)
 		return 0;
+	g = bpf_map_lookup_elem(rules, &k);
+	return g ? g->rule_id : 0;
+}
+
+/* Records on a tracked connection that the tables of generation gen allow its opening. */
+static __always_inline void pol_stamp(struct pol_ct_entry *ce, __u32 gen, __u32 outcome,
+				      __u32 rule_id)
+{
+	ce->rule_id = rule_id;
+	ce->open_outcome = outcome;
+	ce->generation = gen;
+}
+
+/* Whether an outcome lets the packet through. */
+static __always_inline int pol_allows(__u32 outcome)
+{
+	return outcome != POL_CNT_DENIED_DEFAULT && outcome != POL_CNT_MALFORMED;
+}
+
+/* The conntrack entry a packet belongs to and its role there; *ck holds the key looked up and
+ * *dir the side the packet (for RELATED: the quoted packet) comes from. */
+static __always_inline struct pol_ct_entry *pol_ct_find(const struct pol_packet *p,
+						       struct pol_ct_key *ck, __u8 *dir,
+						       __u8 *role)
+{
+	struct pol_ct_entry *ce;
+
+	*role = POL_ROLE_NONE;
+	if (p->pkt.kind == POL_PKT_UNTRACKED)
+		return 0;
+	if (p->pkt.kind == POL_PKT_ICMP_ERROR) {
+		if (!p->quoted_ok || !pol_error_to_quoted_sender(p))
+			return 0;
+		*dir = pol_ct_key_of(&p->quoted, ck);
+		ce = bpf_map_lookup_elem(&pol_conntrack, ck);
+		if (ce)
+			*role = POL_ROLE_RELATED;
+		return ce;
 	}
-	__builtin_memcpy(k->addr_a, t->daddr, sizeof(k->addr_a));
-	__builtin_memcpy(k->addr_b, t->saddr, sizeof(k->addr_b));
-	k->port_a = t->dport;
-	k->port_b = t->sport;
-	return 1;
+	*dir = pol_ct_key_of(&p->pkt, ck);
+	ce = bpf_map_lookup_elem(&pol_conntrack, ck);
+	if (!ce)
+		return 0;
+	if (p->pkt.kind == POL_PKT_ICMP_REQUEST || p->pkt.kind == POL_PKT_TCP_SYN)
+		*role = ce->origin == *dir ? POL_ROLE_FORWARD : POL_ROLE_NONE; /* a start, never a reply */
+	else
+		*role = ce->origin == *dir ? POL_ROLE_FORWARD : POL_ROLE_REPLY;
+	return ce;
 }
 
 /*
- * The verdict for one packet; res->outcome says pass or drop (pol_allows()). Cost whatever the
- * number of rules: 1 conntrack lookup, 1 state + 2 outer-map lookups, 2 LPM lookups, at most
- * 3 rule hash lookups, at most 1 conntrack insert (first packet of a connection).
+ * The verdict for one parsed packet; res->outcome says pass or drop (pol_allows()). The policy is
+ * judged on every packet, tracked or not; conntrack only says who opened a connection, so that
+ * the other side's packets are judged as the opening was.
  *
- *  1. A packet whose connection is tracked and was opened from the other side is a reply:
- *     pass (ALLOWED_REPLY), no policy lookup.
- *  2. Otherwise (new connection or forward packet of a tracked one) the policy decides, every
- *     time: a destination identity that is not enforced takes all (ALLOWED_NOT_ENFORCED); an
- *     enforced one needs a rule (ALLOWED_RULE, else DENIED_DEFAULT). So a rule removed by an
- *     Apply stops the forward direction of open connections at once; their first denied
- *     forward packet also deletes the conntrack entry, which ends the replies too.
- *  3. An allowed packet of an untracked connection opens it in conntrack.
- * TCP has no state machine here: any allowed packet opens (SYN or not), entries leave by LRU
- * eviction or revocation only.
+ *  1. A packet of a tracked connection from the side that did not open it (REPLY), or an ICMP
+ *     error quoting one of its packets and sent to that packet's sender (RELATED), passes while
+ *     the rules allow the connection's opening (ALLOWED_REPLY, ALLOWED_RELATED). So removing a
+ *     rule stops its open connections in both directions at once, and restoring it resumes them.
+ *  2. Every other packet, and one of step 1 whose opening is no longer allowed, is judged as a
+ *     packet of its own: a destination identity that is not enforced takes all
+ *     (ALLOWED_NOT_ENFORCED); an enforced one needs a rule (ALLOWED_RULE, else DENIED_DEFAULT;
+ *     CT_REVOKED too when the packet belongs to a tracked connection).
+ *  3. An allowed opening packet (TCP SYN, ICMP request, first packet of a UDP or other flow)
+ *     records its sender as the opening side. Nothing else creates or turns an entry: a TCP
+ *     segment without SYN, an ICMP reply or error opens nothing, so a packet from the answering
+ *     side of an evicted connection cannot make it the opening side.
+ * A connection's entry is stamped with the generation of the tables that last allowed its opening;
+ * its packets judged by the same tables pass on the stamp (the answer would be the same), and the
+ * next Apply's generation makes every connection be judged again.
  *
- * probe (PolicyObjects.Check): steps 1 and 3 are skipped and nothing is counted, so a check
- * judges the policy alone and leaves no trace in the live maps.
+ * Cost whatever the number of rules, at most: 1 conntrack lookup, 1 state + 2 outer-map lookups,
+ * 1 generation lookup, 3 LPM lookups (an ICMP error about a tracked connection), 6 rule hash
+ * lookups (a packet whose connection's opening is no longer allowed, judged twice), 1 conntrack
+ * update. A packet of a connection stamped by the live tables: conntrack, state, rules slot and
+ * generation only. No TCP state machine: entries leave by LRU eviction only.
+ *
+ * probe (PolicyObjects.Check): conntrack is neither read nor written and nothing is counted, so a
+ * check judges the policy alone and leaves no trace in the live maps.
  */
-static __always_inline void pol_evaluate(void *data, void *data_end, int probe,
-					 struct pol_result *res)
+static __always_inline void pol_judge(const struct pol_packet *p, int rc, int probe,
+				      struct pol_result *res)
 {
+	struct pol_identity src, dst, other;
 	struct pol_ct_entry *ce = 0, ne = {};
-	struct pol_identity src, dst;
-	struct pol_tuple t = {};
-	struct pol_rule_key rk;
-	struct pol_ct_key ck;
+	const struct pol_identity *os, *od;
+	__u32 zero = 0, slot, open_rule = 0, gen = 0, verdict;
+	__u8 dir = 0, role = POL_ROLE_NONE;
+	struct pol_ct_key ck = {};
 	struct pol_state *st;
 	void *trie, *rules;
-	__u32 zero = 0, slot;
-	__u8 dir;
-	int rc;
+	__u16 open_port;
+	int from_opener;
 
 	res->outcome = POL_CNT_MALFORMED;
 	res->rule_id = 0;
 	res->src_identity = 0;
 	res->dst_identity = 0;
 
-	rc = pol_parse(data, data_end, &t);
 	if (rc == POL_PARSE_NOT_IP) {
 		/* not ours to judge (ARP, neighbour discovery over other ethertypes): pass */
 		res->outcome = POL_CNT_NOT_IP;
@@ -270,60 +209,85 @@ static __always_inline void pol_evaluate(void *data, void *data_end, int probe,
 	}
 	if (rc < 0)
 		goto out; /* drop: a header is cut short, the policy cannot tell what it is */
-	if (t.proto == IPPROTO_ICMPV6 && t.rule_port >= bpf_htons(POL_ICMPV6_ND_FIRST) &&
-	    t.rule_port <= bpf_htons(POL_ICMPV6_ND_LAST)) {
+	if (p->pkt.proto == IPPROTO_ICMPV6 && p->pkt.rule_port >= bpf_htons(POL_ICMPV6_ND_FIRST) &&
+	    p->pkt.rule_port <= bpf_htons(POL_ICMPV6_ND_LAST)) {
 		/* IPv6 cannot work without neighbour discovery, and its unicast solicitations go to
 		 * enforced addresses: they are exempt from policy, as in Cilium. */
 		res->outcome = POL_CNT_ALLOWED_ND;
 		goto out;
 	}
 
-	dir = pol_ct_key_of(&t, &ck);
-	if (!probe) {
-		ce = bpf_map_lookup_elem(&pol_conntrack, &ck);
-		if (ce && ce->origin != dir) {
-			res->outcome = POL_CNT_ALLOWED_REPLY;
-			res->rule_id = ce->rule_id;
-			goto out;
-		}
-	}
+	if (!probe)
+		ce = pol_ct_find(p, &ck, &dir, &role);
 
 	/* Read the live slot once: both tables come from the same Apply. */
 	st = bpf_map_lookup_elem(&pol_state, &zero);
 	slot = st ? *(volatile __u32 *)&st->active & 1 : 0;
-	trie = bpf_map_lookup_elem(&pol_identities, &slot);
 	rules = bpf_map_lookup_elem(&pol_rules, &slot);
+	if (ce && role != POL_ROLE_NONE) {
+		gen = pol_generation(rules);
+		if (gen && ce->generation == gen) {
+			/* judged by these very tables before: the same answer */
+			res->rule_id = ce->rule_id;
+			res->outcome = role == POL_ROLE_REPLY	  ? POL_CNT_ALLOWED_REPLY :
+				       role == POL_ROLE_RELATED ? POL_CNT_ALLOWED_RELATED :
+								  ce->open_outcome;
+			goto out;
+		}
+	}
+	trie = bpf_map_lookup_elem(&pol_identities, &slot);
 	if (!probe && (!trie || !rules))
 		pol_count(POL_CNT_NO_TABLES);
 
-	pol_identity_of(trie, t.saddr, &src);
-	pol_identity_of(trie, t.daddr, &dst);
+	pol_identity_of(trie, p->pkt.saddr, &src);
+	pol_identity_of(trie, p->pkt.daddr, &dst);
 	res->src_identity = src.identity;
 	res->dst_identity = dst.identity;
 
-	if (!(dst.flags & POL_F_ENFORCED)) {
-		res->outcome = POL_CNT_ALLOWED_NOT_ENFORCED;
-	} else {
-		rk.src_identity = src.identity;
-		rk.dst_identity = dst.identity;
-		rk.proto = t.proto;
-		rk.reserved = 0;
-		rk.dport = t.rule_port;
-		if (pol_rule_find(rules, &rk, &res->rule_id)) {
-			res->outcome = POL_CNT_ALLOWED_RULE;
+	if (ce && (role == POL_ROLE_REPLY || role == POL_ROLE_RELATED)) {
+		/* Judge the connection's opening. A reply goes to the opening side: the opening is
+		 * dst -> src. A related error goes to the quoted packet's sender (dst here); the
+		 * quoted packet's destination is the connection's other endpoint. */
+		if (role == POL_ROLE_REPLY) {
+			os = &dst;
+			od = &src;
+			open_port = pol_opening_port(&p->pkt, 0);
 		} else {
-			/* drop: enforced destination and no rule allows this source/protocol/port */
-			res->outcome = POL_CNT_DENIED_DEFAULT;
-			if (ce && bpf_map_delete_elem(&pol_conntrack, &ck) == 0)
-				pol_count(POL_CNT_CT_REVOKED);
+			pol_identity_of(trie, p->quoted.daddr, &other);
+			from_opener = dir == ce->origin;
+			os = from_opener ? &dst : &other;
+			od = from_opener ? &other : &dst;
+			open_port = pol_opening_port(&p->quoted, from_opener);
+		}
+		verdict = pol_rule_verdict(rules, os, od, ck.proto, open_port, &open_rule);
+		if (pol_allows(verdict)) {
+			pol_stamp(ce, gen, verdict, open_rule);
+			res->outcome = role == POL_ROLE_REPLY ? POL_CNT_ALLOWED_REPLY : POL_CNT_ALLOWED_RELATED;
+			res->rule_id = open_rule;
 			goto out;
 		}
 	}
 
-	if (!probe && !ce) {
-		ne.rule_id = res->rule_id;
+	res->outcome = pol_rule_verdict(rules, &src, &dst, p->pkt.proto, p->pkt.rule_port, &res->rule_id);
+	if (!pol_allows(res->outcome)) {
+		/* drop: enforced destination and no rule allows this source/protocol/port (for a
+		 * packet of a tracked connection: nor its opening any more) */
+		if (!probe && ce && role != POL_ROLE_NONE)
+			pol_count(POL_CNT_CT_REVOKED);
+		goto out;
+	}
+
+	if (probe)
+		goto out;
+	if (ce && role == POL_ROLE_FORWARD) {
+		/* the opening side's packet is judged as its opening would be */
+		pol_stamp(ce, gen, res->outcome, res->rule_id);
+	} else if ((p->pkt.kind == POL_PKT_TCP_SYN && (!ce || ce->origin != dir)) ||
+		   ((p->pkt.kind == POL_PKT_FLOW || p->pkt.kind == POL_PKT_ICMP_REQUEST) && !ce)) {
+		/* step 3: an allowed opening packet records who opened */
 		ne.origin = dir;
-		if (bpf_map_update_elem(&pol_conntrack, &ck, &ne, BPF_NOEXIST) == 0)
+		pol_stamp(&ne, pol_generation(rules), res->outcome, res->rule_id);
+		if (bpf_map_update_elem(&pol_conntrack, &ck, &ne, BPF_ANY) == 0)
 			pol_count(POL_CNT_CT_CREATED);
 	}
 out:
@@ -332,12 +296,6 @@ out:
 	pol_count(res->outcome);
 	if (res->outcome == POL_CNT_ALLOWED_RULE)
 		pol_count_rule(res->rule_id);
-}
-
-/* Whether an outcome lets the packet through. */
-static __always_inline int pol_allows(__u32 outcome)
-{
-	return outcome != POL_CNT_DENIED_DEFAULT && outcome != POL_CNT_MALFORMED;
 }
 
 #endif /* POLICY_LOGIC_H */

@@ -55,10 +55,11 @@ struct {
 	});
 } pol_rules SEC(".maps");
 
-/* Connection tracking: canonical 5-tuple -> who opened it. The programs insert on an allowed
- * packet of an untracked connection and delete when a forward packet is denied; the host only
- * inspects. LRU: entries age out as new connections need room (no TCP state machine). Kept
- * across Apply, so open connections keep their replies. */
+/* Connection tracking: connection (policy_conntrack.h) -> who opened it. The programs write it on
+ * an allowed opening packet (TCP SYN, ICMP request, first packet of a flow) and never delete; the
+ * host only inspects. LRU: entries age out as new connections need room (no TCP state machine).
+ * Kept across Apply: every packet of a connection is judged by its opening under the rules in
+ * force, so a connection pauses while its rule is gone and resumes when it is back. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, POL_CT_DEFAULT_ENTRIES);

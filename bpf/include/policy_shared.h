@@ -50,16 +50,17 @@ enum pol_counter {
 	/* outcomes */
 	POL_CNT_ALLOWED_RULE = 0,     /* enforced destination, a rule allows: pass */
 	POL_CNT_ALLOWED_NOT_ENFORCED, /* destination identity not enforced: pass */
-	POL_CNT_ALLOWED_REPLY,        /* reply of a tracked (allowed) connection: pass */
+	POL_CNT_ALLOWED_REPLY,        /* reply of a tracked connection the policy still allows: pass */
 	POL_CNT_DENIED_DEFAULT,       /* enforced destination, no rule allows: drop */
 	POL_CNT_NOT_IP,               /* neither IPv4 nor IPv6 (ARP, 3+ VLAN tags, ...): pass */
 	POL_CNT_MALFORMED,            /* truncated or invalid L2/L3/L4 header: drop */
 	/* detail (not outcomes) */
-	POL_CNT_CT_CREATED,           /* connection tracking entry created by an allowed packet */
-	POL_CNT_CT_REVOKED,           /* a denied forward packet removed its connection's entry */
+	POL_CNT_CT_CREATED,           /* an opening packet created (or re-opened) a conntrack entry */
+	POL_CNT_CT_REVOKED,           /* a denied packet belonged to a tracked connection (its rule is gone) */
 	POL_CNT_NO_TABLES,            /* no tables applied yet: treated as empty (allow all) */
-	/* outcome, appended */
+	/* outcomes, appended */
 	POL_CNT_ALLOWED_ND,           /* IPv6 neighbour/router discovery (ICMPv6 133-137): pass */
+	POL_CNT_ALLOWED_RELATED,      /* ICMP error quoting a tracked connection the policy still allows: pass */
 	POL_CNT__MAX,
 };
 
@@ -83,7 +84,10 @@ struct pol_identity {
 	__u32 flags; /* enum pol_identity_flag bits */
 };
 
-/* Key of the rules hash. Looked up as is, then with dport 0, then with proto and dport 0. */
+/* Key of the rules hash. Looked up as is, then with dport 0, then with proto and dport 0. The
+ * all-zero key (source identity 0 is no identity) is not a rule: its value is the tables'
+ * generation, a number the host gives each Apply (never 0), so a connection stamped with it was
+ * judged by exactly these tables. */
 struct pol_rule_key {
 	__u32 src_identity;
 	__u32 dst_identity;
@@ -97,23 +101,31 @@ struct pol_rule {
 	__u32 rule_id; /* index into pol_hit_counters */
 };
 
-/* Conntrack key: the connection's 5-tuple in a canonical order (the endpoint that compares
- * lower first), so both directions find the same entry with one lookup. */
+/* Conntrack key. TCP, UDP and other protocols: the connection's 5-tuple in a canonical order (the
+ * endpoint that compares lower first), so both directions find the same entry with one lookup.
+ * ICMP queries (echo, timestamp, ...): the requester first, so a request and its reply find one
+ * entry and a request from the other side with the same identifier is another connection. */
 struct pol_ct_key {
 	__u32 addr_a[4]; /* network byte order; IPv4 as ::ffff:a.b.c.d */
 	__u32 addr_b[4];
-	__u16 port_a;    /* network byte order; ICMP echo: the echo id on both sides */
-	__u16 port_b;
+	__u16 port_a;    /* network byte order; ICMP query: the identifier */
+	__u16 port_b;    /* network byte order; ICMP query: the code */
 	__u8 proto;
 	__u8 family;     /* 4 or 6 */
-	__u8 reserved[2];
+	__u8 icmp_query; /* ICMP query: the request's type (a reply maps to it); 0 otherwise */
+	__u8 reserved;
 };
 
-/* Conntrack value. */
+/* Conntrack value. The programs write it without atomics: two CPUs stamping one connection at
+ * once write the same answer, or one of two table generations, either of which is then checked
+ * again (the stamp only saves work when it names the live tables). */
 struct pol_ct_entry {
-	__u32 rule_id;     /* rule that allowed the first packet, 0 if the destination was open */
-	__u8 origin;       /* 0: endpoint a opened the connection, 1: endpoint b */
-	__u8 reserved[3];
+	__u32 rule_id;      /* rule that allowed the opening under `generation`, 0 if the destination was open */
+	__u32 generation;   /* the tables (POL_GENERATION_KEY) under which the opening was last allowed;
+			     * 0: not under any */
+	__u8 origin;        /* 0: endpoint a opened the connection, 1: endpoint b (ICMP queries: 0) */
+	__u8 open_outcome;  /* how the opening was allowed then: POL_CNT_ALLOWED_RULE or _NOT_ENFORCED */
+	__u8 reserved[2];
 };
 
 #endif /* POLICY_SHARED_H */

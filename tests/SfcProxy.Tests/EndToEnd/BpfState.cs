@@ -97,6 +97,8 @@ internal static class BpfState
         CtCreated = 6,
         CtRevoked = 7,
         NoTables = 8,
+        AllowedNd = 9,
+        AllowedRelated = 10,
     }
 
     /// <summary>The policy module's per-CPU counters (pinned map pol_counters in

@@ -6,8 +6,8 @@ namespace SfcProxy.Tests.EndToEnd;
 
 /// <summary>
 /// The lab of the policy tests: three endpoints on one L2 segment, a bridge in a fourth namespace
-/// (the switch) where the daemon runs and enforces the policy at tc ingress of all three bridge
-/// ports, so every packet entering the switch is judged once, in both directions.
+/// (the switch) where the daemon runs and enforces the policy at tc ingress and egress of all three bridge
+/// ports, so every packet crossing the switch is judged on entering and on leaving it.
 /// <code>
 ///  NAME-a  eth0 198.18.30.1 2001:2:30::1 ── NAMEa ┐
 ///  NAME-b  eth0 198.18.30.3 2001:2:30::3 ── NAMEb ├ NAMEbr (bridge, in NAME-sw: sfcproxy + policy_tc)
@@ -57,6 +57,19 @@ internal sealed class PolicyLab : IDisposable
     public string PortB => Name + "b";
     public string PortS => Name + "s";
     public IReadOnlyList<string> Ports => [PortA, PortB, PortS];
+
+    /// <summary>Where the daemon runs: the switch (policy on the three bridge ports) or the server
+    /// itself (policy on the server's own eth0, the interface its traffic enters and leaves by).</summary>
+    public enum Placement { Switch, ServerHost }
+
+    /// <summary>Set by <see cref="WriteConfig"/>.</summary>
+    public Placement DaemonPlacement { get; private set; } = Placement.Switch;
+
+    /// <summary>The namespace the daemon runs in.</summary>
+    public string DaemonNs => DaemonPlacement == Placement.Switch ? Switch : Server;
+
+    /// <summary>The interfaces policy_tc runs on, in <see cref="DaemonNs"/>.</summary>
+    public IReadOnlyList<string> PolicyInterfaces => DaemonPlacement == Placement.Switch ? Ports : ["eth0"];
 
     public string Instance => Name;
     public IReadOnlyList<string> PinDirs => [BpfState.PinDir(Instance), BpfState.PinDir(Instance + "-policy")];
@@ -167,22 +180,24 @@ internal sealed class PolicyLab : IDisposable
         File.Move(tmp, PolicyPath, overwrite: true);
     }
 
-    /// <summary>The daemon's config: SFC proxy on the server port with MissPolicy pass, the policy
-    /// file enforced at tc ingress of all three bridge ports.</summary>
-    public string WriteConfig()
+    /// <summary>The daemon's config: SFC proxy on the server port (or the server's eth0) with
+    /// MissPolicy pass, the policy file enforced on all three bridge ports (or the server's eth0).</summary>
+    public string WriteConfig(Placement placement = Placement.Switch)
     {
+        DaemonPlacement = placement;
+        var proxyIf = placement == Placement.Switch ? PortS : "eth0";
         var config = new JsonObject
         {
             ["SfcProxy"] = new JsonObject
             {
                 ["Instance"] = Instance,
-                ["Interfaces"] = new JsonObject { ["Ingress"] = PortS, ["Egress"] = PortS },
+                ["Interfaces"] = new JsonObject { ["Ingress"] = proxyIf, ["Egress"] = proxyIf },
                 ["MissPolicy"] = "pass",
                 ["Socket"] = new JsonObject { ["Path"] = SocketPath },
                 ["Policy"] = new JsonObject
                 {
                     ["Files"] = new JsonArray(PolicyPath),
-                    ["Interfaces"] = new JsonArray([.. Ports.Select(p => JsonValue.Create(p))]),
+                    ["Interfaces"] = new JsonArray([.. PolicyInterfaces.Select(p => JsonValue.Create(p))]),
                 },
             },
         };
@@ -192,7 +207,7 @@ internal sealed class PolicyLab : IDisposable
 
     public SfcProxyDaemon StartDaemon()
     {
-        var d = SfcProxyDaemon.Start(Switch, ConfigPath, SocketPath, TimeSpan.FromSeconds(30));
+        var d = SfcProxyDaemon.Start(DaemonNs, ConfigPath, SocketPath, TimeSpan.FromSeconds(30));
         _daemons.Add(d);
         Log($"sfcproxy ready (pid {d.Process.Pid})");
         return d;
@@ -200,7 +215,7 @@ internal sealed class PolicyLab : IDisposable
 
     /// <summary>The daemon process alone (no wait for the socket): for a start that must fail.</summary>
     public LabProcess StartDaemonProcess() =>
-        Track(Netns.StartNetworkOnly(Switch, [.. LabEnvironment.DaemonCommand, "run", "--config", ConfigPath]));
+        Track(Netns.StartNetworkOnly(DaemonNs, [.. LabEnvironment.DaemonCommand, "run", "--config", ConfigPath]));
 
     public sealed record Attempt(string From, string Dst, int Port, bool Echoed, string Detail)
     {
@@ -292,8 +307,8 @@ internal sealed class PolicyLab : IDisposable
     public ulong PolicyCounter(BpfState.PolicyCounter c) =>
         BpfState.PolicyCounters(Instance).GetValueOrDefault((int)c);
 
-    /// <summary>What each bridge port runs (XDP, tcx).</summary>
-    public IReadOnlyList<DeviceHooks> PortHooks() => [.. Ports.Select(p => BpfState.Hooks(Switch, p))];
+    /// <summary>What each policy interface (bridge port, or the server's eth0) runs (XDP, tcx).</summary>
+    public IReadOnlyList<DeviceHooks> PortHooks() => [.. PolicyInterfaces.Select(p => BpfState.Hooks(DaemonNs, p))];
 
     /// <summary>Nothing of the instance is left: no pin directory (proxy or policy), no XDP and no
     /// tcx program on any bridge port.</summary>
@@ -329,7 +344,7 @@ internal sealed class PolicyLab : IDisposable
         if (PinDirs.Any(Directory.Exists))
         {
             // A daemon killed or a failed test: detach the proxy instance, then remove what is left.
-            var r = Netns.ExecNetworkOnly(Switch, TimeSpan.FromSeconds(30), [.. LabEnvironment.DaemonCommand, "detach", "--instance", Instance]);
+            var r = Netns.ExecNetworkOnly(DaemonNs, TimeSpan.FromSeconds(30), [.. LabEnvironment.DaemonCommand, "detach", "--instance", Instance]);
             Log($"cleanup: sfcproxy detach --instance {Instance}: exit {r.ExitCode} {r.StdOut.Trim()} {r.StdErr.Trim()}");
         }
         foreach (var dir in PinDirs)

@@ -49,7 +49,7 @@ public sealed class PolicyOptionsTests
         var parsed = OptionsFixture.Failures(OptionsFixture.With($$"""
             "Policy": { "Files": ["{{bad}}"] }
             """));
-        Assert.Contains("SfcProxy:Policy:Interfaces: required when Policy:Files is set (name the interfaces to protect at tc ingress)", parsed);
+        Assert.Contains("SfcProxy:Policy:Interfaces: required when Policy:Files is set (name the interfaces whose traffic the policy judges)", parsed);
         Assert.Contains($"SfcProxy:Policy:Files: {bad}: rules[0] 'r': ports[0].port: 70000 is out of range 1..65535", parsed);
     }
 }
