@@ -101,14 +101,9 @@ public sealed record Packet
     /// follows as <see cref="Payload(ReadOnlySpan{byte})"/>.</summary>
     public Packet Icmp(byte type, byte code = 0, ushort id = 0, ushort seq = 0) => With(new IcmpLayer(type, code, id, seq));
 
-    /// <summary>IPv6 hop-by-hop options header of <paramref name="length"/> bytes (a multiple of 8): PadN, or an experimental option when longer than 8.</summary>
-    public Packet HopByHop(int length = 8) => With(new Ipv6ExtLayer(0, length, 0, 0));
-
-    /// <summary>IPv6 destination options header of <paramref name="length"/> bytes (a multiple of 8), filled like <see cref="HopByHop"/>.</summary>
-    public Packet DestinationOptions(int length = 8) => With(new Ipv6ExtLayer(60, length, 0, 0));
-
-    /// <summary>IPv6 routing header (type <paramref name="routingType"/>, segments left as given), zeros after.</summary>
-    public Packet Routing(byte routingType = 253, byte segmentsLeft = 0, int length = 8) =>
+    /// <summary>IPv6 routing header of <paramref name="length"/> bytes (type <paramref name="routingType"/>,
+    /// 253 = experimental, segments left as given), zeros after: a routing header that is no SRH.</summary>
+    public Packet RoutingHeader(byte routingType = 253, byte segmentsLeft = 0, int length = 8) =>
         With(new Ipv6ExtLayer(43, length, routingType, segmentsLeft));
 
     /// <summary>IPv6 fragment header: offset in 8-byte units, M flag, identification. Offset 0 without
@@ -332,7 +327,10 @@ public sealed record Packet
                 b[at] = 0; // Pad1
             else if (pad >= 2)
             {
-                b[at] = 1; // PadN
+                // Up to 7 bytes: PadN. More: RFC 4727's experimental option 0x1E (skipped by nodes
+                // that do not know it), as Linux drops more than 7 bytes of padding (RFC 4942 2.1.9.5),
+                // so the packet also crosses a real kernel.
+                b[at] = pad - 2 <= 5 ? (byte)1 : (byte)0x1E;
                 b[at + 1] = (byte)(pad - 2);
             }
             inner.CopyTo(b, Length);

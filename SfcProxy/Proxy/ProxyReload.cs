@@ -34,8 +34,6 @@ internal sealed partial class ProxyReload(
         ("DisableGro", o => o.DisableGro),
         ("Socket:Path", o => o.SocketPath),
         ("Socket:Group", o => o.Socket.Group),
-        // Marks of packets in flight were made with the running mask.
-        ("Metadata:MarkMask", o => o.Metadata.MarkMask),
     ];
 
     /// <summary>Module sections that only a restart applies, by config path.</summary>

@@ -52,7 +52,8 @@ struct sfc_inner_sum {
 	__u32 head;        /* sfc_nat_head() folded, never 0; 0 for a later fragment */
 	__u8 family;       /* 4 or 6 */
 	__u8 proto;        /* upper-layer protocol (IPv6: after the extension headers) */
-	__u8 is_frag;      /* a fragment of a larger datagram (offset or more-fragments set) */
+	__u8 is_frag;      /* a fragment: IPv4 with an offset or more-fragments, IPv6 with a
+			    * fragment header (atomic ones too) */
 	__u8 later_frag;   /* a fragment with offset > 0: no upper-layer header */
 	__u8 icmp_ok;      /* an ICMP error may answer this packet (sfc_icmp_allowed()) */
 	__u8 ttl;          /* IPv4 TTL / IPv6 hop limit */
@@ -82,6 +83,8 @@ struct sfc_inner {
 	__u8 proto;
 	__u8 is_frag;
 	__u8 later_frag;
+	__u8 atomic;       /* IPv6 atomic fragment: keyed without its fragment header */
+	__u8 reserved[3];
 	__u8 l4[SFC_L4_PEEK]; /* the first bytes of the upper-layer header, zero past l4_have */
 };
 
@@ -178,8 +181,13 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 		in->l4_off = ip_off + SFC_IPV6_HLEN + in->ext.ext_len;
 		in->l4_avail = len - in->ext.ext_len;
 		fo = bpf_ntohs(in->ext.frag_off);
-		if (in->ext.frag != IPV6_NOT_FRAGMENT &&
-		    (fo & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE))) {
+		/* An atomic fragment (offset 0, no more fragments) is a whole packet, never grouped
+		 * with others by its identification (RFC 6946 4); conntrack's reassembly strips its
+		 * fragment header, so the VNF may emit it 8 bytes shorter: it is keyed as the packet
+		 * without the fragment header (sfc_flow_key_fill(), sfc_fingerprint()). */
+		if (in->ext.frag != IPV6_NOT_FRAGMENT && !(fo & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE)))
+			in->atomic = 1;
+		else if (in->ext.frag != IPV6_NOT_FRAGMENT) {
 			in->is_frag = 1;
 			in->later_frag = in->ext.frag == IPV6_FRAG_LATER;
 			in->frag_id = in->ext.frag_id;
@@ -212,6 +220,15 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 		in->payload_off = in->l4_off + SFC_L4_SMALL_HLEN;
 	}
 	return 0;
+}
+
+/* An IPv6 packet's payload length as the key and the fingerprint hold it, network byte order: an
+ * atomic fragment's without its 8-byte fragment header. */
+static __always_inline __be16 sfc_ip6_len(const struct sfc_inner *in)
+{
+	__u16 len = bpf_ntohs(in->ip.v6.payload_len);
+
+	return bpf_htons(in->atomic && len >= IPV6_FRAG_HLEN ? len - IPV6_FRAG_HLEN : len);
 }
 
 /*
@@ -262,9 +279,11 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 		__builtin_memcpy(key->saddr, &in->ip.v6.saddr, sizeof(key->saddr));
 		__builtin_memcpy(key->daddr, &in->ip.v6.daddr, sizeof(key->daddr));
 		key->ip_ident = *(__u32 *)&in->ip.v6 & bpf_htonl(SFC_IPV6_VER_FLOW_MASK);
-		key->ip_len = in->ip.v6.payload_len; /* network byte order */
-		key->frag_id = in->ext.frag_id;
-		key->frag_off = in->ext.frag_off;
+		key->ip_len = sfc_ip6_len(in); /* network byte order */
+		if (!in->atomic) {
+			key->frag_id = in->ext.frag_id;
+			key->frag_off = in->ext.frag_off;
+		}
 	}
 	/* every byte of the first 12 that exists, however short the packet (a NAT-T keepalive is
 	 * one byte of UDP payload, an ICMPv6 echo may have none); in->l4 is zero past them */
@@ -352,7 +371,7 @@ static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int dat
 		return digest_fmix(h ^ sfc_key_tag(key));
 	if (datagram)
 		return digest_fmix(h);
-	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : in->ip.v6.payload_len);
+	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : sfc_ip6_len(in));
 	h = digest_word(h, sfc_nat_head(in));
 	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
 		h = digest_word(h, in->l4[SFC_TCP_FLAGS_OFF] & SFC_TCP_FLAGS_KEYED);

@@ -160,7 +160,7 @@ public sealed class PolicyConntrackTests
         p.Objects.Apply(Tables(new RuleEntry(A, B, Tcp, 80, 1), new RuleEntry(B, A, Udp, 53, 2)));
         p.Expect("hop-by-hop, tcp/80", true, V6(A6, B6).HopByHop().Tcp(6000, 80, flags: Syn), PolicyCounter.AllowedRule);
         p.Expect("its reply behind destination options and a routing header", true,
-            V6(B6, A6).DestinationOptions(16).Routing().Tcp(80, 6000, flags: SynAck), PolicyCounter.AllowedReply);
+            V6(B6, A6).DestinationOptions(16).RoutingHeader().Tcp(80, 6000, flags: SynAck), PolicyCounter.AllowedReply);
         p.Expect("atomic fragment, tcp/80", true, V6(A6, B6).Fragment().Tcp(6001, 80, flags: Syn), PolicyCounter.AllowedRule);
         p.Expect("hop-by-hop + AH, tcp/80", true, V6(A6, B6).HopByHop().Ah().Tcp(6002, 80, flags: Syn), PolicyCounter.AllowedRule);
         p.Expect("hop-by-hop, tcp/81", false, V6(A6, B6).HopByHop().Tcp(6000, 81, flags: Syn), PolicyCounter.DeniedDefault);

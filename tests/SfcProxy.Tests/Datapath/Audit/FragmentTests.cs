@@ -134,6 +134,36 @@ public sealed class FragmentTests
         Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.RxKeyConflict), XdpRxFixtureTests.Format(proxy.Moved()));
     }
 
+    /// <summary>
+    /// An IPv6 atomic fragment (offset 0, no more fragments) is a whole packet (RFC 6946 4): two with
+    /// the same identification but other headers are not grouped, and each is restored, also after a
+    /// reassembling VNF stripped its fragment header (it leaves 8 bytes shorter). Found by the
+    /// end-to-end corpus behind a conntrack VNF: every atomic fragment was lost.
+    /// </summary>
+    [TestMethod]
+    [DataRow(KeyMode.Metadata)]
+    [DataRow(KeyMode.HeaderHash)]
+    public void AnAtomicFragmentIsAWholePacketAndSurvivesItsHeaderBeingStripped(KeyMode mode)
+    {
+        LabelStackEntry[] other = [new(33001, 0, false, 9), new(33002, 0, true, 30)];
+        Packet Atomic(Packet p, ushort sport, byte hop) => p.IPv6(hopLimit: hop).Fragment6(0, false, 77).Udp(sport, 53).Payload(40, seed: 1);
+        Packet Stripped(Packet p, ushort sport, byte hop) => p.IPv6(hopLimit: hop).Udp(sport, 53).Payload(40, seed: 1);
+        using var proxy = new ProxyUnderTest(mode);
+        var a = CpuAffinity.On(0, () => proxy.Rx(Atomic(Stacks.Push(Packet.Eth(), Stack), 1000, 64).Build()));
+        var b = CpuAffinity.On(0, () => proxy.Rx(Atomic(Stacks.Push(Packet.Eth(), other), 2000, 64).Build()));
+        Assert.AreEqual(ProxyTestRuns.XdpPass, a.Verdict);
+        Assert.AreEqual(ProxyTestRuns.XdpPass, b.Verdict, "not grouped with the other atomic fragment");
+        Assert.AreEqual(0ul, proxy.Moved().GetValueOrDefault(Counter.FragJoined));
+
+        var ta = proxy.Tx(Stripped(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), 1000, 63).Build(), a.MetaKey ?? 0);
+        CollectionAssert.AreEqual(Stripped(Stacks.Push(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), Stacks.AfterVnf(Stack, 1)), 1000, 63).Build(),
+            ta.Frame, "stripped of its fragment header by the VNF: restored");
+        var tb = proxy.Tx(Atomic(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), 2000, 63).Build(), b.MetaKey ?? 0);
+        CollectionAssert.AreEqual(Atomic(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac).Mpls(33002, 8), 2000, 63).Build(),
+            tb.Frame, "forwarded as it came: restored with its own stack");
+        Assert.AreEqual(0, proxy.CacheEntries);
+    }
+
     private static void FixIpChecksum(byte[] ip)
     {
         var hl = (ip[0] & 0x0F) * 4;

@@ -368,7 +368,7 @@ internal sealed class TrafficScript
         if (_rng.Next(3) == 0)
             ip = ip.DestinationOptions();
         if (_rng.Next(3) == 0)
-            ip = ip.Routing(253, 0, _rng.Next(2) == 0 ? 8 : 24);
+            ip = ip.RoutingHeader(253, 0, _rng.Next(2) == 0 ? 8 : 24);
         if (_rng.Next(3) == 0)
             ip = ip.Fragment(0, false, (uint)_rng.Next());
         if (_rng.Next(6) == 0)
