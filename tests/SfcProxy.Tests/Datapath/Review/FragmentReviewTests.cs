@@ -89,6 +89,38 @@ public sealed class FragmentReviewTests
     }
 
     /// <summary>
+    /// Metadata:Fingerprint nat. README: with nat, "a changed mark between two packets that differ only
+    /// in what NAT may rewrite is not caught" (addresses, ports, checksums, ICMP id). Two IPv4 UDP
+    /// datagrams from two different sources happen to use the same IPv4 id (each source has its own id
+    /// counter) and carry different payloads (which NAT never rewrites). A rule changes the mark of D1's
+    /// later fragment into D2's key: the nat datagram fingerprint is family, protocol and id only, a later
+    /// fragment has no head to compare, the lengths fit: restored with D2's stack, nothing counted.
+    /// Expected: a miss counted foreign_entry. Actual: D1's fragment leaves with S2.
+    /// </summary>
+    [TestMethod]
+    public void NatFingerprint_LaterFragmentWithAChangedMark_LeavesWithADatagramThatDiffersInPayload()
+    {
+        var d1 = Packet.Eth().IPv4(src: "198.18.1.1", id: 0x1234, fragOff: 0).Udp(5001, 53).Payload(1992, seed: 1).Build()[14..];
+        var d2 = Packet.Eth().IPv4(src: "198.18.1.7", id: 0x1234, fragOff: 0).Udp(5001, 53).Payload(1992, seed: 2).Build()[14..];
+        var f1 = ReviewFixtures.Ipv4Fragments(d1, 1000);
+        var f2 = ReviewFixtures.Ipv4Fragments(d2, 1000);
+        using var proxy = new ProxyUnderTest(KeyMode.Metadata, miss: MissPolicy.Drop);
+        Assert.IsTrue(proxy.Objects.Config.TryLookup(0u, out SfcConfig cfg));
+        cfg.MetaFingerprint = (uint)MetaFingerprint.Nat;
+        proxy.Objects.WriteConfig(cfg);
+        var (r1, r2) = CpuAffinity.On(0, () => (f1.Select(f => proxy.Rx(ReviewFixtures.Sfc(f, S1))).ToList(),
+                                                 f2.Select(f => proxy.Rx(ReviewFixtures.Sfc(f, S2))).ToList()));
+        Assert.IsTrue(r1.Concat(r2).All(r => r.Verdict == ProxyTestRuns.XdpPass), ReviewFixtures.Moved(proxy));
+        Assert.AreNotEqual(r1[0].MetaKey, r2[0].MetaKey);
+
+        var piece = ReviewFixtures.Hop(f1[1]);
+        var tx = proxy.Tx(ReviewFixtures.FromVnf(piece), r2[0].MetaKey!.Value);
+        CollectionAssert.AreNotEqual(ReviewFixtures.Restored(piece, S2), tx.Frame,
+            $"D1's fragment left with D2's stack: {ReviewFixtures.Moved(proxy)}");
+        Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.ForeignEntry), ReviewFixtures.Moved(proxy));
+    }
+
+    /// <summary>
     /// IPv4 datagram in two fragments of 1000 bytes each; the VNF (or the network before the proxy)
     /// duplicates the last fragment. tc_tx adds up restored bytes: the last fragment twice makes 2000 =
     /// frag_total and frees the slot while the first fragment is still in the VNF; the first fragment
