@@ -70,7 +70,7 @@ attach_mode() {   # $1 mode
 		command -v dotnet >/dev/null || die "dotnet not on PATH"
 		[ -f "$dll" ] || die "no SfcProxy build: $dll (run: dotnet build SfcProxy/SfcProxy.csproj)"
 		local sock="$st/sfcproxy.sock" cache="${LAB_CACHE_JSON:-}"
-		[ -n "$cache" ] || cache='{"Size": 65535}'
+		[ -n "$cache" ] || cache='{"Size": 16383}'
 		cat > "$st/sfcproxy.json" <<JSON
 {"SfcProxy": {"Instance": "$NAME", "KeyMode": "$1",
   "Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "$RCV_MAC"},

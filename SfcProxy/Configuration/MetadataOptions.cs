@@ -11,7 +11,8 @@ public sealed class MetadataOptions
     /// The bits of skb->mark that carry the metadata key (the cache slot + 1), contiguous, written in
     /// JSON as a hex string ("0xffff0000") or a number. Nothing else in the mark is touched: other
     /// users (kube-proxy's 0x4000/0x8000, Cilium's 0x0f00, Istio, the AWS CNI's 0x80) keep their
-    /// bits. The mask also bounds the cache: at most 2^bits - 1 slots. Default 0xffff0000.
+    /// bits. The mask also bounds the cache: at most 2^(bits - 2) - 1 slots, so that at least two
+    /// bits carry the slot's generation. Default 0xffff0000 (16,383 slots at most).
     /// </summary>
     public uint MarkMask { get; set; } = SfcLimits.DefaultMarkMask;
 
@@ -25,8 +26,19 @@ public sealed class MetadataOptions
     /// </summary>
     public MetaFingerprint Fingerprint { get; set; } = MetaFingerprint.Strict;
 
-    /// <summary>Slots the mask can name: keys 1 .. 2^bits - 1 (0 is "no key").</summary>
-    internal static long Capacity(uint mask) => mask == 0 ? 0 : (1L << BitOperations.PopCount(mask)) - 1;
+    /// <summary>Bits of the key above the slot index that must stay for the slot's generation (a late
+    /// packet's key then names an older generation of its slot, not the next owner).</summary>
+    internal const int GenerationBits = 2;
+
+    /// <summary>
+    /// Slots the mask can name with <see cref="GenerationBits"/> to spare: the key is index + 1 in
+    /// log2(slots) + 1 bits, so at most 2^(bits - 2) - 1 slots (0 for a mask too narrow for any).
+    /// </summary>
+    internal static long Capacity(uint mask)
+    {
+        var bits = Math.Min(BitOperations.PopCount(mask), 31) - GenerationBits;
+        return bits <= 0 ? 0 : (1L << bits) - 1;
+    }
 
     /// <summary>Whether the set bits of the mask are one run (the key is shifted in, not scattered).</summary>
     internal static bool IsContiguous(uint mask) =>

@@ -69,10 +69,12 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             failures.Add($"{Root}:Metadata:MarkMask: {text} must be one run of set bits (e.g. 0xffff0000), so the key can be shifted into it");
             return;
         }
+        // The array holds Cache:Size rounded to whole rings, at least one slot per CPU.
         var capacity = MetadataOptions.Capacity(mask);
-        if (options.KeyMode == KeyMode.Metadata && options.Cache.Size > capacity)
-            failures.Add($"{Root}:Cache:Size: {options.Cache.Size} slots need more mark bits than Metadata:MarkMask {text} has " +
-                $"({System.Numerics.BitOperations.PopCount(mask)} bits name at most {capacity} slots): widen the mask or shrink the cache");
+        var slots = options.Cache.Size is > 0 and <= MaxCacheSize ? Proxy.MetadataSlots.Capacity((uint)options.Cache.Size) : (uint)Math.Max(options.Cache.Size, 0);
+        if (options.KeyMode == KeyMode.Metadata && slots > capacity)
+            failures.Add($"{Root}:Cache:Size: {options.Cache.Size} ({slots} slots, one ring per CPU) needs more mark bits than Metadata:MarkMask {text} has " +
+                $"({System.Numerics.BitOperations.PopCount(mask)} bits name at most {capacity} slots and keep {MetadataOptions.GenerationBits} for the slot's generation): widen the mask or shrink the cache");
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]

@@ -199,7 +199,12 @@ internal unsafe struct SfcCacheEntry
     public uint Generation;
     /// <summary>Metadata, fragments: the head (upper-layer header) digest of the datagram's first fragment, 0 until it arrived.</summary>
     public uint FragHead;
-    public uint Reserved;
+    /// <summary>Metadata, fragments: the datagram's identification as it arrived.</summary>
+    public uint FragId;
+    /// <summary>Metadata, fragments: the identification its refragmented pieces leave with, learned from the piece with the head.</summary>
+    public uint FragIdOut;
+    /// <summary>Metadata, fragments: offset + 1 of the last piece counted (a duplicate right behind it is not).</summary>
+    public uint FragLast;
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

@@ -101,7 +101,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
             // Metadata mode ages in the datapath (CacheAging): nothing for the host to sweep.
             if (!_attached || _objects is null || _options.KeyMode == KeyMode.Metadata)
                 return null;
-            _aging ??= new CacheAging(_objects.HashCache);
+            _aging ??= new CacheAging(_objects);
             return _aging.Sweep(maxAge);
         }
     }

@@ -11,13 +11,13 @@ namespace SfcProxy.Proxy;
 internal sealed class ProxyObjects : IDisposable
 {
     /// <summary>Program names, which are also the object file names (bpf/&lt;name&gt;.bpf.o).</summary>
-    public const string RxName = "xdp_rx", TxName = "tc_tx", MarkName = "meta_mark";
+    public const string RxName = "xdp_rx", TxName = "tc_tx", MarkName = "meta_mark", AgeName = "hash_age";
 
-    private readonly BpfObject _rx, _tx, _mark;
+    private readonly BpfObject _rx, _tx, _mark, _age;
 
-    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, BpfPins pins)
+    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, BpfObject age, BpfPins pins)
     {
-        (_rx, _tx, _mark) = (rx, tx, mark);
+        (_rx, _tx, _mark, _age) = (rx, tx, mark, age);
         Pins = pins;
     }
 
@@ -27,6 +27,8 @@ internal sealed class ProxyObjects : IDisposable
     public BpfProgram Rx => _rx.Program(RxName);
     public BpfProgram Tx => _tx.Program(TxName);
     public BpfProgram Mark => _mark.Program(MarkName);
+    /// <summary>The header-hash cache's aging pass (never attached; <see cref="CacheAging"/> runs it).</summary>
+    public BpfProgram Age => _age.Program(AgeName);
 
     public BpfMap Config => _rx.Map("sfc_config");
     public BpfMap Counters => _rx.Map("sfc_counters");
@@ -60,7 +62,7 @@ internal sealed class ProxyObjects : IDisposable
         var pinsExisted = pins.Exists;
         try
         {
-            foreach (var name in new[] { RxName, TxName, MarkName })
+            foreach (var name in new[] { RxName, TxName, MarkName, AgeName })
             {
                 var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
@@ -69,7 +71,7 @@ internal sealed class ProxyObjects : IDisposable
                 obj.SetMaxEntries("sfc_latency", latencyChains);
                 obj.Load();
             }
-            return new ProxyObjects(opened[0], opened[1], opened[2], pins);
+            return new ProxyObjects(opened[0], opened[1], opened[2], opened[3], pins);
         }
         catch (BpfException e) when (e.Errno == Errno.EINVAL && pinsExisted)
         {
@@ -137,6 +139,7 @@ internal sealed class ProxyObjects : IDisposable
 
     public void Dispose()
     {
+        _age.Dispose();
         _mark.Dispose();
         _tx.Dispose();
         _rx.Dispose();

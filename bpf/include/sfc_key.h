@@ -50,8 +50,13 @@ struct sfc_inner_sum {
 	__u32 frag_end;    /* last fragment: the datagram's fragmentable length; 0 otherwise */
 	__u32 frag_id;     /* fragments: the identification (IPv4: 16 bits), as on the wire */
 	__u32 head;        /* sfc_nat_head() folded, never 0; 0 for a later fragment */
+	__u32 dgram_len;   /* a whole packet: its length as a datagram's fragmentable part (IPv4:
+			    * past the header; IPv6: past the unfragmentable extension headers) */
 	__u8 family;       /* 4 or 6 */
 	__u8 proto;        /* upper-layer protocol (IPv6: after the extension headers) */
+	__u8 dgram_proto;  /* the datagram's protocol, the same in every fragment of it and in
+			    * the datagram whole (IPv6: the first header of the fragmentable part) */
+	__u8 reserved1[3];
 	__u8 is_frag;      /* a fragment: IPv4 with an offset or more-fragments, IPv6 with a
 			    * fragment header (atomic ones too) */
 	__u8 later_frag;   /* a fragment with offset > 0: no upper-layer header */
@@ -84,7 +89,9 @@ struct sfc_inner {
 	__u8 is_frag;
 	__u8 later_frag;
 	__u8 atomic;       /* IPv6 atomic fragment: keyed without its fragment header */
-	__u8 reserved[3];
+	__u8 dgram_proto;  /* see struct sfc_inner_sum */
+	__u8 reserved[2];
+	__u32 dgram_len;
 	__u8 l4[SFC_L4_PEEK]; /* the first bytes of the upper-layer header, zero past l4_have */
 };
 
@@ -192,6 +199,8 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 		in->l4_off = ip_off + hlen;
 		in->end_off = ip_off + len;
 		in->l4_avail = len > hlen ? len - hlen : 0;
+		in->dgram_proto = in->proto;
+		in->dgram_len = in->l4_avail;
 		fo = bpf_ntohs(in->ip.v4.frag_off);
 		if (fo & (SFC_IP_MF | SFC_IP_OFFSET)) {
 			in->is_frag = 1;
@@ -214,17 +223,23 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 			/* opaque: see above */
 			__builtin_memset(&in->ext, 0, sizeof(in->ext));
 			proto = in->ip.v6.nexthdr;
+			in->ext.part_next = proto;
 		}
 		in->proto = proto;
 		in->l4_off = ip_off + SFC_IPV6_HLEN + in->ext.ext_len;
 		in->l4_avail = len - in->ext.ext_len;
+		in->dgram_proto = in->ext.part_next;
+		in->dgram_len = len > in->ext.unfrag_len ? len - in->ext.unfrag_len : 0;
 		fo = bpf_ntohs(in->ext.frag_off);
 		/* An atomic fragment (offset 0, no more fragments) is a whole packet, never grouped
 		 * with others by its identification (RFC 6946 4); conntrack's reassembly strips its
 		 * fragment header, so the VNF may emit it 8 bytes shorter: it is keyed as the packet
 		 * without the fragment header (sfc_flow_key_fill(), sfc_fingerprint()). */
-		if (in->ext.frag != IPV6_NOT_FRAGMENT && !(fo & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE)))
+		if (in->ext.frag != IPV6_NOT_FRAGMENT && !(fo & (IPV6_FRAG_OFFSET_MASK | IPV6_FRAG_MORE))) {
 			in->atomic = 1;
+			/* as a datagram: its fragmentable part, behind the fragment header */
+			in->dgram_len = len > in->ext.frag_data ? len - in->ext.frag_data : 0;
+		}
 		else if (in->ext.frag != IPV6_NOT_FRAGMENT) {
 			in->is_frag = 1;
 			in->later_frag = in->ext.frag == IPV6_FRAG_LATER;
@@ -396,7 +411,8 @@ static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
 static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int datagram,
 					     __u64 digest, int nat, const struct sfc_flow_key *key)
 {
-	__u64 h = ((__u64)in->family << 8 | in->proto) | (__u64)!!datagram << 16;
+	__u64 h = ((__u64)in->family << 8 | (datagram ? in->dgram_proto : in->proto)) |
+		  (__u64)!!datagram << 16;
 	int i;
 
 	if (in->family == 4)
@@ -477,6 +493,8 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 	sum->later_frag = in->later_frag;
 	sum->frag_bytes = in->frag_bytes;
 	sum->frag_offset = in->frag_offset;
+	sum->dgram_len = in->dgram_len;
+	sum->dgram_proto = in->dgram_proto;
 	if (!in->later_frag)
 		sum->head = (__u32)(sfc_nat_head(in) >> 32) | 1;
 	sum->l4_avail = in->l4_avail;

@@ -207,7 +207,12 @@ struct sfc_cache_entry {
 	__u32 generation;   /* metadata mode: generation of the slot's last claim (kept when free) */
 	__u32 frag_head;    /* metadata, fragments: sfc_inner_sum.head of the datagram's first
 			     * fragment (its upper-layer header), 0 until it arrived */
-	__u32 reserved;
+	__u32 frag_id;      /* metadata, fragments: the datagram's identification as it arrived */
+	__u32 frag_id_out;  /* metadata, fragments: the identification its pieces leave with when a
+			     * reassembling VNF refragmented it (IPv6 picks a new one), learned from
+			     * the piece that carries the datagram's head; 0 until then */
+	__u32 frag_last;    /* metadata, fragments: offset + 1 of the last piece tc_tx counted, so a
+			     * duplicate right behind it does not count twice; 0: none */
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */

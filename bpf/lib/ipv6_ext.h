@@ -52,9 +52,15 @@ struct ipv6_ext_info {
 			  * behind the fixed header) */
 	__u16 frag_data; /* fragments: bytes from the fixed header's end to the end of the
 			  * fragment header, where the fragmentable part starts; 0: none */
+	__u16 unfrag_len; /* bytes of the unfragmentable extension headers (RFC 8200 4.5: up to
+			   * the last hop-by-hop or routing header): where a datagram's fragmentable
+			   * part starts once it is whole */
 	__u8 frag;       /* enum ipv6_frag_kind */
-	__u8 reserved;
+	__u8 part_next;  /* the first header of the fragmentable part: a fragment header's next
+			  * header, else the one after the unfragmentable headers; the same for every
+			  * fragment of a datagram and for the datagram whole */
 	__be16 frag_off; /* fragment header offset + flags word as on the wire (0: none) */
+	__u16 reserved;
 	__be32 frag_id;  /* fragment header identification as on the wire (0: none) */
 };
 
@@ -86,11 +92,13 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end,
 	void *pos = nh->pos;
 	__u32 len;
 	__u16 off;
-	int i, is_frag;
+	int i, is_frag, unfrag;
 
 	info->ext_len = 0;
 	info->frag_data = 0;
+	info->unfrag_len = 0;
 	info->frag = IPV6_NOT_FRAGMENT;
+	info->part_next = nexthdr;
 	info->reserved = 0;
 	info->frag_off = 0;
 	info->frag_id = 0;
@@ -113,13 +121,20 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh, void *data_end,
 		} else {
 			len = ((__u32)h->len + 1) * 8;
 		}
+		unfrag = !is_frag && info->frag == IPV6_NOT_FRAGMENT &&
+			 (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING);
 		nexthdr = h->nexthdr;
 		if (pos + len > data_end)
 			return -1;
 		pos += len;
 		info->ext_len += len;
-		if (is_frag)
+		if (is_frag) {
 			info->frag_data = info->ext_len;
+			info->part_next = nexthdr;
+		} else if (unfrag) {
+			info->unfrag_len = info->ext_len;
+			info->part_next = nexthdr;
+		}
 		if (info->frag == IPV6_FRAG_LATER)
 			goto done; /* no upper-layer header behind a later fragment */
 	}

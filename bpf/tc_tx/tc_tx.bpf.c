@@ -78,12 +78,26 @@ __attribute__((noinline)) int tx_identify(struct __sk_buff *skb, __u32 ip_off, _
 	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, nat);
 }
 
-/* Whether the packet still fits the egress once grow bytes are pushed in front of it
- * (bpf_check_mtu(): the device's MTU against the packet's length). *mtu: the device MTU. */
-static __always_inline int fits_egress(struct __sk_buff *skb, __u32 grow, __u32 *mtu)
+/*
+ * Egress MTU rule. The frame leaving is the VNF's L2 header (vlans in-band tags) or, for NSH
+ * carrying Ethernet, a new untagged outer header, then grow bytes of SFC headers, then the rest.
+ * Linux lets one in-band VLAN tag ride beyond the MTU (is_skb_forwardable(), and NICs carry MTU +
+ * 4 for a tagged frame), so the first tag of a kept L2 header is free; further tags count. For NSH
+ * carrying Ethernet the whole inner frame is payload of the outer one, its L2 header included.
+ * Returns whether the frame fits, with *usable: the largest IP packet that would (what an ICMP
+ * error tells the sender).
+ */
+static __always_inline int fits_egress(struct __sk_buff *skb, __u32 grow, __u32 vlans,
+				       int nsh_eth, __u32 *usable)
 {
-	*mtu = 0; /* 0: check skb->len + grow rather than a given L3 length */
-	return bpf_check_mtu(skb, 0, mtu, (__s32)grow, 0) == BPF_MTU_CHK_RET_SUCCESS;
+	__u32 free_tag = !nsh_eth && vlans ? VLAN_HLEN : 0, l2 = ETH_HLEN + vlans * VLAN_HLEN;
+	__u32 mtu = 0, taken; /* mtu 0: check skb->len + the difference rather than an L3 length */
+	long ok = bpf_check_mtu(skb, 0, &mtu, (__s32)grow - (__s32)free_tag, 0);
+
+	/* bytes besides the IP packet that count against the MTU */
+	taken = nsh_eth ? grow - ETH_HLEN + l2 : grow + l2 - ETH_HLEN - free_tag;
+	*usable = mtu > taken ? mtu - taken : 0;
+	return ok == BPF_MTU_CHK_RET_SUCCESS;
 }
 
 SEC("tc")
@@ -99,7 +113,7 @@ int tc_tx(struct __sk_buff *skb)
 	void *data, *data_end;
 	__u32 zero = 0, mark, mask, shift, key, vlans, count, first, top_ttl, l2_len, grow, hdr_len;
 	__u32 labels = 0; /* label entries the push puts back (MPLS), for labels_pushed */
-	__u32 mtu;
+	__u32 mtu; /* fits_egress(): the usable size, what an ICMP error would say */
 	int action = TC_ACT_OK; /* what is not ours to restore leaves as the VNF sent it */
 	int hash_mode, proto, n, foreign = 0, icmp;
 
@@ -185,7 +199,7 @@ int tc_tx(struct __sk_buff *skb)
 	first = cfg->consumed_segments;
 	if (first >= count) {
 		/* the VNF consumed the last segment: the packet leaves as plain IP */
-		if (!fits_egress(skb, 0, &mtu))
+		if (!fits_egress(skb, 0, vlans, 0, &mtu))
 			goto too_big_nothing_pushed;
 		if (set_last_ttl(skb, &id->in, l2_len, top_ttl - 1) < 0)
 			goto error;
@@ -204,13 +218,14 @@ push:
 	/* buf holds l2_len bytes of L2 header and hdr_len of SFC headers, grow bytes more than the
 	 * packet has now */
 	icmp = 0;
-	if (!fits_egress(skb, grow, &mtu)) {
+	if (!fits_egress(skb, grow, vlans, e && e->encap == SFC_ENCAP_NSH &&
+			 e->nsh_next_proto == SFC_NSH_NP_ETHERNET, &mtu)) {
 		/* no ICMP for this packet (sfc_icmp_allowed()), or it could not be made: dropped,
 		 * counted */
 		outcome = SFC_CNT_TX_TOO_BIG;
 		action = TC_ACT_SHOT;
-		if (!id->in.icmp_ok || mtu <= grow ||
-		    tx_too_big(skb, ETH_HLEN + vlans * VLAN_HLEN, id->in.family, id->in.ip_len, mtu - grow) < 0)
+		if (!id->in.icmp_ok || !icmp_budget() ||
+		    tx_too_big(skb, ETH_HLEN + vlans * VLAN_HLEN, id->in.family, id->in.ip_len, mtu) < 0)
 			goto out;
 		action = TC_ACT_OK;
 		icmp = 1;

@@ -28,6 +28,13 @@
 #define SFC_ICMP6_PKT_TOO_BIG 2
 #define SFC_ICMP_TTL 64
 #define SFC_TOS_INTERNETCONTROL 0xC0 /* IP precedence 6, as Linux sends its own ICMP errors */
+/* ICMP errors each CPU sends at most per second (RFC 1812 4.3.2.8, RFC 4443 2.4 (f): a router MUST
+ * limit them; Linux's icmp_msgs_per_sec is 1000 in all). Past that the packet is dropped, counted
+ * tx_too_big without icmp_too_big_sent. */
+#ifndef SFC_ICMP_PER_SEC
+#define SFC_ICMP_PER_SEC 500
+#endif
+
 /* bpf_csum_diff() sums at most 512 bytes a call. */
 #define SFC_CSUM_CHUNK 512
 
@@ -53,6 +60,41 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sfc_icmp_buf);
 } sfc_icmp_scratch SEC(".maps");
+
+/* A per-CPU window of one second and the ICMP errors sent in it (icmp_budget()). */
+struct sfc_icmp_window {
+	__u64 start_ns;
+	__u32 sent;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sfc_icmp_window);
+} sfc_icmp_rate SEC(".maps");
+
+/* Whether this CPU may send one more ICMP error now (SFC_ICMP_PER_SEC a second); counts it. */
+static __always_inline int icmp_budget(void)
+{
+	struct sfc_icmp_window *w;
+	__u32 zero = 0;
+	__u64 now;
+
+	w = bpf_map_lookup_elem(&sfc_icmp_rate, &zero);
+	if (!w)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now - w->start_ns >= 1000000000ULL) {
+		w->start_ns = now;
+		w->sent = 0;
+	}
+	if (w->sent >= SFC_ICMP_PER_SEC)
+		return 0;
+	w->sent++; /* per-CPU: no atomics needed */
+	return 1;
+}
 
 /* Ones' complement sum of buf[off, off + len) in 512-byte calls, seeded; len a multiple of 4.
  * The three calls cover the largest message (8 + 1232 bytes). */
@@ -92,8 +134,8 @@ static __always_inline __u16 csum_fold(__s64 sum)
  * Too-big rule. The VNF's packet (l2_len bytes of L2 header, then an IP packet of ip_len bytes)
  * would exceed the egress MTU once its SFC headers are pushed. The sender can only send less if
  * it learns the usable size: the MTU minus those headers (RFC 3032 3.2's "Maximum Initially
- * Labeled IP Datagram Size" for SR-MPLS; the same for NSH). So the packet is replaced, in place,
- * by
+ * Labeled IP Datagram Size" for SR-MPLS; the same for NSH) and whatever else of the frame counts
+ * (fits_egress() in tc_tx). So the packet is replaced, in place, by
  *  - IPv4 (with DF, sfc_icmp_allowed()): ICMP destination unreachable, fragmentation needed
  *    (type 3 code 4), next-hop MTU = usable, quoting the packet up to 576 bytes in all;
  *  - IPv6: ICMPv6 packet too big (type 2), MTU = usable, quoting up to 1280 bytes in all;

@@ -62,21 +62,37 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 	return copy;
 }
 
-/* Whether a packet can be (part of) the fragmented datagram of a slot whose length, once its last
- * fragment arrived, is total, and whose first fragment's upper-layer header summed to head: a
- * fragment must lie within it; a whole packet (the reassembled datagram) must be complete and
- * exactly as long; whatever carries the upper-layer header must carry the datagram's. The
- * datagram's fingerprint holds little (NAT and refragmentation change the rest), so the lengths
- * and the head add what they can. */
-static __always_inline int datagram_fits(const struct sfc_inner_sum *in, __u32 total, __u32 head)
+/* Whether a packet can be (part of) the fragmented datagram of a slot: whatever carries the
+ * upper-layer header must carry the datagram's (frag_head, from its first fragment); a whole
+ * packet (the reassembled datagram) must be complete and exactly as long as its fragmentable part
+ * (frag_total); a fragment must lie within it and carry its identification, as it arrived or as
+ * the VNF refragmented it. The datagram's fingerprint holds little (NAT and refragmentation change
+ * the rest), so these add what they can. */
+static __always_inline int datagram_fits(const struct sfc_inner_sum *in,
+					 struct sfc_cache_entry *slot)
 {
+	__u32 total = *(volatile __u32 *)&slot->frag_total, head = *(volatile __u32 *)&slot->frag_head;
+	__u32 out_id;
+
 	/* a piece with the upper-layer header must carry the datagram's, once its first fragment
 	 * has told it */
 	if (in->head && head && in->head != head)
 		return 0;
-	if (in->is_frag)
-		return !total || in->frag_offset + in->frag_bytes <= total;
-	return total && in->l4_avail == total;
+	if (!in->is_frag)
+		return total && in->dgram_len == total;
+	if (total && in->frag_offset + in->frag_bytes > total)
+		return 0;
+	/* a piece of this datagram carries its identification, or the one a reassembling VNF gave
+	 * it when it refragmented it, which the piece with the head (checked above) teaches */
+	if (in->frag_id == slot->frag_id)
+		return 1;
+	out_id = *(volatile __u32 *)&slot->frag_id_out;
+	if (out_id)
+		return in->frag_id == out_id;
+	if (!in->head || !head)
+		return 0;
+	__sync_val_compare_and_swap(&slot->frag_id_out, 0, in->frag_id);
+	return *(volatile __u32 *)&slot->frag_id_out == in->frag_id;
 }
 
 /*
@@ -112,8 +128,7 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	if (!copy)
 		return NULL;
 	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet) ||
-	    (copy->frag && !datagram_fits(in, *(volatile __u32 *)&slot->frag_total,
-					  *(volatile __u32 *)&slot->frag_head))) {
+	    (copy->frag && !datagram_fits(in, slot))) {
 		*foreign = 1;
 		return NULL;
 	}
@@ -123,6 +138,9 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	if (sfc_meta_owner(slot) != key)
 		return NULL; /* taken over while we copied */
 	if (in->is_frag) {
+		/* a piece right behind the same piece (a duplicate) restores but counts once */
+		if (__sync_lock_test_and_set(&slot->frag_last, in->frag_offset + 1) == in->frag_offset + 1)
+			return copy;
 		out = __sync_add_and_fetch(&slot->frag_out, in->frag_bytes);
 		total = *(volatile __u32 *)&slot->frag_total;
 		if (!total || out < total)

@@ -139,7 +139,8 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
  *  - same key, same headers (a retransmission, a duplicated datagram): the packet joins the
  *    entry (refs + 1), is popped and counted RX_DUPLICATE_KEY; tc_tx restores those headers for
  *    every copy and deletes the entry when the last reference leaves. The join renews the entry's
- *    pop time, so aging never takes it while the newest copy is in the VNF.
+ *    pop time, so aging (hash_age, which takes entries out with the same compare-and-swap) never
+ *    takes it while the newest copy is in the VNF.
  *  - same key, other headers: whichever copy left the VNF first would get the first headers, so
  *    the second packet is refused, RX_KEY_CONFLICT, drop. Never swapped silently.
  * Join and release are atomic against each other: a release takes the count from 1 to 0 with a
@@ -181,13 +182,16 @@ __attribute__((noinline)) int cache_hash(struct sfc_ident *id, struct sfc_cache_
 			continue; /* on its way out: its releaser deletes it next */
 		if (!same_headers(old, e))
 			return SFC_CNT_RX_KEY_CONFLICT;
+		/* renewed before the count moves: the aging sweep (hash_age) takes an entry out
+		 * only by a compare-and-swap of an unchanged count, so it either sees this renewal or
+		 * makes this join fail */
+		old->ingress_ns = now;
 		if (__sync_val_compare_and_swap(&old->refs, refs, refs + 1) != refs)
-			continue; /* a release or another join came first: look again */
+			continue; /* a release, the sweep or another join came first: look again */
 		if (old->fingerprint != e->fingerprint) {
 			__sync_fetch_and_add(&old->refs, (__u32)-1);
 			continue;
 		}
-		old->ingress_ns = now;
 		id->joined = 1;
 		return SFC_CNT_RX_DUPLICATE_KEY;
 	}
@@ -331,7 +335,7 @@ static __always_inline void frag_key(const struct sfc_inner_sum *in, struct sfc_
 	__builtin_memcpy(k->daddr, in->daddr, sizeof(k->daddr));
 	k->id = in->frag_id;
 	k->family = in->family;
-	k->proto = in->proto;
+	k->proto = in->dgram_proto;
 }
 
 /*
@@ -422,6 +426,8 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 	e->frag_total = id->in.frag_end;
 	e->frag_out = 0;
 	e->frag_head = id->in.is_frag ? id->in.head : 0;
+	e->frag_id = id->in.is_frag ? id->in.frag_id : 0;
+	e->frag_id_out = 0;
 	e->fingerprint = id->in.is_frag ? id->in.fp_datagram : id->in.fp_packet;
 	if (id->in.is_frag)
 		slot = claim_frag(cfg, cur, &id->in, e, now, &index, &token, &claimed, &outcome);
@@ -436,6 +442,9 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 		/* the fields up to the NSH buffer in one copy; the NSH header only for NSH */
 		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, nsh));
 		slot->frag_head = e->frag_head;
+		slot->frag_id = e->frag_id;
+		slot->frag_id_out = 0;
+		slot->frag_last = 0;
 		if (e->encap == SFC_ENCAP_NSH)
 			__builtin_memcpy(slot->nsh, e->nsh, SFC_NSH_MAX_LEN);
 		publish_slot(slot, token);

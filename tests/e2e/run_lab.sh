@@ -77,7 +77,7 @@ esac
 cat >"$tmp/config.json" <<EOF
 {"SfcProxy": {"Instance": "$name", "KeyMode": "$key", $encaps
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"},
-  "ConsumedSegments": 1, "MissPolicy": "${MISS_POLICY:-drop}", "Cache": {"Size": 65535},
+  "ConsumedSegments": 1, "MissPolicy": "${MISS_POLICY:-drop}", "Cache": {"Size": 16383},
   "Socket": {"Path": "/tmp/$name.sock"}}}
 EOF
 # nsenter, not `ip netns exec`: the daemon must see the host bpffs to pin its maps.

@@ -28,7 +28,7 @@ public sealed class MetadataOptionsTests
     [DataRow("16711680", 0x00FF_0000u)]
     public void MaskAsHexOrNumber(string json, uint expected)
     {
-        var options = OptionsFixture.Bind(OptionsFixture.With($"\"KeyMode\": \"metadata\", \"Cache\": {{ \"Size\": 200 }}, \"Metadata\": {{ \"MarkMask\": {json} }}"));
+        var options = OptionsFixture.Bind(OptionsFixture.With($"\"KeyMode\": \"metadata\", \"Cache\": {{ \"Size\": 50 }}, \"Metadata\": {{ \"MarkMask\": {json} }}"));
         Assert.HasCount(0, OptionsFixture.Failures(options), string.Join("\n", OptionsFixture.Failures(options)));
         Assert.AreEqual(expected, options.Metadata.MarkMask);
     }
@@ -48,8 +48,8 @@ public sealed class MetadataOptionsTests
     public void ACacheTheMaskCannotNameIsRefusedByName()
     {
         var failures = OptionsFixture.Failures(OptionsFixture.With(
-            "\"KeyMode\": \"metadata\", \"Cache\": { \"Size\": 65536 }, \"Metadata\": { \"MarkMask\": \"0xffff0000\" }"));
-        Assert.IsTrue(failures.Any(f => f.StartsWith("SfcProxy:Cache:Size: 65536 slots need more mark bits than Metadata:MarkMask 0xffff0000", StringComparison.Ordinal)),
+            "\"KeyMode\": \"metadata\", \"Cache\": { \"Size\": 16384 }, \"Metadata\": { \"MarkMask\": \"0xffff0000\" }"));
+        Assert.IsTrue(failures.Any(f => f.StartsWith("SfcProxy:Cache:Size: 16384 (16384 slots, one ring per CPU) needs more mark bits than Metadata:MarkMask 0xffff0000", StringComparison.Ordinal)),
             string.Join("\n", failures));
         Assert.HasCount(0, OptionsFixture.Failures(OptionsFixture.With(
             "\"KeyMode\": \"header-hash\", \"Cache\": { \"Size\": 65536 }")), "header-hash mode keys no mark");
@@ -60,7 +60,7 @@ public sealed class MetadataOptionsTests
     {
         var options = OptionsFixture.Bind(OptionsFixture.With("\"KeyMode\": \"metadata\", \"Metadata\": { \"MarkMask\": \"0x00ff0000\" }"));
         Assert.HasCount(0, OptionsFixture.Failures(options));
-        Assert.AreEqual(255, options.Cache.Size, "8 bits name at most 255 slots");
+        Assert.AreEqual(63, options.Cache.Size, "8 bits name at most 63 slots and keep 2 for the generation");
     }
 
     [TestMethod]

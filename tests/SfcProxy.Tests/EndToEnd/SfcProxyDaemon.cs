@@ -42,7 +42,7 @@ internal sealed class SfcProxyDaemon : IDisposable
                 : new JsonObject { ["Ingress"] = topo.ProxyIngress, ["Egress"] = topo.ProxyEgress },
             ["ConsumedSegments"] = 1,
             ["MissPolicy"] = "drop",
-            ["Cache"] = new JsonObject { ["Size"] = 65535 }, // the most the default Metadata:MarkMask names
+            ["Cache"] = new JsonObject { ["Size"] = 16383 }, // the most the default Metadata:MarkMask names
             ["Socket"] = new JsonObject { ["Path"] = socketPath },
         };
         if (encapsulations is not null)

@@ -77,7 +77,7 @@ public sealed class JoinReleaseTests
         var age = SfcProxy.Bpf.MonotonicClock.NowNs() - e.IngressNs;
         Assert.IsLessThan(1_000_000_000UL, age, $"the entry's age is the newest copy's ({age} ns)");
 
-        new CacheAging(proxy.Cache).Sweep(TimeSpan.FromSeconds(1));
+        new CacheAging(proxy.Objects).Sweep(TimeSpan.FromSeconds(1));
         Assert.AreEqual(1, proxy.CacheEntries, "not aged out while a young copy is in the VNF");
         proxy.Tx(KernelVnf.Forward(first.Frame));
         proxy.Tx(KernelVnf.Forward(second.Frame));

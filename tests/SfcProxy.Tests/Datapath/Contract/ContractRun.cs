@@ -90,7 +90,7 @@ internal sealed class ContractRun
         var rng = new Random(unchecked(Seed * 31 + (int)_mode));
         var planner = new Planner(new ShapeGenerator(rng), _mode, _fingerprint);
         var counters = new CounterReader(proxy.Objects.Counters);
-        var aging = _mode == KeyMode.HeaderHash ? new CacheAging(proxy.Cache) : null;
+        var aging = _mode == KeyMode.HeaderHash ? new CacheAging(proxy.Objects) : null;
         var clock = Stopwatch.StartNew();
         long rxRuns = 0, txRuns = 0, notEmitted = 0, sweeps = 0;
         var episode = 0;

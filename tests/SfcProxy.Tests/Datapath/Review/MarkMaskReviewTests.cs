@@ -24,23 +24,19 @@ public sealed class MarkMaskReviewTests
     /// accepted by the validator. On 2 CPUs the array gets 2 slots (index bits 2); a packet popped on
     /// CPU 1 claims slot 1, whose key (index + 1 = 2) has no bit inside the 1-bit mask: its mark carries
     /// key 0, tc_tx sees no key, and the packet misses (tx_miss_drop), every packet of that CPU, while
-    /// its slot stays claimed until MaxAge. Expected: the config is refused by name, or the packet is
-    /// restored. Actual: accepted, and the packet from CPU 1 misses.
+    /// its slot stays claimed until MaxAge. The review found the config accepted; the validator now
+    /// counts the slots the array really has (one ring per CPU) and keeps two generation bits.
     /// </summary>
     [TestMethod]
-    public void CacheSmallerThanTheCpuCount_MaskAcceptedButPacketsOfTheSecondCpuCarryNoKey()
+    public void CacheSmallerThanTheCpuCount_AMaskTooNarrowForTheRoundedCacheIsRefused()
     {
         Assert.IsGreaterThanOrEqualTo(2u, MetadataSlots.Rings, "needs two CPUs");
         var failures = OptionsFixture.Failures(OptionsFixture.With(
             "\"KeyMode\": \"metadata\", \"Cache\": { \"Size\": 1 }, \"Metadata\": { \"MarkMask\": \"0x00010000\" }"));
-        Assert.AreEqual(0, failures.Count, string.Join("; ", failures)); // the validator accepts it: the datapath must then work
-
-        using var proxy = new ProxyUnderTest(KeyMode.Metadata, miss: MissPolicy.Drop, cacheSize: 1, markMask: 0x0001_0000u);
-        var ip = Packet.Eth().IPv4(id: 0x99).Udp(42000, 53).Payload(30, seed: 7).Build()[14..];
-        var rx = CpuAffinity.On(1, () => proxy.Rx(ReviewFixtures.Sfc(ip, Stack)));
-        Assert.AreEqual(ProxyTestRuns.XdpPass, rx.Verdict, ReviewFixtures.Moved(proxy));
-        var tx = proxy.Tx(KernelVnf.Forward(rx.Frame), rx);
-        CollectionAssert.AreEqual(ReviewFixtures.Restored(ReviewFixtures.Hop(ip), Stack), tx.Frame,
-            $"key 0x{rx.MetaKey:x8} from CPU 1: {ReviewFixtures.Moved(proxy)}");
+        Assert.IsTrue(failures.Any(f => f.StartsWith("SfcProxy:Cache:Size: 1 (2 slots, one ring per CPU) needs more mark bits", StringComparison.Ordinal)),
+            string.Join("; ", failures));
+        // the narrowest mask that holds two slots and two generation bits: 4 bits
+        Assert.HasCount(0, OptionsFixture.Failures(OptionsFixture.With(
+            "\"KeyMode\": \"metadata\", \"Cache\": { \"Size\": 1 }, \"Metadata\": { \"MarkMask\": \"0x000f0000\" }")));
     }
 }

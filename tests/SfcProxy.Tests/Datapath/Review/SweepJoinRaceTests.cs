@@ -21,18 +21,18 @@ public sealed class SweepJoinRaceTests
     private static byte[] Inner() => Packet.Eth().IPv4(id: 0x77, fragOff: 0x4000).Udp(41000, 53).Payload(40, seed: 5).Build()[14..];
 
     /// <summary>
-    /// Steps: packet P1 (stack Mine) is popped and its entry is 10 s old (MaxAge 1 s). The sweep reads
-    /// the batch, sees the old pop time; before its delete (CacheAging.AfterLookup, the one-syscall
-    /// window the sweep has between BPF_MAP_LOOKUP_BATCH and BPF_MAP_DELETE_BATCH) an identical copy P2
-    /// (same stack) arrives and joins, renewing the pop time. The sweep then deletes by key, blind to the
-    /// renewal, so the entry of a copy popped a microsecond ago is gone. Then P3, the same inner packet
-    /// with another stack (Other), arrives while P2 is still in the VNF: the key is free, so it is
-    /// inserted instead of refused. P2 leaves the VNF and gets P3's stack.
-    /// Expected: P2 leaves with Mine (or at worst misses, counted); P3 is refused as rx_key_conflict.
-    /// Actual: P2 leaves with Other's labels.
+    /// Steps: packet P1 (stack Mine) is popped and its entry is 10 s old (MaxAge 1 s). An identical copy
+    /// P2 (same stack) arrives and joins, renewing the pop time, and the sweep runs. Before the sweep
+    /// was a program, it read the old pop time, P2 joined in the one-syscall window between its
+    /// BPF_MAP_LOOKUP_BATCH and BPF_MAP_DELETE_BATCH, and it deleted by key, blind to the renewal;
+    /// P3, the same inner packet with another stack (Other), was then inserted instead of refused,
+    /// and P2 left the VNF with P3's stack. Now the sweep (hash_age) takes an entry out only by a
+    /// compare-and-swap of an unchanged reference count, which a join moves after renewing the pop
+    /// time: whichever order the two take, the sweep never deletes an entry a newer copy is under.
+    /// Expected: P2 leaves with Mine; P3 is refused as rx_key_conflict.
     /// </summary>
     [TestMethod]
-    public void AgingSweepDeletesAnEntryAJoinJustRenewed_FreshCopyLeavesWithAnotherPacketsStack()
+    public void AgingSweepNeverDeletesAnEntryAJoinRenewed()
     {
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash, miss: MissPolicy.Drop);
         var ip = Inner();
@@ -43,18 +43,33 @@ public sealed class SweepJoinRaceTests
         e.IngressNs = SfcProxy.Bpf.MonotonicClock.NowNs() - 10_000_000_000UL; // P1 popped 10 s ago (the VNF lost it)
         proxy.Cache.Update(key, e);
 
-        RxRun p2 = default;
-        var aging = new CacheAging(proxy.Cache) { AfterLookup = () => p2 = proxy.Rx(ReviewFixtures.Sfc(ip, Mine)) };
-        aging.Sweep(TimeSpan.FromSeconds(1));
+        var p2 = proxy.Rx(ReviewFixtures.Sfc(ip, Mine));
         Assert.AreEqual(ProxyTestRuns.XdpPass, p2.Verdict, "P2 joined");
         Assert.AreEqual(1ul, proxy.Moved().GetValueOrDefault(Counter.RxDuplicateKey), ReviewFixtures.Moved(proxy));
+        var swept = new CacheAging(proxy.Objects).Sweep(TimeSpan.FromSeconds(1));
+        Assert.AreEqual(0, swept.AgedOut, "the entry a copy renewed is young");
 
         var p3 = proxy.Rx(ReviewFixtures.Sfc(ip, Other));
-        var tx2 = proxy.Tx(KernelVnf.Forward(p2.Frame));
-        var wrong = ReviewFixtures.Restored(ReviewFixtures.Hop(ip), Other);
-        CollectionAssert.AreNotEqual(wrong, tx2.Frame,
-            $"P2 (popped just now with {Mine[0].Label}/{Mine[1].Label}) left with P3's stack {Other[1].Label}; P3's verdict was {p3.Verdict}: {ReviewFixtures.Moved(proxy)}");
         Assert.AreEqual(ProxyTestRuns.XdpDrop, p3.Verdict, $"P3 must be refused while P2 is in the VNF: {ReviewFixtures.Moved(proxy)}");
+        var tx2 = proxy.Tx(KernelVnf.Forward(p2.Frame));
         CollectionAssert.AreEqual(ReviewFixtures.Restored(ReviewFixtures.Hop(ip), Mine), tx2.Frame, "P2 keeps its own stack");
+    }
+
+    /// <summary>
+    /// The other half of the old window: tc_tx released P1's entry and P3 (same inner packet, other
+    /// stack) was inserted under the same key after the sweep had read P1's old entry; the old sweep
+    /// deleted P3's young entry by key. Now an entry popped after the cutoff is never taken.
+    /// </summary>
+    [TestMethod]
+    public void AgingSweepNeverDeletesANewerEntryUnderTheSameKey()
+    {
+        using var proxy = new ProxyUnderTest(KeyMode.HeaderHash, miss: MissPolicy.Drop);
+        var ip = Inner();
+        var cutoff = SfcProxy.Bpf.MonotonicClock.NowNs();
+        var p3 = proxy.Rx(ReviewFixtures.Sfc(ip, Other));
+        Assert.AreEqual(ProxyTestRuns.XdpPass, p3.Verdict);
+        var swept = new CacheAging(proxy.Objects).SweepOlderThan(cutoff);
+        Assert.AreEqual(0, swept.AgedOut);
+        CollectionAssert.AreEqual(ReviewFixtures.Restored(ReviewFixtures.Hop(ip), Other), proxy.Tx(KernelVnf.Forward(p3.Frame)).Frame);
     }
 }
