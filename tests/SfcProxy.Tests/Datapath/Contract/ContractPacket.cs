@@ -106,6 +106,9 @@ internal sealed class ContractPacket
     public bool EntryUsed { get; set; }
     /// <summary>Header-hash mode: an aging sweep ran with a cutoff after this packet's pop.</summary>
     public bool Swept { get; set; }
+    /// <summary>Header-hash mode: an identical copy (same headers) whose own entry was aged met this
+    /// packet's entry at the egress and spent its reference: the two cannot be told apart.</summary>
+    public ContractPacket? ReferenceSpentBy { get; set; }
     public int Episode { get; set; }
     /// <summary>For a failure message: where this packet's headers left on another frame.</summary>
     public string? HeadersTaken { get; set; }

@@ -227,6 +227,12 @@ internal sealed class Judge
     private void Released(ContractPacket x)
     {
         x.Found++;
+        if (x.ReferenceSpentBy is { } by && x.Found == 1)
+        {
+            // it found a reference after all: the one spent was another copy's
+            x.ReferenceSpentBy = null;
+            SpendTwinReference(by, except: x);
+        }
         if (Hash && x.Found == 1 && !x.Swept && _similar.TryGetValue(x.NormalKey, out var list) && list.Remove(x))
         {
             _similarCount--;
@@ -250,6 +256,19 @@ internal sealed class Judge
         }
     }
 
+    /// <summary>
+    /// Header-hash: <paramref name="x"/>'s entry was aged, yet its emission met an entry. Only an
+    /// identical packet with the same headers, popped after the sweep (a new entry) or joined to the
+    /// entry after the cutoff (renewed), can own it: the egress cannot tell the copies apart, so x
+    /// spent that copy's reference, and that copy may now miss (retransmission across a sweep).
+    /// </summary>
+    private void SpendTwinReference(ContractPacket x, ContractPacket? except = null)
+    {
+        if (_similar.TryGetValue(x.NormalKey, out var list)
+            && list.FirstOrDefault(p => p != x && p != except && p.IpKey == x.IpKey && p.SameHeaders(x) && p.Found == 0 && p.ReferenceSpentBy is null) is { } twin)
+            twin.ReferenceSpentBy = x;
+    }
+
     // ------------------------------------------------------------------ tc_tx
 
     public void Tx(Emission em, Emitted emitted, bool firstCopy, TxRun run, ulong[] delta, EgressConfig cfg, int episode, ulong txStartNs)
@@ -261,11 +280,17 @@ internal sealed class Judge
             return;
 
         var aged = x is not null && (Hash ? em.Needs.Any(n => n.Swept) : em.Needs.Any(n => txStartNs - n.RxStartNs >= _maxAgeNs));
-        var missOk = em.MustMiss || em.MissAllowed || aged || !firstCopy;
-        var why = em.MustMiss ? "derives from no popped packet" : em.MissAllowed ? $"the VNF's {em.Behaviour}" : aged ? "held past MaxAge / aged" : !firstCopy ? "a later copy" : "";
+        var spent = x?.ReferenceSpentBy;
+        var missOk = em.MustMiss || em.MissAllowed || aged || !firstCopy || spent is not null;
+        var why = em.MustMiss ? "derives from no popped packet" : em.MissAllowed ? $"the VNF's {em.Behaviour}" : aged ? "held past MaxAge / aged"
+            : !firstCopy ? "a later copy" : spent is not null ? $"#{spent.Id}, identical and aged, spent its reference" : "";
         Stats.Tx(em, got, missOk);
         if (x is not null && got is Counter.TxRestored or Counter.TxRestoredLast or Counter.TxTtlExpired or Counter.TxSiExhausted or Counter.TxGso)
+        {
             x.EntryUsed = true;
+            if (Hash && x.Swept && firstCopy)
+                SpendTwinReference(x);
+        }
         var e = emitted.Frame;
         var mark = $"mark 0x{emitted.Mark:x8}";
         var sent = $"{mark}, emitted {Wire.Hex(e)}";

@@ -181,34 +181,70 @@ internal static class IpFields
     }
 
     /// <summary>
+    /// What the README says a metadata fingerprint of kind "nat" covers, and nothing else: family,
+    /// upper-layer protocol, IP length, IPv4 identification, the first 12 bytes of the upper-layer
+    /// header but for ports, UDP/ICMP checksums and the ICMP identifier (as many as exist), the TCP
+    /// flags an endpoint sets, and the payload after the upper-layer header. Two packets equal here
+    /// are ones that mode cannot tell apart (README: a changed mark between them is not caught). A
+    /// fragment of a datagram is judged as part of its datagram, not by these: for it, the packet
+    /// less addresses, ports and ICMP identifier. An IPv6 atomic fragment counts as the packet without
+    /// its fragment header (README, header-hash key).
+    /// </summary>
+    public static byte[] NatNormalized(byte[] packet)
+    {
+        var ip = Normalized(packet);
+        var info = IpInfo.Parse(ip);
+        var t = info.TransportOffset;
+        var atomic = info.IsV6 && info.IsFragment && info.FragmentOffset == 0 && !info.MoreFragments;
+        if (t < 0 || (info.IsFragment && !atomic))
+        {
+            var (at, _, len) = Addresses(ip);
+            ip.AsSpan(at, 2 * len).Clear();
+            if (info.Protocol is Tcp or Udp && t >= 0 && ip.Length >= t + 4)
+                ip.AsSpan(t, 4).Clear();
+            else if (info.Protocol is Icmp or Icmp6 && t >= 0 && ip.Length >= t + 6)
+                ip[t + 4] = ip[t + 5] = 0;
+            return ip;
+        }
+        var ipLength = info.TotalLength - (atomic ? 8 : 0);
+        var end = Math.Min(ip.Length, info.TotalLength);
+        var l4 = ip.AsSpan(t, Math.Max(0, end - t));
+        var head = l4[..Math.Min(12, l4.Length)].ToArray();
+        int payloadAt;
+        switch (info.Protocol)
+        {
+            case Tcp:
+                head.AsSpan(0, Math.Min(4, head.Length)).Clear();
+                payloadAt = l4.Length >= 20 ? Math.Min(l4.Length, (l4[12] >> 4) * 4) : l4.Length;
+                break;
+            case Udp:
+                head.AsSpan(0, Math.Min(4, head.Length)).Clear();
+                if (head.Length > 6)
+                    head.AsSpan(6, Math.Min(2, head.Length - 6)).Clear();
+                payloadAt = Math.Min(8, l4.Length);
+                break;
+            case Icmp or Icmp6:
+                if (head.Length > 2)
+                    head.AsSpan(2, Math.Min(4, head.Length - 2)).Clear();
+                payloadAt = Math.Min(8, l4.Length);
+                break;
+            default:
+                payloadAt = 0;
+                break;
+        }
+        byte[] ipv4Id = info.Version == 4 ? ip[4..6] : [];
+        byte[] flags = info.Protocol == Tcp && l4.Length > 13 ? [(byte)(l4[13] & 0x3F)] : [];
+        return [(byte)info.Version, info.Protocol, (byte)(ipLength >> 8), (byte)ipLength, .. ipv4Id,
+            (byte)head.Length, .. head, .. flags, .. l4[payloadAt..]];
+    }
+
+    /// <summary>
     /// The packet with the fields the contract lets a VNF rewrite without changing which packet it
     /// is zeroed: IPv4 TOS, TTL and header checksum, IPv6 traffic class and hop limit, the TCP
     /// window, options and checksum, the UDP, ICMP and ICMPv6 checksums. Two packets equal here may
     /// be impossible to tell apart for a header-hash key (the model's "similar"); it says nothing of
     /// which fields the datapath keys.
     /// </summary>
-    /// <summary>
-    /// <see cref="Normalized"/> and also what NAT rewrites: addresses, TCP/UDP ports, the ICMP
-    /// identifier. Two packets equal here differ only in what a metadata fingerprint of kind "nat"
-    /// leaves out (README: a changed mark between them is not caught in that mode).
-    /// </summary>
-    public static byte[] NatNormalized(byte[] packet)
-    {
-        var ip = Normalized(packet);
-        var info = IpInfo.Parse(ip);
-        var (at, _, len) = Addresses(ip);
-        ip.AsSpan(at, 2 * len).Clear();
-        var t = info.TransportOffset;
-        if (t >= 0)
-        {
-            if (info.Protocol is Tcp or Udp && ip.Length >= t + 4)
-                ip.AsSpan(t, 4).Clear();
-            else if (info.Protocol is Icmp or Icmp6 && ip.Length >= t + 6)
-                ip[t + 4] = ip[t + 5] = 0;
-        }
-        return ip;
-    }
-
     public static byte[] Normalized(byte[] packet)
     {
         var info = IpInfo.Parse(packet);
