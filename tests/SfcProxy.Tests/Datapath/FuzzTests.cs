@@ -257,19 +257,7 @@ public sealed class FuzzTests
 
     private static string Hex(byte[] frame) => Convert.ToHexString(frame);
 
-    private static int Seed()
-    {
-        var s = Environment.GetEnvironmentVariable("SFCPROXY_FUZZ_SEED");
-        if (string.IsNullOrWhiteSpace(s))
-            return DefaultSeed;
-        s = s.Trim();
-        var ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? int.TryParse(s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v)
-            : int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v);
-        if (!ok)
-            Assert.Fail($"SFCPROXY_FUZZ_SEED '{s}' is not a 32-bit integer");
-        return v;
-    }
+    private static int Seed() => TestSeed.From("SFCPROXY_FUZZ_SEED", DefaultSeed);
 
     /// <summary>
     /// Frames for the fuzz: valid SFC and plain frames from the builder, the same mutated, and

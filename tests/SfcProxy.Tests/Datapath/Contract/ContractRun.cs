@@ -233,19 +233,7 @@ internal sealed class ContractRun
         }
     }
 
-    private static int ReadSeed()
-    {
-        var s = Environment.GetEnvironmentVariable("SFCPROXY_CONTRACT_SEED");
-        if (string.IsNullOrWhiteSpace(s))
-            return DefaultSeed;
-        s = s.Trim();
-        var ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? int.TryParse(s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v)
-            : int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v);
-        if (!ok)
-            Assert.Fail($"SFCPROXY_CONTRACT_SEED '{s}' is not a 32-bit integer");
-        return v;
-    }
+    private static int ReadSeed() => TestSeed.From("SFCPROXY_CONTRACT_SEED", DefaultSeed);
 }
 
 /// <summary>
