@@ -257,10 +257,11 @@ internal sealed class Judge
     }
 
     /// <summary>
-    /// Header-hash: <paramref name="x"/>'s entry was aged, yet its emission met an entry. Only an
-    /// identical packet with the same headers, popped after the sweep (a new entry) or joined to the
-    /// entry after the cutoff (renewed), can own it: the egress cannot tell the copies apart, so x
-    /// spent that copy's reference, and that copy may now miss (retransmission across a sweep).
+    /// Header-hash: <paramref name="x"/>'s entry was aged (or an earlier copy of x used its
+    /// reference), yet its emission met an entry. Only an identical packet with the same headers,
+    /// popped after the sweep (a new entry) or joined to the entry, can own it: the egress cannot
+    /// tell the copies apart, so x spent that copy's reference, and that copy may now miss
+    /// (a retransmission across a sweep, a duplicated retransmission).
     /// </summary>
     private void SpendTwinReference(ContractPacket x, ContractPacket? except = null)
     {
@@ -288,7 +289,9 @@ internal sealed class Judge
         if (x is not null && got is Counter.TxRestored or Counter.TxRestoredLast or Counter.TxTtlExpired or Counter.TxSiExhausted or Counter.TxGso)
         {
             x.EntryUsed = true;
-            if (Hash && x.Swept && firstCopy)
+            // its own reference was aged, or an earlier copy of it used it: the entry it met is an
+            // identical packet's
+            if (Hash && (x.Swept || x.Found > 0))
                 SpendTwinReference(x);
         }
         var e = emitted.Frame;

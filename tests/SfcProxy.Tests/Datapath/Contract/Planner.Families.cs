@@ -108,6 +108,9 @@ internal sealed partial class Planner
                 return;
         }
 
+        // Variants can come out identical by chance (swapped payload words that were equal): then
+        // the family is one of identical packets, and behaves like one (no copy outliving its entry).
+        identical |= members.GroupBy(m => m.IpKey).Any(g => g.Count() > 1);
         foreach (var m in members)
         {
             m.Family = name;
