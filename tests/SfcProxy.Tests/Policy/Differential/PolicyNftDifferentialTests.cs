@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using SfcProxy.Policy;
+using SfcProxy.Tests.Datapath;
 
 namespace SfcProxy.Tests.Policy.Differential;
 
@@ -40,7 +41,9 @@ public sealed class PolicyNftDifferentialTests
     public void RandomPoliciesAndTraffic_SfcProxyAgreesWithNftables()
     {
         var policies = int.TryParse(Environment.GetEnvironmentVariable("SFCPROXY_DIFF_POLICIES"), out var n0) ? n0 : DefaultPolicies;
-        var baseSeed = int.TryParse(Environment.GetEnvironmentVariable("SFCPROXY_DIFF_SEED"), out var s) ? s : Environment.TickCount & 0x7FFFFFFF;
+        // A fixed seed, like every randomised test here: CI judges the same run each time, and a
+        // seed explored by hand (SFCPROXY_DIFF_SEED, SFCPROXY_DIFF_POLICIES) reproduces exactly.
+        var baseSeed = TestSeed.From("SFCPROXY_DIFF_SEED", 20261202);
         TestContext.WriteLine($"base seed {baseSeed} (SFCPROXY_DIFF_SEED={baseSeed} repeats this run)");
         var clock = Stopwatch.StartNew();
         using var judge = NftJudge.Start();

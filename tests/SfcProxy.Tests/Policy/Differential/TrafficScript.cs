@@ -16,7 +16,9 @@ internal readonly record struct FlowSpec(IPAddress Src, IPAddress Dst, byte Prot
 /// One connection of a script: TCP (handshake, data both ways, FIN or RST or nothing), a UDP or
 /// protocol-253 flow (request/response, either side first), or an ICMP query (echo, timestamp;
 /// requests and replies). <see cref="NftOpening"/> is what the judge's conntrack recorded as its
-/// opening: the first of its opening packets nftables accepted.
+/// opening: the first of its opening packets nftables accepted. Conntrack knows connections by tuple,
+/// not by conversation: two conversations with one tuple (protocol 253 between the same two hosts, say)
+/// are one connection to both judges, so they share one <see cref="Tracked"/>.
 /// </summary>
 internal sealed class Conversation
 {
@@ -31,10 +33,32 @@ internal sealed class Conversation
     public Queue<string> Plan { get; } = new();
     public uint SeqA { get; set; }
     public uint SeqB { get; set; }
-    public FlowSpec? NftOpening { get; set; }
+    public Tracked Connection { get; set; } = new();
+    public FlowSpec? NftOpening { get => Connection.NftOpening; set => Connection.NftOpening = value; }
     /// <summary>An opening packet of this connection carried AH and only SfcProxy let it through (see
     /// the README: nftables' rules stop at AH).</summary>
-    public bool AhDiverged { get; set; }
+    public bool AhDiverged { get => Connection.AhDiverged; set => Connection.AhDiverged = value; }
+
+    /// <summary>The conntrack tuple, direction-free for TCP/UDP/raw; an ICMP query's is its requester's.</summary>
+    public string TupleKey
+    {
+        get
+        {
+            if (Kind == "icmp")
+                return $"icmp {A} {B} {IcmpId} {IcmpRequest}";
+            var (x, y) = ($"{A}:{PortA}", $"{B}:{PortB}");
+            if (string.CompareOrdinal(x, y) > 0)
+                (x, y) = (y, x);
+            return $"{(Kind == "raw" ? 253 : Kind == "udp" ? 17 : 6)} {x} {y}";
+        }
+    }
+
+    /// <summary>What the judges' conntrack holds for one tuple.</summary>
+    internal sealed class Tracked
+    {
+        public FlowSpec? NftOpening { get; set; }
+        public bool AhDiverged { get; set; }
+    }
 
     public override string ToString() => $"#{Id} {Kind} {A}{(PortA != 0 ? $":{PortA}" : "")} <-> {B}{(PortB != 0 ? $":{PortB}" : "")}";
 }
@@ -75,6 +99,7 @@ internal sealed class TrafficScript
     private readonly List<ScriptStep> _steps = [];
     private readonly List<ScriptPacket> _packets = [];
     private readonly List<Conversation> _live = [];
+    private readonly Dictionary<string, Conversation.Tracked> _tuples = [];
     private RandomPolicy _policy;
     private int _conversations, _ruleNames;
 
@@ -240,6 +265,15 @@ internal sealed class TrafficScript
                     c.Plan.Enqueue(_rng.Next(2) == 0 ? "strayA" : "strayB");
                 break;
         }
+        return Register(c);
+    }
+
+    /// <summary>A conversation on the tuple of an earlier one is the same connection to conntrack.</summary>
+    private Conversation Register(Conversation c)
+    {
+        if (!_tuples.TryGetValue(c.TupleKey, out var t))
+            _tuples[c.TupleKey] = t = new Conversation.Tracked();
+        c.Connection = t;
         return c;
     }
 
@@ -299,7 +333,7 @@ internal sealed class TrafficScript
                     m.Plan.Enqueue("reply");
                     if (_rng.Next(2) == 0)
                         m.Plan.Enqueue("request");
-                    _live.Add(m);
+                    _live.Add(Register(m));
                     Emit(m, "request");
                     return;
                 }
