@@ -61,7 +61,7 @@ for s in "${stages[@]}"; do
 	if [ "$s" = full ] || [ "${s%%-*}" = fib ]; then
 		cp "$(dirname "$dll")/bpf/dsr_lb.bpf.o" "$tmp/$s/"
 	else
-		clang -O2 -g -target bpf -Wall -Werror -DDSR_BENCH_STAGE="$s" -I "$repo/bpf/include" -idirafter "$inc" \
+		clang -O2 -g -target bpf -Wall -Werror -DDSR_BENCH_STAGE="$s" -I "$repo/bpf/lib" -idirafter "$inc" \
 			-c "$repo/bpf/dsr/dsr_lb.bpf.c" -o "$tmp/$s/dsr_lb.bpf.o"
 	fi
 done

@@ -29,7 +29,7 @@ internal static class DsrPrometheusText
         ulong Counter(DsrCounter c) => counters.TryGetValue(c, out var v) ? v : 0;
 
         PrometheusText.Family(text, "sfcproxy_dsr_packets_total", "counter",
-            "Packets dsr_lb handled, by outcome (exactly one per packet; DSR_CNT_* of bpf/include/dsr_shared.h), summed over CPUs.",
+            "Packets dsr_lb handled, by outcome (exactly one per packet; DSR_CNT_* of bpf/dsr/dsr_shared.h), summed over CPUs.",
             Enumerable.Range(0, (int)LastOutcome + 1).Select(c => ($"{i},outcome=\"{CounterLabel((DsrCounter)c)}\"", Counter((DsrCounter)c))));
         PrometheusText.Family(text, "sfcproxy_dsr_events_total", "counter",
             "dsr_lb events on the way to an outcome (connection hit or new, MSS clamped, FIB fallback), summed over CPUs.",

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace SfcProxy.Datapath;
 
-// Mirror of bpf/include/sfc_shared.h. Field order, sizes and enum values must match the C side;
+// Mirror of bpf/sfc/sfc_shared.h. Field order, sizes and enum values must match the C side;
 // SharedLayoutTests compares them against the BTF of the compiled objects.
 
 /// <summary>Limits and magic numbers shared with the datapath.</summary>

@@ -4,7 +4,7 @@ using SfcProxy.Bpf;
 
 namespace SfcProxy.Dsr;
 
-/// <summary>Counters of dsr_decap (mirrors enum dsr_decap_counter in bpf/include/dsr_decap_shared.h).
+/// <summary>Counters of dsr_decap (mirrors enum dsr_decap_counter in bpf/dsr/dsr_decap_shared.h).
 /// Every packet counts in exactly one.</summary>
 public enum DsrDecapCounter : uint
 {

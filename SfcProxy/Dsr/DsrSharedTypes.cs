@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace SfcProxy.Dsr;
 
-// Mirror of bpf/include/dsr_shared.h. Field order, sizes and enum values must match the C side;
+// Mirror of bpf/dsr/dsr_shared.h. Field order, sizes and enum values must match the C side;
 // SharedLayoutTests compares them against the BTF of dsr_lb.bpf.o.
 
 /// <summary>Limits shared with the DSR load-balancer datapath.</summary>

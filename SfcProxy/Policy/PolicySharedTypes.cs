@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace SfcProxy.Policy;
 
-// Mirror of bpf/include/policy_shared.h. Field order, sizes and enum values must match the C side;
+// Mirror of bpf/policy/policy_shared.h. Field order, sizes and enum values must match the C side;
 // SharedLayoutTests compares them against the BTF of the compiled policy objects.
 
 /// <summary>Limits and magic numbers shared with the policy datapath.</summary>

@@ -17,7 +17,7 @@ public readonly record struct CacheSweepResult(int Scanned, int AgedOut, TimeSpa
 /// <para>
 /// xdp_rx caches every popped packet's headers and tc_tx deletes the entry when the packet leaves
 /// the VNF; a packet the VNF drops (filtered, policed, queue overflow, crash) leaves its entry
-/// behind. One sweep runs the <c>hash_age</c> program (bpf/hash_age/, never attached) once with
+/// behind. One sweep runs the <c>hash_age</c> program (bpf/sfc/hash_age/, never attached) once with
 /// BPF_PROG_TEST_RUN: it walks the whole cache (bpf_for_each_map_elem) and takes out every entry
 /// whose <c>ingress_ns</c> (bpf_ktime_get_ns() at pop, i.e. CLOCK_MONOTONIC) is older than now -
 /// maxAge, with the datapath's own protocol: the entry's reference count goes to 0 by

@@ -8,7 +8,7 @@ using SfcProxy.Datapath;
 namespace SfcProxy.Tests.Datapath;
 
 /// <summary>
-/// The host reads and writes the datapath's maps through C# mirrors of bpf/include/sfc_shared.h.
+/// The host reads and writes the datapath's maps through C# mirrors of bpf/sfc/sfc_shared.h.
 /// A field added, moved or resized on one side only still compiles on both and silently corrupts
 /// the config, the cached stacks or the counters, so this compares the mirrors with the BTF that
 /// clang wrote into the objects the host actually loads (what the compiler laid out, not what

@@ -85,7 +85,7 @@ internal static class BpfState
             Ids(e.GetProperty("tcx_egress")), r.StdOut.Trim());
     }
 
-    /// <summary>Indexes of the policy datapath's counters (enum pol_counter, bpf/include/policy_shared.h).</summary>
+    /// <summary>Indexes of the policy datapath's counters (enum pol_counter, bpf/policy/policy_shared.h).</summary>
     public enum PolicyCounter
     {
         AllowedRule = 0,
