@@ -1,48 +1,20 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* This file contains the protocol constants of the datapath: ethertypes, header sizes, MPLS
- * label stack entry fields (RFC 3032), NSH fields (RFC 8300) and the parser's loop limits. */
+/* This file contains the protocol constants of the SFC datapath: the SFC ethertypes, header
+ * sizes, MPLS label stack entry fields (RFC 3032), NSH fields (RFC 8300) and the parser's loop
+ * limits. The generic ones (Ethernet, VLAN) are bpf/lib's. */
 #ifndef SFC_CONSTS_H
 #define SFC_CONSTS_H
 
-/* Ethertypes, host byte order (compare against bpf_ntohs(), or use bpf_htons() on constants).
- * Guarded so that including <linux/if_ether.h> as well does not clash. */
-#ifndef ETH_P_IP
-#define ETH_P_IP 0x0800
-#endif
-#ifndef ETH_P_IPV6
-#define ETH_P_IPV6 0x86DD
-#endif
-#ifndef ETH_P_8021Q
-#define ETH_P_8021Q 0x8100   /* C-tag */
-#endif
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD 0x88A8  /* S-tag (QinQ outer) */
-#endif
+#include "parse_eth.h" /* ETH_P_*, ETH_HLEN, VLAN_HLEN, L2_MAX_LEN */
+
+/* The ethertypes of the SFC encapsulations, host byte order (compare against bpf_ntohs(), or use
+ * bpf_htons() on constants). Guarded: newer <linux/if_ether.h> have them too. */
 #ifndef ETH_P_MPLS_UC
 #define ETH_P_MPLS_UC 0x8847 /* MPLS unicast: SR-MPLS label stack follows */
 #endif
 #ifndef ETH_P_NSH
 #define ETH_P_NSH 0x894F     /* NSH (RFC 8300) follows */
 #endif
-
-#ifndef ETH_HLEN
-#define ETH_HLEN 14
-#endif
-#ifndef ETH_ALEN
-#define ETH_ALEN 6
-#endif
-#ifndef VLAN_HLEN
-#define VLAN_HLEN 4
-#endif
-
-/* In-band VLAN tags parsed in front of the payload (QinQ = 2). A packet with more tags is not
- * recognised as SFC/IP traffic and passes untouched. */
-#ifndef SFC_MAX_VLANS
-#define SFC_MAX_VLANS 2
-#endif
-
-/* Longest L2 header the datapath handles: Ethernet + SFC_MAX_VLANS tags. */
-#define SFC_L2_MAX_LEN (ETH_HLEN + SFC_MAX_VLANS * VLAN_HLEN)
 
 /* One MPLS label stack entry (RFC 3032): label(20) | TC(3) | S(1) | TTL(8).
  * The masks and shifts apply to the entry in HOST byte order (after bpf_ntohl()). */
@@ -107,7 +79,7 @@
 
 /* Furthest an inner IP header can start in a frame: the L2 header, the largest NSH header, and
  * the inner Ethernet header NSH may carry (a label stack is shorter). */
-#define SFC_MAX_SFC_HLEN (SFC_L2_MAX_LEN + SFC_NSH_MAX_HLEN + SFC_L2_MAX_LEN)
+#define SFC_MAX_SFC_HLEN (L2_MAX_LEN + SFC_NSH_MAX_HLEN + L2_MAX_LEN)
 
 /* Bytes after the fixed IP header copied into the flow key (sfc_flow_key.l4). */
 #define SFC_KEY_L4_LEN 12

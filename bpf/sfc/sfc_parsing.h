@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* This file contains the bounds-checked header parsers (xdp-tools cursor style) that xdp_rx and
- * tc_tx share: Ethernet and VLAN tags, MPLS label stack entries, NSH, the fixed IP headers. */
+/* This file contains the SFC encapsulations' cursor parsers (xdp-tools style) that xdp_rx and
+ * tc_tx share: MPLS label stack entries and NSH, whose failures are SFC verdicts. Ethernet, VLAN
+ * and IP are the product-neutral parsers of bpf/lib, included here for both programs. */
 #ifndef SFC_PARSING_H
 #define SFC_PARSING_H
 
@@ -11,77 +12,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "hdr_cursor.h"
+#include "parse_eth.h"
+#include "parse_ip.h"
 #include "ipv6_ext.h"
 #include "sfc_consts.h"
 #include "sfc_shared.h"
-
-
-/* 802.1Q / 802.1ad tag as it follows the MAC addresses (not in the uapi headers). */
-struct sfc_vlan_hdr {
-	__be16 h_vlan_TCI;
-	__be16 h_vlan_encapsulated_proto;
-};
-
-static __always_inline int proto_is_vlan(__be16 h_proto)
-{
-	return h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD);
-}
-
-/* Ethernet header. Returns the ethertype, network byte order. */
-static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
-					struct ethhdr **ethhdr)
-{
-	struct ethhdr *eth = nh->pos;
-
-	if ((void *)(eth + 1) > data_end)
-		return -1;
-
-	nh->pos = eth + 1;
-	*ethhdr = eth;
-	return eth->h_proto; /* network byte order */
-}
-
-/* One VLAN tag. Returns the encapsulated ethertype, network byte order. */
-static __always_inline int parse_vlanhdr(struct hdr_cursor *nh, void *data_end,
-					 struct sfc_vlan_hdr **vlanhdr)
-{
-	struct sfc_vlan_hdr *vlh = nh->pos;
-
-	if ((void *)(vlh + 1) > data_end)
-		return -1;
-
-	nh->pos = vlh + 1;
-	*vlanhdr = vlh;
-	return vlh->h_vlan_encapsulated_proto; /* network byte order */
-}
-
-/* Ethernet plus up to SFC_MAX_VLANS in-band tags. Returns the innermost ethertype (network byte
- * order; still a VLAN TPID if the packet has more tags than we parse) and the number of tags,
- * so the L2 header is ETH_HLEN + *vlans * VLAN_HLEN bytes and its last 2 bytes are the
- * innermost ethertype. */
-static __always_inline int parse_eth_vlans(struct hdr_cursor *nh, void *data_end,
-					   struct ethhdr **ethhdr, __u32 *vlans)
-{
-	struct sfc_vlan_hdr *vlh;
-	int proto;
-	__u32 i;
-
-	*vlans = 0;
-	proto = parse_ethhdr(nh, data_end, ethhdr);
-	if (proto < 0)
-		return -1;
-
-#pragma unroll
-	for (i = 0; i < SFC_MAX_VLANS; i++) {
-		if (!proto_is_vlan(proto))
-			break;
-		proto = parse_vlanhdr(nh, data_end, &vlh);
-		if (proto < 0)
-			return -1;
-		*vlans = i + 1;
-	}
-	return proto;
-}
 
 /* One MPLS label stack entry; *lse is the entry in network byte order, exactly as on the wire.
  * An MPLS entry does not name the next protocol, so this returns 1 for the bottom of stack,
@@ -211,42 +146,6 @@ static __always_inline int parse_nshhdr(struct hdr_cursor *nh, void *data_end,
 	*nshhdr = nsh;
 	*hlen = len;
 	return nsh->next_proto;
-}
-
-/* IPv4 header including its options. Returns the protocol; -1 also for IHL < 5, so a caller
- * never reads a header shorter than the fixed 20 bytes. */
-static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
-				       struct iphdr **iphdr)
-{
-	struct iphdr *iph = nh->pos;
-	__u32 hdrsize;
-
-	if ((void *)(iph + 1) > data_end)
-		return -1;
-
-	hdrsize = iph->ihl * 4;
-	if (hdrsize < SFC_IPV4_MIN_HLEN)
-		return -1;
-	if (nh->pos + hdrsize > data_end)
-		return -1;
-
-	nh->pos += hdrsize;
-	*iphdr = iph;
-	return iph->protocol;
-}
-
-/* Fixed IPv6 header (extension headers are left to the caller). Returns the next header. */
-static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
-					struct ipv6hdr **ip6hdr)
-{
-	struct ipv6hdr *ip6h = nh->pos;
-
-	if ((void *)(ip6h + 1) > data_end)
-		return -1;
-
-	nh->pos = ip6h + 1;
-	*ip6hdr = ip6h;
-	return ip6h->nexthdr;
 }
 
 #endif /* SFC_PARSING_H */

@@ -73,7 +73,7 @@ static __always_inline int set_last_ttl(struct __sk_buff *skb, const struct sfc_
 __attribute__((noinline)) int tx_identify(struct __sk_buff *skb, __u32 ip_off, __u32 l3_proto,
 					  struct sfc_ident *id, __u32 nat)
 {
-	if (!id || ip_off > SFC_L2_MAX_LEN)
+	if (!id || ip_off > L2_MAX_LEN)
 		return -1;
 	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, nat);
 }

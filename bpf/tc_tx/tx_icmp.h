@@ -162,7 +162,7 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 
 	cfg = bpf_map_lookup_elem(&sfc_config, &zero);
 	sb = bpf_map_lookup_elem(&sfc_icmp_scratch, &zero);
-	if (!cfg || !sb || l2_len > SFC_L2_MAX_LEN)
+	if (!cfg || !sb || l2_len > L2_MAX_LEN)
 		return -1;
 	b = sb->b;
 

@@ -16,9 +16,9 @@
 /* An NSH TTL of 0 decremented (RFC 8300 2.2): the 6-bit field wraps to its maximum. */
 #define SFC_NSH_TTL_WRAP 64
 
-/* Room for the L2 header in push_buf: SFC_L2_MAX_LEN rounded up to 4 so the labels are aligned
+/* Room for the L2 header in push_buf: L2_MAX_LEN rounded up to 4 so the labels are aligned
  * (an NSH push over Ethernet uses the last ETH_HLEN bytes of it for the new outer header). */
-#define SFC_PUSH_L2_ROOM ((SFC_L2_MAX_LEN + 3) & ~3)
+#define SFC_PUSH_L2_ROOM ((L2_MAX_LEN + 3) & ~3)
 
 /* new_ttl value that keeps the top entry's TTL as it is (static fallback stack). */
 #define SFC_KEEP_TTL -1
@@ -28,8 +28,8 @@
  * sits right-aligned before the labels or the NSH header, so the innermost ethertype is always
  * at SFC_PUSH_L2_ROOM - 2 and the SFC headers always start at SFC_PUSH_L2_ROOM; the store starts
  * at SFC_PUSH_L2_ROOM - l2_len. The verifier bounds start and length separately (start up to
- * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to SFC_L2_MAX_LEN + the largest NSH header), so slack
- * pads the buffer to their worst-case sum (SFC_L2_MAX_LEN - ETH_HLEN more); it never reaches
+ * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to L2_MAX_LEN + the largest NSH header), so slack
+ * pads the buffer to their worst-case sum (L2_MAX_LEN - ETH_HLEN more); it never reaches
  * the packet.
  */
 struct push_buf {
@@ -38,7 +38,7 @@ struct push_buf {
 		__be32 labels[SFC_MAX_LABELS]; /* network byte order */
 		__u8 nsh[SFC_NSH_MAX_LEN];     /* as cached, then TTL and SI decremented */
 	};
-	__u8 slack[SFC_L2_MAX_LEN - ETH_HLEN];
+	__u8 slack[L2_MAX_LEN - ETH_HLEN];
 };
 
 /* Where tc_tx builds the headers it pushes: 288 bytes are too many for the 512-byte BPF stack
@@ -204,7 +204,7 @@ static __always_inline int push_headers(struct __sk_buff *skb, struct push_buf *
 	__u32 start;
 
 	/* re-stated bounds for the verifier (all hold already) */
-	if (l2_len < ETH_HLEN || l2_len > SFC_L2_MAX_LEN || hdr_len > SFC_NSH_MAX_HLEN)
+	if (l2_len < ETH_HLEN || l2_len > L2_MAX_LEN || hdr_len > SFC_NSH_MAX_HLEN)
 		return -1;
 	/* start as a positive offset added to the buffer: the verifier refuses "pointer minus
 	 * register", which clang emits for b->l2 + ROOM - l2_len */

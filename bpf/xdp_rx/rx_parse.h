@@ -112,7 +112,7 @@ static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be1
  *  IPv4, IPv6    | the IP packet (as for MPLS)        | kept, innermost ethertype set to the IP
  *                |                                    | version (pop_headers())
  *  Ethernet      | the inner Ethernet frame as is     | removed with the NSH header; its source
- *                | (up to SFC_MAX_VLANS tags, then    | MAC is saved in e->outer_src so tc_tx can
+ *                | (up to VLAN_MAX_DEPTH tags, then    | MAC is saved in e->outer_src so tc_tx can
  *                | IPv4/IPv6)                         | send the restored frame back to that SFF
  *
  * An inner frame that ends inside its Ethernet header counts RX_TRUNCATED; one that is not IP

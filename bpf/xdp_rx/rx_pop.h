@@ -21,7 +21,7 @@ static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hd
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u8 l2[SFC_L2_MAX_LEN];
+	__u8 l2[L2_MAX_LEN];
 
 	if (strip_l2)
 		return bpf_xdp_adjust_head(ctx, ETH_HLEN + vlans * VLAN_HLEN + hdr_bytes) ? -1 : 0;
