@@ -2,7 +2,8 @@
 /* This file contains the parsing of the policy programs: a frame into the flow the policy judges
  * (addresses, protocol, ports or ICMP fields, what kind of packet it is for connection tracking)
  * and, for an ICMP error, the flow of the packet it quotes. The cursor and the IPv6 extension
- * header walk are the product-neutral ones of bpf/lib. */
+ * header walk, the Ethernet/VLAN parser and the header sizes are the product-neutral ones of
+ * bpf/lib. */
 #ifndef POLICY_PARSING_H
 #define POLICY_PARSING_H
 
@@ -13,19 +14,13 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include "hdr_cursor.h"
+#include "parse_eth.h"
+#include "parse_ip.h"
+#include "parse_l4.h"
 #include "ipv6_ext.h"
 
-/* VLAN tags read at most; a frame with more is not IP as far as the policy knows. */
-#ifndef POL_MAX_VLANS
-#define POL_MAX_VLANS 2
-#endif
-
-#define POL_IPV4_MIN_HLEN 20
-#define POL_IPV4_FRAG_OFFSET_MASK 0x1FFF /* host byte order */
-#define POL_TCP_HLEN 20     /* the whole fixed TCP header must be there (a forward packet) */
-#define POL_UDP_HLEN 8
-#define POL_ICMP_HLEN 8     /* type, code, checksum, identifier, sequence (ICMP and ICMPv6) */
-#define POL_QUOTED_PORTS 4  /* an error's quote needs only the ports of a TCP/UDP header */
+/* How much of a TCP header must be there: the whole fixed header (TCP_MIN_HLEN) in a forward
+ * packet; only the ports (L4_PORTS_LEN) in an error's quote. */
 #define POL_TCP_FLAGS_OFF 13
 
 /* TCP flags as conntrack judges them (PSH, ECE and CWR do not matter). */
@@ -94,32 +89,6 @@ static __always_inline void pol_map_v4(__u32 *addr, __be32 v4)
 	addr[1] = 0;
 	addr[2] = bpf_htonl(0x0000ffff);
 	addr[3] = v4;
-}
-
-/* Ethernet plus up to POL_MAX_VLANS tags. Returns the innermost ethertype (network byte order),
- * still a VLAN TPID when there are more tags, or -1 when the frame ends inside them. */
-static __always_inline int pol_parse_eth(struct hdr_cursor *nh, void *data_end)
-{
-	struct ethhdr *eth = nh->pos;
-	__be16 proto;
-	__u8 *tag;
-	int i;
-
-	if ((void *)(eth + 1) > data_end)
-		return -1;
-	proto = eth->h_proto;
-	nh->pos = eth + 1;
-#pragma unroll
-	for (i = 0; i < POL_MAX_VLANS; i++) {
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		tag = nh->pos; /* TCI, then the encapsulated ethertype */
-		if ((void *)(tag + 4) > data_end)
-			return -1;
-		proto = *(__be16 *)(tag + 2);
-		nh->pos = tag + 4;
-	}
-	return proto;
 }
 
 /* Longest offset the parse follows (Ethernet, tags, IP and its extension headers): a packet
@@ -209,12 +178,12 @@ static __always_inline int pol_parse_ip(void *data, void *data_end, __be16 l3, _
 		if ((void *)(iph + 1) > data_end)
 			return -1;
 		hlen = iph->ihl * 4;
-		if (hlen < POL_IPV4_MIN_HLEN || (void *)iph + hlen > data_end)
+		if (hlen < IPV4_MIN_HLEN || (void *)iph + hlen > data_end)
 			return -1;
 		f->family = 4;
 		pol_map_v4(f->saddr, iph->saddr);
 		pol_map_v4(f->daddr, iph->daddr);
-		*later = !!(iph->frag_off & bpf_htons(POL_IPV4_FRAG_OFFSET_MASK));
+		*later = !!(iph->frag_off & bpf_htons(IPV4_OFFSET_MASK));
 		*off = pos + hlen;
 		return iph->protocol;
 	}
@@ -296,7 +265,7 @@ static __always_inline int pol_parse_l4(void *data, void *data_end, __u32 off, s
 	f->icmp_query = 0;
 	f->kind = POL_PKT_FLOW;
 	if (f->proto == IPPROTO_TCP) {
-		if ((void *)(l4 + need_tcp) > data_end || (void *)(l4 + POL_QUOTED_PORTS) > data_end)
+		if ((void *)(l4 + need_tcp) > data_end || (void *)(l4 + L4_PORTS_LEN) > data_end)
 			return -1;
 		f->kind = POL_PKT_TCP;
 		if (need_tcp > POL_TCP_FLAGS_OFF) {
@@ -307,11 +276,11 @@ static __always_inline int pol_parse_l4(void *data, void *data_end, __u32 off, s
 				f->kind = POL_PKT_TCP_SYN;
 		}
 	} else if (f->proto == IPPROTO_UDP) {
-		if ((void *)(l4 + POL_UDP_HLEN) > data_end)
+		if ((void *)(l4 + UDP_HLEN) > data_end)
 			return -1;
 	} else if ((f->proto == IPPROTO_ICMP && f->family == 4) ||
 		   (f->proto == IPPROTO_ICMPV6 && f->family == 6)) {
-		if ((void *)(l4 + POL_ICMP_HLEN) > data_end)
+		if ((void *)(l4 + ICMP_HLEN) > data_end)
 			return -1;
 		f->rule_port = bpf_htons(l4[0]);
 		f->kind = pol_icmp_kind(f->proto, l4[0], &f->icmp_query);
@@ -323,8 +292,7 @@ static __always_inline int pol_parse_l4(void *data, void *data_end, __u32 off, s
 	} else {
 		return 0;
 	}
-	f->sport = *(__u16 *)l4;       /* network byte order */
-	f->dport = *(__u16 *)(l4 + 2); /* network byte order */
+	read_l4_ports(l4, &f->sport, &f->dport);
 	f->rule_port = f->dport;
 	return 0;
 }
@@ -345,13 +313,13 @@ static __always_inline int pol_parse_quote(void *data, void *data_end, __u32 off
 	if (proto < 0 || later)
 		return -1;
 	q->proto = proto;
-	if (pol_parse_l4(data, data_end, off, q, POL_QUOTED_PORTS) < 0)
+	if (pol_parse_l4(data, data_end, off, q, L4_PORTS_LEN) < 0)
 		return -1;
 	return q->kind == POL_PKT_ICMP_ERROR || q->kind == POL_PKT_UNTRACKED ? -1 : 0;
 }
 
 /*
- * Ethernet (+ up to POL_MAX_VLANS tags), IPv4 or IPv6, then the transport fields. For an ICMP
+ * Ethernet (+ up to VLAN_MAX_DEPTH tags), IPv4 or IPv6, then the transport fields. For an ICMP
  * error *quote_off is the offset of the quoted packet, for pol_parse_quote() (0 otherwise), which
  * the programs call as a function of its own so the verifier checks it once.
  *  - A frame whose innermost ethertype is not IP (ARP, more tags than we read) is NOT_IP.
@@ -367,12 +335,13 @@ static __always_inline int pol_parse(void *data, void *data_end, struct pol_pack
 				     __u32 *quote_off)
 {
 	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
 	int l3, proto, later;
-	__u32 off;
+	__u32 off, vlans;
 
 	*quote_off = 0;
 	p->quoted_ok = 0;
-	l3 = pol_parse_eth(&nh, data_end);
+	l3 = parse_eth_vlans(&nh, data_end, &eth, &vlans);
 	if (l3 < 0)
 		return POL_PARSE_MALFORMED;
 	if (l3 != bpf_htons(ETH_P_IP) && l3 != bpf_htons(ETH_P_IPV6))
@@ -390,10 +359,10 @@ static __always_inline int pol_parse(void *data, void *data_end, struct pol_pack
 		p->pkt.kind = POL_PKT_UNTRACKED;
 		return POL_PARSE_OK;
 	}
-	if (pol_parse_l4(data, data_end, off, &p->pkt, POL_TCP_HLEN) < 0)
+	if (pol_parse_l4(data, data_end, off, &p->pkt, TCP_MIN_HLEN) < 0)
 		return POL_PARSE_MALFORMED;
 	if (p->pkt.kind == POL_PKT_ICMP_ERROR)
-		*quote_off = off + POL_ICMP_HLEN;
+		*quote_off = off + ICMP_HLEN;
 	return POL_PARSE_OK;
 }
 
