@@ -12,6 +12,7 @@
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "csum.h"
 #include "sfc_shared.h"
 #include "sfc_key.h"
 #include "sfc_maps.h"
@@ -118,16 +119,6 @@ static __always_inline __s64 csum_region(__u8 *buf, __u32 off, __u32 len, __s64 
 	if (n > SFC_ICMP6_MAX_LEN + 4 - SFC_IPV6_HLEN - 2 * SFC_CSUM_CHUNK)
 		return -1;
 	return bpf_csum_diff(NULL, 0, (__be32 *)(buf + off + 2 * SFC_CSUM_CHUNK), n & ~3u, sum);
-}
-
-/* Folds a 32-bit ones' complement sum to the 16-bit checksum field. */
-static __always_inline __u16 csum_fold(__s64 sum)
-{
-	__u32 s = (__u32)sum;
-
-	s = (s & 0xFFFF) + (s >> 16);
-	s = (s & 0xFFFF) + (s >> 16);
-	return (__u16)~s;
 }
 
 /*

@@ -7,14 +7,14 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
+#include "l2_copy.h"
 #include "sfc_shared.h"
 #include "sfc_consts.h"
 
 /* Pops hdr_bytes of SFC headers (label stack or NSH) behind the L2 header. strip_l2 (NSH
  * carrying Ethernet): the L2 header goes too, so the packet starts at the inner frame.
  * Otherwise: saves the L2 header (with the innermost ethertype set to the inner packet's),
- * moves the packet start past the SFC headers and writes the L2 header back there; the copies
- * have a constant size per VLAN count so the verifier can check them.
+ * moves the packet start past the SFC headers and writes the L2 header back there.
  * Returns 0, or -1 when a helper or bounds check fails. */
 static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hdr_bytes,
 				       __be16 inner_proto, int strip_l2)
@@ -26,51 +26,15 @@ static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hd
 	if (strip_l2)
 		return bpf_xdp_adjust_head(ctx, ETH_HLEN + vlans * VLAN_HLEN + hdr_bytes) ? -1 : 0;
 
-	switch (vlans) {
-	case 0:
-		if (data + ETH_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(l2, data, ETH_HLEN);
-		break;
-	case 1:
-		if (data + ETH_HLEN + VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(l2, data, ETH_HLEN + VLAN_HLEN);
-		break;
-	default:
-		if (data + ETH_HLEN + 2 * VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(l2, data, ETH_HLEN + 2 * VLAN_HLEN);
-		break;
-	}
+	if (l2_load(l2, data, data_end, vlans))
+		return -1;
 
 	if (bpf_xdp_adjust_head(ctx, hdr_bytes))
 		return -1;
 
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-
-	switch (vlans) {
-	case 0:
-		if (data + ETH_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, ETH_HLEN - 2);
-		*(__be16 *)(data + ETH_HLEN - 2) = inner_proto;
-		break;
-	case 1:
-		if (data + ETH_HLEN + VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, ETH_HLEN + VLAN_HLEN - 2);
-		*(__be16 *)(data + ETH_HLEN + VLAN_HLEN - 2) = inner_proto;
-		break;
-	default:
-		if (data + ETH_HLEN + 2 * VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, ETH_HLEN + 2 * VLAN_HLEN - 2);
-		*(__be16 *)(data + ETH_HLEN + 2 * VLAN_HLEN - 2) = inner_proto;
-		break;
-	}
-	return 0;
+	return l2_store(data, data_end, l2, vlans, inner_proto);
 }
 
 /* Metadata key mode: puts the key, already shifted into the mark bits, and those bits in front

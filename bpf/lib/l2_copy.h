@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* This file contains the copies of a frame's L2 header (Ethernet + 0..VLAN_MAX_DEPTH tags) out
+ * of and back into the packet, around a bpf_xdp_adjust_head() that moves the packet's start. It
+ * knows no product type. Each copy has a constant size per tag count, and checks the packet
+ * bytes it touches for exactly that size: the verifier checks a packet access by its constant
+ * bounds, not by a length computed from the tag count. */
+#ifndef LIB_L2_COPY_H
+#define LIB_L2_COPY_H
+
+#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include "parse_eth.h"
+
+/* Copies the L2 header of vlans tags at pkt (packet data ending at pkt_end) into buf (at least
+ * L2_MAX_LEN bytes). Returns 0, or -1 when the packet ends inside it. */
+static __always_inline int l2_load(void *buf, void *pkt, void *pkt_end, __u32 vlans)
+{
+	switch (vlans) {
+	case 0:
+		if (pkt + ETH_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(buf, pkt, ETH_HLEN);
+		break;
+	case 1:
+		if (pkt + ETH_HLEN + VLAN_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(buf, pkt, ETH_HLEN + VLAN_HLEN);
+		break;
+	default:
+		if (pkt + ETH_HLEN + 2 * VLAN_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(buf, pkt, ETH_HLEN + 2 * VLAN_HLEN);
+		break;
+	}
+	return 0;
+}
+
+/* Writes the L2 header of vlans tags from buf back at pkt, with its innermost ethertype set to
+ * proto (network byte order): the protocol of what now follows it. Returns 0, or -1 when the
+ * packet ends inside it. */
+static __always_inline int l2_store(void *pkt, void *pkt_end, const void *buf, __u32 vlans,
+				    __be16 proto)
+{
+	switch (vlans) {
+	case 0:
+		if (pkt + ETH_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(pkt, buf, ETH_HLEN - 2);
+		*(__be16 *)(pkt + ETH_HLEN - 2) = proto;
+		break;
+	case 1:
+		if (pkt + ETH_HLEN + VLAN_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(pkt, buf, ETH_HLEN + VLAN_HLEN - 2);
+		*(__be16 *)(pkt + ETH_HLEN + VLAN_HLEN - 2) = proto;
+		break;
+	default:
+		if (pkt + ETH_HLEN + 2 * VLAN_HLEN > pkt_end)
+			return -1;
+		__builtin_memcpy(pkt, buf, ETH_HLEN + 2 * VLAN_HLEN - 2);
+		*(__be16 *)(pkt + ETH_HLEN + 2 * VLAN_HLEN - 2) = proto;
+		break;
+	}
+	return 0;
+}
+
+#endif /* LIB_L2_COPY_H */
