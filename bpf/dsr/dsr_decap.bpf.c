@@ -16,6 +16,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "parse_ip.h"
 #include "dsr_decap_shared.h"
 
 /* VIPs (network byte order) whose IP-in-IP packets are decapsulated; the value is unused (1). */
@@ -34,8 +35,6 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dsr_decap_counters SEC(".maps");
-
-#define IP_MF_OFFSET 0x3fff /* MF flag and fragment offset */
 
 static __always_inline int count(enum dsr_decap_counter c, int verdict)
 {
@@ -63,7 +62,7 @@ int dsr_decap(struct __sk_buff *skb)
 		return count(DSR_DECAP_CNT_MALFORMED, TC_ACT_OK);
 	if (outer.protocol != IPPROTO_IPIP)
 		return count(DSR_DECAP_CNT_NOT_IPIP, TC_ACT_OK);
-	if (outer.frag_off & bpf_htons(IP_MF_OFFSET))
+	if (outer.frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET_MASK))
 		return count(DSR_DECAP_CNT_FRAGMENT, TC_ACT_OK);
 
 	outer_len = outer.ihl * 4;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* This file contains the copies of a frame's L2 header (Ethernet + 0..VLAN_MAX_DEPTH tags) out
  * of and back into the packet, around a bpf_xdp_adjust_head() that moves the packet's start. It
- * knows no product type. Each copy has a constant size per tag count, and checks the packet
- * bytes it touches for exactly that size: the verifier checks a packet access by its constant
- * bounds, not by a length computed from the tag count. */
+ * knows no product type. Each copy has a constant size per tag count: the verifier checks a
+ * packet access by its constant bounds, not by a length computed from the tag count. l2_load()
+ * and l2_store() check the packet bytes they touch for exactly that size; l2_move() leaves the
+ * check to its caller. */
 #ifndef LIB_L2_COPY_H
 #define LIB_L2_COPY_H
 
@@ -62,6 +63,27 @@ static __always_inline int l2_store(void *pkt, void *pkt_end, const void *buf, _
 		break;
 	}
 	return 0;
+}
+
+/* Moves the L2 header of vlans tags from src to dst inside one packet (the two may overlap: the
+ * header moves by a few bytes around new room in front of the payload), through buf (at least
+ * L2_MAX_LEN bytes). The caller has checked that both lie inside the packet. */
+static __always_inline void l2_move(void *dst, const void *src, __u32 vlans, __u8 *buf)
+{
+	switch (vlans) {
+	case 0:
+		__builtin_memcpy(buf, src, ETH_HLEN);
+		__builtin_memcpy(dst, buf, ETH_HLEN);
+		break;
+	case 1:
+		__builtin_memcpy(buf, src, ETH_HLEN + VLAN_HLEN);
+		__builtin_memcpy(dst, buf, ETH_HLEN + VLAN_HLEN);
+		break;
+	default:
+		__builtin_memcpy(buf, src, ETH_HLEN + 2 * VLAN_HLEN);
+		__builtin_memcpy(dst, buf, ETH_HLEN + 2 * VLAN_HLEN);
+		break;
+	}
 }
 
 #endif /* LIB_L2_COPY_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* This file contains dsr_lb's parse (katran pckt_parsing.h): a frame into the TCP or UDP over
+ * IPv4 packet it balances, with the bpf/lib cursor parsers; what is not one passes or drops
+ * under its own counter. */
+#ifndef DSR_PARSING_H
+#define DSR_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "hdr_cursor.h"
+#include "parse_eth.h"
+#include "parse_ip.h"
+#include "parse_l4.h"
+#include "dsr_shared.h"
+
+/* A step's "go on": any other value a step returns is the packet's XDP verdict, its outcome
+ * already set. */
+#define DSR_NEXT -1
+
+/* What dsr_parse() found: a TCP or UDP over IPv4 packet, not a fragment. */
+struct dsr_packet {
+	struct dsr_conn_key flow; /* the client's 5-tuple, network byte order */
+	void *data_end;
+	struct iphdr *ip;
+	struct tcphdr *tcp;       /* NULL for UDP */
+	__u32 vlans;              /* VLAN tags kept in front of the IPv4 header */
+	__u32 l2;                 /* L2 header bytes: ETH_HLEN + vlans * VLAN_HLEN */
+	__u32 ihl_bytes;          /* IPv4 header bytes, options included */
+	__u32 tot_len;            /* IPv4 total length, host byte order */
+	__u16 frag;               /* IPv4 flags and fragment offset, host byte order */
+	__u8 syn;                 /* TCP SYN without ACK: a new connection */
+};
+
+/*
+ * Parses the frame into p. Returns DSR_NEXT, or the verdict with *outcome:
+ *  - Ethernet or VLAN tag cut short (up to VLAN_MAX_DEPTH tags): MALFORMED, drop;
+ *  - innermost ethertype not IPv4 (more tags than that included): PASS_NOT_IP;
+ *  - IPv4 header cut short, IHL < 5, version not 4, total length shorter than the header or
+ *    longer than the frame: MALFORMED, drop (Ethernet padding after the total length is fine);
+ *  - neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or offset): PASS_FRAGMENT, no ports to
+ *    balance on;
+ *  - TCP header cut short, data offset < 5 or past the frame; UDP header cut short: MALFORMED.
+ */
+static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
+				     enum dsr_counter *outcome)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
+	struct udphdr *udp;
+	int proto;
+
+	__builtin_memset(&p->flow, 0, sizeof(p->flow)); /* a hash key: no stray padding bytes */
+	p->data_end = data_end;
+	p->tcp = NULL;
+	p->syn = 0;
+
+	proto = parse_eth_vlans(&nh, data_end, &eth, &p->vlans);
+	if (proto < 0) {
+		*outcome = DSR_CNT_MALFORMED;
+		return XDP_DROP;
+	}
+	if (proto != bpf_htons(ETH_P_IP)) {
+		*outcome = DSR_CNT_PASS_NOT_IP;
+		return XDP_PASS;
+	}
+	p->l2 = ETH_HLEN + p->vlans * VLAN_HLEN;
+	proto = parse_iphdr(&nh, data_end, &p->ip);
+	if (proto < 0 || p->ip->version != 4) {
+		*outcome = DSR_CNT_MALFORMED;
+		return XDP_DROP;
+	}
+	p->ihl_bytes = p->ip->ihl * 4;
+	p->tot_len = bpf_ntohs(p->ip->tot_len);
+	if (p->tot_len < p->ihl_bytes || p->l2 + p->tot_len > (__u32)(data_end - data)) {
+		*outcome = DSR_CNT_MALFORMED;
+		return XDP_DROP;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		*outcome = DSR_CNT_PASS_NOT_VIP;
+		return XDP_PASS;
+	}
+	p->frag = bpf_ntohs(p->ip->frag_off);
+	if (p->frag & (IPV4_MF | IPV4_OFFSET_MASK)) {
+		*outcome = DSR_CNT_PASS_FRAGMENT;
+		return XDP_PASS;
+	}
+	p->flow.saddr = p->ip->saddr;
+	p->flow.daddr = p->ip->daddr;
+	p->flow.proto = proto;
+	if (proto == IPPROTO_TCP) {
+		if (parse_tcphdr(&nh, data_end, &p->tcp) < 0) {
+			*outcome = DSR_CNT_MALFORMED;
+			return XDP_DROP;
+		}
+		read_l4_ports(p->tcp, &p->flow.sport, &p->flow.dport);
+		p->syn = p->tcp->syn && !p->tcp->ack;
+	} else {
+		if (parse_udphdr(&nh, data_end, &udp) < 0) {
+			*outcome = DSR_CNT_MALFORMED;
+			return XDP_DROP;
+		}
+		read_l4_ports(udp, &p->flow.sport, &p->flow.dport);
+	}
+	return DSR_NEXT;
+}
+
+#endif /* DSR_PARSING_H */
