@@ -29,8 +29,11 @@ struct dsr_packet {
 	void *data_end;
 	struct iphdr *ip;
 	struct tcphdr *tcp;       /* NULL for UDP */
-	__u32 vlans;              /* VLAN tags kept in front of the IPv4 header */
-	__u32 l2;                 /* L2 header bytes: ETH_HLEN + vlans * VLAN_HLEN */
+	/* 64 bits wide, each in a stack slot of its own: the verifier keeps a spilled scalar's
+	 * value only for a whole 8-byte slot, and the L2 moves after bpf_xdp_adjust_head() need
+	 * these known exactly to check their packet accesses. */
+	__u64 vlans;              /* VLAN tags kept in front of the IPv4 header */
+	__u64 l2;                 /* L2 header bytes: ETH_HLEN + vlans * VLAN_HLEN */
 	__u32 ihl_bytes;          /* IPv4 header bytes, options included */
 	__u32 tot_len;            /* IPv4 total length, host byte order */
 	__u16 frag;               /* IPv4 flags and fragment offset, host byte order */
@@ -55,6 +58,7 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 	struct hdr_cursor nh = { .pos = data };
 	struct ethhdr *eth;
 	struct udphdr *udp;
+	__u32 vlans;
 	int proto;
 
 	__builtin_memset(&p->flow, 0, sizeof(p->flow)); /* a hash key: no stray padding bytes */
@@ -62,7 +66,7 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 	p->tcp = NULL;
 	p->syn = 0;
 
-	proto = parse_eth_vlans(&nh, data_end, &eth, &p->vlans);
+	proto = parse_eth_vlans(&nh, data_end, &eth, &vlans);
 	if (proto < 0) {
 		*outcome = DSR_CNT_MALFORMED;
 		return XDP_DROP;
@@ -71,7 +75,8 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 		*outcome = DSR_CNT_PASS_NOT_IP;
 		return XDP_PASS;
 	}
-	p->l2 = ETH_HLEN + p->vlans * VLAN_HLEN;
+	p->vlans = vlans;
+	p->l2 = ETH_HLEN + vlans * VLAN_HLEN;
 	proto = parse_iphdr(&nh, data_end, &p->ip);
 	if (proto < 0 || p->ip->version != 4) {
 		*outcome = DSR_CNT_MALFORMED;
