@@ -69,10 +69,6 @@
 #define SFC_NSH_NP_IPV6 0x2
 #define SFC_NSH_NP_ETHERNET 0x3
 
-/* IP header sizes. */
-#define SFC_IPV4_MIN_HLEN 20
-#define SFC_IPV6_HLEN 40
-
 /* IPv6 first word: version(4) | traffic class(8) | flow label(20). The key keeps version and
  * flow label and masks out the traffic class (host byte order, apply after bpf_ntohl()). */
 #define SFC_IPV6_VER_FLOW_MASK 0xF00FFFFFu

@@ -16,16 +16,12 @@
 #include <bpf/bpf_endian.h>
 #include "ipv6_ext.h"
 #include "digest.h"
+#include "parse_ip.h"
+#include "parse_l4.h"
 #include "sfc_consts.h"
 #include "sfc_shared.h"
 
-/* IPv4 frag_off bits, host byte order. */
-#define SFC_IP_DF 0x4000
-#define SFC_IP_MF 0x2000
-#define SFC_IP_OFFSET 0x1FFF
-
-/* Fixed TCP header; the data offset (4 bits, 4-byte words) is byte 12, the flags byte 13. */
-#define SFC_TCP_HLEN 20
+/* The TCP data offset (4 bits, 4-byte words) is byte 12, the flags byte 13. */
 #define SFC_TCP_DOFF_OFF 12
 #define SFC_TCP_FLAGS_OFF 13
 /* FIN SYN RST PSH ACK URG: the flags an endpoint sets. CWR and ECE are left out of the key: ECN
@@ -34,7 +30,7 @@
 /* UDP, ICMP and ICMPv6 headers are 8 bytes; the digest starts after them. */
 #define SFC_L4_SMALL_HLEN 8
 /* Bytes of the upper-layer header read for the key and the fingerprint: the fixed TCP header. */
-#define SFC_L4_PEEK SFC_TCP_HLEN
+#define SFC_L4_PEEK TCP_MIN_HLEN
 
 /* What the cache steps need to know about an inner packet, as plain numbers (no packet pointer,
  * so a program can hold it across helpers that move the packet). */
@@ -185,13 +181,13 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 
 	__builtin_memset(in, 0, sizeof(*in));
 	if (l3_proto == bpf_htons(ETH_P_IP)) {
-		if (sfc_copy(ctx, xdp, ip_off, (__u8 *)&in->ip.v4, SFC_IPV4_MIN_HLEN, SFC_IPV4_MIN_HLEN))
+		if (sfc_copy(ctx, xdp, ip_off, (__u8 *)&in->ip.v4, IPV4_MIN_HLEN, IPV4_MIN_HLEN))
 			return -1;
 		hlen = in->ip.v4.ihl * 4;
 		/* an IHL below 5, or options the frame does not hold, is no IPv4 header */
-		if (hlen < SFC_IPV4_MIN_HLEN)
+		if (hlen < IPV4_MIN_HLEN)
 			return -1;
-		if (hlen > SFC_IPV4_MIN_HLEN && sfc_load(ctx, xdp, ip_off + hlen - 1, &in->l4[0], 1))
+		if (hlen > IPV4_MIN_HLEN && sfc_load(ctx, xdp, ip_off + hlen - 1, &in->l4[0], 1))
 			return -1;
 		len = bpf_ntohs(in->ip.v4.tot_len);
 		in->family = 4;
@@ -202,23 +198,23 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 		in->dgram_proto = in->proto;
 		in->dgram_len = in->l4_avail;
 		fo = bpf_ntohs(in->ip.v4.frag_off);
-		if (fo & (SFC_IP_MF | SFC_IP_OFFSET)) {
+		if (fo & (IPV4_MF | IPV4_OFFSET_MASK)) {
 			in->is_frag = 1;
-			in->later_frag = !!(fo & SFC_IP_OFFSET);
+			in->later_frag = !!(fo & IPV4_OFFSET_MASK);
 			in->frag_id = in->ip.v4.id;
 			in->frag_bytes = in->l4_avail;
-			off = (fo & SFC_IP_OFFSET) * 8;
+			off = (fo & IPV4_OFFSET_MASK) * 8;
 			in->frag_offset = off;
-			if (!(fo & SFC_IP_MF))
+			if (!(fo & IPV4_MF))
 				in->frag_end = off + in->frag_bytes;
 		}
 	} else if (l3_proto == bpf_htons(ETH_P_IPV6)) {
-		if (sfc_copy(ctx, xdp, ip_off, (__u8 *)&in->ip.v6, SFC_IPV6_HLEN, SFC_IPV6_HLEN))
+		if (sfc_copy(ctx, xdp, ip_off, (__u8 *)&in->ip.v6, IPV6_HLEN, IPV6_HLEN))
 			return -1;
 		len = bpf_ntohs(in->ip.v6.payload_len);
 		in->family = 6;
-		in->end_off = ip_off + SFC_IPV6_HLEN + len;
-		proto = sfc_ext_walk(ctx, xdp, ip_off + SFC_IPV6_HLEN, in->ip.v6.nexthdr, &in->ext);
+		in->end_off = ip_off + IPV6_HLEN + len;
+		proto = sfc_ext_walk(ctx, xdp, ip_off + IPV6_HLEN, in->ip.v6.nexthdr, &in->ext);
 		if (proto < 0 || in->ext.ext_len > len) {
 			/* opaque: see above */
 			__builtin_memset(&in->ext, 0, sizeof(in->ext));
@@ -226,7 +222,7 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 			in->ext.part_next = proto;
 		}
 		in->proto = proto;
-		in->l4_off = ip_off + SFC_IPV6_HLEN + in->ext.ext_len;
+		in->l4_off = ip_off + IPV6_HLEN + in->ext.ext_len;
 		in->l4_avail = len - in->ext.ext_len;
 		in->dgram_proto = in->ext.part_next;
 		in->dgram_len = len > in->ext.unfrag_len ? len - in->ext.unfrag_len : 0;
@@ -267,7 +263,7 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 	if (in->proto == IPPROTO_TCP) {
 		hlen = (in->l4[SFC_TCP_DOFF_OFF] >> 4) * 4;
 		/* a data offset below 20 is no TCP header: the bytes after 12 are payload */
-		in->payload_off = in->l4_off + (in->l4_have == SFC_L4_PEEK && hlen >= SFC_TCP_HLEN ?
+		in->payload_off = in->l4_off + (in->l4_have == SFC_L4_PEEK && hlen >= TCP_MIN_HLEN ?
 						hlen : SFC_KEY_L4_LEN);
 	} else if (in->proto == IPPROTO_UDP || in->proto == IPPROTO_ICMP ||
 		   in->proto == IPPROTO_ICMPV6) {
@@ -453,7 +449,7 @@ static __always_inline int sfc_icmp_allowed(const struct sfc_inner *in)
 	if (in->later_frag)
 		return 0;
 	if (in->family == 4) {
-		if (!(bpf_ntohs(in->ip.v4.frag_off) & SFC_IP_DF) || !in->ip.v4.saddr ||
+		if (!(bpf_ntohs(in->ip.v4.frag_off) & IPV4_DF) || !in->ip.v4.saddr ||
 		    ipv4_is_group(in->ip.v4.saddr) || ipv4_is_group(in->ip.v4.daddr))
 			return 0;
 		/* 0 echo reply, 8 echo, 13/14 timestamp, ...: queries may be answered */

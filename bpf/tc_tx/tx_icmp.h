@@ -17,9 +17,8 @@
 #include "sfc_key.h"
 #include "sfc_maps.h"
 
-#define SFC_ICMP_HLEN 8
-#define SFC_ICMP4_HLEN (SFC_IPV4_MIN_HLEN + SFC_ICMP_HLEN) /* new IPv4 + ICMP header */
-#define SFC_ICMP6_HLEN (SFC_IPV6_HLEN + SFC_ICMP_HLEN)     /* new IPv6 + ICMPv6 header */
+#define SFC_ICMP4_HLEN (IPV4_MIN_HLEN + ICMP_HLEN) /* new IPv4 + ICMP header */
+#define SFC_ICMP6_HLEN (IPV6_HLEN + ICMP_HLEN)     /* new IPv6 + ICMPv6 header */
 /* RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
 #define SFC_ICMP4_MAX_LEN 576
 /* RFC 4443 2.4 (c): as much as fits in the minimum IPv6 MTU. */
@@ -103,7 +102,7 @@ static __always_inline __s64 csum_region(__u8 *buf, __u32 off, __u32 len, __s64 
 {
 	__u32 n;
 
-	if (off > SFC_IPV6_HLEN)
+	if (off > IPV6_HLEN)
 		return -1;
 	n = len < SFC_CSUM_CHUNK ? len : SFC_CSUM_CHUNK;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)(buf + off), n & ~3u, sum);
@@ -116,7 +115,7 @@ static __always_inline __s64 csum_region(__u8 *buf, __u32 off, __u32 len, __s64 
 		return sum;
 	len -= SFC_CSUM_CHUNK;
 	n = len < SFC_CSUM_CHUNK ? len : SFC_CSUM_CHUNK;
-	if (n > SFC_ICMP6_MAX_LEN + 4 - SFC_IPV6_HLEN - 2 * SFC_CSUM_CHUNK)
+	if (n > SFC_ICMP6_MAX_LEN + 4 - IPV6_HLEN - 2 * SFC_CSUM_CHUNK)
 		return -1;
 	return bpf_csum_diff(NULL, 0, (__be32 *)(buf + off + 2 * SFC_CSUM_CHUNK), n & ~3u, sum);
 }
@@ -159,11 +158,11 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 
 	hlen = family == 4 ? SFC_ICMP4_HLEN : SFC_ICMP6_HLEN;
 	max = family == 4 ? SFC_ICMP4_MAX_LEN : SFC_ICMP6_MAX_LEN;
-	if (usable < hlen + SFC_IPV6_HLEN)
+	if (usable < hlen + IPV6_HLEN)
 		return -1; /* no room to quote even the IP header */
 	len = usable < max ? usable : max;
 	q = ip_len < len - hlen ? ip_len : len - hlen;
-	if (q < SFC_IPV6_HLEN || q > SFC_ICMP6_MAX_LEN - SFC_ICMP4_HLEN || hlen + q > SFC_ICMP6_MAX_LEN)
+	if (q < IPV6_HLEN || q > SFC_ICMP6_MAX_LEN - SFC_ICMP4_HLEN || hlen + q > SFC_ICMP6_MAX_LEN)
 		return -1;
 	/* the quote: the packet from its IP header on (whose fields the new headers take) */
 	if (family == 4) {
@@ -188,7 +187,7 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 		n4->tos = SFC_TOS_INTERNETCONTROL;
 		n4->tot_len = bpf_htons(len);
 		n4->id = 0;
-		n4->frag_off = bpf_htons(SFC_IP_DF); /* atomic datagram: id 0 is fine (RFC 6864) */
+		n4->frag_off = bpf_htons(IPV4_DF); /* atomic datagram: id 0 is fine (RFC 6864) */
 		n4->ttl = SFC_ICMP_TTL;
 		n4->protocol = IPPROTO_ICMP;
 		n4->check = 0;
@@ -199,11 +198,11 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 		*(__u16 *)(b + 22) = 0;
 		*(__u16 *)(b + 24) = 0;                      /* unused */
 		*(__be16 *)(b + 26) = bpf_htons(usable);     /* next-hop MTU */
-		sum = csum_region(b, SFC_IPV4_MIN_HLEN, (SFC_ICMP_HLEN + q + 3) & ~3u, 0);
+		sum = csum_region(b, IPV4_MIN_HLEN, (ICMP_HLEN + q + 3) & ~3u, 0);
 		if (sum < 0)
 			return -1;
 		*(__u16 *)(b + 22) = csum_fold(sum);
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)b, SFC_IPV4_MIN_HLEN, 0);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)b, IPV4_MIN_HLEN, 0);
 		if (sum < 0)
 			return -1;
 		n4->check = csum_fold(sum);
@@ -211,7 +210,7 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 		n6 = (struct ipv6hdr *)b;
 		o6 = (struct ipv6hdr *)(b + SFC_ICMP6_HLEN);
 		*(__be32 *)b = bpf_htonl(0x60000000); /* version 6, class 0, flow 0 */
-		n6->payload_len = bpf_htons(SFC_ICMP_HLEN + q);
+		n6->payload_len = bpf_htons(ICMP_HLEN + q);
 		n6->nexthdr = IPPROTO_ICMPV6;
 		n6->hop_limit = SFC_ICMP_TTL;
 		__builtin_memcpy(&n6->daddr, &o6->saddr, sizeof(n6->daddr));
@@ -226,13 +225,13 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 		pseudo = &sb->pseudo;
 		__builtin_memcpy(pseudo->saddr, &n6->saddr, sizeof(pseudo->saddr));
 		__builtin_memcpy(pseudo->daddr, &n6->daddr, sizeof(pseudo->daddr));
-		pseudo->len = bpf_htonl(SFC_ICMP_HLEN + q);
+		pseudo->len = bpf_htonl(ICMP_HLEN + q);
 		pseudo->zero[0] = pseudo->zero[1] = pseudo->zero[2] = 0;
 		pseudo->nexthdr = IPPROTO_ICMPV6;
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)pseudo, sizeof(*pseudo), 0);
 		if (sum < 0)
 			return -1;
-		sum = csum_region(b, SFC_IPV6_HLEN, (SFC_ICMP_HLEN + q + 3) & ~3u, sum);
+		sum = csum_region(b, IPV6_HLEN, (ICMP_HLEN + q + 3) & ~3u, sum);
 		if (sum < 0)
 			return -1;
 		*(__u16 *)(b + 42) = csum_fold(sum);
