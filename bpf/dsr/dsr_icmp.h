@@ -11,21 +11,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "csum.h"
+#include "icmp.h"
 #include "l2_copy.h"
 #include "dsr_shared.h"
 #include "dsr_parsing.h"
-
-/* ICMP destination unreachable / fragmentation needed (linux/icmp.h drags in libc headers). */
-struct dsr_icmp_frag {
-	__u8 type;
-	__u8 code;
-	__sum16 checksum;
-	__be16 unused;
-	__be16 mtu;
-};
-
-#define DSR_ICMP_DEST_UNREACH 3
-#define DSR_ICMP_FRAG_NEEDED 4
 
 /* Turns the packet into ICMP fragmentation needed to the client, in place: L2 (MACs swapped) |
  * IPv4 (VIP -> client) | ICMP 3/4 with next-hop MTU | the original IP header + 8 bytes. */
@@ -37,13 +26,13 @@ static __always_inline int dsr_icmp_too_big(struct xdp_md *ctx, const struct dsr
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip, *orig;
-	struct dsr_icmp_frag *icmp;
+	struct icmp_frag_hdr *icmp;
 	__u8 mac[ETH_ALEN];
 	__u32 quote = ihl_bytes + 8, keep, len, sum = 0;
 	__u16 *w;
 	int i;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)(sizeof(struct iphdr) + sizeof(struct dsr_icmp_frag)))) {
+	if (bpf_xdp_adjust_head(ctx, -(int)(sizeof(struct iphdr) + sizeof(struct icmp_frag_hdr)))) {
 		*outcome = DSR_CNT_ABORTED;
 		return XDP_DROP;
 	}
@@ -91,8 +80,8 @@ static __always_inline int dsr_icmp_too_big(struct xdp_md *ctx, const struct dsr
 	ip->daddr = orig->saddr;
 	ip->check = ipv4_csum(ip);
 
-	icmp->type = DSR_ICMP_DEST_UNREACH;
-	icmp->code = DSR_ICMP_FRAG_NEEDED;
+	icmp->type = ICMP_DEST_UNREACH;
+	icmp->code = ICMP_FRAG_NEEDED;
 	icmp->checksum = 0;
 	icmp->unused = 0;
 	icmp->mtu = bpf_htons(next_hop_mtu);

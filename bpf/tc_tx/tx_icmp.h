@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "csum.h"
+#include "icmp.h"
 #include "sfc_shared.h"
 #include "sfc_key.h"
 #include "sfc_maps.h"
@@ -23,9 +24,6 @@
 #define SFC_ICMP4_MAX_LEN 576
 /* RFC 4443 2.4 (c): as much as fits in the minimum IPv6 MTU. */
 #define SFC_ICMP6_MAX_LEN 1280
-#define SFC_ICMP4_DEST_UNREACH 3
-#define SFC_ICMP4_FRAG_NEEDED 4
-#define SFC_ICMP6_PKT_TOO_BIG 2
 #define SFC_ICMP_TTL 64
 #define SFC_TOS_INTERNETCONTROL 0xC0 /* IP precedence 6, as Linux sends its own ICMP errors */
 /* ICMP errors each CPU sends at most per second (RFC 1812 4.3.2.8, RFC 4443 2.4 (f): a router MUST
@@ -193,8 +191,8 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 		n4->check = 0;
 		n4->daddr = o4->saddr;
 		n4->saddr = cfg->icmp_src4 ? cfg->icmp_src4 : o4->daddr;
-		b[20] = SFC_ICMP4_DEST_UNREACH;
-		b[21] = SFC_ICMP4_FRAG_NEEDED;
+		b[20] = ICMP_DEST_UNREACH;
+		b[21] = ICMP_FRAG_NEEDED;
 		*(__u16 *)(b + 22) = 0;
 		*(__u16 *)(b + 24) = 0;                      /* unused */
 		*(__be16 *)(b + 26) = bpf_htons(usable);     /* next-hop MTU */
@@ -218,7 +216,7 @@ __attribute__((noinline)) int tx_too_big(struct __sk_buff *skb, __u32 l2_len, __
 			__builtin_memcpy(&n6->saddr, cfg->icmp_src6, sizeof(n6->saddr));
 		else
 			__builtin_memcpy(&n6->saddr, &o6->daddr, sizeof(n6->saddr));
-		b[40] = SFC_ICMP6_PKT_TOO_BIG;
+		b[40] = ICMPV6_PKT_TOO_BIG;
 		b[41] = 0;
 		*(__u16 *)(b + 42) = 0;
 		*(__be32 *)(b + 44) = bpf_htonl(usable);      /* MTU */
