@@ -12,53 +12,55 @@
 #include <bpf/bpf_helpers.h>
 #include "parse_eth.h"
 
-/* Copies the L2 header of vlans tags at pkt (packet data ending at pkt_end) into buf (at least
- * L2_MAX_LEN bytes). Returns 0, or -1 when the packet ends inside it. */
-static __always_inline int l2_load(void *buf, void *pkt, void *pkt_end, __u32 vlans)
+/* Copies the L2 header of vlans tags at pkt (packet data ending at pkt_end) into the bytes right
+ * before buf_end (at least L2_MAX_LEN of them): right-aligned, so what goes behind the header in
+ * the buffer (headers to push) can start at buf_end whatever the tag count. Returns 0, or -1
+ * when the packet ends inside the header. */
+static __always_inline int l2_load(void *buf_end, void *pkt, void *pkt_end, __u32 vlans)
 {
 	switch (vlans) {
 	case 0:
 		if (pkt + ETH_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(buf, pkt, ETH_HLEN);
+		__builtin_memcpy(buf_end - ETH_HLEN, pkt, ETH_HLEN);
 		break;
 	case 1:
 		if (pkt + ETH_HLEN + VLAN_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(buf, pkt, ETH_HLEN + VLAN_HLEN);
+		__builtin_memcpy(buf_end - ETH_HLEN - VLAN_HLEN, pkt, ETH_HLEN + VLAN_HLEN);
 		break;
 	default:
 		if (pkt + ETH_HLEN + 2 * VLAN_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(buf, pkt, ETH_HLEN + 2 * VLAN_HLEN);
+		__builtin_memcpy(buf_end - ETH_HLEN - 2 * VLAN_HLEN, pkt, ETH_HLEN + 2 * VLAN_HLEN);
 		break;
 	}
 	return 0;
 }
 
-/* Writes the L2 header of vlans tags from buf back at pkt, with its innermost ethertype set to
- * proto (network byte order): the protocol of what now follows it. Returns 0, or -1 when the
- * packet ends inside it. */
-static __always_inline int l2_store(void *pkt, void *pkt_end, const void *buf, __u32 vlans,
+/* Writes the L2 header of vlans tags that l2_load() put before buf_end back at pkt, with its
+ * innermost ethertype set to proto (network byte order): the protocol of what now follows it.
+ * Returns 0, or -1 when the packet ends inside it. */
+static __always_inline int l2_store(void *pkt, void *pkt_end, const void *buf_end, __u32 vlans,
 				    __be16 proto)
 {
 	switch (vlans) {
 	case 0:
 		if (pkt + ETH_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(pkt, buf, ETH_HLEN - 2);
+		__builtin_memcpy(pkt, buf_end - ETH_HLEN, ETH_HLEN - 2);
 		*(__be16 *)(pkt + ETH_HLEN - 2) = proto;
 		break;
 	case 1:
 		if (pkt + ETH_HLEN + VLAN_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(pkt, buf, ETH_HLEN + VLAN_HLEN - 2);
+		__builtin_memcpy(pkt, buf_end - ETH_HLEN - VLAN_HLEN, ETH_HLEN + VLAN_HLEN - 2);
 		*(__be16 *)(pkt + ETH_HLEN + VLAN_HLEN - 2) = proto;
 		break;
 	default:
 		if (pkt + ETH_HLEN + 2 * VLAN_HLEN > pkt_end)
 			return -1;
-		__builtin_memcpy(pkt, buf, ETH_HLEN + 2 * VLAN_HLEN - 2);
+		__builtin_memcpy(pkt, buf_end - ETH_HLEN - 2 * VLAN_HLEN, ETH_HLEN + 2 * VLAN_HLEN - 2);
 		*(__be16 *)(pkt + ETH_HLEN + 2 * VLAN_HLEN - 2) = proto;
 		break;
 	}

@@ -9,6 +9,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "l2_copy.h"
 #include "sfc_shared.h"
 #include "sfc_consts.h"
 #include "tx_take.h"
@@ -53,30 +54,12 @@ struct {
 } sfc_tx_scratch SEC(".maps");
 
 /* Copies the packet's L2 header right-aligned into b->l2 and sets its innermost ethertype to
- * proto (network byte order). The copies have a constant size per VLAN count so the verifier
- * can check them. Returns the L2 header's length, or -1. */
+ * proto (network byte order). Returns the L2 header's length, or -1. */
 static __always_inline int copy_l2(struct push_buf *b, void *data, void *data_end, __u32 vlans,
 				   __be16 proto)
 {
-	switch (vlans) {
-	case 0:
-		if (data + ETH_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN, data, ETH_HLEN);
-		break;
-	case 1:
-		if (data + ETH_HLEN + VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN - VLAN_HLEN, data,
-				 ETH_HLEN + VLAN_HLEN);
-		break;
-	default:
-		if (data + ETH_HLEN + 2 * VLAN_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN - 2 * VLAN_HLEN, data,
-				 ETH_HLEN + 2 * VLAN_HLEN);
-		break;
-	}
+	if (l2_load(b->l2 + SFC_PUSH_L2_ROOM, data, data_end, vlans))
+		return -1;
 	*(__be16 *)(b->l2 + SFC_PUSH_L2_ROOM - 2) = proto;
 	return ETH_HLEN + vlans * VLAN_HLEN;
 }

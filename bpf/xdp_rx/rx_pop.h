@@ -26,7 +26,7 @@ static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hd
 	if (strip_l2)
 		return bpf_xdp_adjust_head(ctx, ETH_HLEN + vlans * VLAN_HLEN + hdr_bytes) ? -1 : 0;
 
-	if (l2_load(l2, data, data_end, vlans))
+	if (l2_load(l2 + L2_MAX_LEN, data, data_end, vlans))
 		return -1;
 
 	if (bpf_xdp_adjust_head(ctx, hdr_bytes))
@@ -34,7 +34,7 @@ static __always_inline int pop_headers(struct xdp_md *ctx, __u32 vlans, __u32 hd
 
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-	return l2_store(data, data_end, l2, vlans, inner_proto);
+	return l2_store(data, data_end, l2 + L2_MAX_LEN, vlans, inner_proto);
 }
 
 /* Metadata key mode: puts the key, already shifted into the mark bits, and those bits in front
