@@ -31,10 +31,10 @@
  * Malformed input (truncated Ethernet/VLAN/IPv4/TCP/UDP header, IHL < 5, total length shorter
  * than the header or longer than the frame, TCP data offset < 5 or past the frame) is dropped.
  *
- * One step per header, as katran splits its balancer: dsr_maps.h (maps), dsr_parsing.h (the
- * frame into a flow), dsr_pick.h (backend), dsr_mss.h (MSS clamp), dsr_icmp.h (too big),
- * dsr_encap.h (outer header), dsr_nexthop.h (next hop and send); the checksum, L2 copy and
- * cursor parsers are bpf/lib's. */
+ * One role per header, as katran splits its balancer, and dsr_handle() below calls them in
+ * order: dsr_maps.h (maps), dsr_parsing.h (the frame into a flow), dsr_pick.h (backend),
+ * dsr_mss.h (MSS clamp), dsr_icmp.h (too big), dsr_encap.h (outer header), dsr_nexthop.h (next
+ * hop and send); the cursor parsers, L2 copy and checksums are bpf/lib's. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "parse_ip.h"
