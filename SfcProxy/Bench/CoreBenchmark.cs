@@ -34,13 +34,13 @@ internal static class CoreBenchmark
         IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
-        using var emptyXdp = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
-        using var emptyTc = BpfObject.Open(Path.Combine(dir, "empty_tc.bpf.o"), null);
+        using var emptyXdp = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
+        using var emptyTc = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyTc.Object + ".bpf.o"), null);
         emptyXdp.Load();
         emptyTc.Load();
 
-        var floorXdp = emptyXdp.Program("empty_xdp");
-        var floorTc = emptyTc.Program("empty_tc");
+        var floorXdp = emptyXdp.Program(BenchBpfNames.EmptyXdp.Program);
+        var floorTc = emptyTc.Program(BenchBpfNames.EmptyTc.Program);
         var rows = new List<CoreBenchRow>();
         var stages = new List<StageRow>();
         foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
