@@ -72,10 +72,9 @@ internal sealed class ProxyObjects : IDisposable
             {
                 var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
-                // meta_mark never touches the caches and keeps them as built; xdp_rx, tc_tx and
-                // hash_age must size them identically or libbpf refuses to reuse the pinned map.
-                if (name != SfcBpfNames.MetaMark.Object)
-                    keys.SizeCaches(obj, cacheSize);
+                // Every object declares the caches (sfc_maps.h), meta_mark too; all must size them
+                // identically or libbpf refuses to reuse the pinned map.
+                keys.SizeCaches(obj, cacheSize);
                 // Every object declares it (sfc_maps.h); all must agree for the pin to be reused.
                 obj.SetMaxEntries(SfcBpfNames.Maps.Latency, latencyChains);
                 obj.Load();
