@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SfcProxy.Bpf;
+using SfcProxy.Configuration;
 using SfcProxy.Datapath;
 using SfcProxy.Lab;
 using SfcProxy.Proxy;
@@ -137,7 +138,7 @@ internal static class CoreBenchmark
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    private static string ModeName(KeyMode mode) => mode == KeyMode.Metadata ? "metadata" : "header-hash";
+    private static string ModeName(KeyMode mode) => OptionValues.KeyModes.NameOf(mode);
 
     /// <summary>The results as the markdown table committed under vm-lab/results/.</summary>
     public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)
