@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

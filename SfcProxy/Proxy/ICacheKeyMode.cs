@@ -6,8 +6,10 @@ namespace SfcProxy.Proxy;
 /// <summary>
 /// What the key mode changes on the host side of the SFC proxy: which cache map holds the headers
 /// and how it is sized, whether meta_mark runs, who ages the entries, and how entries are listed,
-/// counted and flushed. Chosen once from SfcProxy:KeyMode (<see cref="For"/>) when the objects are
-/// loaded; nothing else asks which mode runs. The datapath reads the mode from sfc_config.
+/// counted and flushed. Chosen once from SfcProxy:KeyMode (<see cref="For"/>): by
+/// <see cref="ProxyObjects.Load"/>, which keeps it, and by <see cref="CacheAgingService"/> at start
+/// (KeyMode needs a restart); nothing else asks which mode runs. The datapath reads the mode from
+/// sfc_config.
 /// </summary>
 internal interface ICacheKeyMode
 {
