@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SfcProxy.Bpf;
+using SfcProxy.Configuration;
 using SfcProxy.Datapath;
 using SfcProxy.Lab;
 using SfcProxy.Proxy;
@@ -34,13 +35,13 @@ internal static class CoreBenchmark
         IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
-        using var emptyXdp = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
-        using var emptyTc = BpfObject.Open(Path.Combine(dir, "empty_tc.bpf.o"), null);
+        using var emptyXdp = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
+        using var emptyTc = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyTc.Object + ".bpf.o"), null);
         emptyXdp.Load();
         emptyTc.Load();
 
-        var floorXdp = emptyXdp.Program("empty_xdp");
-        var floorTc = emptyTc.Program("empty_tc");
+        var floorXdp = emptyXdp.Program(BenchBpfNames.EmptyXdp.Program);
+        var floorTc = emptyTc.Program(BenchBpfNames.EmptyTc.Program);
         var rows = new List<CoreBenchRow>();
         var stages = new List<StageRow>();
         foreach (var mode in new[] { KeyMode.Metadata, KeyMode.HeaderHash })
@@ -137,7 +138,7 @@ internal static class CoreBenchmark
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    private static string ModeName(KeyMode mode) => mode == KeyMode.Metadata ? "metadata" : "header-hash";
+    private static string ModeName(KeyMode mode) => OptionValues.KeyModes.NameOf(mode);
 
     /// <summary>The results as the markdown table committed under vm-lab/results/.</summary>
     public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)

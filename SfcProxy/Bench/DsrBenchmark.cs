@@ -34,9 +34,9 @@ internal static class DsrBenchmark
         uint nexthopMaxAgeMs = DsrLimits.NexthopDefaultMaxAgeMs)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
-        using var empty = BpfObject.Open(Path.Combine(dir, "empty_xdp.bpf.o"), null);
+        using var empty = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
         empty.Load();
-        var floor = empty.Program("empty_xdp");
+        var floor = empty.Program(BenchBpfNames.EmptyXdp.Program);
         var pins = new BpfPins($"bench-{Environment.ProcessId}-dsr");
         try
         {

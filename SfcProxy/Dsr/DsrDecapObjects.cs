@@ -32,8 +32,6 @@ public enum DsrDecapCounter : uint
 /// </summary>
 public sealed class DsrDecapObjects : IPinnedObjects
 {
-    /// <summary>Program name, which is also the object file name without ".bpf.o".</summary>
-    public const string ProgramName = "dsr_decap";
     /// <summary>VIPs the map holds at most (DSR_DECAP_MAX_VIPS).</summary>
     public const int MaxVips = 1024;
 
@@ -42,9 +40,9 @@ public sealed class DsrDecapObjects : IPinnedObjects
     private DsrDecapObjects(BpfObject obj, BpfPins pins) => (_obj, Pins) = (obj, pins);
 
     public BpfPins Pins { get; }
-    public BpfProgram Program => _obj.Program(ProgramName);
-    public BpfMap Vips => _obj.Map("dsr_decap_vips");
-    public BpfMap Counters => _obj.Map("dsr_decap_counters");
+    public BpfProgram Program => _obj.Program(DsrBpfNames.Decap.Program);
+    public BpfMap Vips => _obj.Map(DsrBpfNames.Maps.DecapVips);
+    public BpfMap Counters => _obj.Map(DsrBpfNames.Maps.DecapCounters);
 
     public static string DefaultObjectDirectory => Path.Combine(AppContext.BaseDirectory, "bpf");
 
@@ -52,7 +50,7 @@ public sealed class DsrDecapObjects : IPinnedObjects
     public static DsrDecapObjects Load(BpfPins pins, string? objectDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(pins);
-        var obj = BpfObject.Open(Path.Combine(objectDirectory ?? DefaultObjectDirectory, ProgramName + ".bpf.o"), pins.Directory);
+        var obj = BpfObject.Open(Path.Combine(objectDirectory ?? DefaultObjectDirectory, DsrBpfNames.Decap.Object + ".bpf.o"), pins.Directory);
         try
         {
             obj.Load();

@@ -39,8 +39,6 @@ public readonly record struct DsrTraffic(ulong Packets, ulong Bytes);
 /// </remarks>
 public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
 {
-    public const string ProgramName = "dsr_lb";
-
     private readonly BpfObject _obj;
     private readonly Lock _applyLock = new();
     private DsrTables? _applied;
@@ -48,16 +46,16 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
     private DsrObjects(BpfObject obj, BpfPins pins) => (_obj, Pins) = (obj, pins);
 
     public BpfPins Pins { get; }
-    public BpfProgram Program => _obj.Program(ProgramName);
-    public BpfMap Config => _obj.Map("dsr_config");
-    public BpfMap Services => _obj.Map("dsr_services");
-    public BpfMap Backends => _obj.Map("dsr_backends");
-    public BpfMap Maglev => _obj.Map("dsr_maglev");
-    public BpfMap Connections => _obj.Map("dsr_conns");
-    public BpfMap Counters => _obj.Map("dsr_counters");
-    public BpfMap BackendTraffic => _obj.Map("dsr_backend_traffic");
-    public BpfMap ServiceTraffic => _obj.Map("dsr_service_traffic");
-    public BpfMap Nexthops => _obj.Map("dsr_nexthops");
+    public BpfProgram Program => _obj.Program(DsrBpfNames.Lb.Program);
+    public BpfMap Config => _obj.Map(DsrBpfNames.Maps.Config);
+    public BpfMap Services => _obj.Map(DsrBpfNames.Maps.Services);
+    public BpfMap Backends => _obj.Map(DsrBpfNames.Maps.Backends);
+    public BpfMap Maglev => _obj.Map(DsrBpfNames.Maps.Maglev);
+    public BpfMap Connections => _obj.Map(DsrBpfNames.Maps.Connections);
+    public BpfMap Counters => _obj.Map(DsrBpfNames.Maps.Counters);
+    public BpfMap BackendTraffic => _obj.Map(DsrBpfNames.Maps.BackendTraffic);
+    public BpfMap ServiceTraffic => _obj.Map(DsrBpfNames.Maps.ServiceTraffic);
+    public BpfMap Nexthops => _obj.Map(DsrBpfNames.Maps.Nexthops);
 
     public DsrTables? Applied => _applied;
 
@@ -66,10 +64,10 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
     /// <summary>Opens and loads dsr_lb.bpf.o; maps pinned in the instance directory are reused.</summary>
     public static DsrObjects Load(BpfPins pins, string? objectDirectory = null, uint connectionEntries = DsrLimits.ConnDefaultEntries)
     {
-        var obj = BpfObject.Open(Path.Combine(objectDirectory ?? DefaultObjectDirectory, ProgramName + ".bpf.o"), pins.Directory);
+        var obj = BpfObject.Open(Path.Combine(objectDirectory ?? DefaultObjectDirectory, DsrBpfNames.Lb.Object + ".bpf.o"), pins.Directory);
         try
         {
-            obj.SetMaxEntries("dsr_conns", connectionEntries);
+            obj.SetMaxEntries(DsrBpfNames.Maps.Connections, connectionEntries);
             obj.Load();
             return new DsrObjects(obj, pins);
         }

@@ -33,10 +33,6 @@ namespace SfcProxy.Policy;
 /// </remarks>
 public sealed class PolicyObjects : IPinnedObjects
 {
-    /// <summary>Program names, which are also the object file names without ".bpf.o".</summary>
-    public const string TcName = "policy_tc", XdpName = "policy_xdp";
-    private const string TcObject = "policy", XdpObject = "policy_xdp";
-
     private readonly BpfObject _tc;
     private readonly BpfObject? _xdp;
     private readonly Lock _applyLock = new();
@@ -51,16 +47,16 @@ public sealed class PolicyObjects : IPinnedObjects
     /// <summary>Where this instance's maps (and links) are pinned.</summary>
     public BpfPins Pins { get; }
 
-    public BpfProgram Tc => _tc.Program(TcName);
+    public BpfProgram Tc => _tc.Program(PolicyBpfNames.Tc.Program);
     /// <summary>The XDP variant; only when loaded with <c>withXdp</c>.</summary>
-    public BpfProgram Xdp => (_xdp ?? throw new InvalidOperationException("policy_xdp was not loaded")).Program(XdpName);
+    public BpfProgram Xdp => (_xdp ?? throw new InvalidOperationException("policy_xdp was not loaded")).Program(PolicyBpfNames.Xdp.Program);
 
-    public BpfMap State => _tc.Map("pol_state");
-    public BpfMap Identities => _tc.Map("pol_identities");
-    public BpfMap Rules => _tc.Map("pol_rules");
-    public BpfMap Conntrack => _tc.Map("pol_conntrack");
-    public BpfMap Counters => _tc.Map("pol_counters");
-    public BpfMap RuleHits => _tc.Map("pol_rule_hits");
+    public BpfMap State => _tc.Map(PolicyBpfNames.Maps.State);
+    public BpfMap Identities => _tc.Map(PolicyBpfNames.Maps.Identities);
+    public BpfMap Rules => _tc.Map(PolicyBpfNames.Maps.Rules);
+    public BpfMap Conntrack => _tc.Map(PolicyBpfNames.Maps.Conntrack);
+    public BpfMap Counters => _tc.Map(PolicyBpfNames.Maps.Counters);
+    public BpfMap RuleHits => _tc.Map(PolicyBpfNames.Maps.RuleHits);
 
     /// <summary>The tables of the last <see cref="Apply"/> by this object, or null.</summary>
     public PolicyTables? Applied => _applied;
@@ -80,12 +76,12 @@ public sealed class PolicyObjects : IPinnedObjects
         var opened = new List<BpfObject>();
         try
         {
-            foreach (var name in withXdp ? new[] { TcObject, XdpObject } : [TcObject])
+            foreach (var name in withXdp ? new[] { PolicyBpfNames.Tc.Object, PolicyBpfNames.Xdp.Object } : [PolicyBpfNames.Tc.Object])
             {
                 var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
                 // Both objects declare it; both must agree for the pin to be reused.
-                obj.SetMaxEntries("pol_conntrack", conntrackEntries);
+                obj.SetMaxEntries(PolicyBpfNames.Maps.Conntrack, conntrackEntries);
                 obj.Load();
             }
             return new PolicyObjects(opened[0], opened.Count > 1 ? opened[1] : null, pins);

@@ -41,7 +41,7 @@ public readonly record struct PolicyProbe(bool Allowed, uint RuleId, string Reas
         var r = policy.Tc.TestRun(frame, MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref ctx, 1)), Marshal.SizeOf<SkbContext>());
         var answer = MemoryMarshal.Read<SkbContext>(r.Context);
         if (answer.Cb4 != PolicyLimits.ProbeMark)
-            throw new InvalidOperationException($"{PolicyObjects.TcName} did not answer the probe (verdict {r.ReturnValue}); is the loaded object older than this host?");
+            throw new InvalidOperationException($"{PolicyBpfNames.Tc.Program} did not answer the probe (verdict {r.ReturnValue}); is the loaded object older than this host?");
         var outcome = (PolicyCounter)answer.Cb0;
         var allowed = r.ReturnValue == TcOk;
         return new PolicyProbe(allowed, answer.Cb1, Describe(outcome, answer.Cb1, answer.Cb2, answer.Cb3), outcome, answer.Cb2, answer.Cb3);

@@ -60,7 +60,7 @@ public sealed partial class BpfProxyDatapath
         // With maps an earlier datapath still runs on, its settings change only once nothing that can
         // fail is left but the take-overs: a start the kernel refuses must not have run the old
         // programs on the new settings in the meantime.
-        var shared = found.Contains("sfc_config");
+        var shared = found.Contains(SfcBpfNames.Maps.Config);
         if (!shared)
             Configure(objects, journal, shared);
 
@@ -71,10 +71,10 @@ public sealed partial class BpfProxyDatapath
         {
             (objects.Tx, egressName, () => objects.Tx.AttachTc(egress, TcDirection.Egress)),
         };
-        if (o.KeyMode == KeyMode.Metadata)
+        if (objects.CacheKeyMode.MarksIngress)
             plan.Add((objects.Mark, ingressName, () => objects.Mark.AttachTc(ingress, TcDirection.Ingress)));
         else
-            _obsolete.AddRange(ProxyLinks.PinnedPaths(pins, ProxyObjects.MarkName));
+            _obsolete.AddRange(ProxyLinks.PinnedPaths(pins, SfcBpfNames.MetaMark.Program));
         plan.Add((objects.Rx, ingressName,
             () => objects.Rx.AttachXdp(ingress, o.XdpMode == XdpMode.Generic ? XdpAttachMode.Generic : XdpAttachMode.Native)));
 
@@ -122,7 +122,7 @@ public sealed partial class BpfProxyDatapath
             if (steps.Run($"detach {path}", () => File.Delete(path)))
             {
                 LogObsoleteLinkRemoved(path);
-                if (Path.GetFileName(path).StartsWith(ProxyLinks.PinName(ProxyObjects.RxName, ""), StringComparison.Ordinal))
+                if (Path.GetFileName(path).StartsWith(ProxyLinks.PinName(SfcBpfNames.XdpRx.Program, ""), StringComparison.Ordinal))
                     left.Add(ProxyLinks.InterfaceOf(path));
             }
         }

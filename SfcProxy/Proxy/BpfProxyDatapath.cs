@@ -89,17 +89,18 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
 
     public CacheSummary ReadCacheSummary()
     {
-        var cache = Objects.Cache(_options.KeyMode);
-        return new CacheSummary(OptionValues.KeyModes.NameOf(_options.KeyMode),
-            HeaderCacheEntries.Count(cache, _options.KeyMode), cache.MaxEntries);
+        var objects = Objects;
+        var cache = objects.Cache;
+        return new CacheSummary(OptionValues.KeyModes.NameOf(objects.CacheKeyMode.Mode),
+            objects.CacheKeyMode.Count(cache), cache.MaxEntries);
     }
 
     public CacheSweepResult? SweepCache(TimeSpan maxAge)
     {
         lock (_mapsLock)
         {
-            // Metadata mode ages in the datapath (CacheAging): nothing for the host to sweep.
-            if (!_attached || _objects is null || _options.KeyMode == KeyMode.Metadata)
+            // A mode that ages in the datapath (CacheAging) leaves the host nothing to sweep.
+            if (!_attached || _objects is null || _objects.CacheKeyMode.AgesInDatapath)
                 return null;
             _aging ??= new CacheAging(_objects);
             return _aging.Sweep(maxAge);
@@ -110,13 +111,13 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
     public IReadOnlyList<CacheEntryView> DumpCache(int limit)
     {
         lock (_mapsLock)
-            return HeaderCacheEntries.Dump(Objects.Cache(_options.KeyMode), _options.KeyMode, limit);
+            return Objects.CacheKeyMode.Dump(Objects.Cache, limit);
     }
 
     public int FlushCache()
     {
         lock (_mapsLock)
-            return HeaderCacheEntries.Flush(Objects.Cache(_options.KeyMode), _options.KeyMode);
+            return Objects.CacheKeyMode.Flush(Objects.Cache);
     }
 
     private ProxyObjects Objects => _objects ?? throw new InvalidOperationException("the datapath is not attached");

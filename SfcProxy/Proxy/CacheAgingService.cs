@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
 
 namespace SfcProxy.Proxy;
 
@@ -18,6 +17,9 @@ public sealed partial class CacheAgingService(
     IProxyDatapath datapath, IOptions<SfcProxyOptions> options, CacheAgingStats stats, TimeProvider time,
     ILogger<CacheAgingService> logger) : BackgroundService
 {
+    // KeyMode needs a restart, so SIGHUP never changes who ages the cache.
+    private readonly ICacheKeyMode _keyMode = ICacheKeyMode.For(options.Value.KeyMode);
+
     /// <summary>Bounds of the sweep interval.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100), MaxInterval = TimeSpan.FromSeconds(5);
 
@@ -34,7 +36,7 @@ public sealed partial class CacheAgingService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var maxAge = options.Value.Cache.MaxAge;
-        if (options.Value.KeyMode == KeyMode.Metadata)
+        if (_keyMode.AgesInDatapath)
         {
             // The host must not write the slots (CacheAging); reading them all would cost a pass
             // over the whole array per interval for a log line. meta_aged_out counts the takeovers.

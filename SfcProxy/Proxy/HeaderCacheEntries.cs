@@ -7,7 +7,8 @@ using SfcProxy.Datapath;
 
 namespace SfcProxy.Proxy;
 
-/// <summary>Reading and emptying the header cache map from user space (cache-dump and flush).</summary>
+/// <summary>Reading and emptying the header cache maps from user space (cache-dump and flush); which
+/// map and key the key mode uses is <see cref="ICacheKeyMode"/>'s choice.</summary>
 internal static class HeaderCacheEntries
 {
     /// <summary>
@@ -16,36 +17,12 @@ internal static class HeaderCacheEntries
     /// </summary>
     private const int BatchSize = 256;
 
-    /// <summary>Up to <paramref name="limit"/> entries, in map order.</summary>
-    public static IReadOnlyList<CacheEntryView> Dump(BpfMap cache, KeyMode mode, int limit)
+    /// <summary>Up to <paramref name="limit"/> entries of a hash map keyed by <typeparamref name="TKey"/>, in map order.</summary>
+    public static List<CacheEntryView> Dump<TKey>(BpfMap cache, int limit, Func<TKey, string> describe)
+        where TKey : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         long now = MonotonicNanoseconds();
-        if (mode == KeyMode.Metadata)
-        {
-            // The key shown is the slot's owner: the metadata key its packet carries in the
-            // Metadata:MarkMask bits of skb->mark (slot index + 1, generation above).
-            return MetadataSlots.Occupied(cache).Take(limit)
-                .Select(o => View(o.Entry.Owner.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Entry, now))
-                .ToList();
-        }
-        return Dump<SfcFlowKey>(cache, limit, Describe, now);
-    }
-
-    /// <summary>Header sets cached now (metadata mode: occupied slots; header-hash: map entries).</summary>
-    public static int Count(BpfMap cache, KeyMode mode) =>
-        mode == KeyMode.Metadata ? MetadataSlots.Count(cache) : cache.Count();
-
-    /// <summary>
-    /// Deletes every entry present now (metadata mode: frees every occupied slot, racing the
-    /// datapath, see <see cref="MetadataSlots.Clear"/>); returns how many this call deleted.
-    /// </summary>
-    public static int Flush(BpfMap cache, KeyMode mode) =>
-        mode == KeyMode.Metadata ? MetadataSlots.Clear(cache) : Flush<SfcFlowKey>(cache);
-
-    private static List<CacheEntryView> Dump<TKey>(BpfMap cache, int limit, Func<TKey, string> describe, long now)
-        where TKey : unmanaged
-    {
         var views = new List<CacheEntryView>(Math.Min(limit, BatchSize));
         var keys = new TKey[BatchSize];
         var values = new SfcCacheEntry[BatchSize];
@@ -61,7 +38,8 @@ internal static class HeaderCacheEntries
         return views;
     }
 
-    private static int Flush<TKey>(BpfMap cache)
+    /// <summary>Deletes every entry of a hash map present now; returns how many this call deleted.</summary>
+    public static int Flush<TKey>(BpfMap cache)
         where TKey : unmanaged
     {
         // Keys first, deletes after: deleting during a GET_NEXT_KEY walk restarts it.
@@ -76,7 +54,8 @@ internal static class HeaderCacheEntries
         return deleted;
     }
 
-    private static unsafe CacheEntryView View(string key, SfcCacheEntry entry, long now)
+    /// <summary>An entry as the control socket shows it; <paramref name="now"/> from <see cref="MonotonicNanoseconds"/>.</summary>
+    public static unsafe CacheEntryView View(string key, SfcCacheEntry entry, long now)
     {
         long ageMs = Math.Max(0, (now - (long)entry.IngressNs) / 1_000_000);
         var encap = (Encapsulation)entry.Encap;
@@ -134,6 +113,6 @@ internal static class HeaderCacheEntries
     /// Now on the clock bpf_ktime_get_ns() reads (CLOCK_MONOTONIC). On Linux, Stopwatch reads that
     /// same clock, so the difference is the entry's age.
     /// </summary>
-    private static long MonotonicNanoseconds() =>
+    public static long MonotonicNanoseconds() =>
         (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
 }

@@ -12,7 +12,7 @@ internal static class ProxyLinks
 {
     /// <summary>Detach order: stop popping first, then the mark companion, restoring last, so no
     /// packet is popped whose way back is already gone.</summary>
-    private static readonly string[] DetachOrder = [ProxyObjects.RxName, ProxyObjects.MarkName, ProxyObjects.TxName];
+    private static readonly string[] DetachOrder = [SfcBpfNames.XdpRx.Program, SfcBpfNames.MetaMark.Program, SfcBpfNames.TcTx.Program];
 
     public static string PinName(string program, string ifname) => $"link_{program}@{ifname}";
 
@@ -89,8 +89,8 @@ internal static class ProxyLinks
     /// <summary>The interface xdp_rx's link is pinned on (the proxy's ingress), or null without one.</summary>
     public static string? IngressOf(BpfPins pins)
     {
-        var prefix = PinName(ProxyObjects.RxName, "");
-        return PinnedPaths(pins, ProxyObjects.RxName).Select(Path.GetFileName).Select(name => name![prefix.Length..]).FirstOrDefault();
+        var prefix = PinName(SfcBpfNames.XdpRx.Program, "");
+        return PinnedPaths(pins, SfcBpfNames.XdpRx.Program).Select(Path.GetFileName).Select(name => name![prefix.Length..]).FirstOrDefault();
     }
 
     /// <summary>The interface a link pin is on: "link_xdp_rx@eth1" -> "eth1".</summary>

@@ -10,38 +10,43 @@ namespace SfcProxy.Proxy;
 /// </summary>
 internal sealed class ProxyObjects : IDisposable
 {
-    /// <summary>Program names, which are also the object file names (bpf/&lt;name&gt;.bpf.o).</summary>
-    public const string RxName = "xdp_rx", TxName = "tc_tx", MarkName = "meta_mark", AgeName = "hash_age";
-
     private readonly BpfObject _rx, _tx, _mark, _age;
 
-    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, BpfObject age, BpfPins pins)
+    private ProxyObjects(BpfObject rx, BpfObject tx, BpfObject mark, BpfObject age, BpfPins pins, ICacheKeyMode keyMode)
     {
         (_rx, _tx, _mark, _age) = (rx, tx, mark, age);
         Pins = pins;
+        CacheKeyMode = keyMode;
     }
 
     /// <summary>Where this instance's maps (and links) are pinned.</summary>
     public BpfPins Pins { get; }
 
-    public BpfProgram Rx => _rx.Program(RxName);
-    public BpfProgram Tx => _tx.Program(TxName);
-    public BpfProgram Mark => _mark.Program(MarkName);
-    /// <summary>The header-hash cache's aging pass (never attached; <see cref="CacheAging"/> runs it).</summary>
-    public BpfProgram Age => _age.Program(AgeName);
+    /// <summary>The key mode the caches were sized for.</summary>
+    public ICacheKeyMode CacheKeyMode { get; }
 
-    public BpfMap Config => _rx.Map("sfc_config");
-    public BpfMap Counters => _rx.Map("sfc_counters");
-    public BpfMap MetaCache => _rx.Map("sfc_meta_cache");
-    public BpfMap HashCache => _rx.Map("sfc_hash_cache");
-    public BpfMap VnfPort => _rx.Map("sfc_vnf_port");
+    public BpfProgram Rx => _rx.Program(SfcBpfNames.XdpRx.Program);
+    public BpfProgram Tx => _tx.Program(SfcBpfNames.TcTx.Program);
+    public BpfProgram Mark => _mark.Program(SfcBpfNames.MetaMark.Program);
+    /// <summary>The header-hash cache's aging pass (never attached; <see cref="CacheAging"/> runs it).</summary>
+    public BpfProgram Age => _age.Program(SfcBpfNames.HashAge.Program);
+
+    public BpfMap Config => _rx.Map(SfcBpfNames.Maps.Config);
+    public BpfMap Counters => _rx.Map(SfcBpfNames.Maps.Counters);
+    public BpfMap MetaCache => _rx.Map(SfcBpfNames.Maps.MetaCache);
+    public BpfMap HashCache => _rx.Map(SfcBpfNames.Maps.HashCache);
+    public BpfMap VnfPort => _rx.Map(SfcBpfNames.Maps.VnfPort);
     /// <summary>Per-CPU sequence of the SFC packets xdp_rx cached (metadata keys, latency sampling).</summary>
-    public BpfMap PacketSeq => _rx.Map("sfc_meta_seq");
+    public BpfMap PacketSeq => _rx.Map(SfcBpfNames.Maps.MetaSeq);
     /// <summary>VNF latency histograms per chain (LRU per-CPU hash; see <see cref="LatencyHistograms"/>).</summary>
-    public BpfMap Latency => _rx.Map("sfc_latency");
+    public BpfMap Latency => _rx.Map(SfcBpfNames.Maps.Latency);
 
     /// <summary>The cache the key mode uses.</summary>
-    public BpfMap Cache(KeyMode mode) => mode == KeyMode.Metadata ? MetaCache : HashCache;
+    public BpfMap Cache => CacheKeyMode.Cache(this);
+
+    // The order of the constructor's arguments.
+    private static readonly string[] LoadOrder =
+        [SfcBpfNames.XdpRx.Object, SfcBpfNames.TcTx.Object, SfcBpfNames.MetaMark.Object, SfcBpfNames.HashAge.Object];
 
     /// <summary>Default place of the objects: bpf/ next to the host binary.</summary>
     public static string DefaultObjectDirectory => Path.Combine(AppContext.BaseDirectory, "bpf");
@@ -60,18 +65,21 @@ internal sealed class ProxyObjects : IDisposable
         var dir = objectDirectory ?? DefaultObjectDirectory;
         var opened = new List<BpfObject>();
         var pinsExisted = pins.Exists;
+        var keys = ICacheKeyMode.For(keyMode);
         try
         {
-            foreach (var name in new[] { RxName, TxName, MarkName, AgeName })
+            foreach (var name in LoadOrder)
             {
                 var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pins.Directory);
                 opened.Add(obj);
-                SizeCaches(obj, keyMode, cacheSize);
+                // Every object declares the caches (sfc_maps.h), meta_mark too; all must size them
+                // identically or libbpf refuses to reuse the pinned map.
+                keys.SizeCaches(obj, cacheSize);
                 // Every object declares it (sfc_maps.h); all must agree for the pin to be reused.
-                obj.SetMaxEntries("sfc_latency", latencyChains);
+                obj.SetMaxEntries(SfcBpfNames.Maps.Latency, latencyChains);
                 obj.Load();
             }
-            return new ProxyObjects(opened[0], opened[1], opened[2], opened[3], pins);
+            return new ProxyObjects(opened[0], opened[1], opened[2], opened[3], pins, keys);
         }
         catch (BpfException e) when (e.Errno == Errno.EINVAL && pinsExisted)
         {
@@ -87,16 +95,6 @@ internal sealed class ProxyObjects : IDisposable
                 o.Dispose();
             throw;
         }
-    }
-
-    private static void SizeCaches(BpfObject obj, KeyMode keyMode, uint cacheSize)
-    {
-        // meta_mark declares no caches; xdp_rx and tc_tx must size them identically or libbpf
-        // refuses to reuse the pinned map.
-        if (obj.Name == MarkName)
-            return;
-        obj.SetMaxEntries("sfc_meta_cache", keyMode == KeyMode.Metadata ? MetadataSlots.Capacity(cacheSize) : 1);
-        obj.SetMaxEntries("sfc_hash_cache", keyMode == KeyMode.HeaderHash ? cacheSize : 1);
     }
 
     /// <summary>
@@ -129,7 +127,7 @@ internal sealed class ProxyObjects : IDisposable
     {
         var dir = objectDirectory ?? DefaultObjectDirectory;
         var names = new List<string>();
-        foreach (var name in new[] { RxName, TxName, MarkName })
+        foreach (var name in new[] { SfcBpfNames.XdpRx.Object, SfcBpfNames.TcTx.Object, SfcBpfNames.MetaMark.Object })
         {
             using var obj = BpfObject.Open(Path.Combine(dir, name + ".bpf.o"), pinRoot: null);
             names.AddRange(obj.PinnedMapNames());

@@ -1,5 +1,6 @@
 using SfcProxy.Bpf;
 using SfcProxy.Net;
+using SfcProxy.Bench;
 
 namespace SfcProxy.Tests.Bpf;
 
@@ -19,7 +20,7 @@ public sealed class BpfLinkTests
 
         network.Run(() =>
         {
-            using (BpfLink link = obj.Program("empty_xdp").AttachXdp(NetDevice.IfIndex(TestNetwork.Veth0), mode))
+            using (BpfLink link = obj.Program(BenchBpfNames.EmptyXdp.Program).AttachXdp(NetDevice.IfIndex(TestNetwork.Veth0), mode))
             {
                 StringAssert.Contains(link.Description, "veth0");
                 StringAssert.Contains(network.IpIn($"link show dev {TestNetwork.Veth0}"), ipLinkShows,
@@ -39,9 +40,9 @@ public sealed class BpfLinkTests
         network.Run(() =>
         {
             int ifindex = NetDevice.IfIndex(TestNetwork.Veth0);
-            using BpfLink first = obj.Program("empty_xdp").AttachXdp(ifindex, XdpAttachMode.Native);
+            using BpfLink first = obj.Program(BenchBpfNames.EmptyXdp.Program).AttachXdp(ifindex, XdpAttachMode.Native);
 
-            BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.Program("empty_xdp").AttachXdp(ifindex, XdpAttachMode.Native));
+            BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.Program(BenchBpfNames.EmptyXdp.Program).AttachXdp(ifindex, XdpAttachMode.Native));
 
             StringAssert.Contains(e.Message, "bpf_link_create(empty_xdp.bpf.o/empty_xdp -> xdp native on veth0");
             Assert.AreEqual(16, e.Errno, e.Message); // EBUSY
@@ -59,7 +60,7 @@ public sealed class BpfLinkTests
 
         network.Run(() =>
         {
-            using BpfLink link = obj.Program("empty_tc").AttachTc(NetDevice.IfIndex(TestNetwork.Veth1), direction);
+            using BpfLink link = obj.Program(BenchBpfNames.EmptyTc.Program).AttachTc(NetDevice.IfIndex(TestNetwork.Veth1), direction);
 
             // tcx needs no qdisc; a clsact one would mean we fell back on a kernel that has tcx.
             Assert.IsFalse(network.TcIn($"qdisc show dev {TestNetwork.Veth1}").Contains("clsact"), "fell back to clsact although the kernel has tcx");
@@ -84,7 +85,7 @@ public sealed class BpfLinkTests
 
             network.Run(() =>
             {
-                using (BpfLink link = empty.Program("empty_xdp").AttachXdp(NetDevice.IfIndex(TestNetwork.Veth0), XdpAttachMode.Native))
+                using (BpfLink link = empty.Program(BenchBpfNames.EmptyXdp.Program).AttachXdp(NetDevice.IfIndex(TestNetwork.Veth0), XdpAttachMode.Native))
                 {
                     link.Pin(pinPath);
                     Assert.AreEqual(pinPath, link.PinPath);
@@ -131,12 +132,12 @@ public sealed class BpfLinkTests
 
             network.Run(() =>
             {
-                using (BpfLink link = obj.Program("empty_tc").AttachTc(NetDevice.IfIndex(TestNetwork.Veth1), TcDirection.Ingress))
+                using (BpfLink link = obj.Program(BenchBpfNames.EmptyTc.Program).AttachTc(NetDevice.IfIndex(TestNetwork.Veth1), TcDirection.Ingress))
                 {
                     link.Pin(pinPath);
                 }
                 using BpfLink reopened = BpfLink.OpenPinned(pinPath);
-                reopened.Update(obj.Program("empty_tc"));
+                reopened.Update(obj.Program(BenchBpfNames.EmptyTc.Program));
                 reopened.Unpin();
             });
             Assert.IsFalse(File.Exists(pinPath));
@@ -153,7 +154,7 @@ public sealed class BpfLinkTests
         using TestNetwork network = TestNetwork.Create();
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyTc, pinRoot: null);
         obj.Load();
-        BpfProgram program = obj.Program("empty_tc");
+        BpfProgram program = obj.Program(BenchBpfNames.EmptyTc.Program);
 
         network.Run(() =>
         {
@@ -162,8 +163,8 @@ public sealed class BpfLinkTests
             using (BpfLink ingress = program.AttachClsact(veth0, TcDirection.Ingress))
             using (BpfLink egress = program.AttachClsact(veth0, TcDirection.Egress))
             {
-                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth0} ingress"), "empty_tc");
-                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth0} egress"), "empty_tc");
+                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth0} ingress"), BenchBpfNames.EmptyTc.Program);
+                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth0} egress"), BenchBpfNames.EmptyTc.Program);
                 ingress.Update(program);
                 Assert.ThrowsExactly<NotSupportedException>(() => egress.Pin("/sys/fs/bpf/never"));
             }
@@ -173,10 +174,10 @@ public sealed class BpfLinkTests
             network.TcIn($"qdisc add dev {TestNetwork.Veth1} clsact");
             using (BpfLink ingress = program.AttachClsact(NetDevice.IfIndex(TestNetwork.Veth1), TcDirection.Ingress))
             {
-                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth1} ingress"), "empty_tc");
+                StringAssert.Contains(network.TcIn($"filter show dev {TestNetwork.Veth1} ingress"), BenchBpfNames.EmptyTc.Program);
             }
             StringAssert.Contains(network.TcIn($"qdisc show dev {TestNetwork.Veth1}"), "clsact");
-            Assert.IsFalse(network.TcIn($"filter show dev {TestNetwork.Veth1} ingress").Contains("empty_tc"), "our filter was left behind");
+            Assert.IsFalse(network.TcIn($"filter show dev {TestNetwork.Veth1} ingress").Contains(BenchBpfNames.EmptyTc.Program), "our filter was left behind");
         });
     }
 }

@@ -1,5 +1,7 @@
 using SfcProxy.Lab;
 using SfcProxy.Bpf;
+using SfcProxy.Bench;
+using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Bpf;
 
@@ -31,7 +33,7 @@ public sealed class BpfObjectTests
         obj.Load();
         byte[] packet = Packet.Eth().IPv4().Udp().Payload(32).Build();
 
-        TestRunResult result = obj.Program("empty_xdp").TestRun(packet);
+        TestRunResult result = obj.Program(BenchBpfNames.EmptyXdp.Program).TestRun(packet);
 
         Assert.AreEqual("empty_xdp.bpf.o", obj.Name);
         Assert.AreEqual(XDP_PASS, result.ReturnValue);
@@ -45,7 +47,7 @@ public sealed class BpfObjectTests
         obj.Load();
         byte[] packet = Packet.Eth().IPv4().Udp().Payload(32).Build();
 
-        TestRunResult result = obj.Program("empty_tc").TestRun(packet, repeat: 100);
+        TestRunResult result = obj.Program(BenchBpfNames.EmptyTc.Program).TestRun(packet, repeat: 100);
 
         Assert.AreEqual(TC_ACT_OK, result.ReturnValue);
         CollectionAssert.AreEqual(packet, result.Data);
@@ -70,7 +72,7 @@ public sealed class BpfObjectTests
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
         obj.Load();
 
-        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.Program("xdp_rx"));
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.Program(SfcBpfNames.XdpRx.Program));
 
         StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
         StringAssert.Contains(e.Message, "'xdp_rx'");
@@ -81,7 +83,7 @@ public sealed class BpfObjectTests
     {
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
 
-        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.SetMaxEntries("sfc_meta_cache", 10));
+        BpfException e = Assert.ThrowsExactly<BpfException>(() => obj.SetMaxEntries(SfcBpfNames.Maps.MetaCache, 10));
 
         StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
         StringAssert.Contains(e.Message, "'sfc_meta_cache'");
@@ -105,7 +107,7 @@ public sealed class BpfObjectTests
     {
         using BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null);
 
-        InvalidOperationException e = Assert.ThrowsExactly<InvalidOperationException>(() => obj.Program("empty_xdp"));
+        InvalidOperationException e = Assert.ThrowsExactly<InvalidOperationException>(() => obj.Program(BenchBpfNames.EmptyXdp.Program));
 
         StringAssert.Contains(e.Message, "empty_xdp.bpf.o");
     }
@@ -117,7 +119,7 @@ public sealed class BpfObjectTests
         using (BpfObject obj = BpfObject.Open(TestObjects.EmptyXdp, pinRoot: null))
         {
             obj.Load();
-            program = obj.Program("empty_xdp");
+            program = obj.Program(BenchBpfNames.EmptyXdp.Program);
         }
 
         Assert.ThrowsExactly<ObjectDisposedException>(() => program.TestRun(Packet.Eth().IPv4().Udp().Payload(32).Build()));

@@ -1,10 +1,12 @@
+using SfcProxy.Bench;
+
 namespace SfcProxy.Tests.Bpf;
 
 /// <summary>Paths of the BPF objects the build copies next to the test assembly, and per-test pin roots.</summary>
 internal static class TestObjects
 {
-    public static string EmptyXdp => Path("empty_xdp.bpf.o");
-    public static string EmptyTc => Path("empty_tc.bpf.o");
+    public static string EmptyXdp => Path(BenchBpfNames.EmptyXdp.Object + ".bpf.o");
+    public static string EmptyTc => Path(BenchBpfNames.EmptyTc.Object + ".bpf.o");
     public static string Probe => Path("probe.bpf.o");
     public static string VerifierReject => Path("verifier_reject.bpf.o");
 

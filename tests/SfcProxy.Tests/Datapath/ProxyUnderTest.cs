@@ -41,7 +41,7 @@ internal sealed class ProxyUnderTest : IDisposable
 
     public KeyMode Mode { get; }
     public ProxyObjects Objects { get; }
-    public BpfMap Cache => Objects.Cache(Mode);
+    public BpfMap Cache => Objects.Cache;
 
     public RxRun Rx(byte[] frame) => Objects.RunRx(frame);
 
@@ -60,7 +60,7 @@ internal sealed class ProxyUnderTest : IDisposable
     public Dictionary<Counter, ulong> Moved() =>
         Counters().Where(kv => kv.Value != 0).ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    public int CacheEntries => HeaderCacheEntries.Count(Cache, Mode);
+    public int CacheEntries => Objects.CacheKeyMode.Count(Cache);
 
     public void Dispose()
     {

@@ -398,9 +398,9 @@ public sealed partial class DsrEndToEndTests
             InNamespace(LbNs, () => _links.Add((LbNs, Lb.Objects.AttachXdp("lbc", Mode))));
             if (Mode == XdpAttachMode.Native)
             {
-                _empty = BpfObject.Open(Bpf.TestObjects.Path("empty_xdp.bpf.o"), null);
+                _empty = BpfObject.Open(Bpf.TestObjects.EmptyXdp, null);
                 _empty.Load();
-                InNamespace(Client, () => _links.Add((Client, _empty.Program("empty_xdp").AttachXdp(SfcProxy.Net.NetDevice.IfIndex("cl"), XdpAttachMode.Native))));
+                InNamespace(Client, () => _links.Add((Client, _empty.Program(SfcProxy.Bench.BenchBpfNames.EmptyXdp.Program).AttachXdp(SfcProxy.Net.NetDevice.IfIndex("cl"), XdpAttachMode.Native))));
             }
             _ctx.WriteLine($"lab {_id} up in {sw.ElapsedMilliseconds} ms (XDP {Mode})");
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SfcProxy.Policy;
 
 namespace SfcProxy.Tests.EndToEnd;
 
@@ -106,7 +107,7 @@ internal static class BpfState
     /// not in `sfcproxy stats`, so the tests read the pin with `bpftool -j map dump pinned`.</summary>
     public static Dictionary<int, ulong> PolicyCounters(string instance, string pinRoot = DefaultPinRoot)
     {
-        var pin = Path.Combine(PinDir(instance + "-policy", pinRoot), "pol_counters");
+        var pin = Path.Combine(PinDir(instance + "-policy", pinRoot), PolicyBpfNames.Maps.Counters);
         var r = Cmd.Run("bpftool", ["-j", "map", "dump", "pinned", pin], TimeSpan.FromSeconds(10));
         if (r.ExitCode != 0)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.EndToEnd;
 
@@ -224,14 +225,15 @@ internal sealed partial class ScenarioLab : IDisposable
 
     /// <summary>Pin path of an instance link: program xdp_rx/meta_mark (on the ingress) or tc_tx (egress).</summary>
     public string LinkPin(string program) =>
-        BpfState.LinkPin(Instance, program, program == "tc_tx" ? Topo.ProxyEgress : Topo.ProxyIngress);
+        BpfState.LinkPin(Instance, program, program == SfcBpfNames.TcTx.Program ? Topo.ProxyEgress : Topo.ProxyIngress);
 
     /// <summary>prog_id of an instance link's pin; fails the test if it is not pinned.</summary>
     public uint LinkProgId(string program) => BpfState.LinkProgId(LinkPin(program), Instance);
 
     /// <summary>The links this scenario's daemon pins: xdp_rx, tc_tx, and meta_mark in metadata key mode.</summary>
     public IReadOnlyList<string> LinkPrograms =>
-        Options.KeyMode == "metadata" ? ["xdp_rx", "tc_tx", "meta_mark"] : ["xdp_rx", "tc_tx"];
+        Options.KeyMode == "metadata" ? [SfcBpfNames.XdpRx.Program, SfcBpfNames.TcTx.Program, SfcBpfNames.MetaMark.Program]
+            : [SfcBpfNames.XdpRx.Program, SfcBpfNames.TcTx.Program];
 
     public DeviceHooks IngressHooks() => BpfState.Hooks(Topo, Topo.ProxyNs, Topo.ProxyIngress);
     public DeviceHooks EgressHooks() => BpfState.Hooks(Topo, Topo.ProxyNs, Topo.ProxyEgress);

@@ -1,3 +1,5 @@
+using SfcProxy.Proxy;
+
 namespace SfcProxy.Tests.EndToEnd;
 
 /// <summary>
@@ -21,7 +23,7 @@ public sealed class TeardownTests
         HitlessRestartTests.AssertRunningFromPins(lab, "daemon");
 
         // The daemon still holds the link's fd, so tc_tx stays attached; its pin is now a directory.
-        var pin = lab.LinkPin("tc_tx");
+        var pin = lab.LinkPin(SfcBpfNames.TcTx.Program);
         File.Delete(pin);
         Directory.CreateDirectory(pin);
         try

@@ -362,7 +362,7 @@ public sealed class CacheAgingTests
             network.Run(() => host.StartAsync(TestContext.CancellationToken).GetAwaiter().GetResult());
 
             var stats = host.Services.GetRequiredService<ICacheAgingStats>();
-            using var cache = BpfMap.OpenPinned(Path.Combine(BpfPins.DefaultRoot, instance, "sfc_hash_cache"));
+            using var cache = BpfMap.OpenPinned(Path.Combine(BpfPins.DefaultRoot, instance, SfcBpfNames.Maps.HashCache));
             const int Lost = 100;
             var popped = MonotonicClock.NowNs();
             for (var i = 0; i < Lost; i++)

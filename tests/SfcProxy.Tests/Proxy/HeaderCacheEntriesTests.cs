@@ -21,8 +21,8 @@ public sealed class HeaderCacheEntriesTests
         for (ushort i = 0; i < 5; i++)
             Assert.AreEqual(ProxyTestRuns.XdpPass, proxy.Rx(Frame((ushort)(100 + i), (ushort)(40000 + i))).Verdict);
 
-        var all = HeaderCacheEntries.Dump(proxy.Cache, mode, limit: 100);
-        var two = HeaderCacheEntries.Dump(proxy.Cache, mode, limit: 2);
+        var all = proxy.Objects.CacheKeyMode.Dump(proxy.Cache, limit: 100);
+        var two = proxy.Objects.CacheKeyMode.Dump(proxy.Cache, limit: 2);
 
         Assert.HasCount(5, all);
         Assert.HasCount(2, two);
@@ -41,10 +41,10 @@ public sealed class HeaderCacheEntriesTests
         else
             Assert.IsTrue(all.All(e => uint.TryParse(e.Key, out _)));
 
-        Assert.AreEqual(5, HeaderCacheEntries.Flush(proxy.Cache, mode));
+        Assert.AreEqual(5, proxy.Objects.CacheKeyMode.Flush(proxy.Cache));
         Assert.AreEqual(0, proxy.CacheEntries);
-        Assert.AreEqual(0, HeaderCacheEntries.Flush(proxy.Cache, mode));
-        Assert.IsEmpty(HeaderCacheEntries.Dump(proxy.Cache, mode, limit: 100));
+        Assert.AreEqual(0, proxy.Objects.CacheKeyMode.Flush(proxy.Cache));
+        Assert.IsEmpty(proxy.Objects.CacheKeyMode.Dump(proxy.Cache, limit: 100));
     }
 
     [TestMethod]
@@ -52,7 +52,7 @@ public sealed class HeaderCacheEntriesTests
     {
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
 
-        Assert.IsEmpty(HeaderCacheEntries.Dump(proxy.Cache, KeyMode.HeaderHash, limit: 10));
+        Assert.IsEmpty(proxy.Objects.CacheKeyMode.Dump(proxy.Cache, limit: 10));
     }
 
     [TestMethod]

@@ -23,8 +23,8 @@ public sealed class IncompatiblePinTests
         try
         {
             pins.Create();
-            using (var old = BpfMap.Create(type, 4, valueSize, entries, 0, "sfc_meta_cache"))
-                old.Pin(pins.Path("sfc_meta_cache"));
+            using (var old = BpfMap.Create(type, 4, valueSize, entries, 0, SfcBpfNames.Maps.MetaCache))
+                old.Pin(pins.Path(SfcBpfNames.Maps.MetaCache));
             var e = Assert.ThrowsExactly<BpfException>(() => ProxyObjects.Load(pins, KeyMode.Metadata, 4096).Dispose());
             StringAssert.Contains(e.Message, $"sfcproxy detach --instance {pins.Instance}");
         }
