@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Bench;

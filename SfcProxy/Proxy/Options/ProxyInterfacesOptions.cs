@@ -1,4 +1,4 @@
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Proxy.Options;
 
 /// <summary>The interfaces the proxy attaches to (names in the daemon's network namespace).</summary>
 public sealed class ProxyInterfacesOptions

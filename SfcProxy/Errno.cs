@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SfcProxy.Bpf;
+namespace SfcProxy;
 
 /// <summary>Linux errno values the loader reacts to, and their symbolic names for messages.</summary>
 internal static class Errno
