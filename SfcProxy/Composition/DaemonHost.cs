@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -29,14 +30,25 @@ internal static class DaemonHost
         // sit in the working directory must not change how the proxy attaches.
         builder.Configuration.Sources.Clear();
         ConfigFile.AddTo(builder.Configuration, configPath);
-        var services = builder.Services;
         var logLevel = new LogLevelSwitch();
-        services.AddSingleton(logLevel);
+        builder.Services.AddSingleton(logLevel);
         builder.Logging.AddSfcProxyLogging(logLevel);
         // Run by systemd (Type=notify): READY=1 once the host has started, STOPPING=1 on stop, SIGTERM
         // as the stop signal, and log lines in the journal's format. Nothing changes otherwise.
-        services.AddSystemd();
-        services.AddSfcProxyOptions(builder.Configuration, Modules.OptionsSections);
+        builder.Services.AddSystemd();
+        builder.Services.AddInstance(builder.Configuration, proxyDatapathFactory, reloadRequests);
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers one instance from <paramref name="configuration"/>: the shared core (options validated
+    /// on start, instance ownership, control socket, reloads) and each module the section configures.
+    /// </summary>
+    public static IServiceCollection AddInstance(this IServiceCollection services, IConfiguration configuration,
+        Func<IServiceProvider, IProxyDatapath> proxyDatapathFactory, ReloadRequests? reloadRequests = null)
+    {
+        services.AddSfcProxyOptions(configuration, Modules.OptionsSections);
+        services.TryAddSingleton<LogLevelSwitch>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(reloadRequests ?? ReloadRequests.Manual());
         services.TryAddSingleton<ShutdownFailures>();
@@ -48,7 +60,7 @@ internal static class DaemonHost
         // Which modules run is read from the file here; a file that configures none fails validation
         // (ValidateOnStart) before any of them starts.
         var configured = Modules.NewOptions();
-        SfcProxyOptionsBinder.Bind(builder.Configuration.GetSection(SfcProxyOptions.SectionName), configured);
+        SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), configured);
         // The policy first, so it is in force before the control socket answers.
         if (configured.Policy.Enabled)
             services.AddSfcPolicy(provider => ActivatorUtilities.CreateInstance<BpfPolicyDatapath>(provider));
@@ -67,6 +79,6 @@ internal static class DaemonHost
         services.AddHostedService<ControlServer>();
         // SIGHUPs (queued from the process's first moment) are applied once the host has started.
         services.AddHostedService<ReloadService>();
-        return builder;
+        return services;
     }
 }
