@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Bench;

@@ -1,7 +1,7 @@
 using System.Net;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Bench;

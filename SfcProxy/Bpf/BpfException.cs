@@ -15,7 +15,7 @@ public sealed class BpfException : Exception
     /// <summary>"bpf_object__load(xdp_rx.bpf.o): Operation not permitted (EPERM)".</summary>
     internal static BpfException FromErrno(string call, string subject, int errno, string? detail = null)
     {
-        string message = $"{call}({subject}): {SfcProxy.Bpf.Errno.Describe(errno)}";
+        string message = $"{call}({subject}): {SfcProxy.Errno.Describe(errno)}";
         return new BpfException(detail is null ? message : message + Environment.NewLine + detail, errno);
     }
 }

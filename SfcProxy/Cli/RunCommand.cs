@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
+using SfcProxy.Composition;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
 using SfcProxy.Proxy;
@@ -31,7 +32,7 @@ internal static class RunCommand
         IHost host;
         try
         {
-            host = ProxyHost.CreateBuilder(configPath, datapathFactory, reloadRequests).Build();
+            host = DaemonHost.CreateBuilder(configPath, datapathFactory, reloadRequests).Build();
         }
         catch (InvalidDataException e)
         {

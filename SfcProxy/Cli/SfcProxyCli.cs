@@ -1,5 +1,7 @@
 using SfcProxy.Hosting;
 using System.CommandLine;
+using SfcProxy.Dsr;
+using SfcProxy.Policy;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Cli;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SfcProxy.Composition;
 using SfcProxy.Configuration;
 
 namespace SfcProxy.Cli;
@@ -39,7 +40,7 @@ internal static class ValidateCommand
         }
 
         var validator = noInterfaceCheck ? new SfcProxyOptionsValidator(interfaceNames: null) : new SfcProxyOptionsValidator();
-        using var services = new ServiceCollection().AddSfcProxyOptions(configuration, validator).BuildServiceProvider();
+        using var services = new ServiceCollection().AddSfcProxyOptions(configuration, Modules.OptionsSections, validator).BuildServiceProvider();
         if (!ConfigCheck.OptionsAreValid(services, configPath, error))
             return ExitCodes.BadConfig;
         output.WriteLine("ok");

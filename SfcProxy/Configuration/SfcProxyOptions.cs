@@ -1,13 +1,14 @@
-using SfcProxy.Datapath;
-
 namespace SfcProxy.Configuration;
 
 /// <summary>
-/// The "SfcProxy" section of the config file: one proxy instance in front of one SFC-unaware VNF.
+/// The "SfcProxy" section of the config file: one instance, running the modules the file configures
+/// (the SFC proxy, the DSR load balancer, the identity policy). This file holds the fields every
+/// instance has; each module's fields come from its <see cref="IOptionsSection"/> in <see cref="Sections"/>
+/// (the SFC proxy's sit at the root of the section, declared in Proxy/Options/ProxyFields.cs).
 /// Enum-like values are lowercase strings in JSON ("header-hash"); <see cref="SfcProxyOptionsBinder"/>
-/// turns them into the enums shared with the datapath.
+/// turns them into enums.
 /// </summary>
-public sealed class SfcProxyOptions
+public sealed partial class SfcProxyOptions
 {
     /// <summary>Name of the configuration section.</summary>
     public const string SectionName = "SfcProxy";
@@ -18,60 +19,6 @@ public sealed class SfcProxyOptions
     /// </summary>
     public string Instance { get; set; } = "default";
 
-    /// <summary>
-    /// SFC encapsulations this instance takes off at ingress and puts back at egress: "mpls"
-    /// (SR-MPLS label stack) and/or "nsh" (RFC 8300), mixed on one interface. A packet with an
-    /// encapsulation not listed passes untouched. Default ["mpls"].
-    /// </summary>
-    public IList<Encapsulation> Encapsulations { get; set; } = [Encapsulation.Mpls];
-
-    /// <summary>NSH settings.</summary>
-    public NshOptions Nsh { get; set; } = new();
-
-    /// <summary>
-    /// How a packet leaving the VNF is matched to the headers cached when it arrived.
-    /// "header-hash" (default) works with any non-NAT VNF; "metadata" is faster but only works for an
-    /// in-kernel VNF in this network namespace.
-    /// </summary>
-    public KeyMode KeyMode { get; set; } = KeyMode.HeaderHash;
-
-    /// <summary>Where packets enter, leave, and (optionally) are redirected to the VNF.</summary>
-    public ProxyInterfacesOptions Interfaces { get; set; } = new();
-
-    /// <summary>XDP attach mode on the ingress interface. Default "native" (driver mode).</summary>
-    public XdpMode XdpMode { get; set; } = XdpMode.Native;
-
-    /// <summary>
-    /// Label stack entries the VNF's own segment uses up, removed before the stack is pushed back.
-    /// 0..16, default 1.
-    /// </summary>
-    public int ConsumedSegments { get; set; } = 1;
-
-    /// <summary>What tc egress does with a packet that has no cached headers. Default "drop".</summary>
-    public MissPolicy MissPolicy { get; set; } = MissPolicy.Drop;
-
-    /// <summary>
-    /// Fallback label stack pushed on a miss when <see cref="MissPolicy"/> is "static", top first,
-    /// at most 16 entries. The bottom-of-stack bit is set on the last entry by the proxy.
-    /// </summary>
-    public IList<LabelEntryOptions> StaticStack { get; set; } = [];
-
-    /// <summary>
-    /// The VNF latency histograms take one packet in this many per CPU (1..1048576, default 64):
-    /// tc_tx's clock read and histogram update cost ~90 ns, so recording every packet (1) slows the
-    /// datapath; `sfcproxy latency` then shows a sample. Reloads on SIGHUP.
-    /// </summary>
-    public int LatencySampleEvery { get; set; } = DefaultLatencySampleEvery;
-
-    /// <summary>Default of <see cref="LatencySampleEvery"/>: ~7,000 samples a second at 450,000 packets/s.</summary>
-    internal const int DefaultLatencySampleEvery = 64;
-
-    /// <summary>Size and aging of the header cache (the shared BPF hash map).</summary>
-    public CacheOptions Cache { get; set; } = new();
-
-    /// <summary>Settings of the metadata key mode (the skb->mark bits it uses).</summary>
-    public MetadataOptions Metadata { get; set; } = new();
-
     /// <summary>The local stats and control socket.</summary>
     public ControlSocketOptions Socket { get; set; } = new();
 
@@ -81,30 +28,14 @@ public sealed class SfcProxyOptions
     /// </summary>
     public string PinRoot { get; set; } = "/sys/fs/bpf/sfcproxy";
 
-    /// <summary>
-    /// Turn GRO off on the ingress interface while the proxy runs (default true): GRO would merge
-    /// popped packets into one skb whose headers no longer match any single cache entry.
-    /// </summary>
-    public bool DisableGro { get; set; } = true;
-
-    /// <summary>
-    /// On SIGTERM/SIGINT, detach the programs and remove the pins (default true). false: the programs
-    /// stay attached and the maps pinned when the daemon exits, so a restart (or an upgrade) takes
-    /// over without losing a packet; `sfcproxy detach` removes a left-attached instance.
-    /// </summary>
-    public bool DetachOnStop { get; set; } = true;
-
     /// <summary>Minimum log level: "debug", "information" (default), "warning", "error". Reloads on SIGHUP.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
-    /// <summary>
-    /// The identity-based policy module (optional; off when it names no files). Independent of the
-    /// proxy fields above.
-    /// </summary>
-    public PolicyOptions Policy { get; set; } = new();
+    /// <summary>The modules' parts of the section, in the order they are bound and checked.</summary>
+    internal List<IOptionsSection> Sections { get; } = [];
 
-    /// <summary>The IP-in-IP DSR load balancer and/or its backend side (optional; off when absent).</summary>
-    public DsrOptions Dsr { get; set; } = new();
+    /// <summary>The section of one module (it must be among <see cref="Sections"/>).</summary>
+    internal T Section<T>() where T : IOptionsSection => Sections.OfType<T>().Single();
 
     /// <summary>Control socket path: <see cref="ControlSocketOptions.Path"/> or the per-instance default.</summary>
     internal string SocketPath => Socket.Path ?? ControlSocketOptions.DefaultPathFor(Instance);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Control;
 

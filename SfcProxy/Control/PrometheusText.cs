@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;

@@ -111,7 +111,7 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }, weight == 0 ? "draining (weight 0)" : $"weight set to {weight}");
 
     public static string Name(IPAddress vip, ushort port, byte protocol) =>
-        $"{vip}:{port}/{Configuration.DsrOptions.ProtocolName(protocol)}";
+        $"{vip}:{port}/{DsrOptions.ProtocolName(protocol)}";
 
     private string NotIn(IPAddress vip, ushort port, byte protocol, IPAddress address)
     {

@@ -12,7 +12,7 @@ public static class DsrServiceCollectionExtensions
     /// Registers the DSR load balancer: the datapath made by <paramref name="datapathFactory"/>, the
     /// <see cref="ActiveDsr"/> over <c>SfcProxy:Dsr:Services</c> (the control server answers the dsr
     /// requests when it finds one) and <see cref="DsrLoadBalancerService"/>, which applies the services at start.
-    /// Call it only when <see cref="DsrOptions.Enabled"/>, before <c>AddSfcProxy</c>.
+    /// Call it only when <see cref="DsrOptions.Enabled"/>, before the control server is added (its tables are in force when the socket answers).
     /// </summary>
     public static IServiceCollection AddSfcDsr(this IServiceCollection services, Func<IServiceProvider, IDsrDatapath> datapathFactory)
     {

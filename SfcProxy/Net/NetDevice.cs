@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Runtime.InteropServices;
-using SfcProxy.Bpf;
 
 namespace SfcProxy.Net;
 
@@ -41,7 +40,7 @@ public static unsafe class NetDevice
         uint index = Interop.Libc.if_nametoindex(name);
         if (index == 0)
         {
-            throw new BpfException($"if_nametoindex({name}): no interface '{name}' in this network namespace ({Errno.Describe(Marshal.GetLastPInvokeError())})", Marshal.GetLastPInvokeError());
+            throw new NetDeviceException($"if_nametoindex({name}): no interface '{name}' in this network namespace ({Errno.Describe(Marshal.GetLastPInvokeError())})", Marshal.GetLastPInvokeError());
         }
         return (int)index;
     }
@@ -86,7 +85,7 @@ public static unsafe class NetDevice
         int errno = Ioctl(ifname, SIOCGIFHWADDR, &request, "SIOCGIFHWADDR");
         if (errno != 0)
         {
-            throw new BpfException($"ioctl(SIOCGIFHWADDR, {ifname}): {Errno.Describe(errno)}", errno);
+            throw new NetDeviceException($"ioctl(SIOCGIFHWADDR, {ifname}): {Errno.Describe(errno)}", errno);
         }
         // ifr_hwaddr is a struct sockaddr in the union: sa_family (2 bytes), then the address.
         return new ReadOnlySpan<byte>((byte*)&request + IFNAMSIZ + 2, 6).ToArray();
@@ -108,7 +107,7 @@ public static unsafe class NetDevice
         {
             return null;
         }
-        throw new BpfException($"ioctl(SIOCETHTOOL, {cmdName}, {ifname}): {Errno.Describe(errno)}", errno);
+        throw new NetDeviceException($"ioctl(SIOCETHTOOL, {cmdName}, {ifname}): {Errno.Describe(errno)}", errno);
     }
 
     private static IfReq Request(string ifname)

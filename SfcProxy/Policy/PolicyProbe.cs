@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 
 namespace SfcProxy.Policy;
 

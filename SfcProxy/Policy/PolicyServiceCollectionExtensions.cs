@@ -12,7 +12,7 @@ public static class PolicyServiceCollectionExtensions
     /// Registers the policy module: the datapath made by <paramref name="datapathFactory"/>, the
     /// <see cref="ActivePolicy"/> over <c>SfcProxy:Policy:Files</c> (the control server answers the
     /// policy requests when it finds one) and <see cref="PolicyService"/>, which applies the files at
-    /// start. Call it only when <see cref="PolicyOptions.Enabled"/>, and before <c>AddSfcProxy</c> so
+    /// start. Call it only when <see cref="PolicyOptions.Enabled"/>, and before the control server is added so
     /// the policy is in force before the control socket answers.
     /// </summary>
     public static IServiceCollection AddSfcPolicy(this IServiceCollection services, Func<IServiceProvider, IPolicyDatapath> datapathFactory)

@@ -1,6 +1,6 @@
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 
 namespace SfcProxy.Proxy;

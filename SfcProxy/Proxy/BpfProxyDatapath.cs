@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Hosting;
 using SfcProxy.Net;
 
@@ -70,7 +71,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
                 config.StaticLabels[i] = stack[i];
             // An NSH packet whose next protocol is Ethernet gets a new outer Ethernet header.
             egressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
-            if (o.Nsh.NextHopMac is { } mac && NshOptions.TryParseMac(mac, out var nextHop))
+            if (o.Nsh.NextHopMac is { } mac && MacAddressText.TryParse(mac, out var nextHop))
                 nextHop.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
             // The too-big rule's ICMP errors come from the egress interface's addresses (none: the
             // quoted packet's destination).

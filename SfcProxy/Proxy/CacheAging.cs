@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

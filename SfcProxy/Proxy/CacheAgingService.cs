@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

@@ -66,7 +66,7 @@ internal static class GroRestore
         {
             NetDevice.SetGro(device, true);
         }
-        catch (BpfException e) when (e.Errno == ENODEV)
+        catch (NetDeviceException e) when (e.Errno == ENODEV)
         {
             // Gone with its setting: nothing to give back.
         }

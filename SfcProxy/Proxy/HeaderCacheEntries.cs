@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using SfcProxy.Bpf;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

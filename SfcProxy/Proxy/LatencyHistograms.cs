@@ -1,6 +1,6 @@
 using System.Globalization;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

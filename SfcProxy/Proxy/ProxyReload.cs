@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
+using SfcProxy.Proxy.Options;
 using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;
@@ -15,7 +16,7 @@ namespace SfcProxy.Proxy;
 /// contents are re-read by `sfcproxy policy apply`). An invalid file changes nothing.
 /// </summary>
 internal sealed partial class ProxyReload(
-    IConfiguration configuration, IOptions<SfcProxyOptions> running, IEnumerable<IValidateOptions<SfcProxyOptions>> validators,
+    IConfiguration configuration, IOptions<SfcProxyOptions> running, IOptionsFactory<SfcProxyOptions> reread,
     IProxyDatapath datapath, LogLevelSwitch logLevel, ILogger<ProxyReload> log) : IReloadHook
 {
     /// <summary>What needs a restart to change, by config path.</summary>
@@ -45,13 +46,17 @@ internal sealed partial class ProxyReload(
     public void Reload()
     {
         (configuration as IConfigurationRoot)?.Reload();
-        var next = new SfcProxyOptions();
-        SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), next);
-        var failures = validators.Select(v => v.Validate(Options.DefaultName, next))
-            .Where(r => r.Failed).SelectMany(r => r.Failures ?? []).ToList();
-        if (failures.Count > 0)
+        // A fresh options object, bound and validated as at start (every module's section included).
+        SfcProxyOptions next;
+        try
+        {
+            next = reread.Create(Microsoft.Extensions.Options.Options.DefaultName);
+        }
+        catch (OptionsValidationException e)
+        {
             throw new InvalidOperationException("the config file has errors; nothing reloaded:" + Environment.NewLine +
-                                                string.Join(Environment.NewLine, failures));
+                                                string.Join(Environment.NewLine, e.Failures));
+        }
 
         var current = running.Value;
         foreach (var (field, value) in RestartOnly)

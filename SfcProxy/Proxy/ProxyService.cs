@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;

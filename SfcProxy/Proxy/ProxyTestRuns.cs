@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Proxy;
 

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace SfcProxy.Bpf;
+namespace SfcProxy;
 
+// In the root namespace: the loader and the network device calls (Net) both describe errnos.
 /// <summary>Linux errno values the loader reacts to, and their symbolic names for messages.</summary>
 internal static class Errno
 {

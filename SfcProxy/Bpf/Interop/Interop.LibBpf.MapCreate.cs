@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // bpf_map_create (libbpf 1.x bpf.h): maps made by the host at run time, e.g. the inner maps a

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // Map element access and bpffs pins through libbpf's thin bpf() syscall wrappers (bpf.h). These

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // What an object pins, and which program a link runs: for removing exactly the pins a module made,

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // Program test runs and kernel bpf_links. Links are created with bpf_link_create and held as fds:

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // Classic tc attachment (clsact qdisc + direct-action filter) over netlink, for kernels without tcx.

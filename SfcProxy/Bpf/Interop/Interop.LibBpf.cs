@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SfcProxy;
 using SfcProxy.Bpf;
 
 // libbpf 1.1 object, program and map-definition calls. libbpf 1.x reports errors as a negative

@@ -26,7 +26,7 @@ internal static partial class Interop
             long number = MembarrierSyscallNumber;
             if (number < 0)
             {
-                return SfcProxy.Bpf.Errno.ENOSYS;
+                return SfcProxy.Errno.ENOSYS;
             }
             return syscall(number, cmd, 0, 0) < 0 ? Marshal.GetLastPInvokeError() : 0;
         }

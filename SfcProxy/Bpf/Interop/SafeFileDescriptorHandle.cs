@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace SfcProxy.Bpf;
+namespace SfcProxy;
 
+// In the root namespace: the loader and the network device calls (Net) both own descriptors.
 /// <summary>A kernel file descriptor we own (map, program or link fd, socket); closed on release.</summary>
 internal sealed class SafeFileDescriptorHandle : SafeHandle
 {

@@ -1,4 +1,4 @@
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Bpf;
 
 namespace SfcProxy.Tests.Bpf;

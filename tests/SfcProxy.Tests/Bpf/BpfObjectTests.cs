@@ -1,4 +1,4 @@
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Bpf;
 using SfcProxy.Bench;
 using SfcProxy.Proxy;

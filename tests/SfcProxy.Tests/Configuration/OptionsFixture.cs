@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using SfcProxy.Composition;
 using SfcProxy.Configuration;
 
 namespace SfcProxy.Tests.Configuration;
@@ -27,7 +28,7 @@ internal static class OptionsFixture
         var configuration = new ConfigurationBuilder()
             .AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes($$"""{ "SfcProxy": {{sectionJson}} }""")))
             .Build();
-        var options = new SfcProxyOptions();
+        var options = Modules.NewOptions();
         SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), options);
         return options;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using SfcProxy.Composition;
 using SfcProxy.Configuration;
 
 namespace SfcProxy.Tests.Configuration;
@@ -30,7 +31,7 @@ public sealed class SampleConfigTests
                 ["SfcProxy:Interfaces:Egress"] = "lo",
             })
             .Build();
-        var options = new SfcProxyOptions();
+        var options = Modules.NewOptions();
 
         SfcProxyOptionsBinder.Bind(configuration.GetSection(SfcProxyOptions.SectionName), options);
         var result = new SfcProxyOptionsValidator().Validate(null, options);

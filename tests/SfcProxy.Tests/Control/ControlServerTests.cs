@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using SfcProxy.Control;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Control;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Datapath;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 
 namespace SfcProxy.Tests.Datapath;
 

@@ -1,6 +1,6 @@
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Datapath;

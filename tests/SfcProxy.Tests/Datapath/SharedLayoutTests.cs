@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Datapath;
 

@@ -1,5 +1,4 @@
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
 

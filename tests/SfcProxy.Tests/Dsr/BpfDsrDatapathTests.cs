@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Tests.Datapath;
 
 namespace SfcProxy.Tests.Dsr;

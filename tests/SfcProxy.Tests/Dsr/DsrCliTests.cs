@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SfcProxy.Cli;
+using SfcProxy.Dsr;
 using SfcProxy.Tests.Cli;
 
 namespace SfcProxy.Tests.Dsr;

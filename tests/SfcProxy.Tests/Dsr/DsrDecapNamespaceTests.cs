@@ -5,7 +5,7 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 
 namespace SfcProxy.Tests.Dsr;
 

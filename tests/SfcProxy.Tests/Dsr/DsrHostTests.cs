@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using SfcProxy.Bpf;
+using SfcProxy.Composition;
 using SfcProxy.Configuration;
 using SfcProxy.Dsr;
 using SfcProxy.Proxy;
@@ -34,8 +35,8 @@ public sealed class DsrHostTests
         string none = WriteConfig("\"LogLevel\": \"debug\"");
         try
         {
-            var withDsr = ProxyHost.CreateBuilder(both, _ => new FakeDatapath()).Services;
-            var without = ProxyHost.CreateBuilder(none, _ => new FakeDatapath()).Services;
+            var withDsr = DaemonHost.CreateBuilder(both, _ => new FakeDatapath()).Services;
+            var without = DaemonHost.CreateBuilder(none, _ => new FakeDatapath()).Services;
 
             Assert.IsTrue(withDsr.Any(d => d.ServiceType == typeof(ActiveDsr)));
             Assert.IsTrue(withDsr.Any(d => d.ServiceType == typeof(IDsrDatapath)));
@@ -59,11 +60,9 @@ public sealed class DsrHostTests
     {
         BpfEnvironmentCheck.Require();
         using var network = TestNetwork.Create();
-        var options = new SfcProxyOptions
-        {
-            Instance = $"dh{Guid.NewGuid():N}"[..12],
-            Dsr = { Decap = new DsrDecapOptions { Interface = TestNetwork.Veth1, Vips = ["192.0.2.10", "192.0.2.11"] } },
-        };
+        var options = Modules.NewOptions();
+        options.Instance = $"dh{Guid.NewGuid():N}"[..12];
+        options.Dsr.Decap = new DsrDecapOptions { Interface = TestNetwork.Veth1, Vips = ["192.0.2.10", "192.0.2.11"] };
         string pins = Path.Combine(options.PinRoot, options.Instance + "-dsr-decap");
 
         network.Run(() =>

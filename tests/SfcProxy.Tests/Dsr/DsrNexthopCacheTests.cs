@@ -1,7 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using SfcProxy.Dsr;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Tests.Bpf;
 using SfcProxy.Tests.Datapath;
 
@@ -27,7 +27,7 @@ public sealed partial class DsrNexthopCacheTests
         new Dictionary<uint, uint[]> { [Service] = Enumerable.Repeat(id, DsrTables.MaglevTableSize).ToArray() });
 
     private static byte[] Packet(ushort port) =>
-        SfcProxy.Lab.Packet.Eth([2, 0, 0, 0, 0, 0x10], [2, 0, 0, 0, 0, 0x20]).IPv4(Client, Vip).Tcp(port, 80, flags: 0x10).Payload(16).Build();
+        SfcProxy.Net.Packet.Eth([2, 0, 0, 0, 0, 0x10], [2, 0, 0, 0, 0, 0x20]).IPv4(Client, Vip).Tcp(port, 80, flags: 0x10).Payload(16).Build();
 
     private static DsrSettings Settings(uint maxAgeMs) => new(Source: IPAddress.Parse(LbSource), NexthopMaxAgeMs: maxAgeMs);
 
@@ -129,7 +129,7 @@ public sealed partial class DsrNexthopCacheTests
             AssertSentTo(lb, veth0, MacA, "again");
             Assert.AreEqual((4ul, 0ul), Lookups(lb), "two lookups per packet (for Mtu, then its own length), none cached");
 
-            var big = SfcProxy.Lab.Packet.Eth([2, 0, 0, 0, 0, 0x10], [2, 0, 0, 0, 0, 0x20]).IPv4(Client, Vip)
+            var big = SfcProxy.Net.Packet.Eth([2, 0, 0, 0, 0, 0x10], [2, 0, 0, 0, 0, 0x20]).IPv4(Client, Vip)
                 .Tcp(40000, 80, flags: 0x10).Payload(1100).Build();
             Assert.AreEqual(XdpPass, lb.Objects.TestRun(big, veth0).Verdict, "1160 + 20 bytes > route MTU 1000: to the stack as before");
         });

@@ -1,5 +1,5 @@
 using System.Net;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Policy;
 
 namespace SfcProxy.Tests.Policy;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 using SfcProxy.Policy;
 using SfcProxy.Tests.Datapath;
 

@@ -1,3 +1,4 @@
+using SfcProxy.Policy;
 using SfcProxy.Tests.Configuration;
 
 namespace SfcProxy.Tests.Policy;

@@ -5,8 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Composition;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Bpf;
 using SfcProxy.Tests.Datapath;
@@ -356,7 +357,7 @@ public sealed class CacheAgingTests
                 ["SfcProxy:Socket:Path"] = Path.Combine(socketDir, "ctl.sock"),
             });
             builder.Logging.ClearProviders();
-            builder.Services.AddSfcProxy(builder.Configuration, sp => ActivatorUtilities.CreateInstance<BpfProxyDatapath>(sp));
+            builder.Services.AddInstance(builder.Configuration, sp => ActivatorUtilities.CreateInstance<BpfProxyDatapath>(sp));
             host = builder.Build();
             // Options validation and the attach look the interfaces up in the calling thread's namespace.
             network.Run(() => host.StartAsync(TestContext.CancellationToken).GetAwaiter().GetResult());

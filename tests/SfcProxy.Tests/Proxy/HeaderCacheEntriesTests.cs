@@ -1,5 +1,5 @@
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Datapath;
 

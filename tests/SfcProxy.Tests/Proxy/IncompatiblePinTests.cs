@@ -1,5 +1,5 @@
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Datapath;
 

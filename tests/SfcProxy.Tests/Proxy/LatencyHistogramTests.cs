@@ -1,4 +1,4 @@
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Proxy;

@@ -10,7 +10,7 @@ namespace SfcProxy.Tests.Proxy;
 public sealed class ProxyServiceTests
 {
     private static ProxyService Create(FakeDatapath datapath) =>
-        new(datapath, Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance);
+        new(datapath, Microsoft.Extensions.Options.Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance);
 
     [TestMethod]
     public async Task AttachesOnStartAndDetachesOnceOnStopAndDispose()
@@ -59,7 +59,7 @@ public sealed class ProxyServiceTests
     {
         var datapath = new FakeDatapath();
         using var started = new CancellationTokenSource();
-        var service = new ProxyService(datapath, Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance,
+        var service = new ProxyService(datapath, Microsoft.Extensions.Options.Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance,
             new StartedLifetime(started.Token));
 
         await service.StartAsync(CancellationToken.None);
@@ -75,7 +75,7 @@ public sealed class ProxyServiceTests
     {
         var datapath = new FakeDatapath();
         using var started = new CancellationTokenSource();
-        var service = new ProxyService(datapath, Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance,
+        var service = new ProxyService(datapath, Microsoft.Extensions.Options.Options.Create(new SfcProxyOptions()), NullLogger<ProxyService>.Instance,
             new StartedLifetime(started.Token));
 
         await service.StartAsync(CancellationToken.None);

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Bpf;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using SfcProxy.Bpf;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Datapath.Contract;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Datapath.Contract;
 

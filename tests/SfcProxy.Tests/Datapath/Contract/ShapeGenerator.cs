@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 
 namespace SfcProxy.Tests.Datapath.Contract;
 

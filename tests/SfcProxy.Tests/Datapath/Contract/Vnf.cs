@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 
 namespace SfcProxy.Tests.Datapath.Contract;
 

@@ -1,6 +1,6 @@
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
-using SfcProxy.Lab;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Configuration;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using SfcProxy.Lab;
+using SfcProxy.Net;
 
 namespace SfcProxy.Tests.Policy.Differential;
 

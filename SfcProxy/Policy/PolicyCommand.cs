@@ -2,11 +2,11 @@ using System.Buffers;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SfcProxy.Cli;
 using SfcProxy.Control;
-using SfcProxy.Policy;
 using Spectre.Console;
 
-namespace SfcProxy.Cli;
+namespace SfcProxy.Policy;
 
 /// <summary>
 /// `sfcproxy policy ls|apply|check`: the identity-based policy. `ls --file` and `check --offline`

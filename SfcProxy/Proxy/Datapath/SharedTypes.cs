@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SfcProxy.Datapath;
+namespace SfcProxy.Proxy.Datapath;
 
 // Mirror of bpf/sfc/sfc_shared.h. Field order, sizes and enum values must match the C side;
 // SharedLayoutTests compares them against the BTF of the compiled objects.

@@ -1,4 +1,4 @@
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Proxy.Options;
 
 /// <summary>The header cache xdp_rx fills and tc_tx drains: a hash map (header-hash key mode) or an
 /// array of per-CPU slot rings (metadata key mode).</summary>

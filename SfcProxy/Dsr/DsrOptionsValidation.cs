@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using SfcProxy.Dsr;
+using SfcProxy.Configuration;
 
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Dsr;
 
 /// <summary>Checks of the "SfcProxy:Dsr" section, each failure starting with the field's path.</summary>
 internal static class DsrOptionsValidation
@@ -13,8 +13,7 @@ internal static class DsrOptionsValidation
     public const int MaxNextHopMaxAgeMs = 60_000;
 
     /// <param name="existingInterfaces">Interfaces that exist here; null skips the existence check.</param>
-    /// <param name="proxyIngress">The proxy's XDP interface (SfcProxy:Interfaces:Ingress): an interface has one XDP program.</param>
-    public static void Validate(DsrOptions dsr, IReadOnlySet<string>? existingInterfaces, List<string> failures, string? proxyIngress = null)
+    public static void Validate(DsrOptions dsr, IReadOnlySet<string>? existingInterfaces, List<string> failures)
     {
         void Interface(string field, string? name)
         {
@@ -52,8 +51,6 @@ internal static class DsrOptionsValidation
         }
 
         Interface($"{Root}:Interface", dsr.Interface);
-        if (dsr.Interface is not null && dsr.Interface == proxyIngress)
-            failures.Add($"{Root}:Interface: must differ from Interfaces:Ingress ('{proxyIngress}'): an interface holds one XDP program, and xdp_rx is attached there");
         if (!OptionValues.XdpModes.IsDefined(dsr.XdpMode))
             failures.Add($"{Root}:XdpMode: '{dsr.XdpMode}' is not one of {OptionValues.XdpModes.Accepted}");
         if (dsr.Mtu is < MinMtu or > MaxMtu)
@@ -79,7 +76,7 @@ internal static class DsrOptionsValidation
             failures.Add($"{Root}:NextHopMaxAgeMs: {dsr.NextHopMaxAgeMs} is out of range 0..{MaxNextHopMaxAgeMs} (0: a FIB lookup per packet)");
         if (dsr.RemoveIdleSeconds is < 1 or > MaxRemoveIdleSeconds)
             failures.Add($"{Root}:RemoveIdleSeconds: {dsr.RemoveIdleSeconds} is out of range 1..{MaxRemoveIdleSeconds}");
-        if (dsr.NextHopMac is { } mac && !NshOptions.TryParseMac(mac, out _))
+        if (dsr.NextHopMac is { } mac && !MacAddressText.TryParse(mac, out _))
             failures.Add($"{Root}:NextHopMac: '{mac}' is not a MAC address like \"02:00:00:00:00:01\"");
 
         if (dsr.Services.Count > DsrLimits.MaxServices)

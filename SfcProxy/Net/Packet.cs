@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SfcProxy.Lab;
+namespace SfcProxy.Net;
 
 /// <summary>
 /// Fluent builder for test and benchmark frames: <c>Packet.Eth().Vlan(10).Mpls(16001, ttl: 64).IPv4(...).Udp(...)</c>.

@@ -1,10 +1,10 @@
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Policy;
 
 /// <summary>
 /// The optional "SfcProxy:Policy" section: the identity-based policy module. Independent of the SFC
 /// proxy fields; absent (no files) means the module is off.
 /// </summary>
-public sealed class PolicyOptions
+public sealed partial class PolicyOptions
 {
     /// <summary>
     /// Policy files (JSON or YAML by extension), absolute paths, read in this order (rule ids follow

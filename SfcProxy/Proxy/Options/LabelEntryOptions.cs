@@ -1,6 +1,6 @@
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Proxy.Options;
 
 /// <summary>One SR-MPLS label stack entry (RFC 3032) of the static fallback stack.</summary>
 public sealed class LabelEntryOptions

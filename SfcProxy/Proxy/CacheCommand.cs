@@ -2,10 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SfcProxy.Cli;
 using SfcProxy.Control;
 using Spectre.Console;
 
-namespace SfcProxy.Cli;
+namespace SfcProxy.Proxy;
 
 /// <summary>`sfcproxy cache [ls|flush]`: the header cache of a running instance.</summary>
 internal static class CacheCommand

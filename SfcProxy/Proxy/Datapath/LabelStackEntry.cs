@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SfcProxy.Datapath;
+namespace SfcProxy.Proxy.Datapath;
 
 /// <summary>One RFC 3032 label stack entry: label (20 bits), traffic class (3), bottom of stack, TTL.</summary>
 public readonly record struct LabelStackEntry(uint Label, byte TrafficClass, bool BottomOfStack, byte Ttl)

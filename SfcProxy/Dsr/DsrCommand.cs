@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SfcProxy.Cli;
 using SfcProxy.Control;
 using Spectre.Console;
 
-namespace SfcProxy.Cli;
+namespace SfcProxy.Dsr;
 
 /// <summary>
 /// `sfcproxy dsr ls|backend add|remove|weight`: the IP-in-IP DSR load balancer of a running daemon.

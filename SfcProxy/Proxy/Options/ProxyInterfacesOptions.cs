@@ -1,6 +1,7 @@
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Proxy.Options;
 
-/// <summary>The interfaces the proxy attaches to (names in the daemon's network namespace).</summary>
+/// <summary>The interfaces the proxy attaches to (names in the daemon's network namespace). The section
+/// being in the file is what turns the SFC proxy on (<see cref="ProxySection"/>).</summary>
 public sealed class ProxyInterfacesOptions
 {
     /// <summary>Required. Interface the SFC-encapsulated packets arrive on; xdp_rx attaches here.</summary>

@@ -1,8 +1,10 @@
 using SfcProxy.Configuration;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Tests.Configuration;
+using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
 
-namespace SfcProxy.Tests.Configuration;
+namespace SfcProxy.Tests.Proxy.Options;
 
 /// <summary>Metadata:MarkMask (issue 11, item 6): the operator picks the mark bits, the validator names
 /// every way they cannot work, and the metadata cache fits them.</summary>

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Numerics;
-using SfcProxy.Datapath;
+using SfcProxy.Proxy.Datapath;
 
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Proxy.Options;
 
 /// <summary>Settings of the metadata key mode.</summary>
 public sealed class MetadataOptions

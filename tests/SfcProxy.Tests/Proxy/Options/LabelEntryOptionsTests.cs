@@ -1,6 +1,8 @@
 using SfcProxy.Configuration;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Tests.Configuration;
 
-namespace SfcProxy.Tests.Configuration;
+namespace SfcProxy.Tests.Proxy.Options;
 
 [TestClass]
 public sealed class LabelEntryOptionsTests

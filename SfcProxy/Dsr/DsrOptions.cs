@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using SfcProxy.Dsr;
+using SfcProxy.Configuration;
 
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Dsr;
 
 /// <summary>
 /// The optional "SfcProxy:Dsr" section: the IP-in-IP DSR load balancer (XDP on <see cref="Interface"/>)
@@ -11,7 +11,7 @@ namespace SfcProxy.Configuration;
 /// field of any that does not parse, <see cref="ToSettings"/> and <see cref="ToServiceConfigs"/>
 /// convert a validated section.
 /// </summary>
-public sealed class DsrOptions
+public sealed partial class DsrOptions
 {
     /// <summary>Interface whose XDP hook runs dsr_lb (where client packets to the VIPs arrive). Required with <see cref="Services"/>.</summary>
     public string? Interface { get; set; }
@@ -65,7 +65,7 @@ public sealed class DsrOptions
     public DsrSettings ToSettings()
     {
         byte[]? mac = null;
-        if (NextHopMac is { } text && NshOptions.TryParseMac(text, out var parsed))
+        if (NextHopMac is { } text && MacAddressText.TryParse(text, out var parsed))
             mac = parsed;
         var flags = (mac is null ? 0 : DsrConfigFlag.StaticNexthop) | (MssClamp < 0 ? DsrConfigFlag.NoMssClamp : 0)
             | (NextHopMaxAgeMs == 0 ? DsrConfigFlag.NoNexthopCache : 0);

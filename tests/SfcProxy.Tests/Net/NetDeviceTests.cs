@@ -1,7 +1,7 @@
-using SfcProxy.Bpf;
+using SfcProxy.Tests.Bpf;
 using SfcProxy.Net;
 
-namespace SfcProxy.Tests.Bpf;
+namespace SfcProxy.Tests.Net;
 
 [TestClass]
 public sealed class NetDeviceTests
@@ -36,10 +36,10 @@ public sealed class NetDeviceTests
     [TestMethod]
     public void MissingInterfaceIsNamed()
     {
-        BpfException e = Assert.ThrowsExactly<BpfException>(() => NetDevice.IfIndex("sfct-missing0"));
+        NetDeviceException e = Assert.ThrowsExactly<NetDeviceException>(() => NetDevice.IfIndex("sfct-missing0"));
         StringAssert.Contains(e.Message, "sfct-missing0");
 
-        BpfException gro = Assert.ThrowsExactly<BpfException>(() => NetDevice.GetGro("sfct-missing0"));
+        NetDeviceException gro = Assert.ThrowsExactly<NetDeviceException>(() => NetDevice.GetGro("sfct-missing0"));
         StringAssert.Contains(gro.Message, "sfct-missing0");
     }
 }

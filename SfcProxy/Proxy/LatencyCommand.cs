@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using SfcProxy.Cli;
 using SfcProxy.Control;
-using SfcProxy.Proxy;
 using Spectre.Console;
 
-namespace SfcProxy.Cli;
+namespace SfcProxy.Proxy;
 
 /// <summary>
 /// `sfcproxy latency`: how long the VNF holds packets (pop at ingress to restore at egress), per

@@ -1,6 +1,6 @@
-using SfcProxy.Policy;
+using SfcProxy.Configuration;
 
-namespace SfcProxy.Configuration;
+namespace SfcProxy.Policy;
 
 /// <summary>
 /// Checks of the "SfcProxy:Policy" section: the files exist and compile, the interfaces exist. Kept
