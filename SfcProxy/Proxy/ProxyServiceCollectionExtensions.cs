@@ -33,7 +33,8 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<CacheAgingStats>();
         services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
         services.AddHostedService<CacheAgingService>();
-        services.AddHostedService<ControlServer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, ProxyControl>());
+        services.AddSfcControl();
         // SIGHUPs (queued from the process's first moment) are applied once the host has started.
         services.AddHostedService<ReloadService>();
         return services;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using SfcProxy.Configuration;
 using SfcProxy.Proxy;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Proxy;
 
 /// <summary>
 /// The answer to <c>{"request":"histograms"}</c>: time spent in the VNF (pop to restore), per

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SfcProxy.Policy;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Policy;
 
 /// <summary>
 /// The policy answers of the control protocol (<c>policy-status</c>, <c>policy-apply</c>,

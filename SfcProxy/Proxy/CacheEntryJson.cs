@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SfcProxy.Proxy;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Proxy;
 
 /// <summary>The wire form of one cache-dump entry.</summary>
 internal static class CacheEntryJson

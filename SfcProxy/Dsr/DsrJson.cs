@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using SfcProxy.Configuration;
-using SfcProxy.Dsr;
+using SfcProxy.Control;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Dsr;
 
 /// <summary>A parsed dsr-backend request.</summary>
 internal sealed record DsrBackendChange(string Action, IPAddress Vip, ushort Port, byte Protocol, IPAddress Address, uint? Weight);
@@ -77,7 +77,6 @@ internal static class DsrJson
         json.WriteEndObject();
     }
 
-    /// <returns>null with <paramref name="error"/> when a field is missing or wrong.</returns>
     /// <summary>"packets" and "bytes" (of the client's IPv4 packets) of a service or backend.</summary>
     private static void WriteTraffic(Utf8JsonWriter json, DsrTraffic traffic)
     {
@@ -85,6 +84,7 @@ internal static class DsrJson
         json.WriteNumber("bytes", traffic.Bytes);
     }
 
+    /// <returns>null with <paramref name="error"/> when a field is missing or wrong.</returns>
     public static DsrBackendChange? ParseBackendChange(ControlRequest request, out string error)
     {
         error = "";
@@ -93,7 +93,7 @@ internal static class DsrJson
             error = $"\"action\" must be one of {string.Join(", ", Actions)}";
         else if (!DsrOptions.TryParseV4(request.Vip, out var vip))
             error = $"\"vip\" must be an IPv4 address, got '{request.Vip}'";
-        else if (request.Port is < 1 or > 65535)
+        else if (request.Port is not (>= 1 and <= 65535))
             error = "\"port\" must be a whole number 1..65535";
         else if (DsrOptions.ProtocolNumber(request.Protocol ?? "tcp") is not { } protocol)
             error = $"\"protocol\" must be tcp or udp, got '{request.Protocol}'";
@@ -104,7 +104,7 @@ internal static class DsrJson
         else if (action == "remove" && request.Weight is not null)
             error = "\"weight\" makes no sense for action remove";
         else
-            return new DsrBackendChange(action, vip, (ushort)request.Port, protocol, address, (uint?)request.Weight);
+            return new DsrBackendChange(action, vip, (ushort)request.Port.Value, protocol, address, (uint?)request.Weight);
         return null;
     }
 }
