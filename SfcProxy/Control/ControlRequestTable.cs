@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.IO;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using SfcProxy.Hosting;
 
@@ -82,11 +80,12 @@ internal sealed partial class ControlRequestTable
         {
             await handler.Module.AnswerAsync(new ControlCall(request, peer, output, this), cancellationToken);
         }
-        catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or TimeoutException))
+        catch (Exception e) when (e is not (OperationCanceledException or TimeoutException))
         {
             // A datapath read failing (map gone, not attached) is the instance's problem, not the
             // client's; report it on this line and keep serving. Modules read before they write
-            // (cache-dump included), so no part of this request's answer went out before.
+            // (cache-dump included), so no part of this request's answer went out before. Stopping
+            // and a client that takes no output end the session instead.
             output.Write(ControlAnswer.Error($"{name} unavailable: {e.Message}"));
         }
     }
