@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Control;
+using SfcProxy.Proxy;
 using Spectre.Console;
 
 namespace SfcProxy.Cli;
@@ -33,21 +33,19 @@ internal static class CacheCommand
                 result.AddError($"--limit must be 1..{ControlProtocol.MaxDumpLimit}");
         });
         return new InstanceQuery(
-                parseResult => new JsonObject { ["request"] = ControlProtocol.CacheDump, ["limit"] = parseResult.GetValue(limit) },
+                parseResult => new ControlRequest { Name = ControlProtocol.CacheDump, Limit = parseResult.GetValue(limit) },
                 RenderEntries)
             .CreateCommand("ls", "List cached header sets: key, encapsulation, age, refs and the header", limit);
     }
 
     private static void RenderSummary(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var cache = answer.GetProperty("cache");
-        long entries = cache.GetProperty("entries").GetInt64();
-        long capacity = cache.GetProperty("capacity").GetInt64();
-        double percent = capacity == 0 ? 0 : 100.0 * entries / capacity;
+        var cache = answer.Deserialize(ProxyJsonContext.Default.CacheAnswer)!.Cache;
+        double percent = cache.Capacity == 0 ? 0 : 100.0 * cache.Entries / cache.Capacity;
         KeyValueTable.Write(console,
-            ("key mode", cache.GetProperty("keyMode").ToString()),
-            ("entries", $"{entries:N0}"),
-            ("capacity", $"{capacity:N0}"),
+            ("key mode", cache.KeyMode),
+            ("entries", $"{cache.Entries:N0}"),
+            ("capacity", $"{cache.Capacity:N0}"),
             ("used", $"{percent:0.0} %"));
     }
 
@@ -84,5 +82,5 @@ internal static class CacheCommand
     }
 
     private static void RenderFlush(JsonElement answer, IAnsiConsole console, TextWriter output) =>
-        output.WriteLine($"flushed {answer.GetProperty("flushed").GetInt32()} entries");
+        output.WriteLine($"flushed {answer.Deserialize(ProxyJsonContext.Default.FlushAnswer)!.Flushed} entries");
 }

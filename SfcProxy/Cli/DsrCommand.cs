@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Control;
 using Spectre.Console;
 
@@ -39,18 +38,17 @@ internal static class DsrCommand
         };
         var query = new InstanceQuery(parseResult =>
         {
-            var request = new JsonObject
+            bool weightGiven = weightRequired is not null && parseResult.GetResult(weight) is { Implicit: false };
+            return new ControlRequest
             {
-                ["request"] = ControlProtocol.DsrBackend,
-                ["action"] = action,
-                ["vip"] = parseResult.GetValue(vip),
-                ["port"] = parseResult.GetValue(port),
-                ["protocol"] = parseResult.GetValue(protocol),
-                ["address"] = parseResult.GetValue(address),
+                Name = ControlProtocol.DsrBackend,
+                Action = action,
+                Vip = parseResult.GetValue(vip),
+                Port = parseResult.GetValue(port),
+                Protocol = parseResult.GetValue(protocol),
+                Address = parseResult.GetValue(address),
+                Weight = weightGiven ? parseResult.GetValue(weight) : null,
             };
-            if (weightRequired is not null && parseResult.GetResult(weight) is { Implicit: false })
-                request["weight"] = parseResult.GetValue(weight);
-            return request;
         }, (answer, console, output) =>
         {
             output.WriteLine($"{action}: applied; the tables now in force:");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Control;
 using Spectre.Console;
 
@@ -39,16 +38,16 @@ internal sealed class InstanceQuery
         Description = "Print the instance's JSON answer as is",
     };
 
-    private readonly Func<ParseResult, JsonObject> _request;
+    private readonly Func<ParseResult, ControlRequest> _request;
     private readonly AnswerRenderer _render;
 
     /// <param name="request">Control protocol request name.</param>
     /// <param name="render">Prints the "ok" answer for people.</param>
     public InstanceQuery(string request, AnswerRenderer render)
-        : this(_ => new JsonObject { ["request"] = request }, render) { }
+        : this(_ => new ControlRequest { Name = request }, render) { }
 
     /// <param name="request">Builds the request object, arguments included, from the command line.</param>
-    public InstanceQuery(Func<ParseResult, JsonObject> request, AnswerRenderer render)
+    public InstanceQuery(Func<ParseResult, ControlRequest> request, AnswerRenderer render)
     {
         _request = request;
         _render = render;

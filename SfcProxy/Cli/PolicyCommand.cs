@@ -60,13 +60,13 @@ internal static class PolicyCommand
             using var answer = await query.AskAsync(parseResult, cancellationToken);
             if (answer is null)
                 return ExitCodes.Failed;
-            if (!answer.Ok && !query.Json(parseResult) && answer.Root.TryGetProperty("errors", out var errors))
+            if (!answer.Ok && !query.Json(parseResult) && answer.Root.TryGetProperty("errors", out _))
             {
                 // One line per problem, like `validate`, rather than one long joined line.
                 var error = parseResult.InvocationConfiguration.Error;
                 error.WriteLine("sfcproxy: policy not applied, the policy in force is unchanged:");
-                foreach (var line in errors.EnumerateArray())
-                    error.WriteLine($"  {line.GetString()}");
+                foreach (var line in answer.Root.Deserialize(PolicyJsonContext.Default.PolicyApplyRefusal)!.Errors)
+                    error.WriteLine($"  {line}");
                 return ExitCodes.Failed;
             }
             query.Print(parseResult, answer);
@@ -88,13 +88,13 @@ internal static class PolicyCommand
         };
 
         var query = new InstanceQuery(
-            parseResult => new JsonObject
+            parseResult => new ControlRequest
             {
-                ["request"] = ControlProtocol.PolicyCheck,
-                ["src"] = parseResult.GetValue(src),
-                ["dst"] = parseResult.GetValue(dst),
-                ["proto"] = parseResult.GetValue(proto),
-                ["port"] = parseResult.GetValue(port),
+                Name = ControlProtocol.PolicyCheck,
+                Src = parseResult.GetValue(src),
+                Dst = parseResult.GetValue(dst),
+                Protocol = parseResult.GetValue(proto),
+                Port = parseResult.GetValue(port),
             },
             RenderCheck);
         var command = query.CreateBareCommand("check",
