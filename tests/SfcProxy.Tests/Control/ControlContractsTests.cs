@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using SfcProxy.Control;
+using SfcProxy.Policy;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Tests.Control;
+
+/// <summary>The wire DTOs the server and the CLI share, through their source-generated JSON contexts.</summary>
+[TestClass]
+public sealed class ControlContractsTests
+{
+    /// <summary>Serialized, read back and serialized again: the same line, "ok" first where the DTO is an answer.</summary>
+    private static void AssertRoundTrips<T>(T value, JsonTypeInfo<T> type, string expected)
+    {
+        string json = JsonSerializer.Serialize(value, type);
+        Assert.AreEqual(expected, json);
+        Assert.AreEqual(json, JsonSerializer.Serialize(JsonSerializer.Deserialize(json, type)!, type));
+    }
+
+    [TestMethod]
+    public void EveryDtoRoundTripsThroughItsContext()
+    {
+        AssertRoundTrips(new ControlRequest { Name = "dsr-backend", Action = "weight", Vip = "203.0.113.10", Port = 80, Protocol = "tcp", Address = "10.0.0.1", Weight = 0 },
+            ControlJsonContext.Default.ControlRequest,
+            """{"request":"dsr-backend","protocol":"tcp","port":80,"action":"weight","vip":"203.0.113.10","address":"10.0.0.1","weight":0}""");
+        AssertRoundTrips(new ControlRequest { Name = "cache-dump", Limit = 5 }, ControlJsonContext.Default.ControlRequest,
+            """{"request":"cache-dump","limit":5}""");
+        AssertRoundTrips(new ErrorAnswer("stats unavailable: map gone"), ControlJsonContext.Default.ErrorAnswer,
+            """{"ok":false,"error":"stats unavailable: map gone"}""");
+        AssertRoundTrips(new StatusAnswer(new InstanceStatus("test", 42, ["mpls", "nsh"], "header-hash", "drop", "native", 1,
+                new InstanceInterfaces("veth0", "veth1", null), "Information", 1.5)), ControlJsonContext.Default.StatusAnswer,
+            """{"ok":true,"status":{"instance":"test","pid":42,"encapsulations":["mpls","nsh"],"keyMode":"header-hash","missPolicy":"drop","xdpMode":"native","consumedSegments":1,"interfaces":{"ingress":"veth0","egress":"veth1","vnf":null},"logLevel":"Information","uptimeSeconds":1.5}}""");
+        AssertRoundTrips(new LogLevelAnswer("Information", "Debug"), ControlJsonContext.Default.LogLevelAnswer,
+            """{"ok":true,"previous":"Information","level":"Debug"}""");
+        AssertRoundTrips(new MetricsAnswer("# TYPE x counter\nx 1\n"), ControlJsonContext.Default.MetricsAnswer,
+            """{"ok":true,"metrics":"# TYPE x counter\nx 1\n"}""");
+        AssertRoundTrips(new StatsAnswer(new Dictionary<string, ulong> { ["rx_popped"] = 3, ["tx_pushed"] = ulong.MaxValue }),
+            ProxyJsonContext.Default.StatsAnswer, """{"ok":true,"counters":{"rx_popped":3,"tx_pushed":18446744073709551615}}""");
+        AssertRoundTrips(new CacheAnswer(new CacheSummary("metadata", 3, 65536)), ProxyJsonContext.Default.CacheAnswer,
+            """{"ok":true,"cache":{"keyMode":"metadata","entries":3,"capacity":65536}}""");
+        AssertRoundTrips(new FlushAnswer(2), ProxyJsonContext.Default.FlushAnswer, """{"ok":true,"flushed":2}""");
+        AssertRoundTrips(new PolicyApplyRefusal("policy not applied: 1 error(s): a", ["a"]), PolicyJsonContext.Default.PolicyApplyRefusal,
+            """{"ok":false,"error":"policy not applied: 1 error(s): a","errors":["a"]}""");
+    }
+
+    [TestMethod]
+    public void TheServerReadsTheRequestTheCliWrites()
+    {
+        var sent = new ControlRequest { Name = "policy-check", Src = "198.18.1.2", Dst = "198.18.10.3", Protocol = "tcp", Port = 443 };
+
+        Assert.IsTrue(ControlRequest.TryParse(new ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(sent, ControlJsonContext.Default.ControlRequest)),
+            out var received, out string error), error);
+
+        Assert.AreEqual(sent, received);
+    }
+
+    [TestMethod]
+    [DataRow("""{"request":"policy-check","proto":"udp"}""")]
+    [DataRow("""{"request":"policy-check","protocol":"udp"}""")]
+    [DataRow("""{"request":"policy-check","proto":"UDP","protocol":"udp"}""")]
+    [DataRow("""{"request":"dsr-backend","proto":17,"protocol":"17"}""")]
+    public void ProtoAndProtocolAreOneArgument(string line)
+    {
+        Assert.IsTrue(ControlRequest.TryParse(new ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(line)), out var request, out string error), error);
+
+        StringAssert.Matches(request.Protocol, new System.Text.RegularExpressions.Regex("^(udp|UDP|17)$"));
+    }
+
+    [TestMethod]
+    public void ProtoAndProtocolMustAgree()
+    {
+        Assert.IsFalse(ControlRequest.TryParse(new ReadOnlySequence<byte>("""{"request":"policy-check","proto":"tcp","protocol":"udp"}"""u8.ToArray()),
+            out _, out string error));
+
+        Assert.AreEqual("\"proto\" and \"protocol\" name the same argument and disagree ('tcp', 'udp')", error);
+    }
+}
