@@ -57,29 +57,25 @@ internal static class CacheCommand
             .AddColumn(new TableColumn("age").RightAligned())
             .AddColumn(new TableColumn("refs").RightAligned())
             .AddColumn("header");
-        foreach (var entry in answer.GetProperty("entries").EnumerateArray())
+        var dump = answer.Deserialize(ProxyJsonContext.Default.CacheDumpAnswer)!;
+        foreach (var entry in dump.Entries)
         {
             table.AddRow(
-                Markup.Escape(entry.GetProperty("key").ToString()),
-                Markup.Escape(entry.GetProperty("encap").ToString()),
-                $"{entry.GetProperty("ageMs").GetInt64().ToString("N0", CultureInfo.InvariantCulture)} ms",
-                entry.GetProperty("refs").ToString(),
+                Markup.Escape(entry.Key),
+                Markup.Escape(entry.Encap),
+                $"{entry.AgeMs.ToString("N0", CultureInfo.InvariantCulture)} ms",
+                entry.Refs.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(Header(entry)));
         }
         console.Write(table);
-        console.WriteLine($"{answer.GetProperty("count").GetInt32()} entries ({answer.GetProperty("keyMode")} keys)");
+        console.WriteLine($"{dump.Count} entries ({dump.KeyMode} keys)");
     }
 
     /// <summary>MPLS: the label stack top first; NSH: the decoded fields (the hex is in --json).</summary>
-    private static string Header(JsonElement entry)
-    {
-        if (entry.TryGetProperty("nsh", out var nsh))
-        {
-            return $"spi {nsh.GetProperty("spi")} si {nsh.GetProperty("si")} ttl {nsh.GetProperty("ttl")} " +
-                   $"md{nsh.GetProperty("mdType")} {nsh.GetProperty("length")} B next {nsh.GetProperty("nextProtocol")}";
-        }
-        return string.Join(' ', entry.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
-    }
+    private static string Header(CacheDumpEntry entry) =>
+        entry.Nsh is { } nsh
+            ? $"spi {nsh.Spi} si {nsh.Si} ttl {nsh.Ttl} md{nsh.MdType} {nsh.Length} B next {nsh.NextProtocol}"
+            : string.Join(' ', entry.Labels ?? []);
 
     private static void RenderFlush(JsonElement answer, IAnsiConsole console, TextWriter output) =>
         output.WriteLine($"flushed {answer.Deserialize(ProxyJsonContext.Default.FlushAnswer)!.Flushed} entries");

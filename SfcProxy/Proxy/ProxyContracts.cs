@@ -29,4 +29,6 @@ internal sealed record FlushAnswer(int Flushed)
 [JsonSerializable(typeof(StatsAnswer))]
 [JsonSerializable(typeof(CacheAnswer))]
 [JsonSerializable(typeof(FlushAnswer))]
+[JsonSerializable(typeof(CacheDumpAnswer))]
+[JsonSerializable(typeof(LatencyAnswer))]
 internal sealed partial class ProxyJsonContext : JsonSerializerContext;

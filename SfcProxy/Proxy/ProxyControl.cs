@@ -45,7 +45,7 @@ internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IP
         {
             ControlProtocol.Stats => ControlAnswer.Of(new StatsAnswer(Counters()), ProxyJsonContext.Default.StatsAnswer),
             ControlProtocol.Cache => ControlAnswer.Of(new CacheAnswer(datapath.ReadCacheSummary()), ProxyJsonContext.Default.CacheAnswer),
-            ControlProtocol.Histograms => ControlAnswer.Ok(json => LatencyJson.Write(json, datapath.ReadLatency())),
+            ControlProtocol.Histograms => ControlAnswer.Of(LatencyAnswer.From(datapath.ReadLatency()), ProxyJsonContext.Default.LatencyAnswer),
             _ => Flush(call.Peer),
         });
     }
@@ -88,8 +88,8 @@ internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IP
         {
             var entries = datapath.DumpCache(limit);
 
-            // Written straight into the session's output and pushed out in chunks: a 10,000-entry
-            // answer never sits in memory as one string.
+            // A CacheDumpAnswer written straight into the session's output and pushed out in chunks:
+            // a 10,000-entry answer never sits in memory as one string.
             await using var json = new Utf8JsonWriter(output.Writer);
             json.WriteStartObject();
             json.WriteBoolean("ok", true);
@@ -98,7 +98,7 @@ internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IP
             json.WriteStartArray("entries");
             foreach (var entry in entries)
             {
-                CacheEntryJson.Write(json, entry);
+                JsonSerializer.Serialize(json, CacheDumpEntry.From(entry), ProxyJsonContext.Default.CacheDumpEntry);
                 if (json.BytesPending + output.Writer.UnflushedBytes >= SessionOutput.ChunkBytes)
                 {
                     await json.FlushAsync(cancellationToken);

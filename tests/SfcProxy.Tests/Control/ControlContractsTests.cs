@@ -41,6 +41,18 @@ public sealed class ControlContractsTests
         AssertRoundTrips(new CacheAnswer(new CacheSummary("metadata", 3, 65536)), ProxyJsonContext.Default.CacheAnswer,
             """{"ok":true,"cache":{"keyMode":"metadata","entries":3,"capacity":65536}}""");
         AssertRoundTrips(new FlushAnswer(2), ProxyJsonContext.Default.FlushAnswer, """{"ok":true,"flushed":2}""");
+        AssertRoundTrips(new CacheDumpAnswer("metadata", 2,
+            [
+                new CacheDumpEntry("7", "mpls", 12, 1, null, ["16001/0/64", "16002/0/64/S"]),
+                new CacheDumpEntry("8", "nsh", 3, 0, new NshHeaderView(100, 254, 63, 1, 24, 1, "0fc6"), null),
+            ]), ProxyJsonContext.Default.CacheDumpAnswer,
+            """{"ok":true,"keyMode":"metadata","count":2,"entries":[{"key":"7","encap":"mpls","ageMs":12,"refs":1,"labels":["16001/0/64","16002/0/64/S"]},""" +
+            """{"key":"8","encap":"nsh","ageMs":3,"refs":0,"nsh":{"spi":100,"si":254,"ttl":63,"mdType":1,"length":24,"nextProtocol":1,"hex":"0fc6"}}]}""");
+        AssertRoundTrips(new LatencyAnswer(new LatencyBody(1024, 64,
+                [new EncapsulationLatencyBody("mpls", 1, 0, null, null, null, [0, 0])],
+                [new ChainLatencyBody("mpls", 16000, 4, 8192, 8192, 8192, [0, 4])])), ProxyJsonContext.Default.LatencyAnswer,
+            """{"ok":true,"latency":{"chainCapacity":1024,"sampleEvery":64,"encapsulations":[{"encap":"mpls","chains":1,"count":0,"p50Ns":null,"p90Ns":null,"p99Ns":null,"buckets":[0,0]}]""" +
+            ""","chains":[{"encap":"mpls","chain":16000,"count":4,"p50Ns":8192,"p90Ns":8192,"p99Ns":8192,"buckets":[0,4]}]}}""");
         AssertRoundTrips(new PolicyApplyRefusal("policy not applied: 1 error(s): a", ["a"]), PolicyJsonContext.Default.PolicyApplyRefusal,
             """{"ok":false,"error":"policy not applied: 1 error(s): a","errors":["a"]}""");
     }
