@@ -21,7 +21,7 @@ internal sealed partial class DsrControl(ActiveDsr dsr, ILogger<ControlServer> l
     public Task AnswerAsync(ControlCall call, CancellationToken cancellationToken)
     {
         if (call.Name == ControlProtocol.DsrStatus)
-            call.Answer(ControlAnswer.Ok(json => DsrJson.WriteStatus(json, dsr)));
+            call.Answer(Status());
         else
             ChangeBackend(call);
         return Task.CompletedTask;
@@ -29,9 +29,11 @@ internal sealed partial class DsrControl(ActiveDsr dsr, ILogger<ControlServer> l
 
     public void WriteMetrics(StringBuilder text, ControlRequestTable table) => DsrPrometheusText.Write(text, table.Instance, dsr);
 
+    private byte[] Status() => ControlAnswer.Of(DsrStatusAnswer.From(dsr), DsrJsonContext.Default.DsrStatusAnswer);
+
     private void ChangeBackend(ControlCall call)
     {
-        if (DsrJson.ParseBackendChange(call.Request, out string error) is not { } change)
+        if (DsrBackendChange.Parse(call.Request, out string error) is not { } change)
         {
             call.Refuse(error);
             return;
@@ -46,7 +48,7 @@ internal sealed partial class DsrControl(ActiveDsr dsr, ILogger<ControlServer> l
         if (!result.Applied)
             call.Refuse($"not applied, the tables in force are unchanged: {result.Error}");
         else
-            call.Answer(ControlAnswer.Ok(json => DsrJson.WriteStatus(json, dsr)));
+            call.Answer(Status());
     }
 
     [LoggerMessage(EventId = EventIds.DsrBackendRequested, Level = LogLevel.Warning, Message = "DSR backend {Action} {Backend} requested (by uid {Uid}, pid {Pid})")]

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using SfcProxy.Control;
+using SfcProxy.Dsr;
 using SfcProxy.Policy;
 using SfcProxy.Proxy;
 
@@ -53,6 +54,12 @@ public sealed class ControlContractsTests
                 [new ChainLatencyBody("mpls", 16000, 4, 8192, 8192, 8192, [0, 4])])), ProxyJsonContext.Default.LatencyAnswer,
             """{"ok":true,"latency":{"chainCapacity":1024,"sampleEvery":64,"encapsulations":[{"encap":"mpls","chains":1,"count":0,"p50Ns":null,"p90Ns":null,"p99Ns":null,"buckets":[0,0]}]""" +
             ""","chains":[{"encap":"mpls","chain":16000,"count":4,"p50Ns":8192,"p90Ns":8192,"p99Ns":8192,"buckets":[0,4]}]}}""");
+        AssertRoundTrips(new DsrStatusAnswer(new DsrStatusBody(
+                [new DsrServiceStatus(null, "203.0.113.10", 80, "tcp", 0, 0,
+                    [new DsrBackendStatus(3, "10.0.0.1", 0, "removing", 2, "2026-01-01T00:00:00.0000000Z", "2026-01-01T00:00:01.0000000Z", 5, 500)])],
+                new Dictionary<string, ulong> { ["tx"] = 5 })), DsrJsonContext.Default.DsrStatusAnswer,
+            """{"ok":true,"dsr":{"services":[{"vip":"203.0.113.10","port":80,"protocol":"tcp","packets":0,"bytes":0,"backends":[""" +
+            """{"id":3,"address":"10.0.0.1","weight":0,"state":"removing","flows":2,"removedAt":"2026-01-01T00:00:00.0000000Z","lastActiveAt":"2026-01-01T00:00:01.0000000Z","packets":5,"bytes":500}]}],"counters":{"tx":5}}}""");
         AssertRoundTrips(new PolicyApplyRefusal("policy not applied: 1 error(s): a", ["a"]), PolicyJsonContext.Default.PolicyApplyRefusal,
             """{"ok":false,"error":"policy not applied: 1 error(s): a","errors":["a"]}""");
     }
