@@ -13,4 +13,7 @@ internal sealed record PolicyApplyRefusal(string Error, IReadOnlyList<string> Er
 /// <summary>The policy module's wire shapes (source-generated serializers, shared by the control socket and the CLI).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(PolicyApplyRefusal))]
+[JsonSerializable(typeof(PolicyStatusAnswer))]
+[JsonSerializable(typeof(PolicyAppliedAnswer))]
+[JsonSerializable(typeof(PolicyCheckAnswer))]
 internal sealed partial class PolicyJsonContext : JsonSerializerContext;

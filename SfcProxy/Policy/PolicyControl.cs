@@ -46,7 +46,7 @@ internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<Control
             return;
         }
         var hits = policy.RuleHits();
-        call.Answer(ControlAnswer.Ok(json => PolicyJson.WriteStatus(json, current, hits)));
+        call.Answer(ControlAnswer.Of(PolicyJson.Status(current, hits), PolicyJsonContext.Default.PolicyStatusAnswer));
     }
 
     private void Apply(ControlCall call)
@@ -54,7 +54,7 @@ internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<Control
         LogApplyRequested(call.Peer.Uid, call.Peer.Pid);
         var result = policy.Apply();
         call.Answer(result.Applied
-            ? ControlAnswer.Ok(json => PolicyJson.WriteApplied(json, result))
+            ? ControlAnswer.Of(PolicyJson.Applied(result), PolicyJsonContext.Default.PolicyAppliedAnswer)
             : ControlAnswer.Of(new PolicyApplyRefusal(
                 $"policy not applied, the policy in force is unchanged: {result.Errors.Count} error(s): " + string.Join("; ", result.Errors),
                 result.Errors), PolicyJsonContext.Default.PolicyApplyRefusal));
@@ -70,7 +70,7 @@ internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<Control
         }
         var result = policy.Check(check.Source, check.Destination, check.Protocol, check.Port);
         var current = policy.Current;
-        call.Answer(ControlAnswer.Ok(json => PolicyJson.WriteCheck(json, check, result, current, PolicyJson.FromDatapath)));
+        call.Answer(ControlAnswer.Of(PolicyJson.Check(check, result, current, PolicyJson.FromDatapath), PolicyJsonContext.Default.PolicyCheckAnswer));
     }
 
     [LoggerMessage(EventId = EventIds.PolicyApplyRequested, Level = LogLevel.Warning, Message = "Policy apply requested (by uid {Uid}, pid {Pid})")]

@@ -60,6 +60,19 @@ public sealed class ControlContractsTests
                 new Dictionary<string, ulong> { ["tx"] = 5 })), DsrJsonContext.Default.DsrStatusAnswer,
             """{"ok":true,"dsr":{"services":[{"vip":"203.0.113.10","port":80,"protocol":"tcp","packets":0,"bytes":0,"backends":[""" +
             """{"id":3,"address":"10.0.0.1","weight":0,"state":"removing","flows":2,"removedAt":"2026-01-01T00:00:00.0000000Z","lastActiveAt":"2026-01-01T00:00:01.0000000Z","packets":5,"bytes":500}]}],"counters":{"tx":5}}}""");
+        AssertRoundTrips(new PolicyCheckAnswer(new PolicyCheckBody("model", false, "default-deny", null, null,
+                "198.18.1.2", 2, "app=web", "198.18.10.3", 3, "app=db", "tcp", 443)), PolicyJsonContext.Default.PolicyCheckAnswer,
+            """{"ok":true,"check":{"answeredBy":"model","allowed":false,"verdict":"default-deny","src":"198.18.1.2","srcIdentity":2""" +
+            ""","srcLabels":"app=web","dst":"198.18.10.3","dstIdentity":3,"dstLabels":"app=db","protocol":"tcp","port":443}}""");
+        AssertRoundTrips(new PolicyStatusAnswer(new PolicyStatusBody(["a.yaml"], 1, 1, 1, 1, 2,
+                [new PolicyIdentityStatus(2, "app=web", true, ["web-1"], ["198.18.1.0/24"])], false,
+                [new PolicyRuleStatus(1, "web", "a.yaml", "app=web", "app=db", ["tcp/443"], 1, 1, 2, 2, null)])),
+            PolicyJsonContext.Default.PolicyStatusAnswer,
+            """{"ok":true,"policy":{"files":["a.yaml"],"identityCount":1,"prefixCount":1,"enforcedCount":1,"ruleCount":1,"entryCount":2""" +
+            ""","identities":[{"id":2,"labels":"app=web","enforced":true,"endpoints":["web-1"],"cidrs":["198.18.1.0/24"]}],"worldEnforced":false""" +
+            ""","rules":[{"id":1,"name":"web","origin":"a.yaml","from":"app=web","to":"app=db","ports":["tcp/443"],"sources":1,"destinations":1,"entries":2,"generated":2}]}}""");
+        AssertRoundTrips(new PolicyAppliedAnswer(new PolicyApplied(["a.yaml"], 1, 1, 1, 1, 2, 0.125)), PolicyJsonContext.Default.PolicyAppliedAnswer,
+            """{"ok":true,"applied":{"files":["a.yaml"],"identityCount":1,"prefixCount":1,"enforcedCount":1,"ruleCount":1,"entryCount":2,"compileMs":0.125}}""");
         AssertRoundTrips(new PolicyApplyRefusal("policy not applied: 1 error(s): a", ["a"]), PolicyJsonContext.Default.PolicyApplyRefusal,
             """{"ok":false,"error":"policy not applied: 1 error(s): a","errors":["a"]}""");
     }
