@@ -9,7 +9,8 @@ namespace SfcProxy.Cli;
 internal delegate void AnswerRenderer(JsonElement answer, IAnsiConsole console, TextWriter output);
 
 /// <summary>A parsed answer of the instance.</summary>
-internal sealed record InstanceAnswer(JsonDocument Document, string Line, bool Ok) : IDisposable
+/// <param name="Error">The instance's reason when not <paramref name="Ok"/>; null when it gave none.</param>
+internal sealed record InstanceAnswer(JsonDocument Document, string Line, bool Ok, string? Error = null) : IDisposable
 {
     public JsonElement Root => Document.RootElement;
 
@@ -108,10 +109,8 @@ internal sealed class InstanceQuery
         try
         {
             var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
-            bool ok = root.ValueKind == JsonValueKind.Object
-                      && root.TryGetProperty("ok", out var okProperty) && okProperty.ValueKind == JsonValueKind.True;
-            return new InstanceAnswer(document, line, ok);
+            var envelope = AnswerEnvelope.Read(document.RootElement);
+            return new InstanceAnswer(document, line, envelope.Ok, envelope.Error);
         }
         catch (JsonException)
         {
@@ -134,7 +133,7 @@ internal sealed class InstanceQuery
         }
         else
         {
-            string reason = answer.Root.TryGetProperty("error", out var e) ? e.ToString() : answer.Line;
+            string reason = answer.Error ?? answer.Line;
             parseResult.InvocationConfiguration.Error.WriteLine($"sfcproxy: instance answered: {reason}");
         }
     }

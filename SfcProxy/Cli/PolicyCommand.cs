@@ -60,12 +60,12 @@ internal static class PolicyCommand
             using var answer = await query.AskAsync(parseResult, cancellationToken);
             if (answer is null)
                 return ExitCodes.Failed;
-            if (!answer.Ok && !query.Json(parseResult) && answer.Root.TryGetProperty("errors", out _))
+            if (!answer.Ok && !query.Json(parseResult) && Refusal(answer.Root) is { Errors: { } errors })
             {
                 // One line per problem, like `validate`, rather than one long joined line.
                 var error = parseResult.InvocationConfiguration.Error;
                 error.WriteLine("sfcproxy: policy not applied, the policy in force is unchanged:");
-                foreach (var line in answer.Root.Deserialize(PolicyJsonContext.Default.PolicyApplyRefusal)!.Errors)
+                foreach (var line in errors)
                     error.WriteLine($"  {line}");
                 return ExitCodes.Failed;
             }
@@ -129,6 +129,19 @@ internal static class PolicyCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A refused apply with its errors one by one; null for any other answer (needs root, not enabled).</summary>
+    private static PolicyApplyRefusal? Refusal(JsonElement answer)
+    {
+        try
+        {
+            return answer.Deserialize(PolicyJsonContext.Default.PolicyApplyRefusal);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static async Task<int> AskAndPrintAsync(InstanceQuery query, ParseResult parseResult, CancellationToken cancellationToken)

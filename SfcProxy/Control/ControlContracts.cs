@@ -1,6 +1,27 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace SfcProxy.Control;
+
+/// <summary>
+/// What every answer holds, whatever its request: "ok", and "error" when it is false. The CLI reads
+/// it before the answer's own shape.
+/// </summary>
+internal sealed record AnswerEnvelope(bool Ok, string? Error)
+{
+    /// <summary>The envelope of <paramref name="answer"/>; not ok, with no error, when the line is not an answer.</summary>
+    public static AnswerEnvelope Read(JsonElement answer)
+    {
+        try
+        {
+            return answer.Deserialize(ControlJsonContext.Default.AnswerEnvelope) ?? new(false, null);
+        }
+        catch (JsonException)
+        {
+            return new(false, null);
+        }
+    }
+}
 
 /// <summary><c>{"ok":false,"error":"..."}</c>: the answer to any request that is refused or fails.</summary>
 internal sealed record ErrorAnswer(string Error)

@@ -10,6 +10,7 @@ namespace SfcProxy.Control;
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ControlRequest))]
+[JsonSerializable(typeof(AnswerEnvelope))]
 [JsonSerializable(typeof(ErrorAnswer))]
 [JsonSerializable(typeof(StatusAnswer))]
 [JsonSerializable(typeof(LogLevelAnswer))]

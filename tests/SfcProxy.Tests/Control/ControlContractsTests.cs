@@ -78,6 +78,18 @@ public sealed class ControlContractsTests
     }
 
     [TestMethod]
+    [DataRow("""{"ok":true,"flushed":2}""", true, null)]
+    [DataRow("""{"ok":false,"error":"flush needs root (peer uid 65534)"}""", false, "flush needs root (peer uid 65534)")]
+    [DataRow("""[1,2]""", false, null)]
+    [DataRow("""{"ok":"yes"}""", false, null)]
+    public void EveryAnswerOpensWithItsEnvelope(string line, bool ok, string? error)
+    {
+        using var answer = JsonDocument.Parse(line);
+
+        Assert.AreEqual(new AnswerEnvelope(ok, error), AnswerEnvelope.Read(answer.RootElement));
+    }
+
+    [TestMethod]
     public void TheServerReadsTheRequestTheCliWrites()
     {
         var sent = new ControlRequest { Name = "policy-check", Src = "198.18.1.2", Dst = "198.18.10.3", Protocol = "tcp", Port = 443 };
