@@ -3,7 +3,7 @@ namespace SfcProxy.Hosting;
 /// <summary>
 /// The registry of the daemon's log event ids: one id names one event whatever the logger category,
 /// so a journal filter or an alert can key on it. Every [LoggerMessage] takes its id from here
-/// (EventIdsTests fails on a literal id or an id two messages share). Ranges: 100-109 the proxy
+/// (EventIdsTests fails on an id not named here, or one that two messages share). Ranges: 100-109 the proxy
 /// service, 110-129 the proxy datapath (attach, take-over, teardown), 200-229 the control socket,
 /// 300-309 cache aging, 400-409 reload, 500-509 policy, 600-619 DSR, 700-729 the daemon's lifetime
 /// (ownership, signals).
