@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Control;
 using Spectre.Console;
 
@@ -10,7 +9,8 @@ namespace SfcProxy.Cli;
 internal delegate void AnswerRenderer(JsonElement answer, IAnsiConsole console, TextWriter output);
 
 /// <summary>A parsed answer of the instance.</summary>
-internal sealed record InstanceAnswer(JsonDocument Document, string Line, bool Ok) : IDisposable
+/// <param name="Error">The instance's reason when not <paramref name="Ok"/>; null when it gave none.</param>
+internal sealed record InstanceAnswer(JsonDocument Document, string Line, bool Ok, string? Error = null) : IDisposable
 {
     public JsonElement Root => Document.RootElement;
 
@@ -39,16 +39,16 @@ internal sealed class InstanceQuery
         Description = "Print the instance's JSON answer as is",
     };
 
-    private readonly Func<ParseResult, JsonObject> _request;
+    private readonly Func<ParseResult, ControlRequest> _request;
     private readonly AnswerRenderer _render;
 
     /// <param name="request">Control protocol request name.</param>
     /// <param name="render">Prints the "ok" answer for people.</param>
     public InstanceQuery(string request, AnswerRenderer render)
-        : this(_ => new JsonObject { ["request"] = request }, render) { }
+        : this(_ => new ControlRequest { Name = request }, render) { }
 
     /// <param name="request">Builds the request object, arguments included, from the command line.</param>
-    public InstanceQuery(Func<ParseResult, JsonObject> request, AnswerRenderer render)
+    public InstanceQuery(Func<ParseResult, ControlRequest> request, AnswerRenderer render)
     {
         _request = request;
         _render = render;
@@ -109,10 +109,8 @@ internal sealed class InstanceQuery
         try
         {
             var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
-            bool ok = root.ValueKind == JsonValueKind.Object
-                      && root.TryGetProperty("ok", out var okProperty) && okProperty.ValueKind == JsonValueKind.True;
-            return new InstanceAnswer(document, line, ok);
+            var envelope = AnswerEnvelope.Read(document.RootElement);
+            return new InstanceAnswer(document, line, envelope.Ok, envelope.Error);
         }
         catch (JsonException)
         {
@@ -135,7 +133,7 @@ internal sealed class InstanceQuery
         }
         else
         {
-            string reason = answer.Root.TryGetProperty("error", out var e) ? e.ToString() : answer.Line;
+            string reason = answer.Error ?? answer.Line;
             parseResult.InvocationConfiguration.Error.WriteLine($"sfcproxy: instance answered: {reason}");
         }
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Control;
 using Spectre.Console;
 
@@ -14,11 +13,14 @@ internal static class LogLevelCommand
         var level = new Argument<string>("level") { Description = string.Join("|", ControlProtocol.LogLevels) };
         level.CompletionSources.Add(ControlProtocol.LogLevels);
         return new InstanceQuery(
-                parseResult => new JsonObject { ["request"] = ControlProtocol.LogLevel, ["level"] = parseResult.GetValue(level) },
+                parseResult => new ControlRequest { Name = ControlProtocol.LogLevel, Level = parseResult.GetValue(level) },
                 Render)
             .CreateCommand("log-level", "Change the minimum log level of a running instance until it restarts (root only)", level);
     }
 
-    private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output) =>
-        output.WriteLine($"log level {answer.GetProperty("previous").GetString()} -> {answer.GetProperty("level").GetString()}");
+    private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output)
+    {
+        var change = answer.Deserialize(ControlJsonContext.Default.LogLevelAnswer)!;
+        output.WriteLine($"log level {change.Previous} -> {change.Level}");
+    }
 }

@@ -14,5 +14,5 @@ internal static class MetricsCommand
 
     // Written as is: a table or line wrapping would break the format.
     private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output) =>
-        output.Write(answer.GetProperty("metrics").GetString());
+        output.Write(answer.Deserialize(ControlJsonContext.Default.MetricsAnswer)!.Metrics);
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using SfcProxy.Control;
+using SfcProxy.Proxy;
 using Spectre.Console;
 
 namespace SfcProxy.Cli;
@@ -112,8 +113,7 @@ internal static class StatsCommand
     }
 
     private static Dictionary<string, ulong> Counters(JsonElement answer) =>
-        answer.GetProperty("counters").EnumerateObject()
-            .ToDictionary(c => c.Name, c => c.Value.TryGetUInt64(out ulong v) ? v : 0);
+        answer.Deserialize(ProxyJsonContext.Default.StatsAnswer)!.Counters.ToDictionary();
 
     private static Dictionary<string, double> Rates(Dictionary<string, ulong> before, Dictionary<string, ulong> after, TimeSpan elapsed) =>
         after.ToDictionary(c => c.Key, c =>
@@ -145,8 +145,7 @@ internal static class StatsCommand
     private static Table Table(JsonElement answer, Dictionary<string, double>? rates)
     {
         var table = EmptyTable(withRates: rates is not null);
-        var counters = answer.GetProperty("counters").EnumerateObject()
-            .GroupBy(c => Groups.GetValueOrDefault(c.Name.Split('_')[0], "other"));
+        var counters = Counters(answer).GroupBy(c => Groups.GetValueOrDefault(c.Key.Split('_')[0], "other"));
         bool first = true;
         foreach (var group in counters)
         {
@@ -156,12 +155,12 @@ internal static class StatsCommand
             string label = group.Key;
             foreach (var counter in group)
             {
-                string value = counter.Value.TryGetUInt64(out ulong v) ? v.ToString("N0", CultureInfo.InvariantCulture) : counter.Value.ToString();
+                string value = counter.Value.ToString("N0", CultureInfo.InvariantCulture);
                 if (rates is null)
-                    table.AddRow(Markup.Escape(label), Markup.Escape(counter.Name), value);
+                    table.AddRow(Markup.Escape(label), Markup.Escape(counter.Key), value);
                 else
-                    table.AddRow(Markup.Escape(label), Markup.Escape(counter.Name), value,
-                        rates.TryGetValue(counter.Name, out double rate) ? $"{rate.ToString("N1", CultureInfo.InvariantCulture)}/s" : "");
+                    table.AddRow(Markup.Escape(label), Markup.Escape(counter.Key), value,
+                        rates.TryGetValue(counter.Key, out double rate) ? $"{rate.ToString("N1", CultureInfo.InvariantCulture)}/s" : "");
                 label = "";
             }
         }

@@ -14,22 +14,21 @@ internal static class StatusCommand
 
     private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var status = answer.GetProperty("status");
-        var interfaces = status.GetProperty("interfaces");
-        string vnf = interfaces.GetProperty("vnf").ValueKind == JsonValueKind.Null ? "(host stack)" : interfaces.GetProperty("vnf").ToString();
-        var uptime = TimeSpan.FromSeconds(Math.Floor(status.GetProperty("uptimeSeconds").GetDouble()));
+        var status = answer.Deserialize(ControlJsonContext.Default.StatusAnswer)!.Status;
+        var interfaces = status.Interfaces;
+        var uptime = TimeSpan.FromSeconds(Math.Floor(status.UptimeSeconds));
         KeyValueTable.Write(console,
-            ("instance", status.GetProperty("instance").ToString()),
-            ("pid", status.GetProperty("pid").ToString()),
-            ("encapsulations", string.Join(", ", status.GetProperty("encapsulations").EnumerateArray().Select(e => e.GetString()))),
-            ("key mode", status.GetProperty("keyMode").ToString()),
-            ("miss policy", status.GetProperty("missPolicy").ToString()),
-            ("xdp mode", status.GetProperty("xdpMode").ToString()),
-            ("consumed segments", status.GetProperty("consumedSegments").ToString()),
-            ("ingress", interfaces.GetProperty("ingress").ToString()),
-            ("egress", interfaces.GetProperty("egress").ToString()),
-            ("vnf", vnf),
-            ("log level", status.TryGetProperty("logLevel", out var level) ? level.ToString() : "?"),
+            ("instance", status.Instance),
+            ("pid", status.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("encapsulations", string.Join(", ", status.Encapsulations)),
+            ("key mode", status.KeyMode),
+            ("miss policy", status.MissPolicy),
+            ("xdp mode", status.XdpMode),
+            ("consumed segments", status.ConsumedSegments.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("ingress", interfaces.Ingress ?? ""),
+            ("egress", interfaces.Egress ?? ""),
+            ("vnf", interfaces.Vnf ?? "(host stack)"),
+            ("log level", status.LogLevel ?? "?"),
             ("uptime", uptime.ToString("c")));
     }
 }

@@ -76,7 +76,7 @@ internal static class DaemonHost
 
         // The datapaths are attached before the socket answers, and the socket is gone before they
         // detach. READY=1 goes to systemd once every service has started (UseSystemd's lifetime).
-        services.AddHostedService<ControlServer>();
+        services.AddSfcControl();
         // SIGHUPs (queued from the process's first moment) are applied once the host has started.
         services.AddHostedService<ReloadService>();
         return services;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using SfcProxy.Configuration;
 
 namespace SfcProxy.Control;
@@ -16,12 +16,12 @@ public static class ControlClient
     /// <exception cref="ControlClientException">No answer; the message says why, for people.</exception>
     public static Task<string> RequestAsync(
         string socketPath, string request, string? instance, CancellationToken cancellationToken = default) =>
-        RequestAsync(socketPath, new JsonObject { ["request"] = request }, instance, cancellationToken);
+        RequestAsync(socketPath, new ControlRequest { Name = request }, instance, cancellationToken);
 
     /// <summary>Sends <paramref name="request"/> (with its arguments, e.g. "limit") and returns the response line.</summary>
     /// <exception cref="ControlClientException">No answer; the message says why, for people.</exception>
-    public static async Task<string> RequestAsync(
-        string socketPath, JsonObject request, string? instance, CancellationToken cancellationToken = default)
+    internal static async Task<string> RequestAsync(
+        string socketPath, ControlRequest request, string? instance, CancellationToken cancellationToken = default)
     {
         string who = instance is null ? "no SfcProxy instance running" : $"no SfcProxy instance '{instance}' running";
         if (!File.Exists(socketPath))
@@ -33,7 +33,7 @@ public static class ControlClient
         {
             using var socket = await ConnectAsync(socketPath, timeout.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            byte[] line = Encoding.UTF8.GetBytes(request.ToJsonString() + "\n");
+            byte[] line = [.. JsonSerializer.SerializeToUtf8Bytes(request, ControlJsonContext.Default.ControlRequest), (byte)'\n'];
             await stream.WriteAsync(line, timeout.Token);
             using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
             return await reader.ReadLineAsync(timeout.Token)

@@ -31,15 +31,36 @@ internal static class ControlProtocol
     /// "action" add|remove|weight, "vip", "port", "protocol", "address", "weight".</summary>
     public const string DsrBackend = "dsr-backend";
 
+    /// <summary>Every request of the protocol, in the order the "unknown request" answer lists them.</summary>
     public static readonly string[] Requests =
         [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel, PolicyStatus, PolicyApply, PolicyCheck, DsrStatus, DsrBackend];
 
-    /// <summary>Requests that change the instance: only root may send them (checked with SO_PEERCRED).</summary>
-    public static bool NeedsRoot(string request) => request is Flush or LogLevel or PolicyApply or DsrBackend;
+    /// <summary>
+    /// The requests by the module that answers them. An instance runs only its configured modules; a
+    /// request of a module it does not run is answered with that module's reason, not as unknown.
+    /// </summary>
+    public static readonly ControlModuleContract[] Modules =
+    [
+        new("the SFC proxy", "SfcProxy:Interfaces is not set", [Stats, Cache, CacheDump, Histograms, Flush]),
+        new("the core", "always enabled", [Status, Metrics, LogLevel]),
+        new("the policy module", "SfcProxy:Policy:Files is empty", [PolicyStatus, PolicyApply, PolicyCheck]),
+        new("the DSR load balancer", "SfcProxy:Dsr:Services is empty", [DsrStatus, DsrBackend]),
+    ];
+
+    /// <summary>The module contract <paramref name="request"/> belongs to; null for a name the protocol does not have.</summary>
+    public static ControlModuleContract? ModuleOf(string request) => Modules.FirstOrDefault(m => m.Requests.Contains(request));
 
     /// <summary>cache-dump entries when the request gives no "limit", and the most it may ask for.</summary>
     public const int DefaultDumpLimit = 100, MaxDumpLimit = 10_000;
 
     /// <summary>Levels a log-level request may set, as spelled on the wire.</summary>
     public static readonly string[] LogLevels = ["Debug", "Information", "Warning", "Error"];
+}
+
+/// <summary>The requests one module answers, and why an instance without that module refuses them.</summary>
+/// <param name="Module">The module as the refusal names it ("the policy module").</param>
+/// <param name="Enable">What is missing from the config when the module does not run.</param>
+internal sealed record ControlModuleContract(string Module, string Enable, string[] Requests)
+{
+    public string NotEnabled(string request) => $"{request}: {Module} is not enabled on this instance ({Enable})";
 }

@@ -1,28 +1,37 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace SfcProxy.Control;
 
-/// <summary>One parsed request line: its name and the arguments some requests take.</summary>
-internal sealed record ControlRequest(string Name, int Limit, string? Level)
+/// <summary>
+/// One request line, the wire contract of both sides: the CLI serializes it (<see cref="ControlJsonContext"/>),
+/// the server parses it with <see cref="TryParse"/>, which checks every argument's type and range in
+/// this one place; the module that answers the request reads the arguments it takes.
+/// </summary>
+internal sealed record ControlRequest
 {
-    /// <summary>policy-check: source address, as sent (checked by the handler).</summary>
+    [JsonPropertyName("request")]
+    public required string Name { get; init; }
+    /// <summary>cache-dump: entries to list, 1..<see cref="ControlProtocol.MaxDumpLimit"/>.</summary>
+    public int? Limit { get; init; }
+    /// <summary>log-level: one of <see cref="ControlProtocol.LogLevels"/>, any case.</summary>
+    public string? Level { get; init; }
+    /// <summary>policy-check: source address, as sent (checked by the module).</summary>
     public string? Src { get; init; }
     /// <summary>policy-check: destination address.</summary>
     public string? Dst { get; init; }
-    /// <summary>policy-check: protocol name or number.</summary>
-    public string? Proto { get; init; }
-    /// <summary>policy-check: destination port, 0 when not given.</summary>
-    public int Port { get; init; }
+    /// <summary>policy-check, dsr-backend: protocol name or number; the wire also spells it "proto".</summary>
+    public string? Protocol { get; init; }
+    /// <summary>policy-check: destination port; dsr-backend: the service's port.</summary>
+    public int? Port { get; init; }
     /// <summary>dsr-backend: "add", "remove" or "weight".</summary>
     public string? Action { get; init; }
     /// <summary>dsr-backend: the service's VIP.</summary>
     public string? Vip { get; init; }
-    /// <summary>dsr-backend: "tcp" or "udp" (or 6 / 17).</summary>
-    public string? Protocol { get; init; }
     /// <summary>dsr-backend: the backend's address.</summary>
     public string? Address { get; init; }
-    /// <summary>dsr-backend: the weight, null when not given.</summary>
+    /// <summary>dsr-backend: the weight.</summary>
     public int? Weight { get; init; }
 
     /// <summary>The answer to a request whose strings are not valid text.</summary>
@@ -44,12 +53,15 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
                 return false;
             }
 
-            int limit = ControlProtocol.DefaultDumpLimit;
-            if (root.TryGetProperty("limit", out var limitProperty)
-                && (limitProperty.ValueKind != JsonValueKind.Number || !limitProperty.TryGetInt32(out limit) || limit is < 1 or > ControlProtocol.MaxDumpLimit))
+            int? limit = null;
+            if (root.TryGetProperty("limit", out var limitProperty))
             {
-                error = $"\"limit\" must be a whole number 1..{ControlProtocol.MaxDumpLimit}";
-                return false;
+                if (limitProperty.ValueKind != JsonValueKind.Number || !limitProperty.TryGetInt32(out int l) || l is < 1 or > ControlProtocol.MaxDumpLimit)
+                {
+                    error = $"\"limit\" must be a whole number 1..{ControlProtocol.MaxDumpLimit}";
+                    return false;
+                }
+                limit = l;
             }
 
             string? level = null;
@@ -64,10 +76,10 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
             }
 
             if (!TryGetText(root, "src", out string? src, out error) || !TryGetText(root, "dst", out string? dst, out error)
-                || !TryGetText(root, "proto", out string? proto, out error))
+                || !TryGetProtocol(root, out string? protocol, out error))
                 return false;
             if (!TryGetText(root, "action", out string? action, out error) || !TryGetText(root, "vip", out string? vip, out error)
-                || !TryGetText(root, "protocol", out string? protocol, out error) || !TryGetText(root, "address", out string? address, out error))
+                || !TryGetText(root, "address", out string? address, out error))
                 return false;
             int? weight = null;
             if (root.TryGetProperty("weight", out var weightProperty))
@@ -79,18 +91,22 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
                 }
                 weight = w;
             }
-            int port = 0;
-            if (root.TryGetProperty("port", out var portProperty)
-                && (portProperty.ValueKind != JsonValueKind.Number || !portProperty.TryGetInt32(out port) || port is < 0 or > ushort.MaxValue))
+            int? port = null;
+            if (root.TryGetProperty("port", out var portProperty))
             {
-                error = "\"port\" must be a whole number 0..65535";
-                return false;
+                if (portProperty.ValueKind != JsonValueKind.Number || !portProperty.TryGetInt32(out int p) || p is < 0 or > ushort.MaxValue)
+                {
+                    error = "\"port\" must be a whole number 0..65535";
+                    return false;
+                }
+                port = p;
             }
 
-            request = new ControlRequest(name.GetString()!, limit, level) 
+            request = new ControlRequest
             {
-                Src = src, Dst = dst, Proto = proto, Port = port,
-                Action = action, Vip = vip, Protocol = protocol, Address = address, Weight = weight,
+                Name = name.GetString()!, Limit = limit, Level = level,
+                Src = src, Dst = dst, Protocol = protocol, Port = port,
+                Action = action, Vip = vip, Address = address, Weight = weight,
             };
             error = "";
             return true;
@@ -107,6 +123,24 @@ internal sealed record ControlRequest(string Name, int Limit, string? Level)
             error = InvalidText;
             return false;
         }
+    }
+
+    /// <summary>
+    /// "protocol", or "proto" as policy-check has always spelled it: either is accepted by every
+    /// request that takes a protocol; both at once must agree.
+    /// </summary>
+    private static bool TryGetProtocol(JsonElement root, out string? protocol, out string error)
+    {
+        protocol = null;
+        if (!TryGetText(root, "protocol", out string? full, out error) || !TryGetText(root, "proto", out string? alias, out error))
+            return false;
+        if (full is not null && alias is not null && !string.Equals(full, alias, StringComparison.OrdinalIgnoreCase))
+        {
+            error = $"\"proto\" and \"protocol\" name the same argument and disagree ('{alias}', '{full}')";
+            return false;
+        }
+        protocol = full ?? alias;
+        return true;
     }
 
     /// <summary>An optional string argument (a number is taken as its text: "proto":6).</summary>

@@ -5,8 +5,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
-using SfcProxy.Policy;
-using SfcProxy.Proxy;
 
 namespace SfcProxy.Control;
 
@@ -14,12 +12,9 @@ namespace SfcProxy.Control;
 /// Serves the control protocol on the instance's Unix socket. Every client runs in its own session
 /// task, so a slow or silent client only ever holds up itself.
 /// </summary>
-/// <param name="logLevel">The switch the <c>log-level</c> request turns; a private one when not given.</param>
-/// <param name="policy">The policy module the policy-* requests go to; none when the instance runs without it.</param>
-/// <param name="dsr">The DSR load balancer the dsr-* requests go to; none when the instance runs without it.</param>
-public sealed partial class ControlServer(
-    IOptions<SfcProxyOptions> options, IProxyDatapath datapath, TimeProvider time, ILogger<ControlServer> logger,
-    LogLevelSwitch? logLevel = null, ActivePolicy? policy = null, SfcProxy.Dsr.ActiveDsr? dsr = null)
+/// <param name="modules">The request handlers of the core and of each configured module.</param>
+internal sealed partial class ControlServer(
+    IOptions<SfcProxyOptions> options, IEnumerable<IControlModule> modules, TimeProvider time, ILogger<ControlServer> logger)
     : BackgroundService
 {
     /// <summary>A burst of connects waits in the queue instead of failing with EAGAIN (the kernel caps
@@ -36,7 +31,7 @@ public sealed partial class ControlServer(
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
     private Socket? _listener;
     private FileStatus _socketFile;
-    private ControlRequestHandler? _handler;
+    private ControlRequestTable? _requests;
     private SessionAdmission? _admission;
 
     /// <summary>Timeouts and session limits; tests shorten them.</summary>
@@ -47,8 +42,7 @@ public sealed partial class ControlServer(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _handler = new ControlRequestHandler(options.Value, datapath, time, time.GetTimestamp(),
-            logLevel ?? new LogLevelSwitch(), logger, policy, dsr);
+        _requests = new ControlRequestTable(modules, options.Value.Instance, time, logger);
         string? group = options.Value.Socket.Group;
         uint? gid = group is null
             ? null
@@ -145,7 +139,7 @@ public sealed partial class ControlServer(
         await Task.Yield();
         try
         {
-            await new ControlSession(client, peer, _handler!, Limits, logger).RunAsync(stoppingToken);
+            await new ControlSession(client, peer, _requests!, Limits, logger).RunAsync(stoppingToken);
         }
         catch (Exception e)
         {
@@ -170,7 +164,7 @@ public sealed partial class ControlServer(
             try
             {
                 client.Blocking = false;
-                client.Send(ControlRequestHandler.Error(reason));
+                client.Send(ControlAnswer.Error(reason));
                 client.Shutdown(SocketShutdown.Both);
                 Span<byte> sink = stackalloc byte[4096];
                 for (var drained = 0; drained < RefusalDrainBytes && client.Available > 0;)
@@ -188,19 +182,19 @@ public sealed partial class ControlServer(
         }
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Control socket listening on {Path}, group {Group}")]
+    [LoggerMessage(EventId = EventIds.SocketListening, Level = LogLevel.Information, Message = "Control socket listening on {Path}, group {Group}")]
     private partial void LogListening(string path, string group);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Control socket {Path} closed and removed")]
+    [LoggerMessage(EventId = EventIds.SocketClosed, Level = LogLevel.Information, Message = "Control socket {Path} closed and removed")]
     private partial void LogClosed(string path);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error} ({Unlogged} more since the last such line)")]
+    [LoggerMessage(EventId = EventIds.AcceptFailed, Level = LogLevel.Warning, Message = "Accepting a control client failed: {Error} ({Unlogged} more since the last such line)")]
     private partial void LogAcceptFailed(SocketError error, int unlogged);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = EventIds.SessionRefused, Level = LogLevel.Warning,
         Message = "Refused a control client, uid {Uid} (pid {Pid}): {Reason} ({Unlogged} more refusals since the last such line)")]
     private partial void LogRefused(uint uid, int pid, string reason, int unlogged);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Control session of uid {Uid} failed: {Error}: {Reason}")]
+    [LoggerMessage(EventId = EventIds.SessionFailed, Level = LogLevel.Error, Message = "Control session of uid {Uid} failed: {Error}: {Reason}")]
     private partial void LogSessionFailed(uint uid, string error, string reason);
 }

@@ -13,7 +13,7 @@ namespace SfcProxy.Control;
 /// <see cref="ControlSessionLimits"/>.
 /// </summary>
 internal sealed partial class ControlSession(
-    Socket socket, PeerCredentials peer, ControlRequestHandler handler, ControlSessionLimits limits, ILogger logger)
+    Socket socket, PeerCredentials peer, ControlRequestTable requests, ControlSessionLimits limits, ILogger logger)
 {
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +36,7 @@ internal sealed partial class ControlSession(
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogNoRequest(peer.Uid, peer.Pid, limits.RequestTimeout.TotalSeconds);
-                    output.Write(ControlRequestHandler.Error(
+                    output.Write(ControlAnswer.Error(
                         $"no complete request for {limits.RequestTimeout.TotalSeconds:0.###} s; closing connection"));
                     await output.FlushAsync();
                     break;
@@ -100,7 +100,7 @@ internal sealed partial class ControlSession(
     {
         if (line.Length > ControlProtocol.MaxLineBytes)
         {
-            output.Write(ControlRequestHandler.Error(
+            output.Write(ControlAnswer.Error(
                 $"request line longer than {ControlProtocol.MaxLineBytes} bytes; closing connection"));
             await output.FlushAsync();
             return false;
@@ -109,12 +109,12 @@ internal sealed partial class ControlSession(
             return true;
         try
         {
-            await handler.AnswerAsync(line, peer, output, cancellationToken);
+            await requests.AnswerAsync(line, peer, output, cancellationToken);
         }
         catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or TimeoutException))
         {
             LogRequestFailed(peer.Uid, peer.Pid, e.GetType().Name, e.Message);
-            output.Write(ControlRequestHandler.Error($"the request failed: {e.Message}"));
+            output.Write(ControlAnswer.Error($"the request failed: {e.Message}"));
         }
         await output.FlushAsync();
         return true;
@@ -159,13 +159,13 @@ internal sealed partial class ControlSession(
         return true;
     }
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "Dropped control client uid {Uid} (pid {Pid}): no complete request for {Seconds} s")]
+    [LoggerMessage(EventId = SfcProxy.Hosting.EventIds.NoRequest, Level = LogLevel.Debug, Message = "Dropped control client uid {Uid} (pid {Pid}): no complete request for {Seconds} s")]
     private partial void LogNoRequest(uint uid, int pid, double seconds);
 
     [LoggerMessage(EventId = SfcProxy.Hosting.EventIds.RequestFailed, Level = LogLevel.Warning,
         Message = "A request of control client uid {Uid} (pid {Pid}) failed: {Error}: {Reason}; answered with an error, session kept")]
     private partial void LogRequestFailed(uint uid, int pid, string error, string reason);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Dropped control client uid {Uid} (pid {Pid}): {Reason}")]
+    [LoggerMessage(EventId = SfcProxy.Hosting.EventIds.SlowReader, Level = LogLevel.Information, Message = "Dropped control client uid {Uid} (pid {Pid}): {Reason}")]
     private partial void LogSlowReader(uint uid, int pid, string reason);
 }

@@ -79,7 +79,7 @@ public sealed partial class ActiveDsr
         public DsrRemovingBackend View() => new(Services, Address, BackendId, Since, Flows, LastActive);
     }
 
-    [LoggerMessage(EventId = 603, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.DsrBackendPurged, Level = LogLevel.Information,
         Message = "DSR backend {Backend} (id {BackendId}) removed from {Service} purged: {Flows} connection entries, {Deleted} deleted, idle {IdleSeconds:0.#} s; its id is free")]
     private partial void LogPurged(string backend, uint backendId, string service, int flows, int deleted, double idleSeconds);
 }

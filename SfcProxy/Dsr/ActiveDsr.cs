@@ -197,12 +197,12 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }
     }
 
-    [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrApplied, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]
     private partial void LogApplied(int services, int backends);
 
-    [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "DSR service {Service}: backend {Backend} {What}; tables re-applied")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrBackendChanged, Level = LogLevel.Warning, Message = "DSR service {Service}: backend {Backend} {What}; tables re-applied")]
     private partial void LogChanged(string service, string backend, string what);
 
-    [LoggerMessage(EventId = 604, Level = LogLevel.Information, Message = "DSR backend {Backend} (id {BackendId}) added back before its purge: slot and flows kept")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrBackendKept, Level = LogLevel.Information, Message = "DSR backend {Backend} (id {BackendId}) added back before its purge: slot and flows kept")]
     private partial void LogKept(string backend, uint backendId);
 }

@@ -96,6 +96,6 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "dsr_lb attached at XDP ({Mode}) of {Interface}; maps pinned in {PinDirectory}")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrAttached, Level = LogLevel.Information, Message = "dsr_lb attached at XDP ({Mode}) of {Interface}; maps pinned in {PinDirectory}")]
     private partial void LogAttached(string @interface, string mode, string pinDirectory);
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Cli;
 using SfcProxy.Control;
 using Spectre.Console;
@@ -40,18 +39,17 @@ internal static class DsrCommand
         };
         var query = new InstanceQuery(parseResult =>
         {
-            var request = new JsonObject
+            bool weightGiven = weightRequired is not null && parseResult.GetResult(weight) is { Implicit: false };
+            return new ControlRequest
             {
-                ["request"] = ControlProtocol.DsrBackend,
-                ["action"] = action,
-                ["vip"] = parseResult.GetValue(vip),
-                ["port"] = parseResult.GetValue(port),
-                ["protocol"] = parseResult.GetValue(protocol),
-                ["address"] = parseResult.GetValue(address),
+                Name = ControlProtocol.DsrBackend,
+                Action = action,
+                Vip = parseResult.GetValue(vip),
+                Port = parseResult.GetValue(port),
+                Protocol = parseResult.GetValue(protocol),
+                Address = parseResult.GetValue(address),
+                Weight = weightGiven ? parseResult.GetValue(weight) : null,
             };
-            if (weightRequired is not null && parseResult.GetResult(weight) is { Implicit: false })
-                request["weight"] = parseResult.GetValue(weight);
-            return request;
         }, (answer, console, output) =>
         {
             output.WriteLine($"{action}: applied; the tables now in force:");
@@ -62,13 +60,12 @@ internal static class DsrCommand
     }
 
     /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection entries.</summary>
-    internal static string State(JsonElement backend)
+    internal static string State(DsrBackendStatus backend) => backend.Flows switch
     {
-        var state = backend.GetProperty("state").GetString()!;
-        if (backend.TryGetProperty("flows", out var flows))
-            state += flows.GetInt32() == 1 ? " (1 flow)" : $" ({flows.GetInt32()} flows)";
-        return state;
-    }
+        null => backend.State,
+        1 => $"{backend.State} (1 flow)",
+        var flows => $"{backend.State} ({flows} flows)",
+    };
 
     /// <summary>A byte count in binary units ("512 B", "98.6 KiB"), short enough for the table to fit 80 columns.</summary>
     internal static string Bytes(ulong bytes)
@@ -83,7 +80,7 @@ internal static class DsrCommand
 
     private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var dsr = answer.GetProperty("dsr");
+        var dsr = answer.Deserialize(DsrJsonContext.Default.DsrStatusAnswer)!.Dsr;
         // One row per service (its totals, backend "(all)"), then one per backend: the packets and
         // bytes columns serve both, so the table still fits 80 columns.
         var table = new Table().Border(TableBorder.Rounded).Title("services")
@@ -93,22 +90,20 @@ internal static class DsrCommand
             .AddColumn(new TableColumn("state").NoWrap())
             .AddColumn(new TableColumn("packets").RightAligned())
             .AddColumn(new TableColumn("bytes").RightAligned().NoWrap());
-        foreach (var service in dsr.GetProperty("services").EnumerateArray())
+        foreach (var service in dsr.Services)
         {
-            string name = $"{service.GetProperty("vip").GetString()}:{service.GetProperty("port")}/{service.GetProperty("protocol").GetString()}";
-            var backends = service.GetProperty("backends");
-            table.AddRow(Markup.Escape(name), backends.GetArrayLength() == 0 ? "(none)" : "(all)", "", "",
-                $"{service.GetProperty("packets").GetUInt64():N0}", Bytes(service.GetProperty("bytes").GetUInt64()));
-            foreach (var backend in backends.EnumerateArray())
-                table.AddRow("", Markup.Escape(backend.GetProperty("address").GetString()!),
-                    backend.GetProperty("weight").ToString(),
+            string name = $"{service.Vip}:{service.Port}/{service.Protocol}";
+            table.AddRow(Markup.Escape(name), service.Backends.Count == 0 ? "(none)" : "(all)", "", "",
+                $"{service.Packets:N0}", Bytes(service.Bytes));
+            foreach (var backend in service.Backends)
+                table.AddRow("", Markup.Escape(backend.Address),
+                    backend.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     State(backend),
-                    $"{backend.GetProperty("packets").GetUInt64():N0}",
-                    Bytes(backend.GetProperty("bytes").GetUInt64()));
+                    $"{backend.Packets:N0}",
+                    Bytes(backend.Bytes));
         }
         console.Write(table);
-        var counters = dsr.GetProperty("counters").EnumerateObject().Where(c => c.Value.GetUInt64() != 0)
-            .Select(c => (c.Name, $"{c.Value.GetUInt64():N0}")).ToArray();
+        var counters = dsr.Counters.Where(c => c.Value != 0).Select(c => (c.Key, $"{c.Value:N0}")).ToArray();
         if (counters.Length > 0)
             KeyValueTable.Write(console, counters);
         else

@@ -41,7 +41,7 @@ public sealed partial class DsrLoadBalancerService(ActiveDsr dsr, ILogger<DsrLoa
         }
     }
 
-    [LoggerMessage(EventId = 605, Level = LogLevel.Error, Message = "DSR sweep of removing backends failed; retried at the next interval")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrSweepFailed, Level = LogLevel.Error, Message = "DSR sweep of removing backends failed; retried at the next interval")]
     private partial void LogSweepFailed(Exception e);
 }
 
@@ -107,6 +107,6 @@ public sealed partial class DsrDecapService(IOptions<SfcProxyOptions> options, I
         }
     }
 
-    [LoggerMessage(EventId = 610, Level = LogLevel.Information, Message = "dsr_decap attached at tc ingress of {Interface} for VIPs {Vips}; maps pinned in {PinDirectory}")]
+    [LoggerMessage(EventId = Hosting.EventIds.DsrDecapAttached, Level = LogLevel.Information, Message = "dsr_decap attached at tc ingress of {Interface} for VIPs {Vips}; maps pinned in {PinDirectory}")]
     private partial void LogAttached(string @interface, string vips, string pinDirectory);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
+using SfcProxy.Control;
 
 namespace SfcProxy.Dsr;
 
@@ -10,8 +11,8 @@ public static class DsrServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the DSR load balancer: the datapath made by <paramref name="datapathFactory"/>, the
-    /// <see cref="ActiveDsr"/> over <c>SfcProxy:Dsr:Services</c> (the control server answers the dsr
-    /// requests when it finds one) and <see cref="DsrLoadBalancerService"/>, which applies the services at start.
+    /// <see cref="ActiveDsr"/> over <c>SfcProxy:Dsr:Services</c> (<see cref="DsrControl"/> answers the dsr
+    /// requests) and <see cref="DsrLoadBalancerService"/>, which applies the services at start.
     /// Call it only when <see cref="DsrOptions.Enabled"/>, before the control server is added (its tables are in force when the socket answers).
     /// </summary>
     public static IServiceCollection AddSfcDsr(this IServiceCollection services, Func<IServiceProvider, IDsrDatapath> datapathFactory)
@@ -24,6 +25,7 @@ public static class DsrServiceCollectionExtensions
                 TimeSpan.FromSeconds(dsr.RemoveIdleSeconds));
         });
         services.AddHostedService<DsrLoadBalancerService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, DsrControl>());
         return services;
     }
 

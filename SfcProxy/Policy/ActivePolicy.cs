@@ -55,10 +55,10 @@ public sealed partial class ActivePolicy(IPolicyDatapath datapath, IReadOnlyList
     /// <summary>Packets allowed per rule id, from the datapath.</summary>
     public IReadOnlyDictionary<uint, ulong> RuleHits() => datapath.RuleHits();
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.PolicyApplied, Level = LogLevel.Information,
         Message = "Policy applied from {Files} files: {Identities} identities, {Rules} rules, {Entries} entries, {Enforced} enforced identities (compiled in {CompileMs:0.0} ms)")]
     private partial void LogApplied(int files, int identities, int rules, int entries, int enforced, double compileMs);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "Policy files rejected, the policy in force is unchanged ({Count} errors): {Errors}")]
+    [LoggerMessage(EventId = Hosting.EventIds.PolicyRejected, Level = LogLevel.Error, Message = "Policy files rejected, the policy in force is unchanged ({Count} errors): {Errors}")]
     private partial void LogRejected(int count, string errors);
 }

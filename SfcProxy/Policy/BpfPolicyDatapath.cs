@@ -95,6 +95,6 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "policy_tc attached at tc ingress and egress of {Interfaces}; maps pinned in {PinDirectory}")]
+    [LoggerMessage(EventId = Hosting.EventIds.PolicyAttached, Level = LogLevel.Information, Message = "policy_tc attached at tc ingress and egress of {Interfaces}; maps pinned in {PinDirectory}")]
     private partial void LogAttached(string interfaces, string pinDirectory);
 }

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using SfcProxy.Cli;
 using SfcProxy.Control;
 using Spectre.Console;
@@ -43,7 +43,7 @@ internal static class PolicyCommand
                 return await AskAndPrintAsync(query, parseResult, cancellationToken);
             if (Compile(paths, parseResult.InvocationConfiguration.Error) is not { } policy)
                 return ExitCodes.BadConfig;
-            using var answer = OfflineAnswer(json => PolicyJson.WriteStatus(json, policy, hits: null));
+            using var answer = OfflineAnswer(PolicyJson.Status(policy, hits: null), PolicyJsonContext.Default.PolicyStatusAnswer);
             query.Print(parseResult, answer);
             return ExitCodes.Ok;
         });
@@ -60,13 +60,13 @@ internal static class PolicyCommand
             using var answer = await query.AskAsync(parseResult, cancellationToken);
             if (answer is null)
                 return ExitCodes.Failed;
-            if (!answer.Ok && !query.Json(parseResult) && answer.Root.TryGetProperty("errors", out var errors))
+            if (!answer.Ok && !query.Json(parseResult) && Refusal(answer.Root) is { Errors: { } errors })
             {
                 // One line per problem, like `validate`, rather than one long joined line.
                 var error = parseResult.InvocationConfiguration.Error;
                 error.WriteLine("sfcproxy: policy not applied, the policy in force is unchanged:");
-                foreach (var line in errors.EnumerateArray())
-                    error.WriteLine($"  {line.GetString()}");
+                foreach (var line in errors)
+                    error.WriteLine($"  {line}");
                 return ExitCodes.Failed;
             }
             query.Print(parseResult, answer);
@@ -88,13 +88,13 @@ internal static class PolicyCommand
         };
 
         var query = new InstanceQuery(
-            parseResult => new JsonObject
+            parseResult => new ControlRequest
             {
-                ["request"] = ControlProtocol.PolicyCheck,
-                ["src"] = parseResult.GetValue(src),
-                ["dst"] = parseResult.GetValue(dst),
-                ["proto"] = parseResult.GetValue(proto),
-                ["port"] = parseResult.GetValue(port),
+                Name = ControlProtocol.PolicyCheck,
+                Src = parseResult.GetValue(src),
+                Dst = parseResult.GetValue(dst),
+                Protocol = parseResult.GetValue(proto),
+                Port = parseResult.GetValue(port),
             },
             RenderCheck);
         var command = query.CreateBareCommand("check",
@@ -124,11 +124,24 @@ internal static class PolicyCommand
             if (Compile(parseResult.GetValue(files)!, error) is not { } policy)
                 return ExitCodes.BadConfig;
             var result = policy.Check(check.Source, check.Destination, check.Protocol, check.Port);
-            using var answer = OfflineAnswer(json => PolicyJson.WriteCheck(json, check, result, policy, PolicyJson.FromModel));
+            using var answer = OfflineAnswer(PolicyJson.Check(check, result, policy, PolicyJson.FromModel), PolicyJsonContext.Default.PolicyCheckAnswer);
             query.Print(parseResult, answer);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A refused apply with its errors one by one; null for any other answer (needs root, not enabled).</summary>
+    private static PolicyApplyRefusal? Refusal(JsonElement answer)
+    {
+        try
+        {
+            return answer.Deserialize(PolicyJsonContext.Default.PolicyApplyRefusal);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static async Task<int> AskAndPrintAsync(InstanceQuery query, ParseResult parseResult, CancellationToken cancellationToken)
@@ -152,24 +165,16 @@ internal static class PolicyCommand
     }
 
     /// <summary>An "ok" answer built here, in the daemon's format, so --json and the tables are the same offline.</summary>
-    private static InstanceAnswer OfflineAnswer(Action<Utf8JsonWriter> writeBody)
+    private static InstanceAnswer OfflineAnswer<T>(T answer, JsonTypeInfo<T> type)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteBoolean("ok", true);
-            writeBody(json);
-            json.WriteEndObject();
-        }
-        string line = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        string line = JsonSerializer.Serialize(answer, type);
         return new InstanceAnswer(JsonDocument.Parse(line), line, Ok: true);
     }
 
     private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var policy = answer.GetProperty("policy");
-        bool hasHits = policy.GetProperty("rules").EnumerateArray().Any(r => r.TryGetProperty("hits", out _));
+        var policy = answer.Deserialize(PolicyJsonContext.Default.PolicyStatusAnswer)!.Policy;
+        bool hasHits = policy.Rules.Any(r => r.Hits is not null);
 
         var identities = new Table().Border(TableBorder.Rounded).Title("identities")
             .AddColumn(new TableColumn("id").RightAligned())
@@ -177,14 +182,14 @@ internal static class PolicyCommand
             .AddColumn("endpoints")
             .AddColumn("cidrs")
             .AddColumn("ingress");
-        foreach (var identity in policy.GetProperty("identities").EnumerateArray())
+        foreach (var identity in policy.Identities)
         {
             identities.AddRow(
-                identity.GetProperty("id").ToString(),
-                Markup.Escape(identity.GetProperty("labels").GetString()!),
-                Markup.Escape(Joined(identity.GetProperty("endpoints"), ", ")),
-                Markup.Escape(Joined(identity.GetProperty("cidrs"), "\n")),
-                identity.GetProperty("enforced").GetBoolean() ? "enforced" : "allow all");
+                identity.Id.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(identity.Labels),
+                Markup.Escape(string.Join(", ", identity.Endpoints)),
+                Markup.Escape(string.Join("\n", identity.Cidrs)),
+                identity.Enforced ? "enforced" : "allow all");
         }
         console.Write(identities);
 
@@ -197,71 +202,64 @@ internal static class PolicyCommand
             .AddColumn(new TableColumn("entries").RightAligned());
         if (hasHits)
             rules.AddColumn(new TableColumn("hits").RightAligned());
-        foreach (var rule in policy.GetProperty("rules").EnumerateArray())
+        foreach (var rule in policy.Rules)
         {
-            int entries = rule.GetProperty("entries").GetInt32();
-            int generated = rule.GetProperty("generated").GetInt32();
             var cells = new List<string>
             {
-                rule.GetProperty("id").ToString(),
-                Markup.Escape(rule.GetProperty("name").GetString()!),
-                Markup.Escape(rule.GetProperty("from").GetString()!),
-                Markup.Escape(rule.GetProperty("to").GetString()!),
-                Markup.Escape(Joined(rule.GetProperty("ports"), ", ")),
-                entries == generated ? $"{entries:N0}" : $"{entries:N0} (of {generated:N0})",
+                rule.Id.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(rule.Name),
+                Markup.Escape(rule.From),
+                Markup.Escape(rule.To),
+                Markup.Escape(string.Join(", ", rule.Ports)),
+                rule.Entries == rule.Generated ? $"{rule.Entries:N0}" : $"{rule.Entries:N0} (of {rule.Generated:N0})",
             };
             if (hasHits)
-                cells.Add(rule.TryGetProperty("hits", out var hits) ? $"{hits.GetUInt64():N0}" : "");
+                cells.Add(rule.Hits is { } hits ? $"{hits:N0}" : "");
             rules.AddRow(cells.ToArray());
         }
         console.Write(rules);
 
-        string world = policy.GetProperty("worldEnforced").GetBoolean() ? "; reserved:world enforced" : "";
+        string world = policy.WorldEnforced ? "; reserved:world enforced" : "";
         console.WriteLine(
-            $"{policy.GetProperty("identityCount")} identities, {policy.GetProperty("prefixCount")} prefixes, " +
-            $"{policy.GetProperty("ruleCount")} rules, {policy.GetProperty("entryCount").GetInt32():N0} entries, " +
-            $"{policy.GetProperty("enforcedCount")} enforced identities{world}");
+            $"{policy.IdentityCount} identities, {policy.PrefixCount} prefixes, " +
+            $"{policy.RuleCount} rules, {policy.EntryCount:N0} entries, " +
+            $"{policy.EnforcedCount} enforced identities{world}");
         console.WriteLine(hasHits ? "from the running daemon" : "from the files (offline)");
     }
 
     private static void RenderApplied(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var applied = answer.GetProperty("applied");
+        var applied = answer.Deserialize(PolicyJsonContext.Default.PolicyAppliedAnswer)!.Applied;
         output.WriteLine(
-            $"applied {applied.GetProperty("files").GetArrayLength()} file(s): {applied.GetProperty("identityCount")} identities, " +
-            $"{applied.GetProperty("ruleCount")} rules, {applied.GetProperty("entryCount").GetInt32():N0} entries, " +
-            $"{applied.GetProperty("enforcedCount")} enforced identities (compiled in {applied.GetProperty("compileMs").GetDouble():0.0} ms)");
+            $"applied {applied.Files.Count} file(s): {applied.IdentityCount} identities, " +
+            $"{applied.RuleCount} rules, {applied.EntryCount:N0} entries, " +
+            $"{applied.EnforcedCount} enforced identities (compiled in {applied.CompileMs:0.0} ms)");
     }
 
     private static void RenderCheck(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var check = answer.GetProperty("check");
-        bool model = check.GetProperty("answeredBy").GetString() == PolicyJson.FromModel;
-        string dst = check.GetProperty("dstLabels").GetString()!;
-        string verdict = check.GetProperty("verdict").GetString() switch
+        var check = answer.Deserialize(PolicyJsonContext.Default.PolicyCheckAnswer)!.Check;
+        bool model = check.AnsweredBy == PolicyJson.FromModel;
+        string dst = check.DstLabels;
+        string verdict = check.Verdict switch
         {
-            "rule" => $"ALLOWED by rule '{check.GetProperty("rule").GetString()}' (#{check.GetProperty("ruleId")})",
+            "rule" => $"ALLOWED by rule '{check.Rule}' (#{check.RuleId})",
             "not-enforced" => $"ALLOWED: no rule selects the destination {dst}, so its ingress is not enforced",
             "default-deny" => $"DENIED: default deny (the destination {dst} is enforced and no rule allows this)",
             var other => other ?? "?",
         };
         output.WriteLine(verdict);
         KeyValueTable.Write(console,
-            ("source", Endpoint(check, "src")),
-            ("destination", Endpoint(check, "dst")),
-            ("protocol", check.GetProperty("protocol").GetString()!),
-            ("port", check.GetProperty("port").GetInt32() is var port and not 0 ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"),
+            ("source", Endpoint(check.Src, check.SrcIdentity, check.SrcLabels)),
+            ("destination", Endpoint(check.Dst, check.DstIdentity, check.DstLabels)),
+            ("protocol", check.Protocol),
+            ("port", check.Port is var port and not 0 ? port.ToString(CultureInfo.InvariantCulture) : "-"),
             ("answered by", model ? "the model (policy files, offline), not the datapath" : "the datapath of the running daemon"));
     }
 
-    private static string Endpoint(JsonElement check, string side)
+    private static string Endpoint(string address, uint identity, string labels)
     {
-        uint identity = check.GetProperty(side + "Identity").GetUInt32();
-        string labels = check.GetProperty(side + "Labels").GetString()!;
         string why = identity == ReservedIdentity.World ? " (no endpoint CIDR covers it)" : "";
-        return $"{check.GetProperty(side).GetString()} identity {identity} {labels}{why}";
+        return $"{address} identity {identity} {labels}{why}";
     }
-
-    private static string Joined(JsonElement array, string separator) =>
-        string.Join(separator, array.EnumerateArray().Select(e => e.GetString()));
 }

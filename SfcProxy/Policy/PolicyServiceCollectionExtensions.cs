@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
+using SfcProxy.Control;
 
 namespace SfcProxy.Policy;
 
@@ -10,8 +11,8 @@ public static class PolicyServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the policy module: the datapath made by <paramref name="datapathFactory"/>, the
-    /// <see cref="ActivePolicy"/> over <c>SfcProxy:Policy:Files</c> (the control server answers the
-    /// policy requests when it finds one) and <see cref="PolicyService"/>, which applies the files at
+    /// <see cref="ActivePolicy"/> over <c>SfcProxy:Policy:Files</c> (<see cref="PolicyControl"/> answers the
+    /// policy requests) and <see cref="PolicyService"/>, which applies the files at
     /// start. Call it only when <see cref="PolicyOptions.Enabled"/>, and before the control server is added so
     /// the policy is in force before the control socket answers.
     /// </summary>
@@ -23,6 +24,7 @@ public static class PolicyServiceCollectionExtensions
             sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value.Policy.Files.ToList(),
             sp.GetRequiredService<ILogger<ActivePolicy>>()));
         services.AddHostedService<PolicyService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, PolicyControl>());
         return services;
     }
 }

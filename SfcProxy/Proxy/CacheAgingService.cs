@@ -90,22 +90,22 @@ public sealed partial class CacheAgingService(
             LogSweep(sweep.AgedOut, sweep.Scanned, sweep.Elapsed.TotalMilliseconds, stats.AgedOut);
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.AgingStarted, Level = LogLevel.Information,
         Message = "Cache aging: entries older than {MaxAge} are aged out, sweep every {Interval}")]
     private partial void LogAgingStarted(TimeSpan maxAge, TimeSpan interval);
 
-    [LoggerMessage(EventId = 304, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.AgingInDatapath, Level = LogLevel.Information,
         Message = "Cache aging: metadata key mode ages in the datapath (a slot older than {MaxAge} is taken over when its ring comes round, counted meta_aged_out); no host sweeps")]
     private partial void LogAgingInDatapath(TimeSpan maxAge);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Debug,
+    [LoggerMessage(EventId = Hosting.EventIds.CacheSwept, Level = LogLevel.Debug,
         Message = "Cache sweep: {AgedOut} aged out of {Scanned} in {ElapsedMs:0.0} ms ({Total} in total)")]
     private partial void LogSweep(int agedOut, int scanned, double elapsedMs, long total);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.CacheSweptMany, Level = LogLevel.Information,
         Message = "Cache sweep: {AgedOut} entries aged out of {Scanned} in {ElapsedMs:0.0} ms ({Total} in total); the VNF is dropping packets")]
     private partial void LogBigSweep(int agedOut, int scanned, double elapsedMs, long total);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Cache sweep failed; retrying at the next interval")]
+    [LoggerMessage(EventId = Hosting.EventIds.CacheSweepFailed, Level = LogLevel.Warning, Message = "Cache sweep failed; retrying at the next interval")]
     private partial void LogSweepFailed(Exception exception);
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SfcProxy.Cli;
 using SfcProxy.Control;
 using Spectre.Console;
@@ -34,21 +33,19 @@ internal static class CacheCommand
                 result.AddError($"--limit must be 1..{ControlProtocol.MaxDumpLimit}");
         });
         return new InstanceQuery(
-                parseResult => new JsonObject { ["request"] = ControlProtocol.CacheDump, ["limit"] = parseResult.GetValue(limit) },
+                parseResult => new ControlRequest { Name = ControlProtocol.CacheDump, Limit = parseResult.GetValue(limit) },
                 RenderEntries)
             .CreateCommand("ls", "List cached header sets: key, encapsulation, age, refs and the header", limit);
     }
 
     private static void RenderSummary(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var cache = answer.GetProperty("cache");
-        long entries = cache.GetProperty("entries").GetInt64();
-        long capacity = cache.GetProperty("capacity").GetInt64();
-        double percent = capacity == 0 ? 0 : 100.0 * entries / capacity;
+        var cache = answer.Deserialize(ProxyJsonContext.Default.CacheAnswer)!.Cache;
+        double percent = cache.Capacity == 0 ? 0 : 100.0 * cache.Entries / cache.Capacity;
         KeyValueTable.Write(console,
-            ("key mode", cache.GetProperty("keyMode").ToString()),
-            ("entries", $"{entries:N0}"),
-            ("capacity", $"{capacity:N0}"),
+            ("key mode", cache.KeyMode),
+            ("entries", $"{cache.Entries:N0}"),
+            ("capacity", $"{cache.Capacity:N0}"),
             ("used", $"{percent:0.0} %"));
     }
 
@@ -60,30 +57,26 @@ internal static class CacheCommand
             .AddColumn(new TableColumn("age").RightAligned())
             .AddColumn(new TableColumn("refs").RightAligned())
             .AddColumn("header");
-        foreach (var entry in answer.GetProperty("entries").EnumerateArray())
+        var dump = answer.Deserialize(ProxyJsonContext.Default.CacheDumpAnswer)!;
+        foreach (var entry in dump.Entries)
         {
             table.AddRow(
-                Markup.Escape(entry.GetProperty("key").ToString()),
-                Markup.Escape(entry.GetProperty("encap").ToString()),
-                $"{entry.GetProperty("ageMs").GetInt64().ToString("N0", CultureInfo.InvariantCulture)} ms",
-                entry.GetProperty("refs").ToString(),
+                Markup.Escape(entry.Key),
+                Markup.Escape(entry.Encap),
+                $"{entry.AgeMs.ToString("N0", CultureInfo.InvariantCulture)} ms",
+                entry.Refs.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(Header(entry)));
         }
         console.Write(table);
-        console.WriteLine($"{answer.GetProperty("count").GetInt32()} entries ({answer.GetProperty("keyMode")} keys)");
+        console.WriteLine($"{dump.Count} entries ({dump.KeyMode} keys)");
     }
 
     /// <summary>MPLS: the label stack top first; NSH: the decoded fields (the hex is in --json).</summary>
-    private static string Header(JsonElement entry)
-    {
-        if (entry.TryGetProperty("nsh", out var nsh))
-        {
-            return $"spi {nsh.GetProperty("spi")} si {nsh.GetProperty("si")} ttl {nsh.GetProperty("ttl")} " +
-                   $"md{nsh.GetProperty("mdType")} {nsh.GetProperty("length")} B next {nsh.GetProperty("nextProtocol")}";
-        }
-        return string.Join(' ', entry.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
-    }
+    private static string Header(CacheDumpEntry entry) =>
+        entry.Nsh is { } nsh
+            ? $"spi {nsh.Spi} si {nsh.Si} ttl {nsh.Ttl} md{nsh.MdType} {nsh.Length} B next {nsh.NextProtocol}"
+            : string.Join(' ', entry.Labels ?? []);
 
     private static void RenderFlush(JsonElement answer, IAnsiConsole console, TextWriter output) =>
-        output.WriteLine($"flushed {answer.GetProperty("flushed").GetInt32()} entries");
+        output.WriteLine($"flushed {answer.Deserialize(ProxyJsonContext.Default.FlushAnswer)!.Flushed} entries");
 }

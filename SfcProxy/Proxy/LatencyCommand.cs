@@ -18,26 +18,26 @@ internal static class LatencyCommand
 
     private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
-        var latency = answer.GetProperty("latency");
+        var latency = answer.Deserialize(ProxyJsonContext.Default.LatencyAnswer)!.Latency;
         var summary = new Table().Border(TableBorder.Rounded)
             .AddColumn("encap").AddColumn("chain")
             .AddColumn(new TableColumn("packets").RightAligned())
             .AddColumn(new TableColumn("p50").RightAligned())
             .AddColumn(new TableColumn("p90").RightAligned())
             .AddColumn(new TableColumn("p99").RightAligned());
-        foreach (var e in latency.GetProperty("encapsulations").EnumerateArray())
-            AddRow(summary, e, "all");
-        foreach (var c in latency.GetProperty("chains").EnumerateArray())
-            AddRow(summary, c, c.GetProperty("chain").GetUInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var e in latency.Encapsulations)
+            AddRow(summary, e.Encap, "all", e.Count, e.P50Ns, e.P90Ns, e.P99Ns);
+        foreach (var c in latency.Chains)
+            AddRow(summary, c.Encap, c.Chain.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Count, c.P50Ns, c.P90Ns, c.P99Ns);
         console.Write(summary);
-        if (latency.TryGetProperty("sampleEvery", out var every) && every.GetUInt32() > 1)
-            console.MarkupLine($"[grey]packets: a sample, 1 in {every.GetUInt32():N0} per CPU (LatencySampleEvery)[/]");
+        if (latency.SampleEvery > 1)
+            console.MarkupLine($"[grey]packets: a sample, 1 in {latency.SampleEvery:N0} per CPU (LatencySampleEvery)[/]");
 
-        foreach (var e in latency.GetProperty("encapsulations").EnumerateArray())
+        foreach (var e in latency.Encapsulations)
         {
-            var chart = new BarChart().Label($"{e.GetProperty("encap")}: time in the VNF").Width(72);
-            var buckets = e.GetProperty("buckets").EnumerateArray().Select(b => b.GetUInt64()).ToArray();
-            for (var i = 0; i < buckets.Length; i++)
+            var chart = new BarChart().Label($"{e.Encap}: time in the VNF").Width(72);
+            var buckets = e.Buckets;
+            for (var i = 0; i < buckets.Count; i++)
             {
                 if (buckets[i] != 0)
                     chart.AddItem(LatencyHistogram.FormatBucket(i), buckets[i], Color.Green);
@@ -46,10 +46,8 @@ internal static class LatencyCommand
         }
     }
 
-    private static void AddRow(Table table, JsonElement h, string chain) =>
-        table.AddRow(h.GetProperty("encap").ToString(), chain, $"{h.GetProperty("count").GetUInt64():N0}",
-            Ns(h, "p50Ns"), Ns(h, "p90Ns"), Ns(h, "p99Ns"));
+    private static void AddRow(Table table, string encap, string chain, ulong count, ulong? p50Ns, ulong? p90Ns, ulong? p99Ns) =>
+        table.AddRow(encap, chain, $"{count:N0}", Ns(p50Ns), Ns(p90Ns), Ns(p99Ns));
 
-    private static string Ns(JsonElement h, string name) =>
-        h.GetProperty(name) is { ValueKind: JsonValueKind.Number } v ? "≤ " + LatencyHistogram.FormatNs(v.GetUInt64()) : "-";
+    private static string Ns(ulong? ns) => ns is { } v ? "≤ " + LatencyHistogram.FormatNs(v) : "-";
 }

@@ -102,15 +102,15 @@ internal sealed partial class ProxyReload(
             .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value!, StringComparer.OrdinalIgnoreCase);
     }
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = Hosting.EventIds.ReloadModuleNeedsRestart, Level = LogLevel.Warning,
         Message = "Reload: SfcProxy:{Section} changed ({Fields}) but the module is set up at start: needs a restart (systemctl restart); keeping what runs")]
     private partial void LogModuleNeedsRestart(string section, string fields);
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.Reloaded, Level = LogLevel.Information,
         Message = "Reloaded: miss policy {MissPolicy}, consumed segments {Consumed}, max age {MaxAge}, log level {LogLevel}")]
     private partial void LogReloaded(string missPolicy, int consumed, TimeSpan maxAge, string logLevel);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = Hosting.EventIds.ReloadNeedsRestart, Level = LogLevel.Warning,
         Message = "Reload: SfcProxy:{Field} changed ({Running} -> {InFile}) but needs a restart; keeping {Running}")]
     private partial void LogNeedsRestart(string field, string running, string inFile);
 }

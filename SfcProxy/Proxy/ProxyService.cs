@@ -132,27 +132,27 @@ public sealed partial class ProxyService(
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.ProxyStarting, Level = LogLevel.Information,
         Message = "Starting SfcProxy instance {Instance}: key mode {KeyMode}, ingress {Ingress}, egress {Egress}, VNF {Vnf}")]
     private partial void LogStarting(string instance, string keyMode, string? ingress, string? egress, string vnf);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} attached")]
+    [LoggerMessage(EventId = Hosting.EventIds.ProxyStarted, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} attached")]
     private partial void LogStarted(string instance);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Critical,
+    [LoggerMessage(EventId = Hosting.EventIds.ProxyStartFailed, Level = LogLevel.Critical,
         Message = "SfcProxy instance {Instance} failed to start, and left what it found as it was: {Reason}")]
     private partial void LogStartFailed(string instance, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} stopped")]
+    [LoggerMessage(EventId = Hosting.EventIds.ProxyStopped, Level = LogLevel.Information, Message = "SfcProxy instance {Instance} stopped")]
     private partial void LogStopped(string instance);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "SfcProxy instance {Instance} did not stop cleanly: {Reason}")]
+    [LoggerMessage(EventId = Hosting.EventIds.ProxyStopFailed, Level = LogLevel.Error, Message = "SfcProxy instance {Instance} did not stop cleanly: {Reason}")]
     private partial void LogStopFailed(string instance, string reason);
 
-    [LoggerMessage(EventId = 105, Level = LogLevel.Information,
+    [LoggerMessage(EventId = Hosting.EventIds.FinalCounters, Level = LogLevel.Information,
         Message = "Final counters: {Popped} packets popped, {Restored} restored, {Missed} missed at egress")]
     private partial void LogCounters(ulong popped, ulong restored, ulong missed);
 
-    [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Final counters unavailable: {Reason}")]
+    [LoggerMessage(EventId = Hosting.EventIds.FinalCountersUnavailable, Level = LogLevel.Debug, Message = "Final counters unavailable: {Reason}")]
     private partial void LogCountersUnavailable(string reason);
 }

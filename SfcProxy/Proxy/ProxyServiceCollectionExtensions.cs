@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SfcProxy.Control;
 using SfcProxy.Hosting;
 
 namespace SfcProxy.Proxy;
@@ -23,6 +24,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<CacheAgingStats>();
         services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
         services.AddHostedService<CacheAgingService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, ProxyControl>());
         return services;
     }
 }

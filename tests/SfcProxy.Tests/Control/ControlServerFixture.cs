@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
+using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Control;
 
@@ -30,8 +31,16 @@ internal sealed class ControlServerFixture : IAsyncDisposable
             Socket = { Path = SocketPath },
         };
         configure?.Invoke(Options);
-        Server = new ControlServer(Microsoft.Extensions.Options.Options.Create(Options), datapath, TimeProvider.System,
-            NullLogger<ControlServer>.Instance, LogLevel, policy, dsr)
+        // The modules as the composition root registers them: the core and the SFC proxy always here,
+        // policy and DSR when the test runs them.
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        var logger = NullLogger<ControlServer>.Instance;
+        var modules = new List<IControlModule> { new CoreControl(options, LogLevel, logger), new ProxyControl(options, datapath, logger) };
+        if (policy is not null)
+            modules.Add(new SfcProxy.Policy.PolicyControl(policy, logger));
+        if (dsr is not null)
+            modules.Add(new SfcProxy.Dsr.DsrControl(dsr, logger));
+        Server = new ControlServer(options, modules, TimeProvider.System, logger)
         {
             Limits = limits ?? ControlSessionLimits.Default,
         };

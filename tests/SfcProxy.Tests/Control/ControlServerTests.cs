@@ -152,7 +152,7 @@ public sealed class ControlServerTests
             abandoned.Bind(new UnixDomainSocketEndPoint(stalePath)); // closed without unlink: a crashed instance
 
         var live = new SfcProxy.Configuration.SfcProxyOptions { Socket = { Path = first.SocketPath } };
-        var second = new ControlServer(Microsoft.Extensions.Options.Options.Create(live), new FakeDatapath(), TimeProvider.System,
+        var second = new ControlServer(Microsoft.Extensions.Options.Options.Create(live), [], TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ControlServer>.Instance);
 
         var refused = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => second.StartAsync(CancellationToken.None));

@@ -62,7 +62,7 @@ public sealed class BpfDsrDatapathTests
 
         // The metrics read the same kernel counters.
         var metrics = new System.Text.StringBuilder();
-        SfcProxy.Control.DsrPrometheusText.Write(metrics, "t", dsr);
+        DsrPrometheusText.Write(metrics, "t", dsr);
         Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics.ToString());
         Assert.Contains($"sfcproxy_dsr_service_packets_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} 400\n", metrics.ToString());
         Assert.Contains($"sfcproxy_dsr_service_bytes_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} {400 * ipBytes}\n", metrics.ToString());

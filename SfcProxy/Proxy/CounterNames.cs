@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SfcProxy.Proxy.Datapath;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Proxy;
 
 /// <summary>
 /// Wire names of the datapath counters: the enum names in snake_case (RxPopped -> rx_popped), which

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SfcProxy.Configuration;
-using SfcProxy.Dsr;
+using SfcProxy.Control;
 
-namespace SfcProxy.Control;
+namespace SfcProxy.Dsr;
 
 /// <summary>
 /// The DSR load balancer's part of the <c>metrics</c> answer (Prometheus text format 0.0.4): the

@@ -1,0 +1,75 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SfcProxy.Configuration;
+using SfcProxy.Hosting;
+
+namespace SfcProxy.Control;
+
+/// <summary>The requests every instance answers, whatever modules it runs: <c>status</c>, <c>metrics</c>, <c>log-level</c>.</summary>
+/// <param name="logger">The control server's: control events keep one logger category whichever module answers.</param>
+internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, LogLevelSwitch logLevel, ILogger<ControlServer> logger)
+    : IControlModule
+{
+    public IReadOnlyList<ControlRequestRule> Requests { get; } =
+    [
+        new(ControlProtocol.Status),
+        new(ControlProtocol.Metrics),
+        new(ControlProtocol.LogLevel, NeedsRoot: true),
+    ];
+
+    public Task AnswerAsync(ControlCall call, CancellationToken cancellationToken)
+    {
+        call.Answer(call.Name switch
+        {
+            ControlProtocol.Status => ControlAnswer.Of(new StatusAnswer(Status(call)), ControlJsonContext.Default.StatusAnswer),
+            ControlProtocol.Metrics => ControlAnswer.Of(new MetricsAnswer(Metrics(call)), ControlJsonContext.Default.MetricsAnswer),
+            _ => SetLogLevel(call.Request.Level, call.Peer),
+        });
+        return Task.CompletedTask;
+    }
+
+    public void WriteMetrics(StringBuilder text, ControlRequestTable table) =>
+        PrometheusText.Metric(text, "sfcproxy_uptime_seconds", "gauge", "Seconds since the control socket started serving.",
+            PrometheusText.InstanceLabels(table.Instance), table.UptimeSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
+
+    private InstanceStatus Status(ControlCall call)
+    {
+        var o = options.Value;
+        return new InstanceStatus(
+            o.Instance, Environment.ProcessId,
+            [.. o.Encapsulations.Select(OptionValues.Encapsulations.NameOf)],
+            OptionValues.KeyModes.NameOf(o.KeyMode), OptionValues.MissPolicies.NameOf(o.MissPolicy), OptionValues.XdpModes.NameOf(o.XdpMode),
+            o.ConsumedSegments,
+            new InstanceInterfaces(o.Interfaces.Ingress, o.Interfaces.Egress, o.Interfaces.Vnf),
+            logLevel.Minimum.ToString(), call.Table.UptimeSeconds);
+    }
+
+    /// <summary>Every module's families, in the protocol's order of the modules.</summary>
+    private static string Metrics(ControlCall call)
+    {
+        var text = new StringBuilder(8192);
+        foreach (var module in call.Table.Modules)
+            module.WriteMetrics(text, call.Table);
+        return text.ToString();
+    }
+
+    private byte[] SetLogLevel(string? requested, PeerCredentials peer)
+    {
+        string? level = ControlProtocol.LogLevels.FirstOrDefault(l => string.Equals(l, requested, StringComparison.OrdinalIgnoreCase));
+        if (level is null)
+            return ControlAnswer.Error($"\"level\" must be one of {string.Join(", ", ControlProtocol.LogLevels)}");
+        var previous = logLevel.Minimum;
+        var next = Enum.Parse<LogLevel>(level);
+        // Logged before a raise and after a lowering, so the change is on record at either level.
+        if (next > previous)
+            LogLevelChanged(previous, next, peer.Uid, peer.Pid);
+        logLevel.Minimum = next;
+        if (next <= previous)
+            LogLevelChanged(previous, next, peer.Uid, peer.Pid);
+        return ControlAnswer.Of(new LogLevelAnswer(previous.ToString(), next.ToString()), ControlJsonContext.Default.LogLevelAnswer);
+    }
+
+    [LoggerMessage(EventId = EventIds.LogLevelChanged, Level = LogLevel.Warning, Message = "Log level changed from {Previous} to {Level} (by uid {Uid}, pid {Pid})")]
+    private partial void LogLevelChanged(LogLevel previous, LogLevel level, uint uid, int pid);
+}
