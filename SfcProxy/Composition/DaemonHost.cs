@@ -77,7 +77,9 @@ internal static class DaemonHost
         // The datapaths are attached before the socket answers, and the socket is gone before they
         // detach. READY=1 goes to systemd once every service has started (UseSystemd's lifetime).
         services.AddHostedService<ControlServer>();
-        // SIGHUPs (queued from the process's first moment) are applied once the host has started.
+        // SIGHUPs (queued from the process's first moment) are applied once the host has started:
+        // the log level and restart notes here, each configured module's live fields through its IModuleReload.
+        services.AddSingleton<IReloadHook, InstanceReload>();
         services.AddHostedService<ReloadService>();
         return services;
     }
