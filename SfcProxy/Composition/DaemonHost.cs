@@ -69,15 +69,16 @@ internal static class DaemonHost
             services.AddSfcDsr(provider => ActivatorUtilities.CreateInstance<BpfDsrDatapath>(provider));
         if (configured.Dsr.DecapEnabled)
             services.AddSfcDsrDecap();
+        // Without it, its requests are answered as those of a module this instance does not run.
         if (configured.Section<ProxySection>().IsConfigured)
             services.AddSfcProxy(proxyDatapathFactory);
-        else
-            services.AddSingleton<IProxyDatapath, ProxyNotConfigured>();
 
         // The datapaths are attached before the socket answers, and the socket is gone before they
         // detach. READY=1 goes to systemd once every service has started (UseSystemd's lifetime).
         services.AddSfcControl();
-        // SIGHUPs (queued from the process's first moment) are applied once the host has started.
+        // SIGHUPs (queued from the process's first moment) are applied once the host has started:
+        // the log level and restart notes here, each configured module's live fields through its IModuleReload.
+        services.AddSingleton<IReloadHook, InstanceReload>();
         services.AddHostedService<ReloadService>();
         return services;
     }

@@ -14,6 +14,10 @@ internal interface IOptionsSection
     /// <summary>True when the file configures the module: the composition root adds only those.</summary>
     bool IsConfigured { get; }
 
+    /// <summary>The module's own object below "SfcProxy" ("Dsr") when the module is set up at start, so
+    /// any change to it needs a restart; null when the module reloads its fields itself.</summary>
+    string? RestartOnlySection { get; }
+
     /// <summary>Reads the module's fields from the root of the section (its own object, or flat
     /// fields); values that do not convert become failures of <paramref name="root"/>.</summary>
     void Bind(ConfigSectionReader root, SfcProxyOptions options);

@@ -9,6 +9,8 @@ public sealed partial class DsrOptions : IOptionsSection
 
     bool IOptionsSection.IsConfigured => Enabled || DecapEnabled;
 
+    string? IOptionsSection.RestartOnlySection => SectionKey;
+
     void IOptionsSection.Bind(ConfigSectionReader root, SfcProxyOptions options) =>
         DsrOptionsBinder.Bind(root.Object(SectionKey), this);
 

@@ -61,6 +61,7 @@ internal static class EventIds
     public const int Reloaded = 400;
     public const int ReloadNeedsRestart = 401;
     public const int ReloadModuleNeedsRestart = 402;
+    public const int ReloadedLogLevel = 403;
 
     // 500-509: policy.
     public const int PolicyApplied = 500;

@@ -9,6 +9,8 @@ public sealed partial class PolicyOptions : IOptionsSection
 
     bool IOptionsSection.IsConfigured => Enabled;
 
+    string? IOptionsSection.RestartOnlySection => SectionKey;
+
     void IOptionsSection.Bind(ConfigSectionReader root, SfcProxyOptions options)
     {
         var policy = root.Object(SectionKey);

@@ -22,6 +22,9 @@ internal sealed class ProxySection : IOptionsSection
 
     public bool IsConfigured { get; private set; }
 
+    // The proxy's fields reload live (ProxyReload), except those it lists as restart-only.
+    public string? RestartOnlySection => null;
+
     public void Bind(ConfigSectionReader root, SfcProxyOptions options)
     {
         IsConfigured = root.IsPresent(nameof(options.Interfaces));

@@ -62,6 +62,18 @@ public sealed class SingleModuleDaemonTests
             }
             Assert.AreNotEqual(0u, BpfState.Hooks(ns, lbIf).Xdp, $"dsr_lb is not attached to {lbIf}: {BpfState.Hooks(ns, lbIf)}");
 
+            // SIGHUP without the SFC proxy: the log level reloads, a DSR change is reported as needing a restart.
+            var mark = daemon.Process.Mark();
+            SfcProxyDaemon.EditConfig(config, p =>
+            {
+                p["LogLevel"] = "debug";
+                p["Dsr"]!["Source"] = "198.18.60.2";
+            });
+            daemon.Reload();
+            var said = daemon.Process.WaitForOutput("Reloaded: log level debug", mark, TimeSpan.FromSeconds(10));
+            Assert.IsNotNull(said, $"a SIGHUP did not reload the log level.\n{daemon.Process.Describe(4000)}");
+            StringAssert.Contains(said, "SfcProxy:Dsr:Source", $"the Dsr change should be reported as needing a restart:\n{said}");
+
             var stop = daemon.Stop(TimeSpan.FromSeconds(15));
             Assert.AreEqual(0, daemon.Process.ExitCode, $"sfcproxy should exit 0 on SIGTERM: {stop}\n{daemon.Process.Describe(3000)}");
             AssertNothingLeft(pinDirs, BpfState.Hooks(ns, lbIf));
