@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
 using SfcProxy.Net;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Dsr;
 

@@ -2,7 +2,7 @@ using System.Net;
 using SfcProxy.Bpf;
 using SfcProxy.Dsr;
 using SfcProxy.Net;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Dsr;
 

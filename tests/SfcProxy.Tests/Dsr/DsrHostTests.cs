@@ -9,7 +9,7 @@ using SfcProxy.Dsr;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Bpf;
 using SfcProxy.Tests.Control;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Dsr;
 

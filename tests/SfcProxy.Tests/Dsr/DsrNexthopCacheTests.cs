@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using SfcProxy.Dsr;
 using SfcProxy.Net;
 using SfcProxy.Tests.Bpf;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Dsr;
 

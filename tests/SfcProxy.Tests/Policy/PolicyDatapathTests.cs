@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using SfcProxy.Bpf;
 using SfcProxy.Net;
 using SfcProxy.Policy;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Policy;
 

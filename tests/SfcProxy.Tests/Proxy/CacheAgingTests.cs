@@ -10,7 +10,7 @@ using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Bpf;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Proxy;
 

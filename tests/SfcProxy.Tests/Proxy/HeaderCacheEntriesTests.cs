@@ -1,7 +1,7 @@
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Proxy;
 

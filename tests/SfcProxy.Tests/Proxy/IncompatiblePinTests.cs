@@ -1,7 +1,7 @@
 using SfcProxy.Bpf;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Proxy;
 

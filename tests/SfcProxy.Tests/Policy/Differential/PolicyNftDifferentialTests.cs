@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using SfcProxy.Policy;
-using SfcProxy.Tests.Datapath;
+using SfcProxy.Tests.Proxy.Datapath;
 
 namespace SfcProxy.Tests.Policy.Differential;
 

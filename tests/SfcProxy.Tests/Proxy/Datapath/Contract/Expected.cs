@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Net;
+
+namespace SfcProxy.Tests.Proxy.Datapath.Contract;
+
+/// <summary>The settings tc_tx reads that change what a packet must leave with.</summary>
+internal sealed record EgressConfig(uint Consumed, MissPolicy Miss, LabelStackEntry[] StaticStack, byte[]? NshNextHopMac,
+    byte[] EgressMac, uint AcceptedEncaps)
+{
+    public bool Accepts(Encapsulation e) => (AcceptedEncaps & (1u << (int)e)) != 0;
+
+    public override string ToString() =>
+        $"ConsumedSegments {Consumed}, MissPolicy {Miss}, StaticStack [{string.Join(" ", StaticStack)}], " +
+        $"Nsh:NextHopMac {(NshNextHopMac is null ? "unset" : Wire.Hex(NshNextHopMac))}, accepted 0x{AcceptedEncaps:x}";
+}
+
+/// <summary>What tc_tx must do with a packet derived from X when it finds X's headers.</summary>
+internal abstract record Expectation;
+
+/// <summary>Push <paramref name="Headers"/> (EXPECTED(X)). <paramref name="OuterDst"/> set: NSH over
+/// Ethernet, a new outer Ethernet header (to that MAC, from the egress MAC) goes in front.</summary>
+internal sealed record Restore(byte[] Headers, ushort EtherType, byte[]? OuterDst, string Rule = "") : Expectation
+{
+    public override string ToString() => $"restore {Wire.Hex(Headers)}{(OuterDst is null ? "" : $" behind a new Ethernet header to {Wire.Hex(OuterDst)}")}";
+}
+
+/// <summary>MPLS, every label consumed: plain IP, TTL / hop limit at most <paramref name="TtlCap"/>.</summary>
+internal sealed record RestoreLast(byte TtlCap) : Expectation
+{
+    public override string ToString() => $"plain IP (last segment), IP TTL min(emitted, {TtlCap})";
+}
+
+/// <summary>Dropped by the TTL or SI rules; any of <paramref name="Counters"/> (both rules can apply).</summary>
+internal sealed record Expire(Counter[] Counters) : Expectation
+{
+    public override string ToString() => $"drop as {string.Join(" or ", Counters)}";
+}
+
+/// <summary>
+/// EXPECTED(X): the contract's rule for the headers a packet leaves with, from the headers it
+/// arrived with and the egress settings alone (README "What happens to each packet", "NSH";
+/// RFC 3032 2.4.2-2.4.3, RFC 8300 2.2-2.3).
+/// </summary>
+internal static class Expected
+{
+    public static Expectation Of(ContractPacket x, EgressConfig cfg) => x.Encap switch
+    {
+        Encapsulation.Mpls => Mpls(x.Received, cfg),
+        Encapsulation.Nsh => Nsh(x, cfg),
+        _ => throw new InvalidOperationException($"packet {x.Id} has no SFC headers"),
+    };
+
+    /// <summary>The stack minus the consumed entries, new top TTL = popped top TTL - 1, the others as
+    /// received. A popped top TTL of 0 or 1 is never forwarded, not even as plain IP (RFC 3032 2.4.2).</summary>
+    private static Expectation Mpls(byte[] stack, EgressConfig cfg)
+    {
+        var count = stack.Length / 4;
+        var topTtl = stack[3];
+        if (topTtl <= 1)
+            return new Expire([Counter.TxTtlExpired]);
+        if (cfg.Consumed >= count)
+            return new RestoreLast((byte)(topTtl - 1));
+        var rest = stack[(4 * (int)cfg.Consumed)..];
+        rest[3] = (byte)(topTtl - 1);
+        return new Restore(rest, Wire.Mpls, null);
+    }
+
+    /// <summary>The header byte for byte with TTL - 1 (0 becomes 63) and SI - 1; TTL 1 or SI 0/1 drop.</summary>
+    private static Expectation Nsh(ContractPacket x, EgressConfig cfg)
+    {
+        var h = (byte[])x.Received.Clone();
+        var ttl = ((h[0] & 0x0F) << 2) | (h[1] >> 6);
+        var si = h[7];
+        var expired = new List<Counter>();
+        if (ttl == 1)
+            expired.Add(Counter.TxTtlExpired);
+        if (si <= 1)
+            expired.Add(Counter.TxSiExhausted);
+        if (expired.Count > 0)
+            return new Expire([.. expired]);
+        var newTtl = ttl == 0 ? 63 : ttl - 1;
+        h[0] = (byte)((h[0] & 0xF0) | (newTtl >> 2));
+        h[1] = (byte)((h[1] & 0x3F) | ((newTtl & 3) << 6));
+        h[7] = (byte)(si - 1);
+        return new Restore(h, Wire.Nsh, x.NshOverEthernet ? cfg.NshNextHopMac ?? x.OuterSrc : null,
+            ttl == 0 ? "NSH TTL 0 arrives: restored with TTL 63 (RFC 8300 2.2)" : "");
+    }
+
+    /// <summary>The frame tc_tx must send: the VNF's L2 header (innermost ethertype MPLS or NSH),
+    /// EXPECTED(X), the VNF's packet byte for byte; NSH over Ethernet: new outer Ethernet, NSH, the
+    /// VNF's whole frame.</summary>
+    public static byte[] Output(Restore r, byte[] emitted, EgressConfig cfg)
+    {
+        if (r.OuterDst is { } dst)
+        {
+            var eth = new byte[14];
+            dst.CopyTo(eth, 0);
+            cfg.EgressMac.CopyTo(eth, 6);
+            BinaryPrimitives.WriteUInt16BigEndian(eth.AsSpan(12), Wire.Nsh);
+            return [.. eth, .. r.Headers, .. emitted];
+        }
+        var l2 = Wire.L2Length(emitted);
+        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.Headers, .. emitted.AsSpan(l2)];
+    }
+
+    /// <summary>The VNF's frame with the IP TTL / hop limit lowered to the cap (IPv4 checksum fixed).</summary>
+    public static byte[] OutputLast(RestoreLast r, byte[] emitted)
+    {
+        var l2 = Wire.L2Length(emitted);
+        var ip = emitted[l2..];
+        if (IpFields.Ttl(ip) > r.TtlCap)
+        {
+            IpFields.SetTtl(ip, r.TtlCap);
+            if (ip[0] >> 4 == 4)
+            {
+                var hl = (ip[0] & 0x0F) * 4;
+                ip[10] = ip[11] = 0;
+                BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(10), Checksum.Fold(Checksum.Sum(ip.AsSpan(0, hl))));
+            }
+        }
+        return [.. emitted.AsSpan(0, l2), .. ip];
+    }
+
+    /// <summary>
+    /// Whether <paramref name="output"/> is the last-segment frame <paramref name="want"/>: equal but
+    /// for the IPv4 header checksum, which must be valid (an incremental update may write 0xFFFF
+    /// where a recomputation writes 0, RFC 1624).
+    /// </summary>
+    public static bool SameLast(byte[] output, byte[] want)
+    {
+        if (output.Length != want.Length)
+            return false;
+        var l2 = Wire.L2Length(want);
+        if (want[l2] >> 4 != 4)
+            return output.AsSpan().SequenceEqual(want);
+        return output.AsSpan(0, l2 + 10).SequenceEqual(want.AsSpan(0, l2 + 10))
+            && output.AsSpan(l2 + 12).SequenceEqual(want.AsSpan(l2 + 12))
+            && Checksum.IPv4HeaderValid(output, l2);
+    }
+
+    /// <summary>A miss under MissPolicy static: the configured stack (as configured) pushed, or the
+    /// frame as emitted when none is configured.</summary>
+    public static byte[] OutputStatic(byte[] emitted, EgressConfig cfg)
+    {
+        if (cfg.StaticStack.Length == 0)
+            return emitted;
+        var stack = new byte[4 * cfg.StaticStack.Length];
+        for (var i = 0; i < cfg.StaticStack.Length; i++)
+            BinaryPrimitives.WriteUInt32BigEndian(stack.AsSpan(4 * i), cfg.StaticStack[i].ToHostOrder());
+        var l2 = Wire.L2Length(emitted);
+        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), Wire.Mpls), .. stack, .. emitted.AsSpan(l2)];
+    }
+
+    /// <summary>
+    /// For a failure message: the packets among <paramref name="candidates"/> whose EXPECTED headers
+    /// (or headers as received) are the ones tc_tx pushed in front of the VNF's frame.
+    /// </summary>
+    public static IEnumerable<(ContractPacket Packet, string Text)> WhoseHeaders(byte[] output, byte[] emitted, EgressConfig cfg, IEnumerable<ContractPacket> candidates)
+    {
+        var grown = output.Length - emitted.Length;
+        if (grown <= 0)
+            yield break;
+        var l2 = Wire.L2Length(emitted);
+        var behindL2 = output.Length >= l2 + grown ? output.AsSpan(l2, grown).ToArray() : [];
+        var behindNewEth = grown > 14 ? output.AsSpan(14, grown - 14).ToArray() : [];
+        foreach (var y in candidates)
+        {
+            if (y.Headers is null || !y.Popped)
+                continue;
+            if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan().SequenceEqual(r.Headers)
+                && (r.OuterDst is null || output.AsSpan(0, 6).SequenceEqual(r.OuterDst)))
+                yield return (y, $"EXPECTED(#{y.Id}) [{y.Describe()}]");
+            else if (behindL2.AsSpan().SequenceEqual(y.Received) || behindNewEth.AsSpan().SequenceEqual(y.Received))
+                yield return (y, $"the headers #{y.Id} arrived with, not advanced [{y.Describe()}]");
+        }
+    }
+}

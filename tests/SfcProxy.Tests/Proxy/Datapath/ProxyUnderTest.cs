@@ -1,0 +1,86 @@
+using SfcProxy.Bpf;
+using SfcProxy.Proxy.Datapath;
+using SfcProxy.Proxy;
+
+namespace SfcProxy.Tests.Proxy.Datapath;
+
+/// <summary>
+/// The real proxy objects loaded into the kernel for one test, under a pin directory no other test
+/// uses, removed on dispose. Counters are read as deltas from the moment of loading.
+/// </summary>
+internal sealed class ProxyUnderTest : IDisposable
+{
+    private readonly BpfPins _pins = new($"test-{Guid.NewGuid():N}"[..17]);
+
+    public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
+        LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
+        byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains, uint latencySampleEvery = 1,
+        ulong metaMaxAgeNs = 0, uint markMask = 0)
+    {
+        BpfEnvironmentCheck.Require();
+        Mode = mode;
+        Objects = ProxyObjects.Load(_pins, mode, cacheSize, latencyChains: latencyChains);
+        var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted,
+            LatencySampleEvery = latencySampleEvery, // 1 by default: every hit recorded, histograms exact
+            MetaMaxAgeNs = metaMaxAgeNs, // 0 by default: metadata slots are never taken over
+            MetaMarkMask = markMask, MetaMarkShift = markMask == 0 ? 0 : (uint)System.Numerics.BitOperations.TrailingZeroCount(markMask) };
+        if (staticStack is not null)
+        {
+            config.StaticLabelCount = (uint)staticStack.Length;
+            for (var i = 0; i < staticStack.Length; i++)
+                unsafe { config.StaticLabels[i] = staticStack[i].ToNetworkOrder(); }
+        }
+        unsafe
+        {
+            // The host writes the egress interface's MAC: here the kernel VNF model's.
+            KernelVnf.EgressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
+            nshNextHopMac?.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
+        }
+        Objects.WriteConfig(config);
+    }
+
+    public KeyMode Mode { get; }
+    public ProxyObjects Objects { get; }
+    public BpfMap Cache => Objects.Cache;
+
+    public RxRun Rx(byte[] frame) => Objects.RunRx(frame);
+
+    /// <summary>The metadata key of a pop (the value in the default mark bits), as the slot's owner holds it.</summary>
+    public static uint KeyOf(RxRun rx) =>
+        (rx.MetaKey ?? throw new AssertFailedException("metadata mode: xdp_rx left no key")) >> System.Numerics.BitOperations.TrailingZeroCount(SfcLimits.DefaultMarkMask);
+
+    /// <summary>Runs tc_tx the way the egress sees the VNF's frame: in metadata mode with the mark meta_mark set.</summary>
+    public TxRun Tx(byte[] frame, RxRun from, uint gsoSize = 0) => Objects.RunTx(frame, from.MetaKey ?? 0, gsoSize);
+
+    public TxRun Tx(byte[] frame, uint mark = 0, uint gsoSize = 0) => Objects.RunTx(frame, mark, gsoSize);
+
+    public IReadOnlyDictionary<Counter, ulong> Counters() => Objects.ReadCounters();
+
+    /// <summary>Counters that are not zero, for assertions that exactly these moved.</summary>
+    public Dictionary<Counter, ulong> Moved() =>
+        Counters().Where(kv => kv.Value != 0).ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    public int CacheEntries => Objects.CacheKeyMode.Count(Cache);
+
+    public void Dispose()
+    {
+        Objects.Dispose();
+        _pins.Remove();
+    }
+}
+
+/// <summary>Fails (never skips) with what is missing when the machine cannot load BPF.</summary>
+internal static class BpfEnvironmentCheck
+{
+    public static void Require()
+    {
+        try
+        {
+            BpfEnvironment.EnsureReady(BpfPins.DefaultRoot);
+        }
+        catch (BpfException e)
+        {
+            Assert.Fail($"datapath tests need root, bpffs and BTF: {e.Message}");
+        }
+    }
+}
