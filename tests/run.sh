@@ -25,5 +25,11 @@ passed=$(counter passed)
 failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
 notrun=$(( $(counter total) - $(counter executed) ))
 [ "$notrun" -eq 0 ] || echo "tests: $notrun test(s) did not run" >&2
+# A test host that hung or crashed can leave a results file whose counters show nothing failed:
+# the run still failed, and the summary line must say so.
+if [ "$rc" -ne 0 ] && [ "$((failed + notrun))" -eq 0 ]; then
+	echo "tests: the test run ended with exit code $rc without a failed test (the test host aborted?)" >&2
+	failed=1
+fi
 echo "$passed passed, $((failed + notrun)) failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$notrun" -eq 0 ]

@@ -34,14 +34,21 @@ public sealed class JoinReleaseTests
         var popped = new BlockingCollection<byte[]>(boundedCapacity: 8);
         var popper = Task.Run(() => CpuAffinity.On(0, () =>
         {
-            for (var i = 0; i < Packets; i++)
+            try
             {
-                var rx = proxy.Rx(frame);
-                if (rx.Verdict != ProxyTestRuns.XdpPass)
-                    throw new AssertFailedException($"pop {i}: verdict {rx.Verdict}: {XdpRxFixtureTests.Format(proxy.Moved())}");
-                popped.Add(KernelVnf.Forward(rx.Frame));
+                for (var i = 0; i < Packets; i++)
+                {
+                    var rx = proxy.Rx(frame);
+                    if (rx.Verdict != ProxyTestRuns.XdpPass)
+                        throw new AssertFailedException($"pop {i}: verdict {rx.Verdict}: {XdpRxFixtureTests.Format(proxy.Moved())}");
+                    popped.Add(KernelVnf.Forward(rx.Frame));
+                }
             }
-            popped.CompleteAdding();
+            finally
+            {
+                // A pop that fails must end the restoring side too, or it waits for copies forever.
+                popped.CompleteAdding();
+            }
         }));
         var misses = 0;
         CpuAffinity.On(1, () =>
