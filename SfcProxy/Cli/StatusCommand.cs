@@ -15,20 +15,29 @@ internal static class StatusCommand
     private static void Render(JsonElement answer, IAnsiConsole console, TextWriter output)
     {
         var status = answer.Deserialize(ControlJsonContext.Default.StatusAnswer)!.Status;
-        var interfaces = status.Interfaces;
         var uptime = TimeSpan.FromSeconds(Math.Floor(status.UptimeSeconds));
-        KeyValueTable.Write(console,
+        var rows = new List<(string, string)>
+        {
             ("instance", status.Instance),
             ("pid", status.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("encapsulations", string.Join(", ", status.Encapsulations)),
-            ("key mode", status.KeyMode),
-            ("miss policy", status.MissPolicy),
-            ("xdp mode", status.XdpMode),
-            ("consumed segments", status.ConsumedSegments.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("ingress", interfaces.Ingress ?? ""),
-            ("egress", interfaces.Egress ?? ""),
-            ("vnf", interfaces.Vnf ?? "(host stack)"),
-            ("log level", status.LogLevel ?? "?"),
-            ("uptime", uptime.ToString("c")));
+        };
+        // The SFC proxy's rows, when the instance runs it.
+        if (status.KeyMode is not null)
+        {
+            var interfaces = status.Interfaces;
+            rows.AddRange([
+                ("encapsulations", string.Join(", ", status.Encapsulations ?? [])),
+                ("key mode", status.KeyMode),
+                ("miss policy", status.MissPolicy ?? ""),
+                ("xdp mode", status.XdpMode ?? ""),
+                ("consumed segments", status.ConsumedSegments?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                ("ingress", interfaces?.Ingress ?? ""),
+                ("egress", interfaces?.Egress ?? ""),
+                ("vnf", interfaces?.Vnf ?? "(host stack)"),
+            ]);
+        }
+        rows.Add(("log level", status.LogLevel ?? "?"));
+        rows.Add(("uptime", uptime.ToString("c")));
+        KeyValueTable.Write(console, [.. rows]);
     }
 }

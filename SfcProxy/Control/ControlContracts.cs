@@ -37,9 +37,12 @@ internal sealed record StatusAnswer(InstanceStatus Status)
     public bool Ok => true;
 }
 
+/// <summary>What <c>status</c> says of an instance. The core writes the instance, pid, log level and
+/// uptime; the SFC proxy's fields (encapsulations to interfaces) are its module's
+/// (<see cref="IControlModule.DescribeStatus"/>) and left out when the instance does not run it.</summary>
 internal sealed record InstanceStatus(
-    string Instance, int Pid, IReadOnlyList<string> Encapsulations, string KeyMode, string MissPolicy, string XdpMode,
-    int ConsumedSegments, InstanceInterfaces Interfaces, string LogLevel, double UptimeSeconds);
+    string Instance, int Pid, IReadOnlyList<string>? Encapsulations, string? KeyMode, string? MissPolicy, string? XdpMode,
+    int? ConsumedSegments, InstanceInterfaces? Interfaces, string LogLevel, double UptimeSeconds);
 
 /// <summary>The SFC interfaces; one not configured is written as null (Vnf: the VNF is the host stack).</summary>
 internal sealed record InstanceInterfaces(

@@ -35,14 +35,11 @@ internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, Log
 
     private InstanceStatus Status(ControlCall call)
     {
-        var o = options.Value;
-        return new InstanceStatus(
-            o.Instance, Environment.ProcessId,
-            [.. o.Encapsulations.Select(OptionValues.Encapsulations.NameOf)],
-            OptionValues.KeyModes.NameOf(o.KeyMode), OptionValues.MissPolicies.NameOf(o.MissPolicy), OptionValues.XdpModes.NameOf(o.XdpMode),
-            o.ConsumedSegments,
-            new InstanceInterfaces(o.Interfaces.Ingress, o.Interfaces.Egress, o.Interfaces.Vnf),
+        var status = new InstanceStatus(options.Value.Instance, Environment.ProcessId, null, null, null, null, null, null,
             logLevel.Minimum.ToString(), call.Table.UptimeSeconds);
+        foreach (var module in call.Table.Modules)
+            status = module.DescribeStatus(status);
+        return status;
     }
 
     /// <summary>Every module's families, in the protocol's order of the modules.</summary>

@@ -18,6 +18,9 @@ internal interface IControlModule
 
     /// <summary>Appends this module's families to the <c>metrics</c> answer (Prometheus text format 0.0.4).</summary>
     void WriteMetrics(StringBuilder text, ControlRequestTable table);
+
+    /// <summary>Adds this module's fields to the <c>status</c> answer (most modules have none).</summary>
+    InstanceStatus DescribeStatus(InstanceStatus status) => status;
 }
 
 /// <param name="NeedsRoot">The request changes the instance: only root may send it (checked with SO_PEERCRED).</param>

@@ -50,6 +50,20 @@ internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IP
         });
     }
 
+    public InstanceStatus DescribeStatus(InstanceStatus status)
+    {
+        var o = options.Value;
+        return status with
+        {
+            Encapsulations = [.. o.Encapsulations.Select(OptionValues.Encapsulations.NameOf)],
+            KeyMode = OptionValues.KeyModes.NameOf(o.KeyMode),
+            MissPolicy = OptionValues.MissPolicies.NameOf(o.MissPolicy),
+            XdpMode = OptionValues.XdpModes.NameOf(o.XdpMode),
+            ConsumedSegments = o.ConsumedSegments,
+            Interfaces = new InstanceInterfaces(o.Interfaces.Ingress, o.Interfaces.Egress, o.Interfaces.Vnf),
+        };
+    }
+
     public void WriteMetrics(StringBuilder text, ControlRequestTable table)
     {
         var counters = datapath.ReadCounters();

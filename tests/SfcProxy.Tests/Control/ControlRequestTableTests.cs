@@ -112,7 +112,12 @@ public sealed class ControlRequestTableTests
 
             string stats = await connection.AskAsync("""{"request":"stats"}""");
             string metrics = await connection.AskAsync("""{"request":"metrics"}""");
+            string status = await connection.AskAsync("""{"request":"status"}""");
 
+            // status says what the instance is, and nothing of a proxy it does not run.
+            StringAssert.StartsWith(status, """{"ok":true,"status":{"instance":"dsr-only","pid":""");
+            foreach (var field in new[] { "keyMode", "encapsulations", "interfaces", "missPolicy", "xdpMode", "consumedSegments" })
+                Assert.DoesNotContain($"\"{field}\"", status, status);
             Assert.AreEqual("""{"ok":false,"error":"stats: the SFC proxy is not enabled on this instance (SfcProxy:Interfaces is not set)"}""", stats);
             StringAssert.StartsWith(metrics, """{"ok":true,"metrics":"# HELP sfcproxy_uptime_seconds """);
         }
