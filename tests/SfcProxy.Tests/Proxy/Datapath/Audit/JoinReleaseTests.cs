@@ -22,7 +22,11 @@ public sealed class JoinReleaseTests
 
     /// <summary>
     /// CPU 0 pops the same packet over and over; CPU 1 restores each copy as it comes. Joins and
-    /// releases race on every entry; no copy may miss, and nothing may be left behind.
+    /// releases race on every entry; no copy that was popped may miss, and nothing may be left
+    /// behind. A pop may be refused, counted as rx_cache_full, when its twin's release stays between
+    /// its compare-and-swap and its delete for longer than xdp_rx's insert tries (docs/sfc-proxy.md,
+    /// "A full cache"): in a test run the releasing thread can be preempted there, which softirq
+    /// never is. Such refusals are counted one for one and stay rare.
     /// </summary>
     [TestMethod]
     public void JoinsRacingReleasesNeverLoseACopy()
@@ -32,6 +36,7 @@ public sealed class JoinReleaseTests
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash, miss: MissPolicy.Drop);
         var frame = Frame;
         var popped = new BlockingCollection<byte[]>(boundedCapacity: 8);
+        var refused = 0;
         var popper = Task.Run(() => CpuAffinity.On(0, () =>
         {
             try
@@ -39,6 +44,11 @@ public sealed class JoinReleaseTests
                 for (var i = 0; i < Packets; i++)
                 {
                     var rx = proxy.Rx(frame);
+                    if (rx.Verdict == ProxyTestRuns.XdpDrop)
+                    {
+                        refused++;
+                        continue;
+                    }
                     if (rx.Verdict != ProxyTestRuns.XdpPass)
                         throw new AssertFailedException($"pop {i}: verdict {rx.Verdict}: {XdpRxFixtureTests.Format(proxy.Moved())}");
                     popped.Add(KernelVnf.Forward(rx.Frame));
@@ -60,7 +70,9 @@ public sealed class JoinReleaseTests
         popper.GetAwaiter().GetResult();
         var moved = proxy.Moved();
         Assert.AreEqual(0, misses, $"copies that missed: {XdpRxFixtureTests.Format(moved)}");
-        Assert.AreEqual((ulong)Packets, moved.GetValueOrDefault(Counter.TxRestored), XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual((ulong)(Packets - refused), moved.GetValueOrDefault(Counter.TxRestored), XdpRxFixtureTests.Format(moved));
+        Assert.AreEqual((ulong)refused, moved.GetValueOrDefault(Counter.RxCacheFull), $"every refused pop is counted: {XdpRxFixtureTests.Format(moved)}");
+        Assert.IsLessThanOrEqualTo(Packets / 10_000, refused, $"pops refused while a twin was released: {XdpRxFixtureTests.Format(moved)}");
         Assert.AreEqual(0, proxy.CacheEntries, "the last release deleted the entry");
         Assert.IsGreaterThan(0ul, moved.GetValueOrDefault(Counter.RxDuplicateKey), "copies did join");
     }
