@@ -35,6 +35,10 @@ internal static class ControlProtocol
     public static readonly string[] Requests =
         [Stats, Cache, CacheDump, Status, Metrics, Histograms, Flush, LogLevel, PolicyStatus, PolicyApply, PolicyCheck, DsrStatus, DsrBackend];
 
+    /// <summary>The requests that change the instance: only root may send them, whether or not the
+    /// instance runs their module (a non-root peer hears "needs root" first, as it always has).</summary>
+    public static readonly string[] RootOnly = [Flush, LogLevel, PolicyApply, DsrBackend];
+
     /// <summary>
     /// The requests by the module that answers them. An instance runs only its configured modules; a
     /// request of a module it does not run is answered with that module's reason, not as unknown.

@@ -21,7 +21,11 @@ internal sealed record ControlRequest
     public string? Src { get; init; }
     /// <summary>policy-check: destination address.</summary>
     public string? Dst { get; init; }
-    /// <summary>policy-check, dsr-backend: protocol name or number; the wire also spells it "proto".</summary>
+    /// <summary>policy-check: protocol name or number. The wire names policy-check's protocol "proto"
+    /// and dsr-backend's "protocol", each request reading only its own (as it always has; unifying
+    /// the spelling would change the protocol for existing clients).</summary>
+    public string? Proto { get; init; }
+    /// <summary>dsr-backend: the service's protocol, tcp or udp.</summary>
     public string? Protocol { get; init; }
     /// <summary>policy-check: destination port; dsr-backend: the service's port.</summary>
     public int? Port { get; init; }
@@ -76,7 +80,7 @@ internal sealed record ControlRequest
             }
 
             if (!TryGetText(root, "src", out string? src, out error) || !TryGetText(root, "dst", out string? dst, out error)
-                || !TryGetProtocol(root, out string? protocol, out error))
+                || !TryGetText(root, "proto", out string? proto, out error) || !TryGetText(root, "protocol", out string? protocol, out error))
                 return false;
             if (!TryGetText(root, "action", out string? action, out error) || !TryGetText(root, "vip", out string? vip, out error)
                 || !TryGetText(root, "address", out string? address, out error))
@@ -105,7 +109,7 @@ internal sealed record ControlRequest
             request = new ControlRequest
             {
                 Name = name.GetString()!, Limit = limit, Level = level,
-                Src = src, Dst = dst, Protocol = protocol, Port = port,
+                Src = src, Dst = dst, Proto = proto, Protocol = protocol, Port = port,
                 Action = action, Vip = vip, Address = address, Weight = weight,
             };
             error = "";
@@ -123,24 +127,6 @@ internal sealed record ControlRequest
             error = InvalidText;
             return false;
         }
-    }
-
-    /// <summary>
-    /// "protocol", or "proto" as policy-check has always spelled it: either is accepted by every
-    /// request that takes a protocol; both at once must agree.
-    /// </summary>
-    private static bool TryGetProtocol(JsonElement root, out string? protocol, out string error)
-    {
-        protocol = null;
-        if (!TryGetText(root, "protocol", out string? full, out error) || !TryGetText(root, "proto", out string? alias, out error))
-            return false;
-        if (full is not null && alias is not null && !string.Equals(full, alias, StringComparison.OrdinalIgnoreCase))
-        {
-            error = $"\"proto\" and \"protocol\" name the same argument and disagree ('{alias}', '{full}')";
-            return false;
-        }
-        protocol = full ?? alias;
-        return true;
     }
 
     /// <summary>An optional string argument (a number is taken as its text: "proto":6).</summary>

@@ -65,6 +65,12 @@ internal sealed partial class ControlRequestTable
         string name = request.Name;
         if (!_requests.TryGetValue(name, out var handler))
         {
+            if (ControlProtocol.RootOnly.Contains(name) && !peer.IsRoot)
+            {
+                LogRefused(name, peer.Uid, peer.Pid);
+                output.Write(ControlAnswer.Error($"{name} needs root ({peer})"));
+                return;
+            }
             output.Write(ControlAnswer.Error(ControlProtocol.ModuleOf(name) is { } contract
                 ? contract.NotEnabled(name)
                 : $"unknown request '{name}' (accepted: {string.Join(", ", ControlProtocol.Requests)})"));

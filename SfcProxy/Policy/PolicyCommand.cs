@@ -93,7 +93,7 @@ internal static class PolicyCommand
                 Name = ControlProtocol.PolicyCheck,
                 Src = parseResult.GetValue(src),
                 Dst = parseResult.GetValue(dst),
-                Protocol = parseResult.GetValue(proto),
+                Proto = parseResult.GetValue(proto),
                 Port = parseResult.GetValue(port),
             },
             RenderCheck);

@@ -63,7 +63,7 @@ internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<Control
     private void Check(ControlCall call)
     {
         var request = call.Request;
-        if (PolicyCheck.TryCreate(request.Src, request.Dst, request.Protocol, request.Port ?? 0, out string error) is not { } check)
+        if (PolicyCheck.TryCreate(request.Src, request.Dst, request.Proto, request.Port ?? 0, out string error) is not { } check)
         {
             call.Refuse(error);
             return;

@@ -100,10 +100,11 @@ internal sealed class ProxySection : IOptionsSection
 
     public void Validate(SfcProxyOptions options, IReadOnlySet<string>? existingInterfaces, List<string> failures)
     {
-        if (!IsConfigured)
-            return;
+        // The proxy's fields are checked even when Interfaces is absent (a DSR-only or policy-only
+        // file): a wrong Cache:Size there is a mistake the file should hear about, as it always did.
         ValidateChoices(options, failures);
-        ValidateInterfaces(options, existingInterfaces, failures);
+        if (IsConfigured)
+            ValidateInterfaces(options, existingInterfaces, failures);
         ValidateStaticStack(options, failures);
 
         if (options.ConsumedSegments is < 0 or > SfcLimits.MaxLabels)

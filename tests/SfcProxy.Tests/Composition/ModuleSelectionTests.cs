@@ -37,6 +37,14 @@ public sealed class ModuleSelectionTests
     }
 
     [TestMethod]
+    public void AProxyFieldOutOfRangeIsNamedEvenWithoutProxyInterfaces()
+    {
+        var failures = OptionsFixture.Failures(DsrOnly.Replace("{ \"Dsr\"", "{ \"Cache\": { \"Size\": 0 }, \"Dsr\"", StringComparison.Ordinal));
+
+        Assert.AreEqual("SfcProxy:Cache:Size: 0 is out of range 1..16777216", failures.Single());
+    }
+
+    [TestMethod]
     public void PolicyOnlyConfigValidatesWithoutProxyInterfaces()
     {
         string policy = Path.GetTempFileName() + ".yaml";

@@ -63,6 +63,8 @@ public sealed class ControlRequestTableTests
 
         CollectionAssert.AreEquivalent(
             new[] { ControlProtocol.Flush, ControlProtocol.LogLevel, ControlProtocol.PolicyApply, ControlProtocol.DsrBackend }, rooted);
+        // The table refuses these to a non-root peer even when their module is not configured.
+        CollectionAssert.AreEquivalent(rooted, ControlProtocol.RootOnly);
     }
 
     [TestMethod]

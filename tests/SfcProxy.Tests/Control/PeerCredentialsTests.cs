@@ -32,11 +32,15 @@ public sealed class PeerCredentialsTests
         File.SetUnixFileMode(fixture.SocketPath, (UnixFileMode)0b110_110_110);
 
         string[] answers = await AskAsNobodyAsync(fixture.SocketPath,
-            """{"request":"stats"}""", """{"request":"flush"}""", """{"request":"log-level","level":"Debug"}""");
+            """{"request":"stats"}""", """{"request":"flush"}""", """{"request":"log-level","level":"Debug"}""",
+            """{"request":"policy-apply"}""", """{"request":"dsr-backend","action":"remove","vip":"198.18.60.10","port":80,"protocol":"tcp","address":"198.18.70.1"}""");
 
         StringAssert.StartsWith(answers[0], """{"ok":true,"counters":""");
         Assert.AreEqual("""{"ok":false,"error":"flush needs root (peer uid 65534)"}""", answers[1]);
         Assert.AreEqual("""{"ok":false,"error":"log-level needs root (peer uid 65534)"}""", answers[2]);
+        // Root-only requests of modules this instance does not run: "needs root" comes first, as always.
+        Assert.AreEqual("""{"ok":false,"error":"policy-apply needs root (peer uid 65534)"}""", answers[3]);
+        Assert.AreEqual("""{"ok":false,"error":"dsr-backend needs root (peer uid 65534)"}""", answers[4]);
         Assert.AreEqual(0, fixture.Datapath.Flushes);
         Assert.AreEqual(Microsoft.Extensions.Logging.LogLevel.Information, fixture.LogLevel.Minimum);
     }
