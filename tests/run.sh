@@ -6,7 +6,18 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+# Every test removes what it pins, but a test host that is killed (a hang stopped by the per-test
+# timeout, a cancelled run) cannot: remove the pin directories of the tests' own instance prefixes
+# when the run ends, so no run leaves maps in bpffs. The daemon's own instances are never touched.
+remove_test_pins() {
+	local d
+	for d in /sys/fs/bpf/sfcproxy/test-* /sys/fs/bpf/sfcproxy/aging-* /sys/fs/bpf/sfcproxy/dsrhost-*; do
+		[ -d "$d" ] || continue
+		echo "tests: removing pins a killed test left behind: $d" >&2
+		rm -rf "$d"
+	done
+}
+trap 'rm -rf "$results"; remove_test_pins' EXIT
 
 set +e
 dotnet test SfcProxy.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \

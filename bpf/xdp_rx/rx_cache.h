@@ -19,8 +19,10 @@
  * past that the key is too contended to settle and the packet is refused as cache full. Most
  * retries wait out an entry at refs 0 whose releaser (tc_tx on another CPU, between its
  * compare-and-swap and its delete) an interrupt or, in a test run, preemption holds up: 8 tries
- * (about a microsecond) lost one retransmission in 100,000 racing its twin's release
- * (JoinReleaseTests); 64 cover the holdups seen there. Only a contended key pays for them. */
+ * (about a microsecond) refused one retransmission in 100,000 racing its twin's release in 2 of 3
+ * test runs (JoinReleaseTests); with 64, 0 in 6 runs alone and 1 in a run on a loaded machine
+ * (a preempted releaser outlasts any bound; softirq is not preempted). A refusal is counted as
+ * cache full, never a wrong restore. Only a contended key pays for the tries. */
 #define SFC_HASH_INSERT_TRIES 64
 
 /* Slots of its ring a metadata packet tries, from the CPU's cursor on, before the cache counts as
