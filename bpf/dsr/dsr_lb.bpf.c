@@ -88,11 +88,16 @@ static __always_inline int dsr_send_4in6(struct xdp_md *ctx, struct dsr_packet *
 			IPPROTO_IPIP, outcome);
 }
 
-/* An IPv6 packet (behind vlans tags): the same steps as IPv4 over the IPv6 maps, to an IPv6
- * backend inside an outer IPv6 header (next header 41). Too big for the tunnel: ICMPv6 packet
- * too big with MTU - 40 (IPv6 packets are never fragmented on the way). */
-static __always_inline int dsr_handle6(struct xdp_md *ctx, __u64 vlans, enum dsr_counter *outcome)
+/* An IPv6 packet (dsr_handle() said DSR_IPV6): the same steps as IPv4 over the IPv6 maps, to an
+ * IPv6 backend inside an outer IPv6 header (next header 41). Too big for the tunnel: ICMPv6
+ * packet too big with MTU - 40 (IPv6 packets are never fragmented on the way). */
+static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_counter *outcome)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
+	__u32 vlans;
 	struct dsr_vip6_key vkey = {};
 	struct dsr_packet6 pkt;
 	struct dsr_config *cfg;
@@ -100,6 +105,10 @@ static __always_inline int dsr_handle6(struct xdp_md *ctx, __u64 vlans, enum dsr
 	__u32 zero = 0, *sid, service_id, backend_id = 0, mtu, hash;
 	int verdict;
 
+	if (parse_eth_vlans(&nh, data_end, &eth, &vlans) != bpf_htons(ETH_P_IPV6)) {
+		*outcome = DSR_CNT_ABORTED; /* dsr_handle() saw IPv6 here */
+		return XDP_DROP;
+	}
 	verdict = dsr_parse6(ctx, &pkt, vlans, outcome);
 	if (verdict != DSR_NEXT)
 		return verdict;
@@ -143,8 +152,11 @@ static __always_inline int dsr_handle6(struct xdp_md *ctx, __u64 vlans, enum dsr
 			IPPROTO_IPV6, outcome);
 }
 
-/* One packet through the steps; each sets *outcome when it decides the verdict. */
-static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outcome)
+/* One packet through the steps; each sets *outcome when it decides the verdict. An IPv6 packet
+ * returns DSR_IPV6 for dsr_handle6(). Each is a function of its own (static, so verified in its
+ * caller's context): one frame holding both paths' locals, with dsr_clamp_mss's on top, would
+ * pass the verifier's 512-byte stack limit. */
+static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outcome)
 {
 	struct dsr_vip_key vkey = {};
 	struct dsr_packet pkt;
@@ -155,8 +167,6 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 	int verdict;
 
 	verdict = dsr_parse(ctx, &pkt, outcome);
-	if (verdict == DSR_IPV6)
-		return dsr_handle6(ctx, pkt.vlans, outcome);
 	if (verdict != DSR_NEXT)
 		return verdict;
 	DSR_BENCH_CUT(1, pkt.flow.sport);
@@ -213,6 +223,8 @@ int dsr_lb(struct xdp_md *ctx)
 	enum dsr_counter outcome = DSR_CNT_ABORTED;
 	int verdict = dsr_handle(ctx, &outcome);
 
+	if (verdict == DSR_IPV6)
+		verdict = dsr_handle6(ctx, &outcome);
 	dsr_count_in(&dsr_counters, outcome);
 	return verdict;
 }

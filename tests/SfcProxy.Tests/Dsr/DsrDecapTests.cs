@@ -118,11 +118,13 @@ public sealed class DsrDecapTests
         CollectionAssert.AreEqual(new[] { "192.0.2.2", "192.0.2.3" }, decap.Objects.ReadVips().Select(a => a.ToString()).ToArray());
         Assert.IsTrue(decap.Objects.RemoveVip(IPAddress.Parse("192.0.2.2")));
         decap.Objects.AddVip(IPAddress.Parse("::ffff:192.0.2.4"));
-        Assert.ThrowsExactly<ArgumentException>(() => decap.Objects.AddVip(IPAddress.Parse("2001:db8::1")));
+        decap.Objects.SetVips([IPAddress.Parse("192.0.2.3"), IPAddress.Parse("192.0.2.4"), IPAddress.Parse("2001:2:60::10")]);
+        decap.Objects.AddVip(IPAddress.Parse("2001:2:60::11"));
+        Assert.IsTrue(decap.Objects.RemoveVip(IPAddress.Parse("2001:2:60::10")));
 
         // A second load in the same instance directory sees the pinned VIPs.
         using var again = DsrDecapObjects.Load(decap.Objects.Pins);
-        CollectionAssert.AreEqual(new[] { "192.0.2.3", "192.0.2.4" }, again.ReadVips().Select(a => a.ToString()).ToArray());
+        CollectionAssert.AreEqual(new[] { "192.0.2.3", "192.0.2.4", "2001:2:60::11" }, again.ReadVips().Select(a => a.ToString()).ToArray());
         var frame = Packet.Eth().IPv4(Lb, Backend).IPv4(Client, "192.0.2.4").Udp().Build();
         Assert.AreEqual(frame.Length - 20, again.Program.TestRun(frame).Data.Length);
         Assert.AreEqual(1ul, decap.Objects.ReadCounters()[DsrDecapCounter.Decapsulated], "counters are shared through the pin");
