@@ -122,7 +122,7 @@ public sealed class DsrControlTests
         string[] answers =
         [
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"drop","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
-            await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"2001:db8::1","port":80,"address":"10.0.0.1"}"""),
+            await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"198.51.100.300","port":80,"address":"10.0.0.1"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"weight","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"203.0.113.10","port":81,"address":"10.0.0.9"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
@@ -132,7 +132,7 @@ public sealed class DsrControlTests
 
         answers = answers.Select(a => JsonDocument.Parse(a).RootElement.GetProperty("error").GetString()!).ToArray();
         Assert.AreEqual("dsr-backend: \"action\" must be one of add, remove, weight", answers[0]);
-        StringAssert.Contains(answers[1], "must be an IPv4 address, got '2001:db8::1'");
+        StringAssert.Contains(answers[1], "must be an IPv4 or IPv6 address, got '198.51.100.300'");
         StringAssert.Contains(answers[2], "is required for action weight (0 drains)");
         StringAssert.Contains(answers[3], "no service 203.0.113.10:81/tcp");
         StringAssert.Contains(answers[4], "backend 10.0.0.1 is already in service 203.0.113.10:80/tcp");
