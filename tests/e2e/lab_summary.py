@@ -42,7 +42,11 @@ def summarize(r, counters, scenario, raw):
     wrong = {k: r.get(k, 0) for k in ("wrong_stack", "wrong_nsh", "wrong_eth", "wrong_ip", "wrong_payload", "swapped")}
     passed = bool(r.get("all_ok"))
     lines = [f"{scenario}: {'PASS' if passed else 'FAIL'}" if scenario else ("PASS" if passed else "FAIL")]
-    mix = ", ".join(f"{n(sent[k])} {k.upper()}" for k in ("mpls", "nsh") if isinstance(sent, dict) and sent.get(k))
+    # The sender's composition: "mpls" a count, "nsh" a count or {"total": n, ...} (MD types, next protocols).
+    def count_of(v):
+        return v.get("total", 0) if isinstance(v, dict) else (v or 0)
+    mix = ", ".join(f"{n(count_of(sent.get(k)))} {k.upper()}" for k in ("mpls", "nsh")
+                    if isinstance(sent, dict) and count_of(sent.get(k)))
     lines.append(f"  sent      {n(total)} packets" + (f" ({mix})" if mix else ""))
     lines.append(f"  intended  {n(expected)} through the VNF, {n(dropped_meant)} dropped by its policy, "
                  f"{n(expired_meant)} expired")

@@ -16,7 +16,7 @@ public sealed class LabSummaryTests
         ["expected_mpls"] = 900, ["expected_nsh"] = 826, ["ok_mpls"] = 900, ["ok_nsh"] = ok - 900,
         ["received"] = ok, ["ok"] = ok, ["missing"] = 1726 - ok - wrongStack, ["wrong_stack"] = wrongStack,
         ["duplicates"] = 0, ["unexpected"] = 0, ["leaked"] = 0, ["expired_delivered"] = 0, ["all_ok"] = allOk,
-        ["sent"] = new JsonObject { ["mpls"] = 1062, ["nsh"] = 938 }, ["params"] = new JsonObject { ["count"] = 2000 },
+        ["sent"] = new JsonObject { ["mpls"] = 1062, ["nsh"] = new JsonObject { ["total"] = 938, ["md1"] = 500 } }, ["params"] = new JsonObject { ["count"] = 2000 },
         ["first_errors"] = new JsonArray("k1 idx=3 v4/udp mpls: stack: entry 0: want label=16 got label=17"),
     };
 
