@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
+using SfcProxy.Metrics;
 
 namespace SfcProxy.Dsr;
 
@@ -26,6 +27,7 @@ public static class DsrServiceCollectionExtensions
         });
         services.AddHostedService<DsrLoadBalancerService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, DsrControl>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricsSource, DsrMetrics>());
         return services;
     }
 

@@ -60,14 +60,14 @@ public sealed class BpfDsrDatapathTests
         Assert.AreEqual(400 * ipBytes, datapath.ReadServiceTraffic(dsr.Tables.Services[0].ServiceId).Bytes);
         Assert.AreEqual(datapath.ReadBackendTraffic(ids[B1]).Packets * ipBytes, datapath.ReadBackendTraffic(ids[B1]).Bytes);
 
-        // The metrics read the same kernel counters.
-        var metrics = new System.Text.StringBuilder();
-        DsrPrometheusText.Write(metrics, "t", dsr);
-        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics.ToString());
-        Assert.Contains($"sfcproxy_dsr_service_packets_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} 400\n", metrics.ToString());
-        Assert.Contains($"sfcproxy_dsr_service_bytes_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} {400 * ipBytes}\n", metrics.ToString());
-        Assert.Contains("sfcproxy_dsr_packets_total{instance=\"t\",outcome=\"tx\"} 400\n", metrics.ToString());
-        Assert.Contains("sfcproxy_dsr_events_total{instance=\"t\",event=\"conn_new\"} 200\n", metrics.ToString());
+        // The metrics read the same kernel counters, at scrape time.
+        var options = Microsoft.Extensions.Options.Options.Create(new SfcProxy.Configuration.SfcProxyOptions { Instance = "t" });
+        string metrics = new SfcProxy.Metrics.InstanceMetrics(options, [new DsrMetrics(dsr)]).ExportAsync(CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{backend=\"{B1}\",instance=\"t\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics);
+        Assert.Contains($"sfcproxy_dsr_service_packets_total{{vip=\"{Vip}\",port=\"80\",protocol=\"tcp\",instance=\"t\"}} 400\n", metrics);
+        Assert.Contains($"sfcproxy_dsr_service_bytes_total{{vip=\"{Vip}\",port=\"80\",protocol=\"tcp\",instance=\"t\"}} {400 * ipBytes}\n", metrics);
+        Assert.Contains("sfcproxy_dsr_packets_total{outcome=\"tx\",instance=\"t\"} 400\n", metrics);
+        Assert.Contains("sfcproxy_dsr_events_total{event=\"conn_new\",instance=\"t\"} 200\n", metrics);
 
         var drained = dsr.SetWeight(IPAddress.Parse(Vip), 80, 6, B1, 0);
 
