@@ -4,6 +4,7 @@ using SfcProxy.Configuration;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
 
 namespace SfcProxy.Bench;
 
@@ -78,7 +79,9 @@ internal static class CoreBenchmark
             var pins = new BpfPins($"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
             try
             {
-                using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
+                // the cache size a user gets by default in this mode: the slot ring's size decides how
+                // warm a claimed slot is in the CPU's caches
+                using var proxy = ProxyObjects.Load(pins, mode, (uint)(mode == KeyMode.Metadata ? CacheOptions.DefaultMetadataSize : CacheOptions.DefaultSize));
                 proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
                 foreach (var labels in labelCounts)
                 {
