@@ -200,12 +200,14 @@ struct sfc_cache_entry {
 	__u8 outer_src[6];  /* NSH over Ethernet carrying Ethernet: source MAC of the popped frame */
 	__u8 latency_sample; /* 1: tc_tx adds this packet's VNF time to its chain's histogram */
 	__u8 frag;          /* metadata: 1 = the slot is shared by the fragments of one datagram */
-	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
-	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
 	__u32 owner;        /* metadata mode: the key of the packet owning this array slot (index
 			     * + 1 and generation), 0 = free; claimed and released only with
-			     * compare-and-swap. Header-hash mode: 0 */
+			     * compare-and-swap. Header-hash mode: 0.
+			     * In the first cache line with the fields above and the first
+			     * labels: a claim and a take touch one line for up to 4 labels */
 	__u32 generation;   /* metadata mode: generation of the slot's last claim (kept when free) */
+	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
+	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
 	__u32 frag_head;    /* metadata, fragments: sfc_inner_sum.head of the datagram's first
 			     * fragment (its upper-layer header), 0 until it arrived */
 	__u32 frag_id;      /* metadata, fragments: the datagram's identification as it arrived */
@@ -214,7 +216,6 @@ struct sfc_cache_entry {
 			     * the piece that carries the datagram's head; 0 until then */
 	__u32 frag_last;    /* metadata, fragments: offset + 1 of the last piece tc_tx counted, so a
 			     * duplicate right behind it does not count twice; 0: none */
-	__u32 reserved;
 	struct sfc_flow_key key; /* header-hash mode: the whole key of the entry's packets; the map is
 				  * keyed by its tag alone (fingerprint), and every lookup compares
 				  * this before it trusts the entry. Metadata mode: unused */

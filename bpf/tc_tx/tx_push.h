@@ -140,7 +140,7 @@ static __always_inline int build_nsh_buf(struct push_buf *b, void *data, void *d
 	/* xdp_rx cached 8..252 bytes; re-stated for the verifier */
 	if (hlen < SFC_NSH_BASE_HLEN || hlen > SFC_NSH_MAX_HLEN)
 		return -1;
-	copy_nsh(b->nsh, e->nsh, hlen);
+	sfc_copy_nsh(b->nsh, e->nsh, hlen);
 
 	word = bpf_ntohs(*(__be16 *)b->nsh);
 	ttl = (word & SFC_NSH_TTL_MASK) >> SFC_NSH_TTL_SHIFT;

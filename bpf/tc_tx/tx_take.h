@@ -25,24 +25,6 @@ struct {
 	__type(value, struct sfc_cache_entry);
 } sfc_tx_entry SEC(".maps");
 
-/* Copies the first len bytes of an NSH buffer, in one of three constant sizes: an MD type 1
- * header (24 bytes) costs 4 moves instead of the buffer's 32, and no loop (a loop bounded by len
- * cost more than the whole buffer at 252 bytes). Both buffers are SFC_NSH_MAX_LEN bytes; bytes
- * past len are never stored to the packet. */
-static __always_inline void copy_nsh(__u8 *dst, const __u8 *src, __u32 len)
-{
-	/* both start 8-byte aligned in their map values; said so, clang copies 8 bytes a move
-	 * instead of 1 */
-	dst = __builtin_assume_aligned(dst, 8);
-	src = __builtin_assume_aligned(src, 8);
-	if (len <= 32)
-		__builtin_memcpy(dst, src, 32);
-	else if (len <= 96)
-		__builtin_memcpy(dst, src, 96);
-	else
-		__builtin_memcpy(dst, src, SFC_NSH_MAX_LEN);
-}
-
 /* Copies what the restore reads of src into the per-CPU copy: the fields up to the label array,
  * then the labels (MPLS) or the NSH header's nsh_len bytes (NSH; a torn nsh_len is bounded by the
  * buffer, and a torn copy is never used: the callers check after copying). NULL: cannot happen. */
@@ -56,7 +38,7 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 		return NULL;
 	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, labels));
 	if (copy->encap == SFC_ENCAP_NSH)
-		copy_nsh(copy->nsh, src->nsh, copy->nsh_len);
+		sfc_copy_nsh(copy->nsh, src->nsh, copy->nsh_len);
 	else
 		__builtin_memcpy(copy->labels, src->labels, sizeof(copy->labels));
 	return copy;

@@ -449,14 +449,17 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 	if (!slot)
 		return outcome;
 	if (claimed) {
-		/* the fields up to the NSH buffer in one copy; the NSH header only for NSH */
-		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, nsh));
+		/* the fields up to the owner (which the claim holds) in one copy, then the labels or
+		 * the NSH header */
+		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, owner));
+		if (e->encap == SFC_ENCAP_NSH)
+			sfc_copy_nsh(slot->nsh, e->nsh, e->nsh_len);
+		else
+			__builtin_memcpy(slot->labels, e->labels, sizeof(slot->labels));
 		slot->frag_head = e->frag_head;
 		slot->frag_id = e->frag_id;
 		slot->frag_id_out = 0;
 		slot->frag_last = 0;
-		if (e->encap == SFC_ENCAP_NSH)
-			__builtin_memcpy(slot->nsh, e->nsh, SFC_NSH_MAX_LEN);
 		publish_slot(slot, token);
 	}
 	return outcome;

@@ -190,13 +190,13 @@ internal unsafe struct SfcCacheEntry
     public byte LatencySample;
     /// <summary>Metadata: 1 = the slot is shared by the fragments of one datagram.</summary>
     public byte Frag;
-    /// <summary>Top first, network byte order.</summary>
-    public fixed uint Labels[SfcLimits.MaxLabels];
-    public fixed byte Nsh[SfcLimits.NshMaxLength];
     /// <summary>Metadata mode: the key of the packet owning this array slot (index + 1 and generation), 0 = free. Header-hash mode: 0.</summary>
     public uint Owner;
     /// <summary>Metadata mode: generation of the slot's last claim.</summary>
     public uint Generation;
+    /// <summary>Top first, network byte order.</summary>
+    public fixed uint Labels[SfcLimits.MaxLabels];
+    public fixed byte Nsh[SfcLimits.NshMaxLength];
     /// <summary>Metadata, fragments: the head (upper-layer header) digest of the datagram's first fragment, 0 until it arrived.</summary>
     public uint FragHead;
     /// <summary>Metadata, fragments: the datagram's identification as it arrived.</summary>
@@ -205,7 +205,6 @@ internal unsafe struct SfcCacheEntry
     public uint FragIdOut;
     /// <summary>Metadata, fragments: offset + 1 of the last piece counted (a duplicate right behind it is not).</summary>
     public uint FragLast;
-    public uint Reserved;
     /// <summary>Header-hash: the whole key of the entry's packets (the map's key is its tag, <see cref="Fingerprint"/>).</summary>
     public SfcFlowKey Key;
 }
