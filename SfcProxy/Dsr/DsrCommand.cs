@@ -59,13 +59,17 @@ internal static class DsrCommand
         return query.CreateCommand(action, description, extra);
     }
 
-    /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection entries.</summary>
-    internal static string State(DsrBackendStatus backend) => backend.Flows switch
+    /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection
+    /// entries; "live" added when a live change (not the config file) says it.</summary>
+    internal static string State(DsrBackendStatus backend)
     {
-        null => backend.State,
-        1 => $"{backend.State} (1 flow)",
-        var flows => $"{backend.State} ({flows} flows)",
-    };
+        var notes = new List<string>();
+        if (backend.Flows is { } flows)
+            notes.Add(flows == 1 ? "1 flow" : $"{flows} flows");
+        if (backend.Source == "live")
+            notes.Add("live");
+        return notes.Count == 0 ? backend.State : $"{backend.State} ({string.Join(", ", notes)})";
+    }
 
     /// <summary>A byte count in binary units ("512 B", "98.6 KiB"), short enough for the table to fit 80 columns.</summary>
     internal static string Bytes(ulong bytes)
@@ -76,6 +80,18 @@ internal static class DsrCommand
         while (value >= 1024 && unit < units.Length - 1)
             (value, unit) = (value / 1024, unit + 1);
         return unit == 0 ? $"{bytes} B" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
+    /// <summary>The live changes, where they are kept and how to make them permanent.</summary>
+    private static void WriteLiveChanges(DsrStatusBody dsr, TextWriter output)
+    {
+        if (dsr.LiveChanges is not { Count: > 0 } changes)
+            return;
+        output.WriteLine($"live changes, not in the config file{(dsr.StateFile is { } f ? $" (kept across restarts in {f})" : "")}:");
+        foreach (var c in changes)
+            output.WriteLine($"  {c.Service} {c.Address}: {c.Live} (config: {c.Config}) since {c.At}");
+        output.WriteLine("to make them permanent, write them into SfcProxy:Dsr:Services and reload (SIGHUP); " +
+                         "the config's word for a backend replaces its live change once it says anything new");
     }
 
     private static void RenderStatus(JsonElement answer, IAnsiConsole console, TextWriter output)
@@ -103,6 +119,7 @@ internal static class DsrCommand
                     Bytes(backend.Bytes));
         }
         console.Write(table);
+        WriteLiveChanges(dsr, output);
         var counters = dsr.Counters.Where(c => c.Value != 0).Select(c => (c.Key, $"{c.Value:N0}")).ToArray();
         if (counters.Length > 0)
             KeyValueTable.Write(console, counters);

@@ -153,6 +153,20 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
         }
     }
 
+    /// <summary>The services and backends in the maps (pinned by an earlier daemon, or applied here); null when empty.</summary>
+    public DsrTables? ReadInstalled()
+    {
+        var backends = new List<DsrBackend>();
+        for (uint id = 1; id < DsrLimits.MaxBackends; id++)
+            if (Backends.TryLookup(id, out DsrBackendEntry e) && e.Addr != 0)
+                backends.Add(new DsrBackend(id, FromRaw(e.Addr)));
+        var services = new List<DsrService>();
+        foreach (var k in Services.Keys<DsrVipKey>().ToList())
+            if (Services.TryLookup(k, out uint id))
+                services.Add(new DsrService(id, FromRaw(k.Vip), (ushort)IPAddress.NetworkToHostOrder((short)k.Port), k.Proto));
+        return backends.Count == 0 && services.Count == 0 ? null : new DsrTables(services, backends, new Dictionary<uint, uint[]>());
+    }
+
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
     public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() => Counters.SumAll(DsrCounter.Max);
 
@@ -299,6 +313,13 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
 
     /// <summary>An IPv4 address as the datapath stores it (network byte order in memory).</summary>
     private static uint Raw(IPAddress a) => BinaryPrimitives.ReadUInt32LittleEndian(RequireV4(a, "address").GetAddressBytes());
+
+    private static IPAddress FromRaw(uint raw)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, raw);
+        return new IPAddress(bytes);
+    }
 
     private static DsrTraffic SumTraffic(BpfMap map, uint key)
     {
