@@ -216,6 +216,13 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         {
             return e.Message;
         }
+        // A backend that starts removing had its id already (kept by the build): its counter now
+        // is where its idle time starts, saved with it.
+        foreach (var r in started)
+        {
+            r.BackendId = tables.Backends.Single(b => b.Address.Equals(r.Address)).BackendId;
+            r.Packets = datapath.ReadBackendTraffic(r.BackendId).Packets;
+        }
         // Saved before the datapath changes and before the answer: a change the operator was
         // told about survives any crash after it.
         var previous = Snapshot(_changes, _removing, _removedFrom);
@@ -240,11 +247,6 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         {
             SaveBack(previous);
             throw;
-        }
-        foreach (var r in started)
-        {
-            r.BackendId = tables.Backends.Single(b => b.Address.Equals(r.Address)).BackendId;
-            r.Packets = datapath.ReadBackendTraffic(r.BackendId).Packets;
         }
         foreach (var r in _removing.Except(removing))
             LogKept(r.Address.ToString(), r.BackendId);

@@ -59,17 +59,17 @@ internal static class DsrCommand
         return query.CreateCommand(action, description, extra);
     }
 
-    /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection
-    /// entries; "live" added when a live change (not the config file) says it.</summary>
-    internal static string State(DsrBackendStatus backend)
+    /// <summary>"active", "draining", or "removing (3 flows)": a removing backend with its connection entries.</summary>
+    internal static string State(DsrBackendStatus backend) => backend.Flows switch
     {
-        var notes = new List<string>();
-        if (backend.Flows is { } flows)
-            notes.Add(flows == 1 ? "1 flow" : $"{flows} flows");
-        if (backend.Source == "live")
-            notes.Add("live");
-        return notes.Count == 0 ? backend.State : $"{backend.State} ({string.Join(", ", notes)})";
-    }
+        null => backend.State,
+        1 => $"{backend.State} (1 flow)",
+        var flows => $"{backend.State} ({flows} flows)",
+    };
+
+    /// <summary>The weight, with "*" when a live change (not the config file) says it.</summary>
+    internal static string Weight(DsrBackendStatus backend) =>
+        backend.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture) + (backend.Source == "live" ? "*" : "");
 
     /// <summary>A byte count in binary units ("512 B", "98.6 KiB"), short enough for the table to fit 80 columns.</summary>
     internal static string Bytes(ulong bytes)
@@ -87,7 +87,7 @@ internal static class DsrCommand
     {
         if (dsr.LiveChanges is not { Count: > 0 } changes)
             return;
-        output.WriteLine($"live changes, not in the config file{(dsr.StateFile is { } f ? $" (kept across restarts in {f})" : "")}:");
+        output.WriteLine($"* live changes, not in the config file{(dsr.StateFile is { } f ? $" (kept across restarts in {f})" : "")}:");
         foreach (var c in changes)
             output.WriteLine($"  {c.Service} {c.Address}: {c.Live} (config: {c.Config}) since {c.At}");
         output.WriteLine("to make them permanent, write them into SfcProxy:Dsr:Services and reload (SIGHUP); " +
@@ -113,7 +113,7 @@ internal static class DsrCommand
                 $"{service.Packets:N0}", Bytes(service.Bytes));
             foreach (var backend in service.Backends)
                 table.AddRow("", Markup.Escape(backend.Address),
-                    backend.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Weight(backend),
                     State(backend),
                     $"{backend.Packets:N0}",
                     Bytes(backend.Bytes));

@@ -84,8 +84,11 @@ public sealed class DsrCliTests
         Assert.AreEqual((ExitCodes.Ok, ExitCodes.Ok, ExitCodes.Ok), (removeExit, lsExit, lsAfterExit), remove.Error.ToString() + ls.Error + lsAfter.Error);
         Assert.Contains("removing (3 flows)", remove.Output.ToString());
         Assert.Contains("removing (1 flow)", ls.Output.ToString());
-        Assert.DoesNotContain("10.0.0.3", lsAfter.Output.ToString(), "purged");
-        Assert.DoesNotContain("removing", lsAfter.Output.ToString());
+        Assert.DoesNotContain("removing", lsAfter.Output.ToString(), "purged");
+        Assert.Contains("│ 0* │ removing (3 flows) │", System.Text.RegularExpressions.Regex.Replace(remove.Output.ToString(), " +", " "), "a live change's weight is starred");
+        // Purged, it is still out of the service the config lists it in: a live change, listed with how to keep it.
+        Assert.Contains("* live changes, not in the config file", lsAfter.Output.ToString());
+        Assert.Contains("203.0.113.10:53/udp 10.0.0.3: removed (config: weight 1) since", lsAfter.Output.ToString());
     }
 
     [TestMethod]
