@@ -88,6 +88,7 @@ public sealed class DsrPersistenceDaemonTests
             daemon.Reload();
             var said = daemon.Process.WaitForOutput("Reloaded DSR services", mark, TimeSpan.FromSeconds(15));
             StringAssert.Contains(said, "2 live changes kept on top, 1 replaced by the file", daemon.Process.Describe(4000));
+            Assert.DoesNotContain("needs a restart", daemon.Process.OutputSince(mark), "Dsr:Services reloads; only the section's other fields need a restart");
             AssertLiveTable(daemon, "after SIGHUP with the drain in the file", drainLive: false);
             AssertFlowsKept(flows, "after SIGHUP with the drain in the file", daemon);
             AssertNewConnectionsAvoidTheDrainedBackend(lab, "after SIGHUP with the drain in the file");
