@@ -29,13 +29,13 @@ public sealed record DsrChangeResult(bool Applied, string? Error, DsrTables? Tab
 /// <para>A backend removed from one service but still in another keeps its slot anyway and is not
 /// removing yet; its flows of the old service keep reaching it through the connection table. When
 /// it leaves its last service it is removing from all the services it left.</para>
-/// </remarks>
 /// <para><b>Live changes survive</b> (with a <see cref="DsrLiveStore"/>): the live changes (<see cref="DsrOverlay"/>:
 /// what the config does not say, and the rule between the two), the removing backends and their times
 /// are written to the state file before a change is answered, and put back by <see cref="Start"/>
 /// (and on SIGHUP, <see cref="Reconfigure"/>, over the config re-read). The backend and service ids
 /// are the kernel's: a start over maps an earlier daemon pinned keeps their ids, so the connection
 /// table's entries keep naming the same backends.</para>
+/// </remarks>
 public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrServiceConfig> initial, ILogger<ActiveDsr> logger,
     TimeSpan? removeIdle = null, TimeProvider? time = null, DsrLiveStore? store = null)
 {
