@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace SfcProxy.Dsr;
 
 /// <summary>
-/// `sfcproxy dsr ls|backend add|remove|weight`: the IP-in-IP DSR load balancer of a running daemon.
+/// `sfcproxy dsr ls|config|backend add|remove|weight`: the IP-in-IP DSR load balancer of a running daemon.
 /// Backend changes are root only; the daemon rebuilds the Maglev tables and swaps them in.
 /// </summary>
 internal static class DsrCommand
@@ -17,6 +17,8 @@ internal static class DsrCommand
         var command = new Command("dsr", "IP-in-IP DSR load balancer: services, backends, counters; backend changes");
         command.Subcommands.Add(new InstanceQuery(ControlProtocol.DsrStatus, RenderStatus).CreateCommand("ls",
             "Services (VIP, port, protocol) with their backends, weights, states (active, draining, removing with its connection entries) and packet counters, and the datapath counters"));
+        command.Subcommands.Add(new InstanceQuery(ControlProtocol.DsrStatus, RenderAsConfig).CreateCommand("config",
+            "The services in force (the config file's with the live changes on top) as a Dsr:Services value: written into the config file and reloaded, every live change is permanent"));
         var backend = new Command("backend", "Add, remove or reweight a backend of a service (root only); weight 0 drains");
         backend.Subcommands.Add(CreateBackend("add", "Add a backend to a service (default weight 1)", weightRequired: false));
         backend.Subcommands.Add(CreateBackend("remove", "Remove a backend: no new flows at once; its established flows keep it until they go idle, then its slot is purged", weightRequired: null));
@@ -82,6 +84,29 @@ internal static class DsrCommand
         return unit == 0 ? $"{bytes} B" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
 
+    /// <summary>
+    /// The table in force as the config file writes it (<c>"Services": [...]</c>, removing backends
+    /// left out: they are in no service). A file that says this makes every live change permanent:
+    /// on the next reload each backend's entry says what its live change said (see <see cref="DsrOverlay"/>).
+    /// </summary>
+    private static void RenderAsConfig(JsonElement answer, IAnsiConsole console, TextWriter output)
+    {
+        var dsr = answer.Deserialize(DsrJsonContext.Default.DsrStatusAnswer)!.Dsr;
+        var services = new System.Text.Json.Nodes.JsonArray();
+        foreach (var service in dsr.Services)
+        {
+            var backends = new System.Text.Json.Nodes.JsonArray();
+            foreach (var b in service.Backends.Where(b => b.State != "removing"))
+                backends.Add(new System.Text.Json.Nodes.JsonObject { ["Address"] = b.Address, ["Weight"] = b.Weight });
+            services.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["Vip"] = service.Vip, ["Port"] = service.Port, ["Protocol"] = service.Protocol, ["Backends"] = backends,
+            });
+        }
+        var section = new System.Text.Json.Nodes.JsonObject { ["Services"] = services };
+        output.WriteLine(section.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
     /// <summary>The live changes, where they are kept and how to make them permanent.</summary>
     private static void WriteLiveChanges(DsrStatusBody dsr, TextWriter output)
     {
@@ -90,7 +115,7 @@ internal static class DsrCommand
         output.WriteLine($"* live changes, not in the config file{(dsr.StateFile is { } f ? $" (kept across restarts in {f})" : "")}:");
         foreach (var c in changes)
             output.WriteLine($"  {c.Service} {c.Address}: {c.Live} (config: {c.Config}) since {c.At}");
-        output.WriteLine("to make them permanent, write them into SfcProxy:Dsr:Services and reload (SIGHUP); " +
+        output.WriteLine("to make them permanent, write them into SfcProxy:Dsr:Services (`sfcproxy dsr config` prints it) and reload (SIGHUP); " +
                          "the config's word for a backend replaces its live change once it says anything new");
     }
 
