@@ -13,7 +13,8 @@ namespace SfcProxy.Tests.Dsr;
 /// runs it); TCP connections to both backends exchange lines the whole time. After a drain, a
 /// reweight and an addition made with `sfcproxy dsr backend`, the daemon is restarted with SIGTERM,
 /// then killed with SIGKILL and started again, then reloaded with SIGHUP (once with the file as it
-/// was, once with the drain written into it). After each: `sfcproxy dsr ls` shows the live changes as
+/// was, once with the drain written into it), and last refused a start for a corrupt state file. After
+/// each: `sfcproxy dsr ls` shows the live changes as
 /// live, new connections avoid the drained backend, and every established connection still gets its
 /// echo. A connection's TCP state lives only on the backend that accepted it (its name is the first
 /// line it read), so an echo proves the flow did not change backend: another backend would answer
@@ -92,6 +93,19 @@ public sealed class DsrPersistenceDaemonTests
             AssertLiveTable(daemon, "after SIGHUP with the drain in the file", drainLive: false);
             AssertFlowsKept(flows, "after SIGHUP with the drain in the file", daemon);
             AssertNewConnectionsAvoidTheDrainedBackend(lab, "after SIGHUP with the drain in the file");
+
+            // A state file that cannot be read: the next daemon refuses to start, naming it, and the
+            // load balancer left attached goes on with the live table (drain included).
+            daemon.Kill();
+            daemon.Dispose();
+            daemon = null;
+            File.WriteAllText(stateFile, "{ \"version\": 1, \"instance\": \"" + name + "\", \"changes\": [ {");
+            var refused = Netns.ExecNetworkOnly(lab.LbNs, TimeSpan.FromSeconds(60), [.. LabEnvironment.DaemonCommand, "run", "--config", config]);
+            Assert.AreEqual(1, refused.ExitCode, refused.ToString());
+            StringAssert.Contains(refused.StdErr, $"DSR state file {stateFile}: not valid JSON", refused.ToString());
+            StringAssert.Contains(refused.StdErr, "Not started: starting from the config file alone would undo the live backend changes", refused.ToString());
+            AssertFlowsKept(flows, "after a start refused for the state file", null);
+            AssertNewConnectionsAvoidTheDrainedBackend(lab, "after a start refused for the state file");
             TestContext.WriteLine("exchanges per connection: " + string.Join(", ", flows.Select(f => $"{f.Backend} {f.Exchanges}")));
         }
         finally
@@ -164,7 +178,7 @@ public sealed class DsrPersistenceDaemonTests
     }
 
     /// <summary>Every connection gets at least 3 more echoes within 10 s, and none failed.</summary>
-    private static void AssertFlowsKept(List<Flow> flows, string step, SfcProxyDaemon daemon)
+    private static void AssertFlowsKept(List<Flow> flows, string step, SfcProxyDaemon? daemon)
     {
         var before = flows.Select(f => f.Exchanges).ToArray();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -172,7 +186,7 @@ public sealed class DsrPersistenceDaemonTests
             Thread.Sleep(50);
         foreach (var f in flows)
         {
-            Assert.IsNull(f.Error, $"{step}: connection {f.Id} on {f.Backend} failed after {f.Exchanges} echoes: {f.Error}\n{daemon.Process.Describe(3000)}");
+            Assert.IsNull(f.Error, $"{step}: connection {f.Id} on {f.Backend} failed after {f.Exchanges} echoes: {f.Error}\n{daemon?.Process.Describe(3000)}");
             Assert.IsGreaterThanOrEqualTo(before[f.Id] + 3, f.Exchanges, $"{step}: connection {f.Id} on {f.Backend} stalled");
         }
     }
