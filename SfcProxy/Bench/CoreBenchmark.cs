@@ -4,17 +4,39 @@ using SfcProxy.Configuration;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
 
 namespace SfcProxy.Bench;
 
-/// <summary>One row of the core benchmark: medians in ns per packet.</summary>
+/// <summary>Mean, median and 99th percentile of per-packet ns.</summary>
+internal readonly record struct NsStats(double Mean, double Median, double P99)
+{
+    public static NsStats Of(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        var n = sorted.Length;
+        var median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return new NsStats(sorted.Average(), median, sorted[Math.Max((int)Math.Ceiling(n * 0.99) - 1, 0)]);
+    }
+
+    public override string ToString() => $"{Mean:0} / {Median:0} / {P99:0}";
+}
+
+/// <summary>One row of the core benchmark: per-packet ns of the datapath, of the static proxy
+/// (static_pop + static_push: the job's own limit) and of the empty programs, on the same frames.</summary>
 /// <param name="Headers">What the frames carry: "mpls", "nsh md1", "nsh md2 252 B".</param>
 /// <param name="Labels">MPLS stack depth (0 for NSH).</param>
-internal sealed record CoreBenchRow(KeyMode Mode, string Headers, int Labels, double RxNs, double TxNs, double FloorNs, long Restored, int Packets)
+/// <param name="StaticSame">Packets whose static round trip left exactly the frame the datapath's did.</param>
+internal sealed record CoreBenchRow(KeyMode Mode, string Headers, int Labels, NsStats Rx, NsStats Tx, NsStats RoundTrip,
+    NsStats Static, NsStats Floor, long Restored, long StaticSame, int Packets)
 {
-    public double RoundTripNs => RxNs + TxNs;
-    /// <summary>Round trip over the empty XDP + empty tc floor measured in the same run.</summary>
-    public double FloorRatio => RoundTripNs / FloorNs;
+    /// <summary>Round trip over the static proxy's, mean over mean.</summary>
+    public double StaticMeanRatio => RoundTrip.Mean / Static.Mean;
+    /// <summary>Round trip over the static proxy's, median over median.</summary>
+    public double StaticMedianRatio => RoundTrip.Median / Static.Median;
+    /// <summary>Round trip over the empty XDP + empty tc floor measured in the same run (medians).</summary>
+    public double FloorRatio => RoundTrip.Median / Floor.Median;
 }
 
 /// <summary>Median ns of one stage of the datapath, for "where the time goes".</summary>
@@ -31,14 +53,22 @@ internal static class CoreBenchmark
 
     /// <param name="sampleEvery">Latency sampling written into the config (LatencySampleEvery; 1
     /// records every packet, to see what recording costs).</param>
+    /// <param name="rawDirectory">If set, every row's per-packet ns go to a CSV file there (packet, rx, tx,
+    /// static, empty), to look at a tail rather than a summary of it.</param>
     public static (IReadOnlyList<CoreBenchRow> Rows, IReadOnlyList<StageRow> Stages) Run(int packets,
-        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress)
+        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress, string? rawDirectory = null)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var emptyXdp = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
         using var emptyTc = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyTc.Object + ".bpf.o"), null);
+        using var staticPop = BpfObject.Open(Path.Combine(dir, BenchBpfNames.StaticPop.Object + ".bpf.o"), null);
+        using var staticPush = BpfObject.Open(Path.Combine(dir, BenchBpfNames.StaticPush.Object + ".bpf.o"), null);
         emptyXdp.Load();
         emptyTc.Load();
+        staticPop.Load();
+        staticPush.Load();
+        var limit = new StaticProxy(staticPop.Program(BenchBpfNames.StaticPop.Program),
+            staticPush.Program(BenchBpfNames.StaticPush.Program), staticPush.Map(BenchBpfNames.Maps.StaticHeader));
 
         var floorXdp = emptyXdp.Program(BenchBpfNames.EmptyXdp.Program);
         var floorTc = emptyTc.Program(BenchBpfNames.EmptyTc.Program);
@@ -49,17 +79,19 @@ internal static class CoreBenchmark
             var pins = new BpfPins($"bench-{Environment.ProcessId}-{mode}".ToLowerInvariant());
             try
             {
-                using var proxy = ProxyObjects.Load(pins, mode, (uint)Math.Max(packets, 1024));
+                // the cache size a user gets by default in this mode: the slot ring's size decides how
+                // warm a claimed slot is in the CPU's caches
+                using var proxy = ProxyObjects.Load(pins, mode, (uint)(mode == KeyMode.Metadata ? CacheOptions.DefaultMetadataSize : CacheOptions.DefaultSize));
                 proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
                 foreach (var labels in labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc));
+                    rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc, limit, rawDirectory));
                 }
                 foreach (var (name, nsh) in NshHeaders)
                 {
                     progress($"{mode,-10} {name}: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, name, 0, nsh, packets, floorXdp, floorTc));
+                    rows.Add(Measure(proxy, mode, name, 0, nsh, packets, floorXdp, floorTc, limit, rawDirectory));
                 }
                 progress($"{mode,-10} stages: {packets} plain packets");
                 stages.AddRange(MeasureStages(proxy, mode, packets, sampleEvery));
@@ -90,8 +122,8 @@ internal static class CoreBenchmark
             tx[i] = proxy.RunTx(frame).DurationNs;
         }
         proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
-        yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", Median(rx));
-        yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", Median(tx));
+        yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", NsStats.Of(rx).Median);
+        yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", NsStats.Of(tx).Median);
     }
 
     /// <summary>NSH rows: MD type 1, and MD type 2 at the largest header (Length 63 = 252 bytes).</summary>
@@ -102,26 +134,78 @@ internal static class CoreBenchmark
             tlvs: [new NshTlv(1, 1, new byte[120]), new NshTlv(2, 2, new byte[116])])),
     ];
 
-    private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, string headers, int labels, Packet prefix, int packets,
-        BpfProgram emptyXdp, BpfProgram emptyTc)
+    /// <summary>The static proxy: its two programs and the map holding the header static_push pushes.</summary>
+    private sealed record StaticProxy(BpfProgram Pop, BpfProgram Push, BpfMap Header);
+
+    /// <summary>static_push_hdr's value (bpf/bench/static_push.bpf.c).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private unsafe struct StaticHeader
     {
+        public uint Length;
+        public ushort Proto; // network byte order
+        public ushort Reserved;
+        public fixed byte Eth[14];
+        public fixed byte Header[256];
+        public fixed byte Pad[2];
+    }
+
+    /// <summary>
+    /// Gives static_push the header the datapath pushes back for frames like <paramref name="frame"/>
+    /// (what its tc_tx added in front of the popped packet, found by one round trip), so both do
+    /// the same job and their frames can be compared byte for byte.
+    /// </summary>
+    private static unsafe void SetStaticHeader(ProxyObjects proxy, StaticProxy limit, byte[] frame)
+    {
+        var popped = proxy.RunRx(frame);
+        var restored = proxy.RunTx(popped.Frame, popped.MetaKey ?? 0);
+        var grow = restored.Frame.Length - popped.Frame.Length;
+        if (grow < 0 || grow > 256)
+            throw new InvalidOperationException($"bench: the datapath pushed {grow} bytes, static_push holds 0..256");
+        var h = new StaticHeader { Length = (uint)grow, Proto = (ushort)(restored.Frame[12] | restored.Frame[13] << 8) };
+        for (var i = 0; i < grow; i++)
+            h.Header[i] = restored.Frame[14 + i];
+        limit.Header.Update(0u, h);
+    }
+
+    private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, string headers, int labels, Packet prefix, int packets,
+        BpfProgram emptyXdp, BpfProgram emptyTc, StaticProxy limit, string? rawDirectory)
+    {
+        SetStaticHeader(proxy, limit, prefix.IPv4(id: 65535).Tcp(seq: 1).Payload(64).Build());
         var rx = new double[packets];
         var tx = new double[packets];
+        var roundTrip = new double[packets];
+        var statics = new double[packets];
         var floor = new double[packets];
+        long same = 0;
         var before = Restored(proxy);
         for (var i = 0; i < packets; i++)
         {
             var frame = prefix.IPv4(id: (ushort)i).Tcp(seq: (uint)i * 1448).Payload(64).Build();
+            // interleaved per packet, so a slower moment of the machine hits every column alike
             var floorRx = ProxyTestRuns.RunXdp(emptyXdp, frame);
+            var staticRx = ProxyTestRuns.RunXdp(limit.Pop, frame);
             var popped = proxy.RunRx(frame);
             var floorTx = ProxyTestRuns.RunTc(emptyTc, popped.Frame);
+            var staticTx = ProxyTestRuns.RunTc(limit.Push, staticRx.Frame);
             var restored = proxy.RunTx(popped.Frame, popped.MetaKey ?? 0);
             rx[i] = popped.DurationNs;
             tx[i] = restored.DurationNs;
+            roundTrip[i] = rx[i] + tx[i];
+            statics[i] = staticRx.DurationNs + staticTx.DurationNs;
             floor[i] = floorRx.DurationNs + floorTx.DurationNs;
+            if (staticTx.Frame.AsSpan().SequenceEqual(restored.Frame))
+                same++;
         }
         var done = (long)(Restored(proxy) - before);
-        return new CoreBenchRow(mode, headers, labels, Median(rx), Median(tx), Median(floor), done, packets);
+        if (rawDirectory is not null)
+        {
+            Directory.CreateDirectory(rawDirectory);
+            var name = $"{ModeName(mode)}-{headers}{(labels > 0 ? $"-{labels}" : "")}".Replace(' ', '-');
+            File.WriteAllLines(Path.Combine(rawDirectory, name + ".csv"),
+                Enumerable.Range(0, packets).Select(i => $"{i},{rx[i]},{tx[i]},{statics[i]},{floor[i]}").Prepend("packet,rx,tx,static,empty"));
+        }
+        return new CoreBenchRow(mode, headers, labels, NsStats.Of(rx), NsStats.Of(tx), NsStats.Of(roundTrip),
+            NsStats.Of(statics), NsStats.Of(floor), done, same, packets);
     }
 
     /// <summary>Packets tc_tx gave their headers back to (with or without labels left to push).</summary>
@@ -131,27 +215,23 @@ internal static class CoreBenchmark
         return c[Counter.TxRestored] + c[Counter.TxRestoredLast];
     }
 
-    private static double Median(double[] values)
-    {
-        Array.Sort(values);
-        var n = values.Length;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    }
-
     private static string ModeName(KeyMode mode) => OptionValues.KeyModes.NameOf(mode);
 
     /// <summary>The results as the markdown table committed under vm-lab/results/.</summary>
     public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine("| key mode | headers | xdp_rx ns | tc_tx ns | round trip ns | empty floor ns | round trip / floor | vs 1 label | restored |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("Per-packet ns as mean / median / p99. Static: static_pop + static_push (pop the stack, push the same bytes back, no cache), the job's own limit; empty: an empty XDP + an empty tc program. Ratios: round trip over static, mean over mean and median over median.").AppendLine();
+        sb.AppendLine("| key mode | headers | xdp_rx | tc_tx | round trip | static | empty | / static (mean) | / static (median) | vs 1 label (mean, median) | restored | static frame = ours |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Headers == "mpls" && x.Labels == 1);
-            var vsOne = one is null || r.Headers != "mpls" ? "" : $"{r.RoundTripNs / one.RoundTripNs:0.00}x";
+            var vsOne = one is null || r.Headers != "mpls" ? "" :
+                $"{r.RoundTrip.Mean / one.RoundTrip.Mean:0.00}x, {r.RoundTrip.Median / one.RoundTrip.Median:0.00}x";
             var headers = r.Headers == "mpls" ? $"mpls {r.Labels} label{(r.Labels == 1 ? "" : "s")}" : r.Headers;
-            sb.AppendLine($"| {ModeName(r.Mode)} | {headers} | {r.RxNs:0} | {r.TxNs:0} | {r.RoundTripNs:0} | {r.FloorNs:0} | {r.FloorRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} |");
+            sb.AppendLine($"| {ModeName(r.Mode)} | {headers} | {r.Rx} | {r.Tx} | {r.RoundTrip} | {r.Static} | {r.Floor} | " +
+                $"{r.StaticMeanRatio:0.00}x | {r.StaticMedianRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} | {r.StaticSame}/{r.Packets} |");
         }
         sb.AppendLine().AppendLine("Paths without cache work, same run (medians, ns):").AppendLine();
         sb.AppendLine("| key mode | path | ns |").AppendLine("|---|---|---:|");

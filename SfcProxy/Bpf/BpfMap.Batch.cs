@@ -9,8 +9,8 @@ public sealed class MapBatchCursor
     public bool Finished { get; internal set; }
 }
 
-// Batched lookup and delete (BPF_MAP_LOOKUP_BATCH / BPF_MAP_DELETE_BATCH): one syscall for many
-// elements, for scanning and aging large caches.
+// Batched lookup, update and delete (BPF_MAP_LOOKUP_BATCH / _UPDATE_BATCH / _DELETE_BATCH): one
+// syscall for many elements, for scanning, aging and preparing large caches.
 public sealed unsafe partial class BpfMap
 {
     /// <summary>
@@ -48,6 +48,28 @@ public sealed unsafe partial class BpfMap
         cursor.Position = outBatch;
         cursor.Finished = !more;
         return (int)count;
+    }
+
+    /// <summary>Writes <paramref name="values"/> under <paramref name="keys"/> (same length) in one call.</summary>
+    public int UpdateBatch<TKey, TValue>(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
+        where TKey : unmanaged
+        where TValue : unmanaged
+    {
+        CheckSizes<TKey, TValue>(perCpu: false);
+        if (keys.Length != values.Length)
+        {
+            throw new ArgumentException($"{Subject}: keys and values need the same length");
+        }
+        if (keys.IsEmpty)
+        {
+            return 0;
+        }
+        using BorrowedFd.FdLease fd = _fd.Lease();
+        fixed (TKey* k = keys)
+        fixed (TValue* v = values)
+        {
+            return (int)Interop.LibBpf.MapUpdateBatch(fd.Fd, Subject, k, v, (uint)keys.Length);
+        }
     }
 
     /// <returns>How many of <paramref name="keys"/> were deleted, stopping at the first one missing.</returns>

@@ -27,6 +27,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => (uint)Configuration.SfcProxyOptions.DefaultLatencySampleEvery,
         };
         var output = new Option<string?>("--output") { Description = "Also write the table to this markdown file" };
+        var raw = new Option<string?>("--raw") { Description = "Also write every SFC row's per-packet ns as CSV files into this directory" };
         var dsrOnly = new Option<bool>("--dsr-only") { Description = "Only the DSR load balancer rows" };
         var dsrObjects = new Option<string?>("--dsr-objects")
         {
@@ -43,16 +44,16 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure the datapath's per-packet cost against empty programs (BPF_PROG_TEST_RUN)")
         {
-            packets, labels, sampleEvery, output, dsrOnly, dsrObjects, dsrFib, dsrMaxAge,
+            packets, labels, sampleEvery, output, raw, dsrOnly, dsrObjects, dsrFib, dsrMaxAge,
         };
         command.SetAction(parseResult => Run(parseResult.GetValue(packets), parseResult.GetValue(labels)!,
-            Math.Max(parseResult.GetValue(sampleEvery), 1u), parseResult.GetValue(output),
+            Math.Max(parseResult.GetValue(sampleEvery), 1u), parseResult.GetValue(output), parseResult.GetValue(raw),
             parseResult.GetValue(dsrOnly), parseResult.GetValue(dsrObjects), parseResult.GetValue(dsrFib), parseResult.GetValue(dsrMaxAge),
             parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(int packets, int[] labels, uint sampleEvery, string? outputPath, bool dsrOnly, string? dsrObjects,
+    private static int Run(int packets, int[] labels, uint sampleEvery, string? outputPath, string? rawDirectory, bool dsrOnly, string? dsrObjects,
         bool dsrFib, int dsrMaxAgeMs, TextWriter output, TextWriter error)
     {
         try
@@ -67,7 +68,7 @@ internal static class BenchCommand
                 table = dsrTable;
             else
             {
-                var (rows, stages) = CoreBenchmark.Run(packets, labels, sampleEvery, Progress);
+                var (rows, stages) = CoreBenchmark.Run(packets, labels, sampleEvery, Progress, rawDirectory);
                 table = CoreBenchmark.ToMarkdown(rows, stages) + Environment.NewLine +
                     "IP-in-IP DSR load balancer, same run:" + Environment.NewLine + Environment.NewLine + dsrTable;
             }

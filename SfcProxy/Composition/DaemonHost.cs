@@ -6,6 +6,7 @@ using SfcProxy.Configuration;
 using SfcProxy.Control;
 using SfcProxy.Dsr;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 using SfcProxy.Policy;
 using SfcProxy.Proxy;
 using SfcProxy.Proxy.Options;
@@ -76,6 +77,8 @@ internal static class DaemonHost
         // The datapaths are attached before the socket answers, and the socket is gone before they
         // detach. READY=1 goes to systemd once every service has started (UseSystemd's lifetime).
         services.AddSfcControl();
+        // The Prometheus endpoint, when Metrics:Listen is set: after the socket, on the same families.
+        services.AddSfcMetrics();
         // SIGHUPs (queued from the process's first moment) are applied once the host has started:
         // the log level and restart notes here, each configured module's live fields through its IModuleReload.
         services.AddSingleton<IReloadHook, InstanceReload>();

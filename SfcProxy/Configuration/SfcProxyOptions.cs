@@ -22,6 +22,9 @@ public sealed partial class SfcProxyOptions
     /// <summary>The local stats and control socket.</summary>
     public ControlSocketOptions Socket { get; set; } = new();
 
+    /// <summary>The optional Prometheus endpoint (off unless <see cref="MetricsOptions.Listen"/> is set).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>
     /// bpffs directory under which the instance pins its maps and links, so a restarted daemon keeps
     /// the cached headers. Default "/sys/fs/bpf/sfcproxy".

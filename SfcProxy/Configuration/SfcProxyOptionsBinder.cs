@@ -23,6 +23,10 @@ internal static class SfcProxyOptionsBinder
         options.Socket.Group = socket.String(nameof(ControlSocketOptions.Group), options.Socket.Group);
         socket.RejectUnknownKeys();
 
+        var metrics = root.Object(nameof(options.Metrics));
+        options.Metrics.Listen = metrics.String(nameof(MetricsOptions.Listen), options.Metrics.Listen);
+        metrics.RejectUnknownKeys();
+
         foreach (var module in options.Sections)
             module.Bind(root, options);
 

@@ -36,6 +36,8 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
             failures.Add($"{Root}:LogLevel: '{options.LogLevel}' is not one of {OptionValues.LogLevels.Accepted}");
         ValidatePaths(options, failures);
         ValidateSocketGroup(options, failures);
+        if (options.Metrics.Listen is { } listen && MetricsListenAddress.Parse(listen, out string listenReason) is null)
+            failures.Add($"{Root}:Metrics:Listen: {listenReason}");
 
         var existingInterfaces = _interfaceNames?.Invoke();
         foreach (var module in options.Sections)

@@ -18,7 +18,7 @@ internal sealed partial class ControlRequestTable
     private readonly ILogger _logger;
 
     /// <param name="modules">The configured modules' handlers, the core's included.</param>
-    /// <param name="instance">The instance's name, the "instance" label of every metric.</param>
+    /// <param name="instance">The instance's name.</param>
     /// <exception cref="InvalidOperationException">A request claimed twice, or a name the protocol does not have.</exception>
     public ControlRequestTable(IEnumerable<IControlModule> modules, string instance, TimeProvider time, ILogger logger)
     {
@@ -33,8 +33,8 @@ internal sealed partial class ControlRequestTable
                         $"request '{rule.Name}' is claimed by both {_requests[rule.Name].Module.GetType().Name} and {module.GetType().Name}");
             }
         }
-        // In the protocol's order, so the metrics answer lists the families in the same order whatever
-        // the order the modules were registered in.
+        // In the protocol's order, so the status answer adds the modules' fields in the same order
+        // whatever the order the modules were registered in.
         Modules = _requests.Values.Select(r => r.Module).Distinct()
             .OrderBy(m => m.Requests.Min(r => Array.IndexOf(ControlProtocol.Requests, r.Name))).ToArray();
         Instance = instance;

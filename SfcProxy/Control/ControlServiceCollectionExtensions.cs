@@ -16,6 +16,8 @@ public static class ControlServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LogLevelSwitch>();
+        // The metrics request answers from the instance's registry, which the endpoint serves too.
+        services.TryAddSingleton<Metrics.InstanceMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, CoreControl>());
         services.AddHostedService<ControlServer>();
         return services;

@@ -1,14 +1,16 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 
 namespace SfcProxy.Control;
 
 /// <summary>The requests every instance answers, whatever modules it runs: <c>status</c>, <c>metrics</c>, <c>log-level</c>.</summary>
 /// <param name="logger">The control server's: control events keep one logger category whichever module answers.</param>
-internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, LogLevelSwitch logLevel, ILogger<ControlServer> logger)
+/// <param name="metrics">The instance's families: the <c>metrics</c> answer is the HTTP endpoint's exposition.</param>
+internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, LogLevelSwitch logLevel, InstanceMetrics metrics,
+    ILogger<ControlServer> logger)
     : IControlModule
 {
     public IReadOnlyList<ControlRequestRule> Requests { get; } =
@@ -18,20 +20,16 @@ internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, Log
         new(ControlProtocol.LogLevel, NeedsRoot: true),
     ];
 
-    public Task AnswerAsync(ControlCall call, CancellationToken cancellationToken)
+    public async Task AnswerAsync(ControlCall call, CancellationToken cancellationToken)
     {
         call.Answer(call.Name switch
         {
             ControlProtocol.Status => ControlAnswer.Of(new StatusAnswer(Status(call)), ControlJsonContext.Default.StatusAnswer),
-            ControlProtocol.Metrics => ControlAnswer.Of(new MetricsAnswer(Metrics(call)), ControlJsonContext.Default.MetricsAnswer),
+            ControlProtocol.Metrics => ControlAnswer.Of(new MetricsAnswer(await metrics.ExportAsync(cancellationToken)),
+                ControlJsonContext.Default.MetricsAnswer),
             _ => SetLogLevel(call.Request.Level, call.Peer),
         });
-        return Task.CompletedTask;
     }
-
-    public void WriteMetrics(StringBuilder text, ControlRequestTable table) =>
-        PrometheusText.Metric(text, "sfcproxy_uptime_seconds", "gauge", "Seconds since the control socket started serving.",
-            PrometheusText.InstanceLabels(table.Instance), table.UptimeSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
 
     private InstanceStatus Status(ControlCall call)
     {
@@ -40,15 +38,6 @@ internal sealed partial class CoreControl(IOptions<SfcProxyOptions> options, Log
         foreach (var module in call.Table.Modules)
             status = module.DescribeStatus(status);
         return status;
-    }
-
-    /// <summary>Every module's families, in the protocol's order of the modules.</summary>
-    private static string Metrics(ControlCall call)
-    {
-        var text = new StringBuilder(8192);
-        foreach (var module in call.Table.Modules)
-            module.WriteMetrics(text, call.Table);
-        return text.ToString();
     }
 
     private byte[] SetLogLevel(string? requested, PeerCredentials peer)

@@ -1,11 +1,9 @@
-using System.Text;
-
 namespace SfcProxy.Control;
 
 /// <summary>
-/// One module's part of the control protocol: the requests it answers with their root rule, the
-/// answers, and its metric families. Each module registers one in DI when it is configured; the
-/// <see cref="ControlRequestTable"/> dispatches to them.
+/// One module's part of the control protocol: the requests it answers with their root rule, and the
+/// answers (its metric families are its <see cref="Metrics.IMetricsSource"/>). Each module registers
+/// one in DI when it is configured; the <see cref="ControlRequestTable"/> dispatches to them.
 /// </summary>
 internal interface IControlModule
 {
@@ -15,9 +13,6 @@ internal interface IControlModule
     /// <summary>Answers <see cref="ControlCall.Request"/>, one of <see cref="Requests"/> whose root rule the peer passed.</summary>
     /// <remarks>An exception is answered as "NAME unavailable: ..." and the session goes on.</remarks>
     Task AnswerAsync(ControlCall call, CancellationToken cancellationToken);
-
-    /// <summary>Appends this module's families to the <c>metrics</c> answer (Prometheus text format 0.0.4).</summary>
-    void WriteMetrics(StringBuilder text, ControlRequestTable table);
 
     /// <summary>Adds this module's fields to the <c>status</c> answer (most modules have none).</summary>
     InstanceStatus DescribeStatus(InstanceStatus status) => status;

@@ -150,7 +150,7 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
     {
         lock (_gate)
         {
-            if (_detachOnStop || _link is null)
+            if (_detachOnStop)
             {
                 _link?.Unpin();
                 _link?.Dispose();
@@ -160,9 +160,11 @@ public sealed partial class BpfDsrDatapath : IDsrDatapath, IDisposable
             }
             // DetachOnStop false: the pinned link keeps dsr_lb attached on the pinned maps (the
             // connection table with them) for the next daemon.
-            _link.Dispose();
+            _link?.Dispose();
             _link = null;
-            LogLeftAttached(_objects!.Pins.Directory);
+            if (_objects is null)
+                return;
+            LogLeftAttached(_objects.Pins.Directory);
             _objects.Dispose();
             _objects = null;
         }

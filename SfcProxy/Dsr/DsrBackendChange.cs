@@ -16,14 +16,14 @@ internal sealed record DsrBackendChange(string Action, IPAddress Vip, ushort Por
         string? action = request.Action?.Trim().ToLowerInvariant();
         if (action is null || !Actions.Contains(action))
             error = $"\"action\" must be one of {string.Join(", ", Actions)}";
-        else if (!DsrOptions.TryParseV4(request.Vip, out var vip))
-            error = $"\"vip\" must be an IPv4 address, got '{request.Vip}'";
+        else if (!DsrOptions.TryParseIp(request.Vip, out var vip))
+            error = $"\"vip\" must be an IPv4 or IPv6 address, got '{request.Vip}'";
         else if (request.Port is not (>= 1 and <= 65535))
             error = "\"port\" must be a whole number 1..65535";
         else if (DsrOptions.ProtocolNumber(request.Protocol ?? "tcp") is not { } protocol)
             error = $"\"protocol\" must be tcp or udp, got '{request.Protocol}'";
-        else if (!DsrOptions.TryParseV4(request.Address, out var address))
-            error = $"\"address\" must be an IPv4 address, got '{request.Address}'";
+        else if (!DsrOptions.TryParseIp(request.Address, out var address))
+            error = $"\"address\" must be an IPv4 or IPv6 address, got '{request.Address}'";
         else if (action == "weight" && request.Weight is null)
             error = "\"weight\" is required for action weight (0 drains)";
         else if (action == "remove" && request.Weight is not null)

@@ -24,14 +24,18 @@ internal static class DsrBpfNames
     {
         public const string Config = "dsr_config";
         public const string Services = "dsr_services";
+        public const string Services6 = "dsr_services6";
         public const string Backends = "dsr_backends";
         public const string Maglev = "dsr_maglev";
         public const string Connections = "dsr_conns";
+        public const string Connections6 = "dsr_conns6";
+        public const string IpIds = "dsr_ip_ids";
         public const string Counters = "dsr_counters";
         public const string BackendTraffic = "dsr_backend_traffic";
         public const string ServiceTraffic = "dsr_service_traffic";
         public const string Nexthops = "dsr_nexthops";
         public const string DecapVips = "dsr_decap_vips";
+        public const string DecapVips6 = "dsr_decap_vips6";
         public const string DecapCounters = "dsr_decap_counters";
     }
 }

@@ -30,10 +30,10 @@ internal static class DsrCommand
     /// <param name="weightRequired">true: --weight required; false: optional; null: no --weight.</param>
     private static Command CreateBackend(string action, string description, bool? weightRequired)
     {
-        var vip = new Option<string>("--vip") { Description = "The service's VIP (IPv4)", Required = true };
+        var vip = new Option<string>("--vip") { Description = "The service's VIP (IPv4 or IPv6)", Required = true };
         var port = new Option<int>("--port") { Description = "The service's port", Required = true };
         var protocol = new Option<string>("--protocol") { Description = "tcp (default) or udp", DefaultValueFactory = _ => "tcp" };
-        var address = new Option<string>("--address") { Description = "The backend's IPv4 address", Required = true };
+        var address = new Option<string>("--address") { Description = "The backend's address (IPv4 or IPv6: the outer header's family)", Required = true };
         var weight = new Option<int>("--weight")
         {
             Description = "Maglev weight 0..65535 (0 drains)",

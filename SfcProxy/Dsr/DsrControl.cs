@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
@@ -6,8 +5,8 @@ using SfcProxy.Hosting;
 namespace SfcProxy.Dsr;
 
 /// <summary>
-/// The DSR load balancer's control requests: <c>dsr-status</c> and <c>dsr-backend</c> (root only),
-/// and its metric families (<see cref="DsrPrometheusText"/>).
+/// The DSR load balancer's control requests: <c>dsr-status</c> and <c>dsr-backend</c> (root only).
+/// Its metric families are <see cref="DsrMetrics"/>.
 /// </summary>
 /// <param name="logger">The control server's: control events keep one logger category whichever module answers.</param>
 internal sealed partial class DsrControl(ActiveDsr dsr, ILogger<ControlServer> logger) : IControlModule
@@ -26,8 +25,6 @@ internal sealed partial class DsrControl(ActiveDsr dsr, ILogger<ControlServer> l
             ChangeBackend(call);
         return Task.CompletedTask;
     }
-
-    public void WriteMetrics(StringBuilder text, ControlRequestTable table) => DsrPrometheusText.Write(text, table.Instance, dsr);
 
     private byte[] Status() => ControlAnswer.Of(DsrStatusAnswer.From(dsr), DsrJsonContext.Default.DsrStatusAnswer);
 

@@ -9,12 +9,27 @@ namespace SfcProxy.Dsr;
 /// </summary>
 public static class DsrFlowHash
 {
+    /// <summary>The hash of an IPv4 or an IPv6 flow (dsr_flow_hash6: every 32-bit word of each address, destination first).</summary>
     public static uint Compute(IPAddress source, IPAddress destination, ushort sourcePort, ushort destinationPort, byte protocol)
     {
         var h = Mix(protocol + 0x9e3779b9u);
         h = Mix(h ^ ((uint)sourcePort << 16 | destinationPort));
-        h = Mix(h ^ BinaryPrimitives.ReadUInt32BigEndian(destination.GetAddressBytes()));
-        h = Mix(h ^ BinaryPrimitives.ReadUInt32BigEndian(source.GetAddressBytes()));
+        h = MixAddress(h, destination.GetAddressBytes());
+        h = MixAddress(h, source.GetAddressBytes());
+        return h;
+    }
+
+    /// <summary>The outer IPv6 flow label of a flow (dsr_flow_label, RFC 6438): 20 bits of its hash, never 0.</summary>
+    public static uint FlowLabel(uint hash)
+    {
+        var label = (hash ^ hash >> 20) & 0xFFFFF;
+        return label != 0 ? label : 1;
+    }
+
+    private static uint MixAddress(uint h, byte[] address)
+    {
+        for (var i = 0; i < address.Length; i += 4)
+            h = Mix(h ^ BinaryPrimitives.ReadUInt32BigEndian(address.AsSpan(i)));
         return h;
     }
 

@@ -25,11 +25,18 @@ public sealed partial class DsrOptions
     /// <summary>Largest MSS a client SYN may carry after clamping; 0 (default): MTU - 60; -1: no clamping.</summary>
     public int MssClamp { get; set; }
 
-    /// <summary>Outer source address (IPv4). One of <see cref="Source"/> and <see cref="SourcePrefix"/> is required.</summary>
+    /// <summary>Outer IPv4 source address. One of <see cref="Source"/> and <see cref="SourcePrefix"/> is required when a backend is IPv4.</summary>
     public string? Source { get; set; }
 
-    /// <summary>Outer source prefix (IPv4 CIDR): the source is derived per flow so receivers spread flows across queues.</summary>
+    /// <summary>Outer IPv4 source prefix (CIDR): the source is derived per flow so receivers spread flows across queues.</summary>
     public string? SourcePrefix { get; set; }
+
+    /// <summary>Outer IPv6 source address, required when a backend is IPv6 (IPv6 outer header, RFC 2473). Flows are
+    /// spread by the outer flow label (RFC 6438), so one address does what <see cref="SourcePrefix"/> does for IPv4.</summary>
+    public string? Source6 { get; set; }
+
+    /// <summary>Outer IPv4 TTL and IPv6 hop limit, 1..255. Default 64.</summary>
+    public int HopLimit { get; set; } = DsrLimits.DefaultHopLimit;
 
     /// <summary>Static next hop MAC: no FIB lookup, XDP_TX to it. Absent: bpf_fib_lookup.</summary>
     public string? NextHopMac { get; set; }
@@ -72,7 +79,8 @@ public sealed partial class DsrOptions
         return new DsrSettings(
             Source is null ? null : IPAddress.Parse(Source),
             SourcePrefix is null ? null : IPNetwork.Parse(SourcePrefix),
-            (uint)Mtu, MssClamp < 0 ? 0 : (uint)MssClamp, flags, mac, (uint)Math.Max(NextHopMaxAgeMs, 0));
+            (uint)Mtu, MssClamp < 0 ? 0 : (uint)MssClamp, flags, mac, (uint)Math.Max(NextHopMaxAgeMs, 0),
+            Source6 is null ? null : IPAddress.Parse(Source6), (byte)Math.Clamp(HopLimit, 0, 255));
     }
 
     /// <summary>The services of a validated section, as the table builder takes them.</summary>
@@ -91,6 +99,20 @@ public sealed partial class DsrOptions
     /// <summary>"tcp" / "udp" / the number.</summary>
     public static string ProtocolName(byte protocol) => protocol switch { 6 => "tcp", 17 => "udp", _ => protocol.ToString() };
 
+    /// <summary>An IPv4 or IPv6 address (not an IPv4-mapped IPv6 one, which names an IPv4 host in IPv6 clothes).</summary>
+    internal static bool TryParseIp(string? text, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (text is null || !IPAddress.TryParse(text, out var parsed) || !IsUnicastFamily(parsed))
+            return false;
+        address = parsed;
+        return true;
+    }
+
+    /// <summary>An IPv4 or IPv6 address that is not IPv4-mapped.</summary>
+    internal static bool IsUnicastFamily(IPAddress a) =>
+        a.AddressFamily == AddressFamily.InterNetwork || (a.AddressFamily == AddressFamily.InterNetworkV6 && !a.IsIPv4MappedToIPv6);
+
     internal static bool TryParseV4(string? text, out IPAddress address)
     {
         address = IPAddress.None;
@@ -104,7 +126,7 @@ public sealed partial class DsrOptions
 /// <summary>One load-balanced service: VIP, port, protocol, backends.</summary>
 public sealed class DsrServiceOptions
 {
-    /// <summary>IPv4 virtual address.</summary>
+    /// <summary>IPv4 or IPv6 virtual address (an IPv6 VIP needs IPv6 backends).</summary>
     public string? Vip { get; set; }
     /// <summary>Destination port, 1..65535.</summary>
     public int Port { get; set; }
@@ -114,9 +136,11 @@ public sealed class DsrServiceOptions
     public IList<DsrBackendOptions> Backends { get; set; } = [];
 }
 
-/// <summary>A backend: IPv4 address and Maglev weight (0 = draining).</summary>
+/// <summary>A backend: address and Maglev weight (0 = draining). Its family is the outer header's: an IPv4
+/// backend gets IPv4-in-IPv4, an IPv6 backend IPv6-in-IPv6 or, behind an IPv4 VIP, IPv4-in-IPv6.</summary>
 public sealed class DsrBackendOptions
 {
+    /// <summary>IPv4 or IPv6 address.</summary>
     public string? Address { get; set; }
     /// <summary>0..65535, default 1; 0 drains (no new flows, established ones stay).</summary>
     public int Weight { get; set; } = 1;
@@ -126,5 +150,6 @@ public sealed class DsrBackendOptions
 public sealed class DsrDecapOptions
 {
     public string? Interface { get; set; }
+    /// <summary>IPv4 and IPv6 VIPs whose IP-in-IP packets (either outer family) are decapsulated.</summary>
     public IList<string> Vips { get; set; } = [];
 }

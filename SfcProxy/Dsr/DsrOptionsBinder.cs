@@ -13,6 +13,8 @@ internal static class DsrOptionsBinder
         options.MssClamp = dsr.Int(nameof(DsrOptions.MssClamp), options.MssClamp);
         options.Source = dsr.String(nameof(DsrOptions.Source), options.Source);
         options.SourcePrefix = dsr.String(nameof(DsrOptions.SourcePrefix), options.SourcePrefix);
+        options.Source6 = dsr.String(nameof(DsrOptions.Source6), options.Source6);
+        options.HopLimit = dsr.Int(nameof(DsrOptions.HopLimit), options.HopLimit);
         options.NextHopMac = dsr.String(nameof(DsrOptions.NextHopMac), options.NextHopMac);
         options.NextHopMaxAgeMs = dsr.Int(nameof(DsrOptions.NextHopMaxAgeMs), options.NextHopMaxAgeMs);
         options.RemoveIdleSeconds = dsr.Int(nameof(DsrOptions.RemoveIdleSeconds), options.RemoveIdleSeconds);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 
 namespace SfcProxy.Dsr;
 
@@ -29,6 +30,7 @@ public static class DsrServiceCollectionExtensions
         });
         services.AddHostedService<DsrLoadBalancerService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, DsrControl>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricsSource, DsrMetrics>());
         services.AddSingleton<IModuleReload, DsrReload>();
         return services;
     }

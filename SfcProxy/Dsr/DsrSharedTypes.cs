@@ -20,6 +20,12 @@ public static class DsrLimits
     public const uint DefaultMtu = 1500;
     /// <summary>DSR_ENCAP_LEN: bytes of the outer IPv4 header.</summary>
     public const int EncapLength = 20;
+    /// <summary>DSR_ENCAP6_LEN: bytes of the outer IPv6 header.</summary>
+    public const int Encap6Length = 40;
+    /// <summary>DSR_IPV6_MIN_MTU: the IPv6 minimum link MTU (RFC 8200 5); an IPv6 VIP needs Mtu of at least this + 40.</summary>
+    public const int IPv6MinMtu = 1280;
+    /// <summary>DSR_DEFAULT_HOP_LIMIT: outer TTL / hop limit when the config says 0.</summary>
+    public const byte DefaultHopLimit = 64;
     /// <summary>DSR_NEXTHOP_DEFAULT_MAX_AGE_MS: next-hop cache entries' age bound when the config says 0.</summary>
     public const uint NexthopDefaultMaxAgeMs = 1000;
 }
@@ -93,6 +99,14 @@ public unsafe struct DsrConfig
     /// <summary>Age after which a next-hop cache entry is looked up again; 0: <see cref="DsrLimits.NexthopDefaultMaxAgeMs"/>.</summary>
     public uint NexthopMaxAgeMs;
     public uint Pad2;
+    /// <summary>Outer IPv6 source (IPv6 backends), as on the wire.</summary>
+    public fixed byte Source6[16];
+    /// <summary>Outer TTL / hop limit; 0: <see cref="DsrLimits.DefaultHopLimit"/>.</summary>
+    public byte HopLimit;
+    /// <summary>A DF-clear outer IPv4 header's ID is (per-CPU count &lt;&lt; shift) | CPU: log2 of the possible CPUs, rounded up.</summary>
+    public byte IpIdShift;
+    public fixed byte Pad3[2];
+    public uint Pad4;
 }
 
 /// <summary>struct dsr_traffic: a per-CPU value of the per-backend and per-service counters.</summary>
@@ -116,13 +130,35 @@ public struct DsrVipKey
     public byte Pad;
 }
 
-/// <summary>struct dsr_backend.</summary>
+/// <summary>struct dsr_vip6_key: an IPv6 VIP's service.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct DsrBackendEntry
+public unsafe struct DsrVip6Key
 {
-    /// <summary>Network byte order; 0: no backend.</summary>
+    public fixed byte Vip[16];
+    /// <summary>Network byte order.</summary>
+    public ushort Port;
+    public byte Proto;
+    public byte Pad;
+}
+
+/// <summary>enum dsr_backend_flag: bits of <see cref="DsrBackendEntry.Flags"/>.</summary>
+[Flags]
+public enum DsrBackendFlag : uint
+{
+    /// <summary>The backend is <see cref="DsrBackendEntry.Addr6"/>, reached inside an outer IPv6 header.</summary>
+    IPv6 = 1,
+}
+
+/// <summary>struct dsr_backend: an IPv4 backend in <see cref="Addr"/>, or an IPv6 one in <see cref="Addr6"/> with <see cref="DsrBackendFlag.IPv6"/>; all zero: none.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct DsrBackendEntry
+{
+    /// <summary>Network byte order; 0 for an IPv6 backend or none.</summary>
     public uint Addr;
     public uint Flags;
+    public fixed byte Addr6[16];
+
+    public readonly bool Present => Addr != 0 || (Flags & (uint)DsrBackendFlag.IPv6) != 0;
 }
 
 /// <summary>struct dsr_conn_key: the client's 5-tuple as received.</summary>
@@ -131,6 +167,18 @@ public unsafe struct DsrConnKey
 {
     public uint Saddr;
     public uint Daddr;
+    public ushort Sport;
+    public ushort Dport;
+    public byte Proto;
+    public fixed byte Pad[3];
+}
+
+/// <summary>struct dsr_conn6_key: an IPv6 client's 5-tuple as received.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct DsrConn6Key
+{
+    public fixed byte Saddr[16];
+    public fixed byte Daddr[16];
     public ushort Sport;
     public ushort Dport;
     public byte Proto;

@@ -148,8 +148,8 @@ public static class DsrTableBuilder
         var seenServices = new HashSet<(IPAddress, ushort, byte)>();
         foreach (var s in configs)
         {
-            if (s.Vip.AddressFamily != AddressFamily.InterNetwork)
-                errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: the VIP must be IPv4 (IP-in-IP)");
+            if (!DsrOptions.IsUnicastFamily(s.Vip))
+                errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: the VIP must be an IPv4 or IPv6 address");
             if (s.Protocol is not (6 or 17))
                 errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: protocol must be 6 (TCP) or 17 (UDP)");
             if (!seenServices.Add((s.Vip, s.Port, s.Protocol)))
@@ -157,8 +157,10 @@ public static class DsrTableBuilder
             var seen = new HashSet<IPAddress>();
             foreach (var b in s.Backends)
             {
-                if (b.Address.AddressFamily != AddressFamily.InterNetwork)
-                    errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: backend {b.Address} must be IPv4");
+                if (!DsrOptions.IsUnicastFamily(b.Address))
+                    errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: backend {b.Address} must be an IPv4 or IPv6 address");
+                else if (s.Vip.AddressFamily == AddressFamily.InterNetworkV6 && b.Address.AddressFamily != AddressFamily.InterNetworkV6)
+                    errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: backend {b.Address}: an IPv6 VIP needs IPv6 backends (IPv6 in IPv4 is not supported)");
                 if (!seen.Add(b.Address))
                     errors.Add($"service {s.Vip}:{s.Port}/{s.Protocol}: backend {b.Address} listed twice");
             }

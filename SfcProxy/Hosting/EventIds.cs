@@ -5,7 +5,7 @@ namespace SfcProxy.Hosting;
 /// so a journal filter or an alert can key on it. Every [LoggerMessage] takes its id from here
 /// (EventIdsTests fails on an id not named here, or one that two messages share). Ranges: 100-109 the proxy
 /// service, 110-129 the proxy datapath (attach, take-over, teardown), 200-229 the control socket,
-/// 300-309 cache aging, 400-409 reload, 500-509 policy, 600-619 DSR, 700-729 the daemon's lifetime
+/// 230-239 the Prometheus endpoint, 300-309 cache aging, 400-409 reload, 500-509 policy, 600-619 DSR, 700-729 the daemon's lifetime
 /// (ownership, signals).
 /// </summary>
 internal static class EventIds
@@ -49,6 +49,10 @@ internal static class EventIds
     public const int LogLevelChanged = 212;
     public const int PolicyApplyRequested = 213;
     public const int DsrBackendRequested = 214;
+
+    // 230-239: the Prometheus endpoint.
+    public const int MetricsListening = 230;
+    public const int MetricsStopped = 231;
 
     // 300-309: cache aging.
     public const int AgingStarted = 300;

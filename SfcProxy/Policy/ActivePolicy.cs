@@ -55,6 +55,9 @@ public sealed partial class ActivePolicy(IPolicyDatapath datapath, IReadOnlyList
     /// <summary>Packets allowed per rule id, from the datapath.</summary>
     public IReadOnlyDictionary<uint, ulong> RuleHits() => datapath.RuleHits();
 
+    /// <summary>The datapath's outcome and detail counters.</summary>
+    public IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters() => datapath.ReadCounters();
+
     [LoggerMessage(EventId = Hosting.EventIds.PolicyApplied, Level = LogLevel.Information,
         Message = "Policy applied from {Files} files: {Identities} identities, {Rules} rules, {Entries} entries, {Enforced} enforced identities (compiled in {CompileMs:0.0} ms)")]
     private partial void LogApplied(int files, int identities, int rules, int entries, int enforced, double compileMs);

@@ -70,6 +70,8 @@ public sealed partial class BpfPolicyDatapath : IPolicyDatapath, IDisposable
 
     public IReadOnlyDictionary<uint, ulong> RuleHits() => Objects.ReadRuleHits();
 
+    public IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters() => Objects.ReadCounters();
+
     private PolicyObjects Objects
     {
         get

@@ -20,6 +20,9 @@ public interface IPolicyDatapath
 
     /// <summary>Packets allowed per rule id since the datapath started (ids of <see cref="RuleEntry.RuleId"/>).</summary>
     IReadOnlyDictionary<uint, ulong> RuleHits();
+
+    /// <summary>The outcome and detail counters (pol_counters), summed over CPUs, since the datapath started.</summary>
+    IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters();
 }
 
 /// <summary>Why a packet is allowed or dropped.</summary>

@@ -1,11 +1,10 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
 
 namespace SfcProxy.Policy;
 
-/// <summary>The policy module's control requests: <c>policy-status</c>, <c>policy-check</c> and <c>policy-apply</c> (root only).</summary>
+/// <summary>The policy module's control requests: <c>policy-status</c>, <c>policy-check</c> and <c>policy-apply</c> (root only). Its metric families are <see cref="PolicyMetrics"/>.</summary>
 /// <param name="logger">The control server's: control events keep one logger category whichever module answers.</param>
 internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<ControlServer> logger) : IControlModule
 {
@@ -31,11 +30,6 @@ internal sealed partial class PolicyControl(ActivePolicy policy, ILogger<Control
                 break;
         }
         return Task.CompletedTask;
-    }
-
-    /// <summary>The policy module has no metric families: its per-rule hits are in <c>policy-status</c>.</summary>
-    public void WriteMetrics(StringBuilder text, ControlRequestTable table)
-    {
     }
 
     private void Status(ControlCall call)

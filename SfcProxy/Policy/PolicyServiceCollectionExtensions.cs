@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
+using SfcProxy.Metrics;
 
 namespace SfcProxy.Policy;
 
@@ -25,6 +26,7 @@ public static class PolicyServiceCollectionExtensions
             sp.GetRequiredService<ILogger<ActivePolicy>>()));
         services.AddHostedService<PolicyService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, PolicyControl>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricsSource, PolicyMetrics>());
         return services;
     }
 }

@@ -63,7 +63,7 @@ internal sealed class CacheAging
         var cache = objects.HashCache;
         if (cache.ValueSize != sizeof(SfcCacheEntry))
             throw new ArgumentException($"{cache.Name}: values are {cache.ValueSize} bytes, not a header cache ({sizeof(SfcCacheEntry)})", nameof(objects));
-        if (cache.KeySize != sizeof(SfcFlowKey))
+        if (cache.KeySize != sizeof(ulong))
             throw new ArgumentException($"{cache.Name}: keys are {cache.KeySize} bytes, not a header-hash cache (the metadata cache ages in the datapath)", nameof(objects));
         if (cache.MaxEntries <= 1)
             throw new ArgumentException($"{cache.Name}: a cache of {cache.MaxEntries} entry is the unused one of metadata mode, which ages in the datapath", nameof(objects));

@@ -18,7 +18,7 @@ internal static class HeaderCacheEntries
     private const int BatchSize = 256;
 
     /// <summary>Up to <paramref name="limit"/> entries of a hash map keyed by <typeparamref name="TKey"/>, in map order.</summary>
-    public static List<CacheEntryView> Dump<TKey>(BpfMap cache, int limit, Func<TKey, string> describe)
+    public static List<CacheEntryView> Dump<TKey>(BpfMap cache, int limit, Func<TKey, SfcCacheEntry, string> describe)
         where TKey : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -33,7 +33,7 @@ internal static class HeaderCacheEntries
         {
             int read = cache.LookupBatch<TKey, SfcCacheEntry>(cursor, keys, values);
             for (int i = 0; i < read && views.Count < limit; i++)
-                views.Add(View(describe(keys[i]), values[i], now));
+                views.Add(View(describe(keys[i], values[i]), values[i], now));
         }
         return views;
     }

@@ -32,9 +32,10 @@ internal sealed class HeaderHashKeyMode : ICacheKeyMode
     public BpfMap Cache(ProxyObjects objects) => objects.HashCache;
 
     public IReadOnlyList<CacheEntryView> Dump(BpfMap cache, int limit) =>
-        HeaderCacheEntries.Dump<SfcFlowKey>(cache, limit, HeaderCacheEntries.Describe);
+        // the map's key is the flow key's tag; the entry holds the flow key itself
+        HeaderCacheEntries.Dump<ulong>(cache, limit, (_, entry) => HeaderCacheEntries.Describe(entry.Key));
 
     public int Count(BpfMap cache) => cache.Count();
 
-    public int Flush(BpfMap cache) => HeaderCacheEntries.Flush<SfcFlowKey>(cache);
+    public int Flush(BpfMap cache) => HeaderCacheEntries.Flush<ulong>(cache);
 }

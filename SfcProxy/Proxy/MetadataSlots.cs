@@ -35,6 +35,27 @@ internal static class MetadataSlots
     /// <summary>The slot a metadata key (the value in the mark's key bits) names.</summary>
     public static uint SlotOf(uint key, uint indexBits) => (key & ((1u << (int)indexBits) - 1)) - 1;
 
+    /// <summary>
+    /// Writes every slot of a metadata cache this load has just created (all zero, as it already
+    /// is), so the memory behind it is touched once now. Where guest memory is backed lazily (the
+    /// VMs this runs on), the first write to each page of a large map costs about 10 microseconds;
+    /// the ring walks every slot, so without this the first pass over it paid that once every
+    /// 11 packets (sfcproxy bench: a p99 of 15 us and a mean twice the median). Never call it on a
+    /// reused map: it would free slots whose packets are in the VNF.
+    /// </summary>
+    public static void Prefault(BpfMap freshCache)
+    {
+        var keys = new uint[BatchSize];
+        var values = new SfcCacheEntry[BatchSize];
+        for (uint first = 0; first < freshCache.MaxEntries; first += BatchSize)
+        {
+            var n = (int)Math.Min(BatchSize, freshCache.MaxEntries - first);
+            for (var i = 0; i < n; i++)
+                keys[i] = first + (uint)i;
+            freshCache.UpdateBatch<uint, SfcCacheEntry>(keys.AsSpan(0, n), values.AsSpan(0, n));
+        }
+    }
+
     /// <summary>Every occupied slot (owner set) with its index, in index order.</summary>
     public static IEnumerable<(uint Index, SfcCacheEntry Entry)> Occupied(BpfMap cache)
     {

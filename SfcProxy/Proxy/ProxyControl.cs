@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +9,7 @@ namespace SfcProxy.Proxy;
 
 /// <summary>
 /// The SFC proxy's control requests: <c>stats</c>, <c>cache</c>, <c>cache-dump</c>, <c>histograms</c>
-/// and <c>flush</c> (root only), and its metric families (the datapath counters and the cache gauges).
+/// and <c>flush</c> (root only). Its metric families are <see cref="ProxyMetrics"/>.
 /// </summary>
 /// <param name="logger">The control server's: control events keep one logger category whichever module answers.</param>
 internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IProxyDatapath datapath, ILogger<ControlServer> logger)
@@ -62,24 +60,6 @@ internal sealed partial class ProxyControl(IOptions<SfcProxyOptions> options, IP
             ConsumedSegments = o.ConsumedSegments,
             Interfaces = new InstanceInterfaces(o.Interfaces.Ingress, o.Interfaces.Egress, o.Interfaces.Vnf),
         };
-    }
-
-    public void WriteMetrics(StringBuilder text, ControlRequestTable table)
-    {
-        var counters = datapath.ReadCounters();
-        var cache = datapath.ReadCacheSummary();
-        string labels = PrometheusText.InstanceLabels(table.Instance);
-        foreach (var counter in CounterNames.All)
-        {
-            string name = CounterNames.Of(counter);
-            ulong value = counters.TryGetValue(counter, out ulong v) ? v : 0;
-            PrometheusText.Metric(text, $"sfcproxy_{name}_total", "counter",
-                $"Datapath counter {name} (SFC_CNT_{name.ToUpperInvariant()}), summed over CPUs.", labels, value.ToString(CultureInfo.InvariantCulture));
-        }
-        PrometheusText.Metric(text, "sfcproxy_cache_entries", "gauge", "Header sets in the header cache now.", labels,
-            cache.Entries.ToString(CultureInfo.InvariantCulture));
-        PrometheusText.Metric(text, "sfcproxy_cache_capacity", "gauge", "Header sets the header cache can hold (map max_entries).", labels,
-            cache.Capacity.ToString(CultureInfo.InvariantCulture));
     }
 
     private Dictionary<string, ulong> Counters()

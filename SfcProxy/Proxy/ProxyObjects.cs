@@ -66,6 +66,7 @@ internal sealed class ProxyObjects : IDisposable
         var opened = new List<BpfObject>();
         var pinsExisted = pins.Exists;
         var keys = ICacheKeyMode.For(keyMode);
+        var freshMetaCache = !File.Exists(pins.Path(SfcBpfNames.Maps.MetaCache));
         try
         {
             foreach (var name in LoadOrder)
@@ -79,7 +80,10 @@ internal sealed class ProxyObjects : IDisposable
                 obj.SetMaxEntries(SfcBpfNames.Maps.Latency, latencyChains);
                 obj.Load();
             }
-            return new ProxyObjects(opened[0], opened[1], opened[2], opened[3], pins, keys);
+            var objects = new ProxyObjects(opened[0], opened[1], opened[2], opened[3], pins, keys);
+            if (keyMode == KeyMode.Metadata && freshMetaCache)
+                MetadataSlots.Prefault(objects.MetaCache);
+            return objects;
         }
         catch (BpfException e) when (e.Errno == Errno.EINVAL && pinsExisted)
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 
 namespace SfcProxy.Proxy;
 
@@ -25,6 +26,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<ICacheAgingStats>(sp => sp.GetRequiredService<CacheAgingStats>());
         services.AddHostedService<CacheAgingService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, ProxyControl>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricsSource, ProxyMetrics>());
         return services;
     }
 }

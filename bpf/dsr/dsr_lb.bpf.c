@@ -47,6 +47,9 @@
 #include "dsr_icmp.h"
 #include "dsr_encap.h"
 #include "dsr_nexthop.h"
+#include "dsr_parsing6.h"
+#include "dsr_icmp6.h"
+#include "dsr_encap6.h"
 
 /* The outer packet's MTU: dsr_config.mtu (0: DSR_DEFAULT_MTU), at least what carries the
  * smallest IPv4 packet (68 bytes) inside the outer header. */
@@ -57,14 +60,110 @@ static __always_inline __u32 dsr_mtu(const struct dsr_config *cfg)
 	return mtu < 68 + DSR_ENCAP_LEN ? 68 + DSR_ENCAP_LEN : mtu;
 }
 
-/* One packet through the steps; each sets *outcome when it decides the verdict. */
-static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outcome)
+/* An IPv4 packet to an IPv6 backend (the migration case): the outer IPv6 header takes 40 bytes,
+ * so the size check is made again (DF: ICMP fragmentation needed with MTU - 40; DF clear: to
+ * the stack, counted PASS_TOO_BIG, where the IPv6 packet cannot be fragmented on the way and is
+ * lost), then the SYN clamp for 40 bytes, the encapsulation and the send. */
+static __always_inline int dsr_send_4in6(struct xdp_md *ctx, struct dsr_packet *p,
+					 const struct dsr_config *cfg, const struct dsr_backend *be,
+					 __u32 service_id, __u32 backend_id, __u32 hash, __u32 mtu,
+					 enum dsr_counter *outcome)
+{
+	int verdict;
+
+	if (p->tot_len + DSR_ENCAP6_LEN > mtu && (p->frag & IPV4_DF))
+		return dsr_icmp_too_big(ctx, p, (__u16)(mtu - DSR_ENCAP6_LEN), outcome);
+	dsr_clamp_syn(ctx, p, cfg, mtu, DSR_ENCAP6_LEN);
+	verdict = dsr_encap6(ctx, p->vlans, p->l2, p->tot_len, p->tos, IPPROTO_IPIP, cfg, be, hash,
+			     outcome);
+	if (verdict != DSR_NEXT)
+		return verdict;
+	dsr_count_traffic(&dsr_backend_traffic, backend_id, p->tot_len);
+	dsr_count_traffic(&dsr_service_traffic, service_id, p->tot_len);
+	if (p->tot_len + DSR_ENCAP6_LEN > mtu) {
+		*outcome = DSR_CNT_PASS_TOO_BIG;
+		return XDP_PASS;
+	}
+	return dsr_send(ctx, cfg, 0, be, backend_id, p->tot_len + DSR_ENCAP6_LEN, mtu, 1,
+			IPPROTO_IPIP, outcome);
+}
+
+/* An IPv6 packet (dsr_handle() said DSR_IPV6): the same steps as IPv4 over the IPv6 maps, to an
+ * IPv6 backend inside an outer IPv6 header (next header 41). Too big for the tunnel: ICMPv6
+ * packet too big with MTU - 40 (IPv6 packets are never fragmented on the way). */
+static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_counter *outcome)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
+	__u32 vlans;
+	struct dsr_vip6_key vkey = {};
+	struct dsr_packet6 pkt;
+	struct dsr_config *cfg;
+	const struct dsr_backend *be;
+	__u32 zero = 0, *sid, service_id, backend_id = 0, mtu, hash;
+	int verdict;
+
+	if (parse_eth_vlans(&nh, data_end, &eth, &vlans) != bpf_htons(ETH_P_IPV6)) {
+		*outcome = DSR_CNT_ABORTED; /* dsr_handle() saw IPv6 here */
+		return XDP_DROP;
+	}
+	verdict = dsr_parse6(ctx, &pkt, vlans, outcome);
+	if (verdict != DSR_NEXT)
+		return verdict;
+
+	__builtin_memcpy(vkey.vip, pkt.flow.daddr, 16);
+	vkey.port = pkt.flow.dport;
+	vkey.proto = pkt.flow.proto;
+	sid = bpf_map_lookup_elem(&dsr_services6, &vkey);
+	if (!sid) {
+		*outcome = DSR_CNT_PASS_NOT_VIP;
+		return XDP_PASS;
+	}
+	service_id = *sid;
+	cfg = bpf_map_lookup_elem(&dsr_config, &zero);
+	if (!cfg) {
+		*outcome = DSR_CNT_ABORTED;
+		return XDP_DROP;
+	}
+	mtu = dsr_mtu(cfg);
+	if (mtu < DSR_IPV6_MIN_MTU + DSR_ENCAP6_LEN)
+		mtu = DSR_IPV6_MIN_MTU + DSR_ENCAP6_LEN;
+	if (pkt.tot_len + DSR_ENCAP6_LEN > mtu)
+		return dsr_icmp6_too_big(ctx, &pkt, cfg, mtu - DSR_ENCAP6_LEN, outcome);
+
+	hash = dsr_flow_hash6(&pkt.flow);
+	be = dsr_pick(&dsr_conns6, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	if (!be || !(be->flags & DSR_BACKEND_F_IPV6)) {
+		*outcome = DSR_CNT_NO_BACKEND;
+		return XDP_DROP;
+	}
+	if (pkt.syn && pkt.tcp)
+		dsr_clamp_tcp(ctx, pkt.tcp, pkt.data_end, pkt.l4_off, cfg, mtu,
+			      DSR_ENCAP6_LEN + IPV6_HLEN + 20);
+	verdict = dsr_encap6(ctx, pkt.vlans, pkt.l2, pkt.tot_len, pkt.tclass, IPPROTO_IPV6, cfg, be,
+			     hash, outcome);
+	if (verdict != DSR_NEXT)
+		return verdict;
+	dsr_count_traffic(&dsr_backend_traffic, backend_id, pkt.tot_len);
+	dsr_count_traffic(&dsr_service_traffic, service_id, pkt.tot_len);
+	return dsr_send(ctx, cfg, 0, be, backend_id, pkt.tot_len + DSR_ENCAP6_LEN, mtu, 1,
+			IPPROTO_IPV6, outcome);
+}
+
+/* One packet through the steps; each sets *outcome when it decides the verdict. An IPv6 packet
+ * returns DSR_IPV6 for dsr_handle6(). Each is a function of its own (static, so verified in its
+ * caller's context): one frame holding both paths' locals, with dsr_clamp_mss's on top, would
+ * pass the verifier's 512-byte stack limit. */
+static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outcome)
 {
 	struct dsr_vip_key vkey = {};
 	struct dsr_packet pkt;
 	struct dsr_config *cfg;
+	const struct dsr_backend *be;
 	__u32 zero = 0, *sid, service_id, backend_id = 0, mtu, hash;
-	__be32 backend, src;
+	__be32 src;
 	int verdict;
 
 	verdict = dsr_parse(ctx, &pkt, outcome);
@@ -93,16 +192,18 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 
 	hash = dsr_flow_hash(&pkt.flow);
 	DSR_BENCH_CUT(3, hash);
-	backend = dsr_pick(&pkt.flow, service_id, hash, pkt.syn, &backend_id);
-	if (!backend) {
+	be = dsr_pick(&dsr_conns, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	if (!be) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
-	dsr_clamp_syn(ctx, &pkt, cfg, mtu);
+	if (be->flags & DSR_BACKEND_F_IPV6)
+		return dsr_send_4in6(ctx, &pkt, cfg, be, service_id, backend_id, hash, mtu, outcome);
+	dsr_clamp_syn(ctx, &pkt, cfg, mtu, DSR_ENCAP_LEN);
 	src = dsr_source(cfg, hash);
 	DSR_BENCH_CUT(4, src);
 
-	verdict = dsr_encap(ctx, &pkt, src, backend, outcome);
+	verdict = dsr_encap(ctx, &pkt, cfg, src, be->addr, outcome);
 	if (verdict != DSR_NEXT)
 		return verdict;
 	dsr_count_traffic(&dsr_backend_traffic, backend_id, pkt.tot_len);
@@ -112,7 +213,8 @@ static __always_inline int dsr_handle(struct xdp_md *ctx, enum dsr_counter *outc
 		*outcome = DSR_CNT_PASS_TOO_BIG;
 		return XDP_PASS;
 	}
-	return dsr_send(ctx, cfg, src, backend, backend_id, pkt.tot_len, mtu, outcome);
+	return dsr_send(ctx, cfg, src, be, backend_id, pkt.tot_len + DSR_ENCAP_LEN, mtu, 0,
+			IPPROTO_IPIP, outcome);
 }
 
 SEC("xdp")
@@ -121,13 +223,16 @@ int dsr_lb(struct xdp_md *ctx)
 	enum dsr_counter outcome = DSR_CNT_ABORTED;
 	int verdict = dsr_handle(ctx, &outcome);
 
+	if (verdict == DSR_IPV6)
+		verdict = dsr_handle6(ctx, &outcome);
 	dsr_count_in(&dsr_counters, outcome);
 	return verdict;
 }
 
 /* BTF anchor for the shared types no map or signature names (see sfc_btf_anchor in sfc_maps.h):
  * the enums. Uncalled, so never loaded or verified; only its BTF is. */
-__attribute__((noinline, used)) int dsr_btf_anchor(enum dsr_counter counter, enum dsr_config_flag flag)
+__attribute__((noinline, used)) int dsr_btf_anchor(enum dsr_counter counter, enum dsr_config_flag flag,
+						   enum dsr_backend_flag backend)
 {
 	return 0;
 }

@@ -27,7 +27,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dsr_services SEC(".maps");
 
-/* Backend id -> address. */
+/* (IPv6 VIP, port, protocol) -> service id; ids shared with dsr_services. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DSR_MAX_SERVICES);
+	__type(key, struct dsr_vip6_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dsr_services6 SEC(".maps");
+
+/* Backend id -> address (IPv4 or IPv6: the outer header's family). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DSR_MAX_BACKENDS);
@@ -58,6 +67,24 @@ struct {
 	__type(value, struct dsr_conn);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dsr_conns SEC(".maps");
+
+/* The IPv6 clients' connection table (the IPv4 one keeps its smaller key and cost). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DSR_CONN_DEFAULT_ENTRIES);
+	__type(key, struct dsr_conn6_key);
+	__type(value, struct dsr_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dsr_conns6 SEC(".maps");
+
+/* The outer IPv4 ID counter of DF-clear packets, per CPU (no atomics; the CPU number in the low
+ * bits keeps CPUs apart, see dsr_ip_id()). Kernel only: the host never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} dsr_ip_ids SEC(".maps");
 
 /* Packets dsr_lb handled, by outcome (enum dsr_counter, exactly one per packet) and by event
  * (FIB lookups, next-hop cache hits, MSS clamps, ...), per CPU; the host sums. */
@@ -92,11 +119,12 @@ struct {
  * elsewhere misses instead of using it. Kernel only: the host never reads it. */
 struct dsr_nexthop {
 	__u64 stamp;     /* bpf_ktime_get_coarse_ns() of the lookup */
-	__be32 backend;  /* the backend address looked up */
+	__be32 backend;  /* the IPv4 backend address looked up; 0 for an IPv6 backend */
 	__u32 ingress;   /* ingress ifindex of the lookup */
 	__u32 egress;    /* the FIB's egress ifindex */
 	__u8 smac[6];
 	__u8 dmac[6];
+	__be32 backend6[4]; /* the IPv6 backend address looked up (backend 0) */
 };
 
 /* Backend id -> its cached next hop. Written and read by dsr_lb only, per CPU (no atomics, no

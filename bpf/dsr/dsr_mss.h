@@ -103,21 +103,32 @@ static __always_inline int dsr_clamp_mss_first(struct tcphdr *tcp, void *data_en
 	return 1;
 }
 
-/* Clamps a SYN's MSS to mss_clamp (default: what the MTU leaves after the outer header and the
- * IPv4 and TCP headers), unless DSR_F_NO_MSS_CLAMP. A SYN without options (doff 5) has no MSS to
- * clamp. */
-static __always_inline void dsr_clamp_syn(struct xdp_md *ctx, const struct dsr_packet *p,
-					  const struct dsr_config *cfg, __u32 mtu)
+/* Clamps the MSS of a SYN (tcp at tcp_off, its fixed header checked inside the packet) to
+ * mss_clamp, default what the MTU leaves after the outer header and the inner IP and TCP headers
+ * (headers: their bytes), unless DSR_F_NO_MSS_CLAMP. A SYN without options (doff 5) has no MSS
+ * to clamp. */
+static __always_inline void dsr_clamp_tcp(struct xdp_md *ctx, struct tcphdr *tcp, void *data_end,
+					  __u32 tcp_off, const struct dsr_config *cfg, __u32 mtu,
+					  __u32 headers)
 {
 	__u32 clamp;
 
-	if (!p->syn || !p->tcp || p->tcp->doff <= 5 || (cfg->flags & DSR_F_NO_MSS_CLAMP))
+	if (tcp->doff <= 5 || (cfg->flags & DSR_F_NO_MSS_CLAMP))
 		return;
-	clamp = cfg->mss_clamp ? cfg->mss_clamp : mtu - DSR_ENCAP_LEN - 40;
+	clamp = cfg->mss_clamp ? cfg->mss_clamp : mtu - headers;
 	if (clamp > 0xffff)
 		clamp = 0xffff;
-	if (dsr_clamp_mss_first(p->tcp, p->data_end, clamp) < 0)
-		dsr_clamp_mss(ctx, p->l2 + p->ihl_bytes, clamp);
+	if (dsr_clamp_mss_first(tcp, data_end, clamp) < 0)
+		dsr_clamp_mss(ctx, tcp_off, clamp);
+}
+
+/* An IPv4 SYN going into an outer header of encap_len bytes. */
+static __always_inline void dsr_clamp_syn(struct xdp_md *ctx, const struct dsr_packet *p,
+					  const struct dsr_config *cfg, __u32 mtu, __u32 encap_len)
+{
+	if (p->syn && p->tcp)
+		dsr_clamp_tcp(ctx, p->tcp, p->data_end, p->l2 + p->ihl_bytes, cfg, mtu,
+			      encap_len + 40);
 }
 
 #endif /* DSR_MSS_H */

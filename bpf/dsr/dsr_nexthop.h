@@ -15,28 +15,53 @@
 #ifndef AF_INET
 #define AF_INET 2
 #endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
 
-/* bpf_fib_lookup for the outer packet (tot_len: the route-MTU check's length). */
-static __always_inline int dsr_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __be32 src,
-				   __be32 backend, __u32 tot_len)
+/* bpf_fib_lookup for the outer packet to be (tot_len: the route-MTU check's length): IPv4 from
+ * src with protocol 4, or with outer6 IPv6 from cfg->source6 with next header nexthdr. */
+static __always_inline int dsr_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fib,
+				   const struct dsr_config *cfg, __be32 src,
+				   const struct dsr_backend *be, __u32 tot_len, int outer6,
+				   __u8 nexthdr)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->family = AF_INET;
-	fib->l4_protocol = IPPROTO_IPIP;
+	if (outer6) {
+		fib->family = AF_INET6;
+		fib->l4_protocol = nexthdr;
+		__builtin_memcpy(fib->ipv6_src, cfg->source6, 16);
+		__builtin_memcpy(fib->ipv6_dst, be->addr6, 16);
+	} else {
+		fib->family = AF_INET;
+		fib->l4_protocol = IPPROTO_IPIP;
+		fib->ipv4_src = src;
+		fib->ipv4_dst = be->addr;
+	}
 	fib->tot_len = tot_len;
-	fib->ipv4_src = src;
-	fib->ipv4_dst = backend;
 	fib->ifindex = ctx->ingress_ifindex;
 	dsr_count_in(&dsr_counters, DSR_CNT_FIB_LOOKUP);
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
-/* Sends the encapsulated packet (tot_len: the inner packet's length) to the next hop for backend
- * (id backend_id): see the next-hop paragraph at the top of dsr_lb.bpf.c. Returns the verdict
- * with *outcome set. */
+/* Whether a next-hop cache entry was looked up for backend be (an IPv4 entry holds its address,
+ * an IPv6 one 0 there and the address in backend6; no IPv4 backend is 0). */
+static __always_inline int dsr_nexthop_for(const struct dsr_nexthop *nh,
+					   const struct dsr_backend *be, int outer6)
+{
+	if (!outer6)
+		return nh->backend == be->addr;
+	return nh->backend == 0 && nh->backend6[0] == be->addr6[0] &&
+	       nh->backend6[1] == be->addr6[1] && nh->backend6[2] == be->addr6[2] &&
+	       nh->backend6[3] == be->addr6[3];
+}
+
+/* Sends the encapsulated packet (outer_len: its IP length, outer header included; outer6: an
+ * outer IPv6 header with next header nexthdr) to the next hop for backend be (id backend_id):
+ * see the next-hop paragraph at the top of dsr_lb.bpf.c. Returns the verdict with *outcome set. */
 static __always_inline int dsr_send(struct xdp_md *ctx, const struct dsr_config *cfg, __be32 src,
-				    __be32 backend, __u32 backend_id, __u32 tot_len, __u32 mtu,
-				    enum dsr_counter *outcome)
+				    const struct dsr_backend *be, __u32 backend_id, __u32 outer_len,
+				    __u32 mtu, int outer6, __u8 nexthdr, enum dsr_counter *outcome)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -59,7 +84,7 @@ static __always_inline int dsr_send(struct xdp_md *ctx, const struct dsr_config 
 
 			nh = bpf_map_lookup_elem(&dsr_nexthops, &backend_id);
 			now = bpf_ktime_get_coarse_ns();
-			if (nh && nh->backend == backend && nh->ingress == ctx->ingress_ifindex &&
+			if (nh && dsr_nexthop_for(nh, be, outer6) && nh->ingress == ctx->ingress_ifindex &&
 			    now - nh->stamp < max_age) {
 				dsr_count_in(&dsr_counters, DSR_CNT_NEXTHOP_CACHED);
 				__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
@@ -71,10 +96,10 @@ static __always_inline int dsr_send(struct xdp_md *ctx, const struct dsr_config 
 		/* An entry serves every later packet up to mtu, so the lookup that fills it checks
 		 * the route MTU for mtu; if the route's is smaller, this packet's own length decides
 		 * as without the cache, and nothing is stored. */
-		rc = dsr_fib(ctx, &fib, src, backend, nh ? mtu : tot_len + DSR_ENCAP_LEN);
+		rc = dsr_fib(ctx, &fib, cfg, src, be, nh ? mtu : outer_len, outer6, nexthdr);
 		if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED && nh) {
 			nh = NULL;
-			rc = dsr_fib(ctx, &fib, src, backend, tot_len + DSR_ENCAP_LEN);
+			rc = dsr_fib(ctx, &fib, cfg, src, be, outer_len, outer6, nexthdr);
 		}
 		if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 			__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
@@ -82,7 +107,12 @@ static __always_inline int dsr_send(struct xdp_md *ctx, const struct dsr_config 
 			egress = fib.ifindex;
 			if (nh) {
 				nh->stamp = now;
-				nh->backend = backend;
+				if (outer6) {
+					nh->backend = 0;
+					__builtin_memcpy(nh->backend6, be->addr6, 16);
+				} else {
+					nh->backend = be->addr;
+				}
 				nh->ingress = ctx->ingress_ifindex;
 				nh->egress = egress;
 				__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);

@@ -23,6 +23,9 @@
  * already set. */
 #define DSR_NEXT -1
 
+/* dsr_parse()'s "an IPv6 packet": dsr_parse6() takes it from the L2 header dsr_parse() read. */
+#define DSR_IPV6 -2
+
 /* What dsr_parse() found: a TCP or UDP over IPv4 packet, not a fragment. */
 struct dsr_packet {
 	struct dsr_conn_key flow; /* the client's 5-tuple, network byte order */
@@ -38,12 +41,14 @@ struct dsr_packet {
 	__u32 tot_len;            /* IPv4 total length, host byte order */
 	__u16 frag;               /* IPv4 flags and fragment offset, host byte order */
 	__u8 syn;                 /* TCP SYN without ACK: a new connection */
+	__u8 tos;                 /* IPv4 TOS (DSCP and ECN): the outer header copies it */
 };
 
 /*
  * Parses the frame into p. Returns DSR_NEXT, or the verdict with *outcome:
  *  - Ethernet or VLAN tag cut short (up to VLAN_MAX_DEPTH tags): MALFORMED, drop;
- *  - innermost ethertype not IPv4 (more tags than that included): PASS_NOT_IP;
+ *  - innermost ethertype IPv6: DSR_IPV6 with p->vlans and p->l2 set (dsr_parse6() goes on);
+ *  - innermost ethertype neither (more tags than that included): PASS_NOT_IP;
  *  - IPv4 header cut short, IHL < 5, version not 4, total length shorter than the header or
  *    longer than the frame: MALFORMED, drop (Ethernet padding after the total length is fine);
  *  - neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or offset): PASS_FRAGMENT, no ports to
@@ -71,12 +76,14 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 		*outcome = DSR_CNT_MALFORMED;
 		return XDP_DROP;
 	}
+	p->vlans = vlans;
+	p->l2 = ETH_HLEN + vlans * VLAN_HLEN;
 	if (proto != bpf_htons(ETH_P_IP)) {
+		if (proto == bpf_htons(ETH_P_IPV6))
+			return DSR_IPV6;
 		*outcome = DSR_CNT_PASS_NOT_IP;
 		return XDP_PASS;
 	}
-	p->vlans = vlans;
-	p->l2 = ETH_HLEN + vlans * VLAN_HLEN;
 	proto = parse_iphdr(&nh, data_end, &p->ip);
 	if (proto < 0 || p->ip->version != 4) {
 		*outcome = DSR_CNT_MALFORMED;
@@ -97,6 +104,7 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 		*outcome = DSR_CNT_PASS_FRAGMENT;
 		return XDP_PASS;
 	}
+	p->tos = p->ip->tos;
 	p->flow.saddr = p->ip->saddr;
 	p->flow.daddr = p->ip->daddr;
 	p->flow.proto = proto;

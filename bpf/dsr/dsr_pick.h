@@ -32,9 +32,33 @@ static __always_inline __u32 dsr_flow_hash(const struct dsr_conn_key *k)
 	return h;
 }
 
-/* Picks the backend: connection table unless SYN, else Maglev. Returns the address or 0. */
-static __always_inline __be32 dsr_pick(struct dsr_conn_key *key, __u32 service_id, __u32 hash,
-				      int syn, __u32 *backend_out)
+/* The IPv6 flow hash: the same mix over the addresses' four words each (mirrored by
+ * DsrFlowHash.Compute for IPv6 addresses). */
+static __always_inline __u32 dsr_flow_hash6(const struct dsr_conn6_key *k)
+{
+	__u32 h = dsr_mix(k->proto + 0x9e3779b9);
+	int i;
+
+	h = dsr_mix(h ^ ((__u32)bpf_ntohs(k->sport) << 16 | bpf_ntohs(k->dport)));
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		h = dsr_mix(h ^ bpf_ntohl(k->daddr[i]));
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		h = dsr_mix(h ^ bpf_ntohl(k->saddr[i]));
+	return h;
+}
+
+/* Whether a dsr_backends slot holds a backend (an all-zero slot is none). */
+static __always_inline int dsr_backend_present(const struct dsr_backend *be)
+{
+	return be->addr || (be->flags & DSR_BACKEND_F_IPV6);
+}
+
+/* Picks the backend: connection table (conns, keyed by key: dsr_conns or dsr_conns6) unless
+ * SYN, else Maglev. Returns the backend's slot, or NULL. */
+static __always_inline const struct dsr_backend *dsr_pick(void *conns, void *key, __u32 service_id,
+							   __u32 hash, int syn, __u32 *backend_out)
 {
 	struct dsr_backend *be;
 	struct dsr_conn *conn, fresh = {};
@@ -42,34 +66,34 @@ static __always_inline __be32 dsr_pick(struct dsr_conn_key *key, __u32 service_i
 	void *inner;
 
 	if (!syn) {
-		conn = bpf_map_lookup_elem(&dsr_conns, key);
+		conn = bpf_map_lookup_elem(conns, key);
 		if (conn && conn->service_id == service_id) {
 			__u32 bid = conn->backend_id;
 
 			be = bpf_map_lookup_elem(&dsr_backends, &bid);
-			if (be && be->addr) {
+			if (be && dsr_backend_present(be)) {
 				dsr_count_in(&dsr_counters, DSR_CNT_CONN_HIT);
 				*backend_out = bid;
-				return be->addr;
+				return be;
 			}
 		}
 	}
 	inner = bpf_map_lookup_elem(&dsr_maglev, &service_id);
 	if (!inner)
-		return 0;
+		return NULL;
 	slot = hash % DSR_MAGLEV_SIZE;
 	id = bpf_map_lookup_elem(inner, &slot);
 	if (!id || *id == 0)
-		return 0;
+		return NULL;
 	fresh.backend_id = *id;
 	fresh.service_id = service_id;
 	be = bpf_map_lookup_elem(&dsr_backends, &fresh.backend_id);
-	if (!be || !be->addr)
-		return 0;
-	bpf_map_update_elem(&dsr_conns, key, &fresh, BPF_ANY);
+	if (!be || !dsr_backend_present(be))
+		return NULL;
+	bpf_map_update_elem(conns, key, &fresh, BPF_ANY);
 	dsr_count_in(&dsr_counters, DSR_CNT_CONN_NEW);
 	*backend_out = fresh.backend_id;
-	return be->addr;
+	return be;
 }
 
 #endif /* DSR_PICK_H */

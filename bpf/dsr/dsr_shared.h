@@ -24,21 +24,33 @@
 /* Bytes the outer IPv4 header adds. */
 #define DSR_ENCAP_LEN 20
 
+/* Bytes the outer IPv6 header adds (RFC 2473, no extension headers). */
+#define DSR_ENCAP6_LEN 40
+
+/* The smallest MTU an IPv6 link may have (RFC 8200 5): an IPv6 VIP's tunnel leaves at least this
+ * much to the client's packet, so the outer MTU is at least DSR_IPV6_MIN_MTU + DSR_ENCAP6_LEN. */
+#define DSR_IPV6_MIN_MTU 1280
+
+/* Outer TTL / hop limit when dsr_config.hop_limit is 0. */
+#define DSR_DEFAULT_HOP_LIMIT 64
+
 /* Per-CPU counters (index into dsr_counters). Every packet counts in exactly one OUTCOME
  * counter; the detail counters add to it. Append only: the host mirrors the numbering. */
 enum dsr_counter {
 	/* outcomes */
-	DSR_CNT_PASS_NOT_IP = 0,  /* not IPv4 (ARP, IPv6, 3+ VLAN tags): XDP_PASS untouched */
-	DSR_CNT_PASS_NOT_VIP,     /* IPv4 not to a service (VIP, port, protocol): XDP_PASS untouched */
-	DSR_CNT_PASS_FRAGMENT,    /* IPv4 fragment (MF or offset): XDP_PASS untouched */
+	DSR_CNT_PASS_NOT_IP = 0,  /* neither IPv4 nor IPv6 (ARP, 3+ VLAN tags): XDP_PASS untouched */
+	DSR_CNT_PASS_NOT_VIP,     /* IP not to a service (VIP, port, protocol): XDP_PASS untouched */
+	DSR_CNT_PASS_FRAGMENT,    /* IPv4 fragment (MF or offset), IPv6 fragment header: XDP_PASS untouched */
 	DSR_CNT_MALFORMED,        /* truncated or invalid L2/L3/L4 header: XDP_DROP */
-	DSR_CNT_NO_BACKEND,       /* service without table, empty slot or unknown backend: XDP_DROP */
+	DSR_CNT_NO_BACKEND,       /* service without table, empty slot, unknown backend, or an IPv4
+				   * backend for an IPv6 VIP (the host refuses those): XDP_DROP */
 	DSR_CNT_TX,               /* encapsulated, sent back out of the ingress interface: XDP_TX */
 	DSR_CNT_REDIRECT,         /* encapsulated, redirected to the FIB's egress interface */
 	DSR_CNT_PASS_ENCAP,       /* encapsulated, no next hop known: XDP_PASS (the kernel routes it) */
-	DSR_CNT_ICMP_TOO_BIG,     /* too big with DF: ICMP fragmentation needed to the client, XDP_TX */
-	DSR_CNT_PASS_TOO_BIG,     /* too big, DF clear: encapsulated (outer DF clear), XDP_PASS so
-				   * the kernel fragments the outer packet when it forwards it */
+	DSR_CNT_ICMP_TOO_BIG,     /* too big: IPv4 with DF gets ICMP fragmentation needed, IPv6
+				   * ICMPv6 packet too big, back to the client, XDP_TX */
+	DSR_CNT_PASS_TOO_BIG,     /* IPv4 too big, DF clear: encapsulated (outer DF clear), XDP_PASS
+				   * so the kernel fragments an outer IPv4 packet when it forwards it */
 	DSR_CNT_ABORTED,          /* a helper failed (adjust head/tail): XDP_DROP */
 	/* detail (not outcomes) */
 	DSR_CNT_CONN_HIT,         /* backend taken from the connection table */
@@ -71,6 +83,13 @@ struct dsr_config {
 	__u32 nexthop_max_age_ms; /* a next-hop cache entry older than this is looked up again;
 				   * 0: DSR_NEXTHOP_DEFAULT_MAX_AGE_MS */
 	__u32 pad2;
+	__be32 source6[4];        /* outer IPv6 source address (IPv6 backends) */
+	__u8 hop_limit;           /* outer IPv4 TTL and IPv6 hop limit, 0: DSR_DEFAULT_HOP_LIMIT */
+	__u8 ip_id_shift;         /* outer IPv4 ID of a DF-clear packet: (per-CPU count << shift) |
+				   * CPU, so CPUs never share an ID; the host writes log2 of the
+				   * possible CPUs rounded up */
+	__u8 pad3[2];
+	__u32 pad4;
 };
 
 /* Next-hop cache entries are used for at most this long by default (see dsr_lb.bpf.c). */
@@ -90,10 +109,26 @@ struct dsr_vip_key {
 	__u8 pad;
 };
 
-/* Value of dsr_backends (index: backend id). addr 0: no such backend. */
+/* Key of dsr_services6: an IPv6 VIP's service. */
+struct dsr_vip6_key {
+	__be32 vip[4];
+	__be16 port;  /* network byte order */
+	__u8 proto;   /* 6 TCP, 17 UDP */
+	__u8 pad;
+};
+
+/* dsr_backend.flags bits. */
+enum dsr_backend_flag {
+	DSR_BACKEND_F_IPV6 = 1, /* the backend is addr6, reached inside an outer IPv6 header */
+};
+
+/* Value of dsr_backends (index: backend id). An IPv4 backend has addr, an IPv6 backend the flag
+ * DSR_BACKEND_F_IPV6 and addr6; neither (all zero): no such backend. The backend's family is the
+ * outer header's: IPv4 (protocol 4, RFC 2003) or IPv6 (next header 4 or 41, RFC 2473). */
 struct dsr_backend {
 	__be32 addr;
-	__u32 flags;  /* reserved */
+	__u32 flags;  /* enum dsr_backend_flag */
+	__be32 addr6[4];
 };
 
 /* Key of the connection table: the client's 5-tuple as received (dst is the VIP). */
@@ -106,7 +141,17 @@ struct dsr_conn_key {
 	__u8 pad[3];
 };
 
-/* Value of the connection table. */
+/* Key of the IPv6 connection table (dsr_conns6): the client's 5-tuple as received. */
+struct dsr_conn6_key {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Value of both connection tables. */
 struct dsr_conn {
 	__u32 backend_id;
 	__u32 service_id;

@@ -35,8 +35,8 @@
 /* What the cache steps need to know about an inner packet, as plain numbers (no packet pointer,
  * so a program can hold it across helpers that move the packet). */
 struct sfc_inner_sum {
-	__u64 fp_packet;   /* sfc_fingerprint() as a packet */
-	__u64 fp_datagram; /* sfc_fingerprint() as a fragmented datagram */
+	__u64 fp_packet;   /* metadata mode: sfc_fingerprint() as a packet (as a datagram:
+			    * sfc_fp_datagram(), asked for only where a fragment slot is involved) */
 	__u32 saddr[4];    /* network byte order; IPv4 in saddr[0] */
 	__u32 daddr[4];
 	__u32 ip_len;      /* bytes of the IP packet by its length field */
@@ -56,9 +56,8 @@ struct sfc_inner_sum {
 	__u8 is_frag;      /* a fragment: IPv4 with an offset or more-fragments, IPv6 with a
 			    * fragment header (atomic ones too) */
 	__u8 later_frag;   /* a fragment with offset > 0: no upper-layer header */
-	__u8 icmp_ok;      /* an ICMP error may answer this packet (sfc_icmp_allowed()) */
 	__u8 ttl;          /* IPv4 TTL / IPv6 hop limit */
-	__u8 reserved[2];
+	__u8 reserved[3];
 };
 
 /* The inner packet while it is being summed up: offsets from the packet's start and copies of the
@@ -97,6 +96,8 @@ struct sfc_inner {
 struct sfc_ident {
 	struct sfc_inner_sum in;
 	struct sfc_flow_key key; /* header-hash mode */
+	__u64 tag;               /* sfc_key_tag(&key): the header-hash entry's tag, and what the strict
+				  * fingerprint hashes; computed once per packet */
 	struct sfc_inner parse;  /* sfc_identify()'s own working state */
 	__u32 index;             /* xdp_rx, metadata: the slot the packet's headers went to */
 	__u32 token;             /* xdp_rx, metadata: the slot's key, which the packet carries */
@@ -118,11 +119,13 @@ static __always_inline long sfc_load(void *ctx, int xdp, __u32 off, void *to, __
 #define SFC_COPY_MAX_OFF 0x3FFF
 
 /*
- * Copies n (a constant, at most 40) bytes at off into to (at least n bytes, zeroed past len): len
- * (<= n) of them are the packet's, the rest are cleared. Read in place when the frame holds all n
- * bytes (the common case: ~15 ns less than the load helper per call), else with the program
- * type's load helper (a frame that ends sooner). Returns 0, or -1 when the packet has not len bytes
- * at off.
+ * Copies n (a constant multiple of 4, at most 40) bytes at off into to (at least n bytes, zeroed
+ * past len): len (<= n) of them are the packet's, the rest are cleared. Read in place when the
+ * frame holds all n bytes (the common case: ~15 ns less than the load helper per call), else with
+ * the program type's load helper (a frame that ends sooner). In place, the copy moves 8 bytes at a
+ * time: packet and map memory may be read and written unaligned where this runs (the verifier
+ * allows it unless a program asks for strict alignment), and byte moves cost 8 times the
+ * instructions. Returns 0, or -1 when the packet has not len bytes at off.
  */
 static __always_inline long sfc_copy(void *ctx, int xdp, __u32 off, __u8 *to, __u32 len,
 				     const __u32 n)
@@ -139,10 +142,16 @@ static __always_inline long sfc_copy(void *ctx, int xdp, __u32 off, __u8 *to, __
 	if (off <= SFC_COPY_MAX_OFF) {
 		p = data + off;
 		if ((void *)(p + n) <= data_end) {
-			__builtin_memcpy(to, p, n);
-			for (i = 0; i < n; i++)
-				if (i >= len)
-					to[i] = 0;
+#pragma unroll
+			for (i = 0; i + 8 <= n; i += 8)
+				*(__u64 *)(to + i) = *(const __u64 *)(p + i);
+			if (n & 4)
+				*(__u32 *)(to + (n & ~7u)) = *(const __u32 *)(p + (n & ~7u));
+			if (len < n) {
+				for (i = 0; i < n; i++)
+					if (i >= len)
+						to[i] = 0;
+			}
 			return 0;
 		}
 	}
@@ -344,8 +353,9 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 	key->digest = digest;
 }
 
-/* Tag of a header-hash key, kept in its entry: a hash element is reused as soon as it is deleted,
- * so a pointer from a lookup may see another key's entry a moment later; the tag tells. */
+/* Tag of a header-hash key: the cache map's key, kept in the entry too (fingerprint). A hash
+ * element is reused as soon as it is deleted, so a pointer from a lookup may see another key's
+ * entry a moment later; the tag in the entry tells. */
 static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
 {
 	const __u64 *w = (const __u64 *)key;
@@ -356,6 +366,19 @@ static __always_inline __u64 sfc_key_tag(const struct sfc_flow_key *key)
 	for (i = 0; i < sizeof(*key) / 8; i++)
 		h = digest_word(h, w[i]);
 	return digest_fmix(h) | 1; /* never 0 */
+}
+
+/* Whether two header-hash keys are the same key: what makes a tag's entry this packet's. */
+static __always_inline int sfc_same_key(const struct sfc_flow_key *a, const struct sfc_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u64 diff = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < sizeof(*a) / 8; i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
 }
 
 /* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP ports,
@@ -402,10 +425,11 @@ static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
  * reassembly and refragmentation on other boundaries change (IPv6 refragmentation even picks a
  * new identification), so every piece of the datagram, or the datagram sent whole, matches its
  * slot (fragment rule: claim_frag() in xdp_rx). in is the parse of the packet, digest its
- * payload's, key its header-hash key (strict).
+ * payload's, key its header-hash key and tag its sfc_key_tag() (strict).
  */
 static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int datagram,
-					     __u64 digest, int nat, const struct sfc_flow_key *key)
+					     __u64 digest, int nat, const struct sfc_flow_key *key,
+					     __u64 tag)
 {
 	__u64 h = ((__u64)in->family << 8 | (datagram ? in->dgram_proto : in->proto)) |
 		  (__u64)!!datagram << 16;
@@ -419,7 +443,7 @@ static __always_inline __u64 sfc_fingerprint(const struct sfc_inner *in, int dat
 			h = digest_word(h, (__u64)key->saddr[i] << 32 | key->daddr[i]);
 	}
 	if (!nat && !datagram)
-		return digest_fmix(h ^ sfc_key_tag(key));
+		return digest_fmix(h ^ tag);
 	if (datagram)
 		return digest_fmix(h);
 	h = digest_word(h, in->family == 4 ? in->ip.v4.tot_len : sfc_ip6_len(in));
@@ -461,20 +485,36 @@ static __always_inline int sfc_icmp_allowed(const struct sfc_inner *in)
 	return in->proto != IPPROTO_ICMPV6 || type >= 128; /* 0..127 are ICMPv6 errors */
 }
 
+/* What sfc_identify() works out besides the summary: each program asks for what its key mode
+ * reads, so no packet pays for a fingerprint nobody compares. */
+#define SFC_ID_NAT 1u  /* the fingerprints cover only what NAT leaves alone (SFC_FP_NAT) */
+#define SFC_ID_META 2u /* metadata mode: the packet's fingerprint (id->in.fp_packet); without it
+			* the header-hash key and its tag (id->key, id->tag) */
+
+/* The SFC_ID_* flags a program's key mode asks sfc_identify() for. */
+static __always_inline __u32 sfc_ident_flags(const struct sfc_config *cfg)
+{
+	if (cfg->key_mode == SFC_KEY_HEADER_HASH)
+		return 0;
+	return SFC_ID_META | (cfg->meta_fingerprint == SFC_FP_NAT ? SFC_ID_NAT : 0);
+}
+
 /*
  * The inner IP packet at ip_off (l3_proto ETH_P_IP / ETH_P_IPV6, network byte order) summed up
- * into id->in, and its header-hash key into id->key; nat: the fingerprints cover only what NAT
- * leaves alone (SFC_FP_NAT). ctx is the program's context
- * (xdp: 1 for XDP, 0 for tc). Each program calls this from a global function of its own
- * (rx_identify(), tx_identify()), which the verifier checks once rather than on every path that
- * reaches it (every VLAN, label and NSH layout). Returns 0, or -1 when the IP header is cut short
- * or invalid.
+ * into id->in, and what flags (SFC_ID_*) ask for: in metadata mode the packet's fingerprint, in
+ * header-hash mode the key and its tag (the strict fingerprint hashes the key too, so metadata
+ * strict mode fills both). id->parse keeps the parse for what is asked later (sfc_fp_datagram(),
+ * sfc_icmp_allowed()). ctx is the program's context (xdp: 1 for XDP, 0 for tc). Each program calls
+ * this from a global function of its own (rx_identify(), tx_identify()), which the verifier checks
+ * once rather than on every path that reaches it (every VLAN, label and NSH layout). Returns 0, or
+ * -1 when the IP header is cut short or invalid.
  */
 static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16 l3_proto,
-					struct sfc_ident *id, int nat)
+					struct sfc_ident *id, __u32 flags)
 {
 	struct sfc_inner_sum *sum = &id->in;
 	struct sfc_inner *in = &id->parse;
+	int nat = flags & SFC_ID_NAT;
 	__u64 digest;
 
 	__builtin_memset(sum, 0, sizeof(*sum));
@@ -497,11 +537,13 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 	sum->frag_end = in->frag_end;
 	sum->frag_id = in->frag_id;
 	sum->ip_len = in->end_off - ip_off;
-	/* the header-hash key, which the strict fingerprint hashes too */
-	sfc_flow_key_fill(in, digest, &id->key);
-	sum->fp_packet = sfc_fingerprint(in, 0, digest, nat, &id->key);
-	sum->fp_datagram = sfc_fingerprint(in, 1, digest, nat, &id->key);
-	sum->icmp_ok = sfc_icmp_allowed(in);
+	/* the header-hash key and its tag, which the strict fingerprint hashes too */
+	if (!(flags & SFC_ID_META) || !nat) {
+		sfc_flow_key_fill(in, digest, &id->key);
+		id->tag = sfc_key_tag(&id->key);
+	}
+	if (flags & SFC_ID_META)
+		sum->fp_packet = sfc_fingerprint(in, 0, digest, nat, &id->key, id->tag);
 	if (in->family == 4) {
 		sum->saddr[0] = in->ip.v4.saddr;
 		sum->daddr[0] = in->ip.v4.daddr;
@@ -512,6 +554,14 @@ static __always_inline int sfc_identify(void *ctx, int xdp, __u32 ip_off, __be16
 		sum->ttl = in->ip.v6.hop_limit;
 	}
 	return 0;
+}
+
+/* The fingerprint of the packet sfc_identify() summed up into id as a fragmented datagram's
+ * (sfc_fingerprint(), datagram = 1): what a fragment slot holds and compares. flags: the ones
+ * sfc_identify() was given. */
+static __always_inline __u64 sfc_fp_datagram(const struct sfc_ident *id, __u32 flags)
+{
+	return sfc_fingerprint(&id->parse, 1, 0, flags & SFC_ID_NAT, &id->key, id->tag);
 }
 
 #endif /* SFC_KEY_H */

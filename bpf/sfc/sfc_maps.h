@@ -35,11 +35,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_meta_cache SEC(".maps");
 
-/* Header-hash-mode cache: full flow key -> popped headers. Same writers and readers. */
+/* Header-hash-mode cache: the flow key's tag (sfc_key_tag()) -> popped headers and the whole flow
+ * key (sfc_cache_entry.key, compared on every lookup: sfc_same_key()). Keyed by the 8-byte tag,
+ * the kernel hashes 8 bytes per insert, lookup and delete rather than 72. Same writers and
+ * readers. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SFC_CACHE_DEFAULT_ENTRIES);
-	__type(key, struct sfc_flow_key);
+	__type(key, __u64);
 	__type(value, struct sfc_cache_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sfc_hash_cache SEC(".maps");

@@ -160,9 +160,10 @@ struct sfc_config {
 };
 
 /* Header-hash key: every byte of the inner packet that an SFC-unaware, non-NAT VNF leaves
- * alone, the payload as a 64-bit digest (rule: sfc_flow_key_fill() in sfc_key.h). The hash map
- * stores and compares the whole key, so a hash collision can never restore another packet's
- * headers. */
+ * alone, the payload as a 64-bit digest (rule: sfc_flow_key_fill() in sfc_key.h). The hash map is
+ * keyed by the key's 64-bit tag (one short hash per lookup instead of three of 72 bytes); the
+ * entry holds the whole key and every lookup compares it, so a tag collision can never restore
+ * another packet's headers. */
 struct sfc_flow_key {
 	__u32 saddr[4];  /* network byte order; IPv4 uses saddr[0], the rest stays 0 */
 	__u32 daddr[4];  /* network byte order; IPv4 uses daddr[0] */
@@ -213,6 +214,10 @@ struct sfc_cache_entry {
 			     * the piece that carries the datagram's head; 0 until then */
 	__u32 frag_last;    /* metadata, fragments: offset + 1 of the last piece tc_tx counted, so a
 			     * duplicate right behind it does not count twice; 0: none */
+	__u32 reserved;
+	struct sfc_flow_key key; /* header-hash mode: the whole key of the entry's packets; the map is
+				  * keyed by its tag alone (fingerprint), and every lookup compares
+				  * this before it trusts the entry. Metadata mode: unused */
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */

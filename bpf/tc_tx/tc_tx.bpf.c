@@ -66,16 +66,16 @@ static __always_inline int set_last_ttl(struct __sk_buff *skb, const struct sfc_
 				   &ttl, 1, 0) ? -1 : 0;
 }
 
-/* The packet the VNF emitted, summed up (sfc_identify()), and its header-hash key; nat: the
- * fingerprints leave out what NAT rewrites. A global function, so the verifier checks the extension header walk and the payload
+/* The packet the VNF emitted, summed up, with what flags (SFC_ID_*) ask for (sfc_identify()). A
+ * global function, so the verifier checks the extension header walk and the payload
  * digest once rather than on every path of tc_tx. Returns 0, or -1 when the IP header is cut
  * short. */
 __attribute__((noinline)) int tx_identify(struct __sk_buff *skb, __u32 ip_off, __u32 l3_proto,
-					  struct sfc_ident *id, __u32 nat)
+					  struct sfc_ident *id, __u32 flags)
 {
 	if (!id || ip_off > L2_MAX_LEN)
 		return -1;
-	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, nat);
+	return sfc_identify(skb, 0, ip_off, (__be16)l3_proto, id, flags);
 }
 
 /*
@@ -142,10 +142,10 @@ int tc_tx(struct __sk_buff *skb)
 	id = bpf_map_lookup_elem(&sfc_tx_ident, &zero);
 	if (!id)
 		goto error; /* cannot happen (array map) */
-	if (tx_identify(skb, l2_len, proto, id, cfg->meta_fingerprint == SFC_FP_NAT) < 0)
+	if (tx_identify(skb, l2_len, proto, id, sfc_ident_flags(cfg)) < 0)
 		goto malformed;
 	if (hash_mode) {
-		e = take_hash(&id->key, &foreign);
+		e = take_hash(&id->key, id->tag, &foreign);
 	} else {
 		mark = skb->mark;
 		sfc_mark_bits(cfg, &mask, &shift);
@@ -153,7 +153,7 @@ int tc_tx(struct __sk_buff *skb)
 		if (key) {
 			/* the key is spent: the next hop gets the mark without our bits */
 			skb->mark = mark & ~mask;
-			e = take_meta(cfg, key, &id->in, &foreign);
+			e = take_meta(cfg, key, id, &foreign);
 		}
 	}
 	if (foreign)
@@ -224,7 +224,7 @@ push:
 		 * counted */
 		outcome = SFC_CNT_TX_TOO_BIG;
 		action = TC_ACT_SHOT;
-		if (!id->in.icmp_ok || !icmp_budget() ||
+		if (!sfc_icmp_allowed(&id->parse) || !icmp_budget() ||
 		    tx_too_big(skb, ETH_HLEN + vlans * VLAN_HLEN, id->in.family, id->in.ip_len, mtu) < 0)
 			goto out;
 		action = TC_ACT_OK;

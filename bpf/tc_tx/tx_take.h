@@ -96,8 +96,8 @@ static __always_inline int datagram_fits(const struct sfc_inner_sum *in,
 }
 
 /*
- * Takes the metadata-mode entry of key (the value in the mark's key bits) for the packet summed up
- * in `in`:
+ * Takes the metadata-mode entry of key (the value in the mark's key bits) for the packet id
+ * identified:
  *  1. the slot (key's low index_bits - 1) must be owned by exactly this key: else a miss (freed,
  *     taken over by a later generation while this packet was held past MaxAge, being written, or
  *     never ours);
@@ -114,8 +114,9 @@ static __always_inline int datagram_fits(const struct sfc_inner_sum *in,
  * Returns the copy (valid until this program returns), or NULL for a miss.
  */
 static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config *cfg, __u32 key,
-							 const struct sfc_inner_sum *in, int *foreign)
+							 const struct sfc_ident *id, int *foreign)
 {
+	const struct sfc_inner_sum *in = &id->in;
 	struct sfc_cache_entry *slot, *copy;
 	__u32 bits = cfg->meta_index_bits, total, out;
 
@@ -127,7 +128,7 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	copy = copy_entry(slot);
 	if (!copy)
 		return NULL;
-	if (copy->fingerprint != (copy->frag ? in->fp_datagram : in->fp_packet) ||
+	if (copy->fingerprint != (copy->frag ? sfc_fp_datagram(id, sfc_ident_flags(cfg)) : in->fp_packet) ||
 	    (copy->frag && !datagram_fits(in, slot))) {
 		*foreign = 1;
 		return NULL;
@@ -153,25 +154,26 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 }
 
 /*
- * Takes the header-hash entry of key for this packet. The entry's refs count the packets in the
- * VNF under the key (cache_hash() in xdp_rx); its tag (fingerprint) tells a reused hash element
- * from ours. The copy is made first, then one reference is given back with a compare-and-swap
+ * Takes the header-hash entry of key (tag: its sfc_key_tag(), the map's key) for this packet. The
+ * entry's refs count the packets in the VNF under the key (cache_hash() in xdp_rx); its tag
+ * (fingerprint) tells a reused hash element from ours, its whole key another key of the same tag. The copy is made first, then one reference is given back with a compare-and-swap
  * (never from 0: an entry at 0 is on its way out and this packet is one too many, a miss), then
  * the tag is checked again: the element was ours all along, so the copy is. Whoever takes the
  * count to 0 deletes the key; a joining packet never revives an entry at 0, so the delete cannot
  * hit a newer entry. Returns the copy (valid until this program returns), or NULL for a miss.
  */
-static __always_inline struct sfc_cache_entry *take_hash(struct sfc_flow_key *key, int *foreign)
+static __always_inline struct sfc_cache_entry *take_hash(const struct sfc_flow_key *key,
+							 __u64 tag, int *foreign)
 {
 	struct sfc_cache_entry *e, *copy;
-	__u64 tag = sfc_key_tag(key);
 	__u32 refs;
 	int i;
 
-	e = bpf_map_lookup_elem(&sfc_hash_cache, key);
+	e = bpf_map_lookup_elem(&sfc_hash_cache, &tag);
 	if (!e)
 		return NULL;
-	if (e->fingerprint != tag) {
+	/* a reused element, or another key of the same tag: not this packet's */
+	if (e->fingerprint != tag || !sfc_same_key(&e->key, key)) {
 		*foreign = 1;
 		return NULL;
 	}
@@ -192,7 +194,7 @@ static __always_inline struct sfc_cache_entry *take_hash(struct sfc_flow_key *ke
 			return NULL;
 		}
 		if (refs == 1)
-			bpf_map_delete_elem(&sfc_hash_cache, key);
+			bpf_map_delete_elem(&sfc_hash_cache, &tag);
 		return copy;
 	}
 	return NULL;

@@ -55,7 +55,7 @@ struct {
  * written in place, no 360-byte build-and-copy) or the sfc_rx_scratch entry, where
  * read_label_stack() already put an MPLS stack. Bytes tc_tx never reads (labels past label_count,
  * the NSH buffer of an MPLS entry, outer_src of one that keeps its L2 header) are left as they are
- * (in a metadata slot: an earlier packet's; the header-hash scratch is zeroed first).
+ * (an earlier packet's, in a metadata slot and in the header-hash scratch alike).
  * Returns 0, or -1 if the NSH copy fails.
  */
 static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry *e,
@@ -148,7 +148,8 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
  *    pop time, so aging (hash_age, which takes entries out with the same compare-and-swap) never
  *    takes it while the newest copy is in the VNF.
  *  - same key, other headers: whichever copy left the VNF first would get the first headers, so
- *    the second packet is refused, RX_KEY_CONFLICT, drop. Never swapped silently.
+ *    the second packet is refused, RX_KEY_CONFLICT, drop. Never swapped silently. So is a packet
+ *    whose key differs but whose tag (the map's key) is the same, 1 pair in 2^64.
  * Join and release are atomic against each other: a release takes the count from 1 to 0 with a
  * compare-and-swap and only then deletes; a join increments only a count that is not 0 (kref's
  * get-unless-zero), so it never joins an entry on its way out, and inserts again instead. A hash
@@ -156,7 +157,7 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
  * mismatch means the element became another key's between our lookup and our increment, and the
  * increment is given back (if that was the other key's last reference, its entry is left with 0
  * and the aging sweep removes it: one entry kept too long, never a wrong restore).
- * e is the entry built in the scratch, id->key the key. A global function: the verifier checks
+ * e is the entry built in the scratch, id->key the key, id->tag its tag. A global function: the verifier checks
  * the retries once, not on every path of xdp_rx. Returns the outcome: RX_POPPED (inserted),
  * RX_DUPLICATE_KEY (joined; id->joined = 1), RX_KEY_CONFLICT or RX_CACHE_FULL.
  */
@@ -164,29 +165,32 @@ __attribute__((noinline)) int cache_hash(struct sfc_ident *id, struct sfc_cache_
 					 __u64 now)
 {
 	struct sfc_cache_entry *old;
-	struct sfc_flow_key *key;
+	__u64 *tag;
 	__u32 refs;
 	long err;
 	int i;
 
 	if (!id || !e)
 		return SFC_CNT_RX_ERROR;
-	key = &id->key;
+	tag = &id->tag;
 	id->joined = 0;
-	e->fingerprint = sfc_key_tag(key);
+	e->fingerprint = id->tag;
+	e->key = id->key;
 	for (i = 0; i < SFC_HASH_INSERT_TRIES; i++) {
-		err = bpf_map_update_elem(&sfc_hash_cache, key, e, BPF_NOEXIST);
+		err = bpf_map_update_elem(&sfc_hash_cache, tag, e, BPF_NOEXIST);
 		if (!err)
 			return SFC_CNT_RX_POPPED;
 		if (err != -EEXIST)
 			return SFC_CNT_RX_CACHE_FULL; /* the map is full */
-		old = bpf_map_lookup_elem(&sfc_hash_cache, key);
+		old = bpf_map_lookup_elem(&sfc_hash_cache, tag);
 		if (!old || old->fingerprint != e->fingerprint)
 			continue; /* released (or its element reused) meanwhile: insert again */
 		refs = *(volatile __u32 *)&old->refs;
 		if (!refs)
 			continue; /* on its way out: its releaser deletes it next */
-		if (!same_headers(old, e))
+		/* another key with the same tag (1 pair in 2^64), or the same key with other headers:
+		 * either way the entry is not this packet's to share */
+		if (!sfc_same_key(&old->key, &e->key) || !same_headers(old, e))
 			return SFC_CNT_RX_KEY_CONFLICT;
 		/* renewed before the count moves: the aging sweep (hash_age) takes an entry out
 		 * only by a compare-and-swap of an unchanged count, so it either sees this renewal or
@@ -213,10 +217,10 @@ static __always_inline void hash_undo(struct sfc_ident *id)
 	int i;
 
 	if (!id->joined) {
-		bpf_map_delete_elem(&sfc_hash_cache, &id->key);
+		bpf_map_delete_elem(&sfc_hash_cache, &id->tag);
 		return;
 	}
-	joined = bpf_map_lookup_elem(&sfc_hash_cache, &id->key);
+	joined = bpf_map_lookup_elem(&sfc_hash_cache, &id->tag);
 	if (!joined)
 		return;
 	for (i = 0; i < SFC_HASH_INSERT_TRIES; i++) {
@@ -225,7 +229,7 @@ static __always_inline void hash_undo(struct sfc_ident *id)
 			return;
 		if (__sync_val_compare_and_swap(&joined->refs, refs, refs - 1) == refs) {
 			if (refs == 1)
-				bpf_map_delete_elem(&sfc_hash_cache, &id->key);
+				bpf_map_delete_elem(&sfc_hash_cache, &id->tag);
 			return;
 		}
 	}
@@ -434,7 +438,7 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 	e->frag_head = id->in.is_frag ? id->in.head : 0;
 	e->frag_id = id->in.is_frag ? id->in.frag_id : 0;
 	e->frag_id_out = 0;
-	e->fingerprint = id->in.is_frag ? id->in.fp_datagram : id->in.fp_packet;
+	e->fingerprint = id->in.is_frag ? sfc_fp_datagram(id, sfc_ident_flags(cfg)) : id->in.fp_packet;
 	if (id->in.is_frag)
 		slot = claim_frag(cfg, cur, &id->in, e, now, &index, &token, &claimed, &outcome);
 	else

@@ -2,7 +2,12 @@
 # Manual end-to-end run (what the MSTest EndToEnd tests do), for debugging the datapath by hand.
 #
 #   run_lab.sh metadata|header-hash kernel|stateful|tun [--encap mpls|nsh|mixed] [--corpus] [--keep]
-#              [--count N] [--seed S] [-- DAEMON CMD...]
+#              [--count N] [--seed S] [--out DIR] [--json] [-- DAEMON CMD...]
+#
+# Ends with a short summary (tests/e2e/lab_summary.py): what was sent, what the VNF was meant to
+# do, what arrived with its own headers, PASS or FAIL (the exit code: 0 on PASS), the proxy's main
+# counters. The raw JSON (receiver.json, stats.json, sender.json, the VNF's iptables counters, the
+# daemon's log) is kept in --out DIR (default /tmp/sfcproxy-lab-NAME); --json also prints it.
 #
 # stateful: the kernel VNF with a conntrack chain (topology.sh --stateful-vnf).
 # --corpus: the real-traffic corpus (corpus_traffic.py) instead of sfc_traffic.py, as the MSTest
@@ -24,7 +29,7 @@ repo="$(cd "$here/../.." && pwd)"
 PY=/usr/bin/python3
 
 key="${1:?key mode: metadata|header-hash}"; vnf="${2:?vnf: kernel|tun}"; shift 2
-keep=0; count=1200; seed=$RANDOM; encap=mpls; corpus=0
+keep=0; count=1200; seed=$RANDOM; encap=mpls; corpus=0; out=""; json=0
 daemon=(dotnet "$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll")
 while (($#)); do
     case "$1" in
@@ -32,6 +37,8 @@ while (($#)); do
         --corpus) corpus=1 ;;
         --count) count="$2"; shift ;;
         --seed) seed="$2"; shift ;;
+        --out) out="$2"; shift ;;
+        --json) json=1 ;;
         --encap) encap="$2"; shift
             case "$encap" in mpls|nsh|mixed) ;; *) echo "--encap mpls|nsh|mixed" >&2; exit 2 ;; esac ;;
         --) shift; daemon=("$@"); break ;;
@@ -42,6 +49,8 @@ done
 
 name="sf$(printf '%04x' $((RANDOM % 65536)))"
 tmp="$(mktemp -d "/tmp/sfcproxy-lab-$name-XXXX")"
+out="${out:-/tmp/sfcproxy-lab-$name}"
+mkdir -p "$out"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -66,7 +75,7 @@ elif [[ "$vnf" == stateful ]]; then
 else
     eval "$("$here/topology.sh" up "$name" "${topo[@]}")"; hops=1
 fi
-echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, encap $encap, seed $seed"
+echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, encap $encap, $count packets, seed $seed"
 
 # MPLS only: no Encapsulations field (the default), so this also runs daemons that predate NSH.
 case "$encap" in
@@ -114,13 +123,23 @@ ip netns exec "$RCV_NS" $PY "$traffic" recv --iface "$RCV_IF" "${gen[@]}" \
 rpid=$!
 for _ in $(seq 200); do grep -q READY "$tmp/recv.out" && break; sleep 0.05; done
 ip netns exec "$SND_NS" $PY "$traffic" send --iface "$SND_IF" --dst-mac "$PRX_IN_MAC" \
-    --inner-dst-mac "$PRX_IN_MAC" "${gen[@]}" "${pacing[@]}"
+    --inner-dst-mac "$PRX_IN_MAC" "${gen[@]}" "${pacing[@]}" >"$out/sender.json"
 rc=0; wait "$rpid" || rc=$?
-echo "--- daemon stats"; ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json || true
-echo "--- receiver (exit $rc)"; cat "$tmp/result.json" 2>/dev/null || cat "$tmp/recv.out"
+ip netns exec "$PRX_NS" "${daemon[@]}" stats --socket "/tmp/$name.sock" --json >"$out/stats.json" 2>&1 || true
+cp "$tmp/result.json" "$out/receiver.json" 2>/dev/null || cp "$tmp/recv.out" "$out/receiver.out"
 if [[ "$vnf" != tun ]]; then
-    ip netns exec "$PRX_NS" iptables -L SFCVNF -v -x -n; ip netns exec "$PRX_NS" ip6tables -L SFCVNF -v -x -n
+    { ip netns exec "$PRX_NS" iptables -L SFCVNF -v -x -n; ip netns exec "$PRX_NS" ip6tables -L SFCVNF -v -x -n; } >"$out/vnf.txt" 2>&1 || true
 fi
+cp "$tmp/daemon.out" "$out/daemon.log" 2>/dev/null || true
+if ((json)); then
+    echo "--- sender"; cat "$out/sender.json"
+    echo "--- daemon stats"; cat "$out/stats.json"
+    echo "--- receiver (exit $rc)"; cat "$out/receiver.json" 2>/dev/null || cat "$out/receiver.out"
+    [[ -f "$out/vnf.txt" ]] && { echo "--- VNF (iptables SFCVNF)"; cat "$out/vnf.txt"; }
+fi
+scenario="$key key, $vnf VNF, encap $encap"
+# PASS/FAIL and the exit code come from the receiver's checks (all_ok), read by the summary.
+$PY "$here/lab_summary.py" --receiver "$out/receiver.json" --stats "$out/stats.json" --scenario "$scenario" --raw "$out" || rc=1
 if ((keep)); then
     echo "lab $name kept up; namespaces $SND_NS $PRX_NS $RCV_NS. Press Enter to tear down."
     read -r _

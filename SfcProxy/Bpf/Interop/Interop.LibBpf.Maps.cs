@@ -46,6 +46,9 @@ internal static partial class Interop
         private static partial int bpf_map_lookup_batch(int fd, void* inBatch, void* outBatch, void* keys, void* values, uint* count, MapBatchOptions* opts);
 
         [LibraryImport(Library)]
+        private static partial int bpf_map_update_batch(int fd, void* keys, void* values, uint* count, MapBatchOptions* opts);
+
+        [LibraryImport(Library)]
         private static partial int bpf_map_delete_batch(int fd, void* keys, uint* count, MapBatchOptions* opts);
 
         [LibraryImport(Library)]
@@ -132,6 +135,19 @@ internal static partial class Interop
                 throw BpfException.FromErrno("bpf_map_lookup_batch", subject, -rc);
             }
             return true;
+        }
+
+        /// <returns>How many elements were written (all of them, or the call throws).</returns>
+        internal static uint MapUpdateBatch(int fd, string subject, void* keys, void* values, uint count)
+        {
+            MapBatchOptions opts = new() { Size = (nuint)sizeof(MapBatchOptions) };
+            uint n = count;
+            int rc = bpf_map_update_batch(fd, keys, values, &n, &opts);
+            if (rc < 0)
+            {
+                throw BpfException.FromErrno("bpf_map_update_batch", subject, -rc);
+            }
+            return n;
         }
 
         /// <returns>How many keys were deleted; a missing key fails the call with ENOENT after the ones before it.</returns>

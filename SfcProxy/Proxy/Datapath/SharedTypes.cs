@@ -145,7 +145,7 @@ public enum MetaFingerprint : uint
     Nat = 1,
 }
 
-/// <summary>struct sfc_flow_key: the header-hash cache key.</summary>
+/// <summary>struct sfc_flow_key: the header-hash key (the cache map is keyed by its 64-bit tag; the entry holds the key).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct SfcFlowKey
 {
@@ -205,6 +205,9 @@ internal unsafe struct SfcCacheEntry
     public uint FragIdOut;
     /// <summary>Metadata, fragments: offset + 1 of the last piece counted (a duplicate right behind it is not).</summary>
     public uint FragLast;
+    public uint Reserved;
+    /// <summary>Header-hash: the whole key of the entry's packets (the map's key is its tag, <see cref="Fingerprint"/>).</summary>
+    public SfcFlowKey Key;
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

@@ -25,7 +25,7 @@ struct sfc_age_args {
  * new entry once the key is gone). So a sweep never deletes an entry a newer copy is under, and
  * never a newer entry inserted under the same key.
  */
-static long age_one(void *map, const struct sfc_flow_key *key, struct sfc_cache_entry *e,
+static long age_one(void *map, const __u64 *tag, struct sfc_cache_entry *e,
 		    struct sfc_age_args *a)
 {
 	__u32 refs;
@@ -38,7 +38,7 @@ static long age_one(void *map, const struct sfc_flow_key *key, struct sfc_cache_
 		return 0; /* on its way out: its releaser deletes it */
 	if (__sync_val_compare_and_swap(&e->refs, refs, 0) != refs)
 		return 0; /* a join or a release came first */
-	if (!bpf_map_delete_elem(map, key))
+	if (!bpf_map_delete_elem(map, tag))
 		a->aged++;
 	return 0;
 }

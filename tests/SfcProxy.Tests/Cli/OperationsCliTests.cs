@@ -87,7 +87,9 @@ public sealed class OperationsCliTests
         int exit = await cli.InvokeAsync(["metrics", "-s", server.SocketPath]);
 
         Assert.AreEqual(ExitCodes.Ok, exit, cli.Error.ToString());
-        StringAssert.StartsWith(cli.Output.ToString(), "# HELP sfcproxy_rx_popped_total");
+        // Written as is: the text parses as an exposition, no table or wrapping around it.
+        var families = SfcProxy.Tests.Metrics.PrometheusExposition.Parse(cli.Output.ToString());
+        Assert.AreEqual(123, families["sfcproxy_rx_popped_total"].Samples.Single().Value);
         Assert.Contains("sfcproxy_rx_popped_total{instance=\"test\"} 123\n", cli.Output.ToString());
     }
 

@@ -97,6 +97,17 @@ public sealed class SfcProxyOptionsValidatorTests
     [DataRow("\"DisableGro\": \"maybe\"", "SfcProxy:DisableGro: \"maybe\" is not true or false")]
     [DataRow("\"KeyMod\": \"metadata\"", "SfcProxy:KeyMod: unknown field")]
     [DataRow("\"Interfaces\": { \"Vfn\": \"x\" }", "SfcProxy:Interfaces:Vfn: unknown field")]
+    [DataRow("\"Metrics\": { \"Listen\": \"9464\" }", "SfcProxy:Metrics:Listen: '9464' must be ADDRESS:PORT")]
+    [DataRow("\"Metrics\": { \"Listen\": \"127.0.0.1:\" }", "SfcProxy:Metrics:Listen: '127.0.0.1:' must be ADDRESS:PORT")]
+    [DataRow("\"Metrics\": { \"Listen\": \"127.0.0.1:65536\" }", "SfcProxy:Metrics:Listen: port '65536' must be a number from 1 to 65535")]
+    [DataRow("\"Metrics\": { \"Listen\": \"127.0.0.1:0\" }", "SfcProxy:Metrics:Listen: port '0' must be a number from 1 to 65535")]
+    [DataRow("\"Metrics\": { \"Listen\": \"127.0.0.1:+80\" }", "SfcProxy:Metrics:Listen: port '+80' must be a number")]
+    [DataRow("\"Metrics\": { \"Listen\": \"::1:9464\" }", "SfcProxy:Metrics:Listen: '::1:9464': an IPv6 address goes in brackets ([::1]:9464)")]
+    [DataRow("\"Metrics\": { \"Listen\": \"localhost:9464\" }", "SfcProxy:Metrics:Listen: 'localhost' is not an IP address")]
+    [DataRow("\"Metrics\": { \"Listen\": \"127.1:9464\" }", "SfcProxy:Metrics:Listen: '127.1' is not an IP address")]
+    [DataRow("\"Metrics\": { \"Listen\": \"[127.0.0.1]:9464\" }", "SfcProxy:Metrics:Listen: '[127.0.0.1]' is not an IP address")]
+    [DataRow("\"Metrics\": { \"Listen\": \"\" }", "SfcProxy:Metrics:Listen: empty")]
+    [DataRow("\"Metrics\": { \"Port\": 9464 }", "SfcProxy:Metrics:Port: unknown field")]
     public void BadFieldIsNamed(string overrides, string expected)
     {
         var failures = OptionsFixture.Failures(OptionsFixture.With(overrides));
@@ -123,6 +134,22 @@ public sealed class SfcProxyOptionsValidatorTests
         var failures = OptionsFixture.Failures(OptionsFixture.With($"\"Socket\": {{ \"Path\": \"{path}\" }}"));
 
         Assert.IsTrue(failures.Single().StartsWith("SfcProxy:Socket:Path: socket path", StringComparison.Ordinal), failures.Single());
+    }
+
+    [TestMethod]
+    [DataRow("127.0.0.1:9464", "127.0.0.1", 9464)]
+    [DataRow("0.0.0.0:1", "0.0.0.0", 1)]
+    [DataRow("[::1]:9464", "::1", 9464)]
+    [DataRow("[2001:2::5]:65535", "2001:2::5", 65535)]
+    public void MetricsListenTakesAnAddressAndPort(string listen, string address, int port)
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.With($"\"Metrics\": {{ \"Listen\": \"{listen}\" }}"));
+
+        Assert.HasCount(0, OptionsFixture.Failures(options));
+        var parsed = MetricsListenAddress.Parse(options.Metrics.Listen!, out _)!;
+        Assert.AreEqual(System.Net.IPAddress.Parse(address), parsed.Address);
+        Assert.AreEqual(port, parsed.Port);
+        Assert.AreEqual(listen, parsed.ToString());
     }
 
     [TestMethod]

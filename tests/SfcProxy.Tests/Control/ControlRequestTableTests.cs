@@ -7,6 +7,7 @@ using SfcProxy.Configuration;
 using SfcProxy.Control;
 using SfcProxy.Dsr;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 using SfcProxy.Policy;
 using SfcProxy.Proxy;
 using SfcProxy.Tests.Dsr;
@@ -26,7 +27,7 @@ public sealed class ControlRequestTableTests
         var options = Options.Create(new SfcProxyOptions { Instance = "test" });
         return
         [
-            new CoreControl(options, new LogLevelSwitch(), Logger),
+            new CoreControl(options, new LogLevelSwitch(), new InstanceMetrics(options, []), Logger),
             new ProxyControl(options, new FakeDatapath(), Logger),
             new PolicyControl(new ActivePolicy(new FakePolicyDatapath(), [], NullLogger<ActivePolicy>.Instance), Logger),
             new DsrControl(new ActiveDsr(new FakeDsrDatapath(), [], NullLogger<ActiveDsr>.Instance), Logger),
@@ -71,7 +72,7 @@ public sealed class ControlRequestTableTests
     public void ARequestClaimedTwiceIsRefusedAtStart()
     {
         var options = Options.Create(new SfcProxyOptions());
-        IControlModule[] modules = [new CoreControl(options, new LogLevelSwitch(), Logger), new CoreControl(options, new LogLevelSwitch(), Logger)];
+        IControlModule[] modules = [new CoreControl(options, new LogLevelSwitch(), new InstanceMetrics(options, []), Logger), new CoreControl(options, new LogLevelSwitch(), new InstanceMetrics(options, []), Logger)];
 
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => new ControlRequestTable(modules, "test", TimeProvider.System, Logger));
 
@@ -104,7 +105,7 @@ public sealed class ControlRequestTableTests
         await using var fixture = await ControlServerFixture.StartAsync();
         // A DSR-only instance: the core without the SFC proxy's handler.
         var options = Options.Create(new SfcProxyOptions { Instance = "dsr-only", Socket = { Path = Path.Combine(fixture.Directory, "dsr.sock") } });
-        var server = new ControlServer(options, [new CoreControl(options, new LogLevelSwitch(), Logger)], TimeProvider.System, Logger);
+        var server = new ControlServer(options, [new CoreControl(options, new LogLevelSwitch(), new InstanceMetrics(options, []), Logger)], TimeProvider.System, Logger);
         await server.StartAsync(CancellationToken.None);
         try
         {
@@ -134,6 +135,5 @@ public sealed class ControlRequestTableTests
     {
         public IReadOnlyList<ControlRequestRule> Requests { get; } = [new("reboot", NeedsRoot: true)];
         public Task AnswerAsync(ControlCall call, CancellationToken cancellationToken) => Task.CompletedTask;
-        public void WriteMetrics(StringBuilder text, ControlRequestTable table) { }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SfcProxy.Tests.Metrics;
 
 namespace SfcProxy.Tests.Control;
 
@@ -83,13 +84,54 @@ public sealed class ControlRequestsTests
         using var answer = await AskAsync(fixture, """{"request":"metrics"}""");
 
         string text = answer.RootElement.GetProperty("metrics").GetString()!;
-        Assert.Contains("# HELP sfcproxy_rx_popped_total ", text);
-        Assert.Contains("# TYPE sfcproxy_rx_popped_total counter\n", text);
-        Assert.Contains("sfcproxy_rx_popped_total{instance=\"test\"} 123\n", text);
-        Assert.Contains("# TYPE sfcproxy_cache_entries gauge\nsfcproxy_cache_entries{instance=\"test\"} 3\n", text);
-        Assert.Contains("sfcproxy_cache_capacity{instance=\"test\"} 65536\n", text);
-        foreach (string line in text.TrimEnd('\n').Split('\n'))
-            Assert.IsTrue(line.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[a-z_]+\{instance=""test""\} [0-9.]+$"), line);
+        var families = PrometheusExposition.Parse(text);
+        Assert.AreEqual("counter", families["sfcproxy_rx_popped_total"].Type);
+        StringAssert.StartsWith(families["sfcproxy_rx_popped_total"].Help, "Datapath counter rx_popped");
+        Assert.AreEqual("sfcproxy_rx_popped_total{instance=\"test\"} 123", families["sfcproxy_rx_popped_total"].Samples.Single().Canonical);
+        Assert.AreEqual("gauge", families["sfcproxy_cache_entries"].Type);
+        Assert.AreEqual(3, families["sfcproxy_cache_entries"].Samples.Single().Value);
+        Assert.AreEqual(65536, families["sfcproxy_cache_capacity"].Samples.Single().Value);
+        foreach (var sample in families.Values.SelectMany(f => f.Samples))
+            Assert.AreEqual("test", sample.Labels["instance"], sample.Canonical);
+    }
+
+    [TestMethod]
+    public async Task TheVnfDwellHistogramHasTheDatapathsBucketsPerChain()
+    {
+        await using var fixture = await ControlServerFixture.StartAsync();
+
+        using var answer = await AskAsync(fixture, """{"request":"metrics"}""");
+
+        // FakeDatapath's chain: MPLS label 16000, one packet in [1024, 2048) ns, three in [4096, 8192), sampled 1 in 64.
+        var dwell = PrometheusExposition.Parse(answer.RootElement.GetProperty("metrics").GetString()!)["sfcproxy_vnf_dwell_seconds"];
+        Assert.AreEqual("histogram", dwell.Type);
+        double Bucket(string le) => dwell.Samples.Single(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal) && s.Labels["le"] == le
+            && s.Labels["encap"] == "mpls" && s.Labels["chain"] == "16000").Value;
+        Assert.AreEqual(0, Bucket("1.024e-06"), "nothing under 1024 ns");
+        Assert.AreEqual(1, Bucket("2.048e-06"), "le is the datapath bucket's upper bound");
+        Assert.AreEqual(1, Bucket("4.096e-06"));
+        Assert.AreEqual(4, Bucket("8.192e-06"));
+        Assert.AreEqual(4, Bucket("+Inf"));
+        // The sum puts each packet at its bucket's midpoint: 1536 ns + 3 * 6144 ns.
+        Assert.AreEqual((1536 + 3 * 6144) / 1e9, dwell.Samples.Single(s => s.Name == "sfcproxy_vnf_dwell_seconds_sum").Value, 1e-15);
+        Assert.AreEqual(64, PrometheusExposition.Parse(answer.RootElement.GetProperty("metrics").GetString()!)["sfcproxy_vnf_dwell_sample_every"].Samples.Single().Value);
+    }
+
+    [TestMethod]
+    public async Task ScrapesFollowTheKernelCountersAndTheirResets()
+    {
+        await using var fixture = await ControlServerFixture.StartAsync();
+        double RxPopped(string text) => PrometheusExposition.Parse(text)["sfcproxy_rx_popped_total"].Samples.Single().Value;
+
+        double first = RxPopped(await fixture.Metrics.ExportAsync(CancellationToken.None));
+        fixture.Datapath.Counters[SfcProxy.Proxy.Datapath.Counter.RxPopped] = 500;
+        double grown = RxPopped(await fixture.Metrics.ExportAsync(CancellationToken.None));
+        fixture.Datapath.Counters[SfcProxy.Proxy.Datapath.Counter.RxPopped] = 20;
+        double reset = RxPopped(await fixture.Metrics.ExportAsync(CancellationToken.None));
+
+        Assert.AreEqual(123, first);
+        Assert.AreEqual(500, grown, "read again at each scrape");
+        Assert.AreEqual(20, reset, "a kernel counter that started again is followed down (a reset to Prometheus), not held at 500");
     }
 
     [TestMethod]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
 using SfcProxy.Hosting;
+using SfcProxy.Metrics;
 using SfcProxy.Proxy;
 
 namespace SfcProxy.Tests.Control;
@@ -19,6 +20,9 @@ internal sealed class ControlServerFixture : IAsyncDisposable
     public SfcProxyOptions Options { get; }
 
     public LogLevelSwitch LogLevel { get; } = new();
+
+    /// <summary>The families the metrics request answers from (the daemon's HTTP endpoint serves the same registry).</summary>
+    public InstanceMetrics Metrics { get; }
 
     private ControlServerFixture(FakeDatapath datapath, ControlSessionLimits? limits, Action<SfcProxyOptions>? configure,
         SfcProxy.Policy.ActivePolicy? policy, SfcProxy.Dsr.ActiveDsr? dsr)
@@ -35,7 +39,13 @@ internal sealed class ControlServerFixture : IAsyncDisposable
         // policy and DSR when the test runs them.
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var logger = NullLogger<ControlServer>.Instance;
-        var modules = new List<IControlModule> { new CoreControl(options, LogLevel, logger), new ProxyControl(options, datapath, logger) };
+        var sources = new List<IMetricsSource> { new ProxyMetrics(datapath) };
+        if (policy is not null)
+            sources.Add(new SfcProxy.Policy.PolicyMetrics(policy));
+        if (dsr is not null)
+            sources.Add(new SfcProxy.Dsr.DsrMetrics(dsr));
+        Metrics = new InstanceMetrics(options, sources);
+        var modules = new List<IControlModule> { new CoreControl(options, LogLevel, Metrics, logger), new ProxyControl(options, datapath, logger) };
         if (policy is not null)
             modules.Add(new SfcProxy.Policy.PolicyControl(policy, logger));
         if (dsr is not null)

@@ -38,7 +38,10 @@ internal sealed class FakeDatapath : IProxyDatapath
 
     public void Stop() => Interlocked.Increment(ref Stops);
 
-    public IReadOnlyDictionary<Counter, ulong> ReadCounters() => ReadFailure is null ? KnownCounters : throw ReadFailure;
+    /// <summary>What <see cref="ReadCounters"/> answers: <see cref="KnownCounters"/> until a test changes them.</summary>
+    public Dictionary<Counter, ulong> Counters { get; } = new(KnownCounters);
+
+    public IReadOnlyDictionary<Counter, ulong> ReadCounters() => ReadFailure is null ? new Dictionary<Counter, ulong>(Counters) : throw ReadFailure;
 
     /// <summary>What <see cref="ReadLatency"/> answers: one MPLS chain (label 16000) with 4 packets (1 in bucket 10, 3 in bucket 12), sampled 1 in 64.</summary>
     public static readonly LatencyReport KnownLatency = LatencyReport.FromChains(

@@ -76,6 +76,25 @@ public sealed class DeploymentFilesTests
     }
 
     [TestMethod]
+    public void DaemonSetIsAnnotatedForScrapingAtTheConfigMapsMetricsPort()
+    {
+        var ds = LoadYaml("kubernetes/daemonset.yaml");
+        var map = LoadYaml("kubernetes/configmap.yaml");
+        var options = Configuration.OptionsFixture.Bind(
+            System.Text.Json.Nodes.JsonNode.Parse(Scalar(map, "data", "sfcproxy.json"))!["SfcProxy"]!.ToJsonString());
+        int port = SfcProxy.Configuration.MetricsListenAddress.Parse(options.Metrics.Listen!, out string reason)?.Port
+            ?? throw new AssertFailedException(reason);
+
+        var annotations = At(ds, "spec", "template", "metadata", "annotations");
+        Assert.AreEqual("true", Scalar(annotations, "prometheus.io/scrape"));
+        Assert.AreEqual(port.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
+        Assert.AreEqual(SfcProxy.Metrics.MetricsEndpoint.Path, Scalar(annotations, "prometheus.io/path"));
+        var declared = At(ds, "spec", "template", "spec", "containers", "0", "ports", "0");
+        Assert.AreEqual("metrics", Scalar(declared, "name"));
+        Assert.AreEqual(port.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(declared, "containerPort"));
+    }
+
+    [TestMethod]
     public void SystemdUnitIsANotifyTemplateWithReloadAndCapabilities()
     {
         string unit = File.ReadAllText(DeployFile("systemd/sfcproxy@.service"));

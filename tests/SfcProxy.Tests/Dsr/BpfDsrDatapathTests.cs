@@ -32,6 +32,41 @@ public sealed class BpfDsrDatapathTests
         return new IPAddress(output.AsSpan(30, 4));
     }
 
+    /// <summary>
+    /// A daemon that stops with DetachOnStop false leaves its maps pinned; the next one reads the
+    /// services and backend ids in them (IPv4 and IPv6), so its first build keeps them: here the ids
+    /// a live addition got, which a fresh build would hand out otherwise.
+    /// </summary>
+    [TestMethod]
+    public void TheNextDaemonReadsTheIdsAnEarlierOneLeftPinnedIpv4AndIpv6()
+    {
+        BpfEnvironmentCheck.Require();
+        var pinName = $"dsrhost-{Guid.NewGuid():N}"[..20];
+        var settings = new DsrSettings(Source: IPAddress.Parse("192.0.2.1"), Source6: IPAddress.Parse("2001:2::1"));
+        var v6Vip = IPAddress.Parse("2001:2::10");
+        DsrServiceConfig[] config =
+        [
+            new(IPAddress.Parse(Vip), 80, 6, [new(B2)]),
+            new(v6Vip, 53, 17, [new(IPAddress.Parse("2001:2::52"))]),
+        ];
+        DsrTables left;
+        using (var first = new BpfDsrDatapath(pinName, BpfPins.DefaultRoot, settings, null, XdpAttachMode.Generic, NullLogger.Instance, detachOnStop: false))
+        {
+            Assert.IsNull(first.ReadInstalled(), "nothing pinned yet");
+            var dsr = new ActiveDsr(first, config, NullLogger<ActiveDsr>.Instance);
+            dsr.Start();
+            Assert.IsTrue(dsr.AddBackend(IPAddress.Parse(Vip), 80, 6, B1, 1).Applied);
+            Assert.IsTrue(dsr.AddBackend(v6Vip, 53, 17, IPAddress.Parse("2001:2::51"), 1).Applied);
+            left = dsr.Tables!;
+        }
+        using var second = new BpfDsrDatapath(pinName, BpfPins.DefaultRoot, settings, null, XdpAttachMode.Generic, NullLogger.Instance);
+        var installed = second.ReadInstalled()!;
+
+        CollectionAssert.AreEquivalent(left.Backends.ToList(), installed.Backends.ToList(), "ids and addresses as the first daemon left them");
+        CollectionAssert.AreEquivalent(left.Services.ToList(), installed.Services.ToList());
+        Assert.AreEqual(3u, installed.Backends.Single(b => b.Address.Equals(B1)).BackendId, "the live addition's id, not the 1 a fresh build gives the lowest address");
+    }
+
     [TestMethod]
     public void AppliesConfigDrainsAndRemovesABackendKeepingItsFlowsUntilThePurge()
     {
@@ -60,14 +95,14 @@ public sealed class BpfDsrDatapathTests
         Assert.AreEqual(400 * ipBytes, datapath.ReadServiceTraffic(dsr.Tables.Services[0].ServiceId).Bytes);
         Assert.AreEqual(datapath.ReadBackendTraffic(ids[B1]).Packets * ipBytes, datapath.ReadBackendTraffic(ids[B1]).Bytes);
 
-        // The metrics read the same kernel counters.
-        var metrics = new System.Text.StringBuilder();
-        DsrPrometheusText.Write(metrics, "t", dsr);
-        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{instance=\"t\",backend=\"{B1}\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics.ToString());
-        Assert.Contains($"sfcproxy_dsr_service_packets_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} 400\n", metrics.ToString());
-        Assert.Contains($"sfcproxy_dsr_service_bytes_total{{instance=\"t\",vip=\"{Vip}\",port=\"80\",protocol=\"tcp\"}} {400 * ipBytes}\n", metrics.ToString());
-        Assert.Contains("sfcproxy_dsr_packets_total{instance=\"t\",outcome=\"tx\"} 400\n", metrics.ToString());
-        Assert.Contains("sfcproxy_dsr_events_total{instance=\"t\",event=\"conn_new\"} 200\n", metrics.ToString());
+        // The metrics read the same kernel counters, at scrape time.
+        var options = Microsoft.Extensions.Options.Options.Create(new SfcProxy.Configuration.SfcProxyOptions { Instance = "t" });
+        string metrics = new SfcProxy.Metrics.InstanceMetrics(options, [new DsrMetrics(dsr)]).ExportAsync(CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Contains($"sfcproxy_dsr_backend_packets_total{{backend=\"{B1}\",instance=\"t\"}} {datapath.ReadBackendTraffic(ids[B1]).Packets}\n", metrics);
+        Assert.Contains($"sfcproxy_dsr_service_packets_total{{vip=\"{Vip}\",port=\"80\",protocol=\"tcp\",instance=\"t\"}} 400\n", metrics);
+        Assert.Contains($"sfcproxy_dsr_service_bytes_total{{vip=\"{Vip}\",port=\"80\",protocol=\"tcp\",instance=\"t\"}} {400 * ipBytes}\n", metrics);
+        Assert.Contains("sfcproxy_dsr_packets_total{outcome=\"tx\",instance=\"t\"} 400\n", metrics);
+        Assert.Contains("sfcproxy_dsr_events_total{event=\"conn_new\",instance=\"t\"} 200\n", metrics);
 
         var drained = dsr.SetWeight(IPAddress.Parse(Vip), 80, 6, B1, 0);
 

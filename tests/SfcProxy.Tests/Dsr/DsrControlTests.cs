@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using SfcProxy.Dsr;
 using SfcProxy.Tests.Control;
+using SfcProxy.Tests.Metrics;
 using SfcProxy.Tests.Policy;
 
 namespace SfcProxy.Tests.Dsr;
@@ -122,7 +123,7 @@ public sealed class DsrControlTests
         string[] answers =
         [
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"drop","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
-            await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"2001:db8::1","port":80,"address":"10.0.0.1"}"""),
+            await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"198.51.100.300","port":80,"address":"10.0.0.1"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"weight","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"203.0.113.10","port":81,"address":"10.0.0.9"}"""),
             await daemon.Server.AskAsync("""{"request":"dsr-backend","action":"add","vip":"203.0.113.10","port":80,"address":"10.0.0.1"}"""),
@@ -132,7 +133,7 @@ public sealed class DsrControlTests
 
         answers = answers.Select(a => JsonDocument.Parse(a).RootElement.GetProperty("error").GetString()!).ToArray();
         Assert.AreEqual("dsr-backend: \"action\" must be one of add, remove, weight", answers[0]);
-        StringAssert.Contains(answers[1], "must be an IPv4 address, got '2001:db8::1'");
+        StringAssert.Contains(answers[1], "must be an IPv4 or IPv6 address, got '198.51.100.300'");
         StringAssert.Contains(answers[2], "is required for action weight (0 drains)");
         StringAssert.Contains(answers[3], "no service 203.0.113.10:81/tcp");
         StringAssert.Contains(answers[4], "backend 10.0.0.1 is already in service 203.0.113.10:80/tcp");
@@ -154,10 +155,11 @@ public sealed class DsrControlTests
         using var answer = await daemon.AskAsync("""{"request":"metrics"}""");
 
         string text = answer.RootElement.GetProperty("metrics").GetString()!;
+        var families = PrometheusExposition.Parse(text);
+        var samples = families.Values.SelectMany(f => f.Samples).Select(s => s.Canonical).ToHashSet();
         const string I = "instance=\"test\"";
         foreach (var expected in new[]
         {
-            "# TYPE sfcproxy_dsr_packets_total counter\n",
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"tx\"}} 7\n",
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"pass_not_vip\"}} 0\n",
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"aborted\"}} 0\n",
@@ -170,19 +172,18 @@ public sealed class DsrControlTests
             $"sfcproxy_dsr_service_bytes_total{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\"}} {1000 * (100 + services[80])}\n",
             $"sfcproxy_dsr_backend_bytes_total{{{I},backend=\"10.0.0.2\"}} {10_000 * ids["10.0.0.2"]}\n",
             $"sfcproxy_dsr_events_total{{{I},event=\"nexthop_cached\"}} 0\n",
-            "# TYPE sfcproxy_dsr_backend_weight gauge\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\",backend=\"10.0.0.2\"}} 2\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\",backend=\"10.0.0.3\"}} 0\n",
             $"sfcproxy_dsr_removing_backend_flows{{{I},backend=\"10.0.0.3\"}} 2\n",
         })
-            Assert.Contains(expected, text);
-        // Outcomes are the first eleven counters, events the other six; each family once.
-        Assert.AreEqual(11, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_packets_total{", StringComparison.Ordinal)));
-        Assert.AreEqual(6, text.Split('\n').Count(l => l.StartsWith("sfcproxy_dsr_events_total{", StringComparison.Ordinal)));
-        foreach (string line in text.TrimEnd('\n').Split('\n'))
-            Assert.IsTrue(line.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[a-z_]+\{instance=""test""(,[a-z_]+=""[^""]*"")*\} [0-9.]+$"), line);
-        Assert.AreEqual(text.Split('\n').Count(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)),
-            text.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Distinct().Count(), "each family once");
+            Assert.Contains(PrometheusExposition.ParseSample(expected.TrimEnd('\n')).Canonical, samples, text);
+        Assert.AreEqual("counter", families["sfcproxy_dsr_packets_total"].Type);
+        Assert.AreEqual("gauge", families["sfcproxy_dsr_backend_weight"].Type);
+        // Outcomes are the first eleven counters, events the other six (the parser checked each family is given once).
+        Assert.HasCount(11, families["sfcproxy_dsr_packets_total"].Samples);
+        Assert.HasCount(6, families["sfcproxy_dsr_events_total"].Samples);
+        foreach (var sample in families.Values.SelectMany(f => f.Samples))
+            Assert.AreEqual("test", sample.Labels["instance"], sample.Canonical);
     }
 
     [TestMethod]

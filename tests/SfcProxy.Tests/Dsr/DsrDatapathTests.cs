@@ -47,10 +47,20 @@ public sealed class DsrDatapathTests
     private static Packet FromClient(string client = Client, ushort fragOff = 0x4000) =>
         Packet.Eth(LbMac, ClientMac).IPv4(client, Vip, id: 0x1234, ttl: 61, fragOff: fragOff);
 
-    /// <summary>The expected frame: outer Ethernet + IPv4 (built independently by the Packet builder) around the inner IP packet.</summary>
-    private static byte[] Encapsulated(byte[] frame, string source, string backend, bool df = true) =>
-        Packet.Eth(NexthopMac, LbMac).IPv4(source, backend, id: 0, ttl: 64, protocol: 4, fragOff: df ? (ushort)0x4000 : (ushort)0)
+    /// <summary>The expected frame: outer Ethernet + IPv4 (built independently by the Packet builder) around the inner IP packet.
+    /// <paramref name="id"/>: the outer ID, 0 with DF (RFC 6864 4.2, atomic); a DF-clear test passes the one the output has,
+    /// after checking it is not 0 (DsrOuterHeaderTests judges the ID rule).</summary>
+    private static byte[] Encapsulated(byte[] frame, string source, string backend, bool df = true, ushort id = 0) =>
+        Packet.Eth(NexthopMac, LbMac).IPv4(source, backend, id: id, ttl: 64, protocol: 4, fragOff: df ? (ushort)0x4000 : (ushort)0)
             .Payload(frame.AsSpan(14)).Build();
+
+    /// <summary>The outer IPv4 ID of an encapsulated frame (untagged), asserted non-zero: a DF-clear outer header is not atomic.</summary>
+    private static ushort NonZeroOuterId(byte[] output)
+    {
+        var id = BinaryPrimitives.ReadUInt16BigEndian(output.AsSpan(14 + 4));
+        Assert.AreNotEqual(0, id, "a DF-clear outer header gets a real ID (RFC 6864 4.3)");
+        return id;
+    }
 
     [TestMethod]
     public void TcpToVipIsEncapsulatedWithExactOuterHeader()
@@ -91,7 +101,7 @@ public sealed class DsrDatapathTests
         var hash = DsrFlowHash.Compute(IPAddress.Parse(Client), IPAddress.Parse(Vip), 40001, 53, 17);
         var source = $"10.2.{(hash >> 8) & 0xFF}.{hash & 0xFF}";
         Assert.AreEqual(XdpTx, verdict);
-        CollectionAssert.AreEqual(Encapsulated(frame, source, Backend2, df: false), output, Hex(output));
+        CollectionAssert.AreEqual(Encapsulated(frame, source, Backend2, df: false, id: NonZeroOuterId(output)), output, Hex(output));
         Assert.IsTrue(Checksum.IPv4HeaderValid(output, 14));
 
         // Another client port: another flow, another source in the same prefix.
@@ -137,14 +147,14 @@ public sealed class DsrDatapathTests
         }
         var arp = Packet.Eth(etherType: 0x0806).Payload(28).Build();
         Assert.AreEqual(XdpPass, lb.Objects.TestRun(arp).Verdict);
-        var v6 = Packet.Eth().IPv6().Tcp().Build();
+        var v6 = Packet.Eth().IPv6().Tcp().Build(); // IPv6 to no IPv6 service
         Assert.AreEqual(XdpPass, lb.Objects.TestRun(v6).Verdict);
         var fragment = FromClient(fragOff: 0x2000).Tcp(40000, 80).Build();
         Assert.AreEqual(XdpPass, lb.Objects.TestRun(fragment).Verdict);
 
         var moved = lb.Moved();
-        Assert.AreEqual(4ul, moved[DsrCounter.PassNotVip]);
-        Assert.AreEqual(2ul, moved[DsrCounter.PassNotIp]);
+        Assert.AreEqual(5ul, moved[DsrCounter.PassNotVip]);
+        Assert.AreEqual(1ul, moved[DsrCounter.PassNotIp]);
         Assert.AreEqual(1ul, moved[DsrCounter.PassFragment]);
         Assert.AreEqual(7ul, moved.Where(kv => kv.Key <= DsrCounter.Aborted).Sum(kv => (long)kv.Value) is var n ? (ulong)n : 0);
     }
@@ -255,7 +265,7 @@ public sealed class DsrDatapathTests
         var (verdict, output) = lb.Objects.TestRun(frame);
 
         Assert.AreEqual(XdpPass, verdict);
-        var expected = Packet.Eth(LbMac, ClientMac).IPv4(LbSource, Backend2, id: 0, protocol: 4, fragOff: 0).Payload(frame.AsSpan(14)).Build();
+        var expected = Packet.Eth(LbMac, ClientMac).IPv4(LbSource, Backend2, id: NonZeroOuterId(output), protocol: 4, fragOff: 0).Payload(frame.AsSpan(14)).Build();
         CollectionAssert.AreEqual(expected, output, "MACs untouched (for the stack), outer DF clear");
         Assert.AreEqual(1ul, lb.Moved()[DsrCounter.PassTooBig]);
     }

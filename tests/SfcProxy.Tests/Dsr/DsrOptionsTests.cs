@@ -96,13 +96,13 @@ public sealed class DsrOptionsTests
         var failures = OptionsFixture.Failures(OptionsFixture.With("""
             "Dsr": {
               "Interface": "eth9", "Mtu": 100, "MssClamp": 5000, "Source": "2001:db8::1", "SourcePrefix": "10.0.0.0/33",
-              "NextHopMac": "zz", "Color": "red", "RemoveIdleSeconds": 0, "NextHopMaxAgeMs": 60001,
+              "NextHopMac": "zz", "Color": "red", "RemoveIdleSeconds": 0, "NextHopMaxAgeMs": 60001, "HopLimit": 0, "Source6": "10.0.0.9",
               "Services": [
-                { "Vip": "2001:db8::10", "Port": 0, "Protocol": "sctp", "Backends": [] },
+                { "Vip": "2001:db8:::10", "Port": 0, "Protocol": "sctp", "Backends": [] },
                 { "Vip": "203.0.113.1", "Port": 80, "Backends": [ { "Address": "10.0.0.1", "Weight": -1 }, { "Address": "10.0.0.1" }, { "Address": "nope" }, { "Weight": 2 } ] },
                 { "Vip": "203.0.113.1", "Port": 80, "Protocol": "TCP", "Backends": [ { "Address": "10.0.0.2", "Extra": 1 } ] }
               ],
-              "Decap": { "Interface": "", "Vips": ["203.0.113.1", "203.0.113.1", "::1"] }
+              "Decap": { "Interface": "", "Vips": ["203.0.113.1", "203.0.113.1", "::ffff:203.0.113.9"] }
             }
             """));
         string all = string.Join("\n", failures);
@@ -121,19 +121,55 @@ public sealed class DsrOptionsTests
             "SfcProxy:Dsr:NextHopMac: 'zz' is not a MAC address",
             "SfcProxy:Dsr:RemoveIdleSeconds: 0 is out of range 1..86400",
             "SfcProxy:Dsr:NextHopMaxAgeMs: 60001 is out of range 0..60000",
-            "SfcProxy:Dsr:Services:0:Vip: '2001:db8::10' is not an IPv4 address",
+            "SfcProxy:Dsr:Services:0:Vip: '2001:db8:::10' is not an IPv4 or IPv6 address",
+            "SfcProxy:Dsr:HopLimit: 0 is out of range 1..255",
+            "SfcProxy:Dsr:Source6: '10.0.0.9' is not an IPv6 address",
             "SfcProxy:Dsr:Services:0:Port: 0 is out of range 1..65535",
             "SfcProxy:Dsr:Services:0:Protocol: 'sctp' is not one of tcp, udp",
             "SfcProxy:Dsr:Services:0:Backends: name at least one backend",
             "SfcProxy:Dsr:Services:1:Backends:0:Weight: -1 is out of range 0..65535",
             "SfcProxy:Dsr:Services:1:Backends:1:Address: 10.0.0.1 is listed twice",
-            "SfcProxy:Dsr:Services:1:Backends:2:Address: 'nope' is not an IPv4 address",
+            "SfcProxy:Dsr:Services:1:Backends:2:Address: 'nope' is not an IPv4 or IPv6 address",
             "SfcProxy:Dsr:Services:2: 203.0.113.1:80/tcp is defined twice",
             "SfcProxy:Dsr:Decap:Interface: required",
             "SfcProxy:Dsr:Decap:Vips:1: 203.0.113.1 is listed twice",
-            "SfcProxy:Dsr:Decap:Vips:2: '::1' is not an IPv4 address",
+            "SfcProxy:Dsr:Decap:Vips:2: '::ffff:203.0.113.9' is not an IPv4 or IPv6 address",
         })
             Assert.IsTrue(failures.Any(f => f.StartsWith(expected, StringComparison.Ordinal)), $"missing '{expected}' in:\n{all}");
+    }
+
+    [TestMethod]
+    public void IPv6ServicesAndTheMigrationCaseAreValidWithTheirSources()
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.With("""
+            "Dsr": { "Interface": "lo", "Source": "192.0.2.1", "Source6": "2001:2:ff::1", "HopLimit": 32,
+                     "Services": [ { "Vip": "2001:2:60::10", "Port": 443, "Backends": [ { "Address": "2001:2:70::1" } ] },
+                                   { "Vip": "203.0.113.1", "Port": 80, "Backends": [ { "Address": "10.0.0.1" }, { "Address": "2001:2:70::2" } ] } ] }
+            """));
+
+        Assert.IsEmpty(OptionsFixture.Failures(options));
+        var settings = options.Dsr.ToSettings();
+        Assert.AreEqual((System.Net.IPAddress.Parse("2001:2:ff::1"), (byte)32), (settings.Source6, settings.HopLimit));
+    }
+
+    [TestMethod]
+    public void IPv6ServicesNameTheFieldsTheyNeed()
+    {
+        var failures = OptionsFixture.Failures(OptionsFixture.With("""
+            "Dsr": { "Interface": "lo", "Mtu": 1300,
+                     "Services": [ { "Vip": "2001:2:60::10", "Port": 443, "Backends": [ { "Address": "2001:2:70::1" }, { "Address": "10.0.0.1" } ] } ] }
+            """));
+        string all = string.Join("\n", failures);
+
+        foreach (var expected in new[]
+        {
+            "SfcProxy:Dsr:Mtu: 1300 is below 1320: an IPv6 VIP's packets must get IPv6's minimum MTU of 1280",
+            "SfcProxy:Dsr:Source6: required: the outer IPv6 source address of the IPv6 backends",
+            "SfcProxy:Dsr:Source: required (or SourcePrefix): the outer IPv4 source address of the IPv4 backends",
+            "SfcProxy:Dsr:Services:0:Backends:1:Address: 10.0.0.1 is IPv4, the VIP IPv6: an IPv6 VIP needs IPv6 backends",
+        })
+            Assert.IsTrue(failures.Any(f => f.StartsWith(expected, StringComparison.Ordinal)), $"missing '{expected}' in:\n{all}");
+        Assert.HasCount(4, failures, all);
     }
 
     [TestMethod]

@@ -23,4 +23,9 @@ internal sealed class FakePolicyDatapath : IPolicyDatapath
         (_model ?? CompiledPolicy.Empty).Check(source, destination, protocol, port);
 
     public IReadOnlyDictionary<uint, ulong> RuleHits() => Hits;
+
+    /// <summary>What <see cref="ReadCounters"/> answers.</summary>
+    public Dictionary<PolicyCounter, ulong> Counters { get; } = new() { [PolicyCounter.AllowedRule] = 7, [PolicyCounter.DeniedDefault] = 3 };
+
+    public IReadOnlyDictionary<PolicyCounter, ulong> ReadCounters() => Counters;
 }

@@ -286,8 +286,8 @@ public sealed class CacheAgingTests
             $"sweep aging all: {all.Elapsed.TotalMilliseconds:0} ms; sweep of the empty cache: {empty.Elapsed.TotalMilliseconds:0.0} ms");
     }
 
-    /// <summary>A distinct header-hash key per k.</summary>
-    private static SfcFlowKey Key(uint k) => new() { IpIdent = k, Family = 4, L4Proto = 17 };
+    /// <summary>A distinct header-hash cache key (a flow key's tag) per k.</summary>
+    private static ulong Key(uint k) => 0x5fc0_0000_0000_0000UL | k;
 
     /// <summary>A sweep racing tc_tx (header-hash mode, the one where the host deletes): keys deleted by someone else between lookup and delete are skipped, not errors.</summary>
     [TestMethod]
@@ -368,7 +368,7 @@ public sealed class CacheAgingTests
             var popped = MonotonicClock.NowNs();
             for (var i = 0; i < Lost; i++)
             {
-                var key = new SfcFlowKey { IpIdent = (uint)i, Family = 4, L4Proto = 17 };
+                var key = 0x5fc0_0000_0000_0000UL | (uint)i; // the map's key: a flow key's tag
                 cache.Update(key, new SfcCacheEntry { IngressNs = popped, Refs = 1, Encap = (byte)Encapsulation.Mpls, LabelCount = 1 });
             }
 

@@ -232,7 +232,7 @@ public sealed class LatencyTests
         }
         else
         {
-            var key = proxy.Cache.Keys<SfcFlowKey>().Single();
+            var key = proxy.Cache.Keys<ulong>().Single();
             Assert.IsTrue(proxy.Cache.TryLookup(key, out SfcCacheEntry e), "the popped entry is cached");
             e.IngressNs = ingressNs;
             proxy.Cache.Update(key, e, MapUpdateFlags.Exist);

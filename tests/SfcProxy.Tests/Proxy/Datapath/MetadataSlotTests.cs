@@ -173,6 +173,39 @@ public sealed class MetadataSlotTests
         Assert.IsGreaterThan(0, hits, "some restores won the race");
         Assert.IsGreaterThan(0ul, moved.GetValueOrDefault(Counter.MetaAgedOut), "slots were taken over");
     }
+
+    /// <summary>
+    /// A load that creates the metadata cache writes every slot once (MetadataSlots.Prefault: the
+    /// first touch of a page costs ~10 us on these VMs); a load that reuses the pinned cache (a
+    /// restarted daemon) must not: the headers of packets in the VNF stay, and their marks still
+    /// restore them.
+    /// </summary>
+    [TestMethod]
+    public void AReloadOnThePinnedCacheKeepsTheSlotsOfPacketsInTheVnf()
+    {
+        BpfEnvironmentCheck.Require();
+        var pins = new SfcProxy.Bpf.BpfPins($"test-{Guid.NewGuid():N}"[..17]);
+        try
+        {
+            RxRun popped;
+            using (var first = ProxyObjects.Load(pins, KeyMode.Metadata, 4096))
+            {
+                first.WriteConfig(new SfcConfig { KeyMode = (uint)KeyMode.Metadata, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll });
+                popped = first.RunRx(Sfc(7));
+                Assert.AreEqual(ProxyTestRuns.XdpPass, popped.Verdict);
+                Assert.AreEqual(1, MetadataSlots.Count(first.MetaCache));
+            }
+            using var second = ProxyObjects.Load(pins, KeyMode.Metadata, 4096);
+            Assert.AreEqual(1, MetadataSlots.Count(second.MetaCache), "the reload kept the slot");
+            var restored = second.RunTx(KernelVnf.Forward(popped.Frame), popped.MetaKey ?? 0);
+            Assert.AreEqual(ProxyTestRuns.TcOk, restored.Verdict);
+            CollectionAssert.AreEqual(Restored(7), restored.Frame, "the packet got its own stack back after the reload");
+        }
+        finally
+        {
+            pins.Remove();
+        }
+    }
 }
 
 /// <summary>How Cache:Size becomes rings of slots (the rounding the README documents).</summary>

@@ -72,8 +72,10 @@ public sealed class SharedLayoutTests
     [
         ("dsr_config", typeof(SfcProxy.Dsr.DsrConfig)),
         ("dsr_vip_key", typeof(SfcProxy.Dsr.DsrVipKey)),
+        ("dsr_vip6_key", typeof(SfcProxy.Dsr.DsrVip6Key)),
         ("dsr_backend", typeof(SfcProxy.Dsr.DsrBackendEntry)),
         ("dsr_conn_key", typeof(SfcProxy.Dsr.DsrConnKey)),
+        ("dsr_conn6_key", typeof(SfcProxy.Dsr.DsrConn6Key)),
         ("dsr_conn", typeof(SfcProxy.Dsr.DsrConn)),
         ("dsr_traffic", typeof(SfcProxy.Dsr.DsrTrafficCounter)),
     ];
@@ -83,6 +85,7 @@ public sealed class SharedLayoutTests
     [
         ("dsr_counter", "DSR_CNT_", typeof(SfcProxy.Dsr.DsrCounter)),
         ("dsr_config_flag", "DSR_F_", typeof(SfcProxy.Dsr.DsrConfigFlag)),
+        ("dsr_backend_flag", "DSR_BACKEND_F_", typeof(SfcProxy.Dsr.DsrBackendFlag)),
     ];
 
     private static readonly Dictionary<string, Btf> Cache = [];

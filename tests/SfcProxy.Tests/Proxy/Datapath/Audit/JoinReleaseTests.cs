@@ -84,7 +84,7 @@ public sealed class JoinReleaseTests
     {
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
         var first = proxy.Rx(Frame);
-        var key = proxy.Cache.Keys<SfcFlowKey>().Single();
+        var key = proxy.Cache.Keys<ulong>().Single();
         Assert.IsTrue(proxy.Cache.TryLookup(key, out SfcCacheEntry e));
         e.IngressNs = SfcProxy.Bpf.MonotonicClock.NowNs() - 10_000_000_000UL; // popped 10 s ago
         proxy.Cache.Update(key, e);

@@ -38,7 +38,7 @@ public sealed class SweepJoinRaceTests
         var ip = Inner();
         var p1 = proxy.Rx(ReviewFixtures.Sfc(ip, Mine));
         Assert.AreEqual(ProxyTestRuns.XdpPass, p1.Verdict);
-        var key = proxy.Cache.Keys<SfcFlowKey>().Single();
+        var key = proxy.Cache.Keys<ulong>().Single();
         Assert.IsTrue(proxy.Cache.TryLookup(key, out SfcCacheEntry e));
         e.IngressNs = SfcProxy.Bpf.MonotonicClock.NowNs() - 10_000_000_000UL; // P1 popped 10 s ago (the VNF lost it)
         proxy.Cache.Update(key, e);
