@@ -48,7 +48,8 @@ internal static class DetachCommand
         using (owned)
         {
             var pins = new BpfPins(instance, pinRoot);
-            // The policy and DSR modules pin only maps (their links end with the daemon).
+            // The policy and backend-side DSR modules pin only maps (their links end with the daemon); the
+            // load balancer also pins its XDP link, which detaches once its pin is removed here.
             var modules = new[] { "-policy", "-dsr", "-dsr-decap" }
                 .Select(suffix => new BpfPins(instance + suffix, pinRoot)).Where(p => p.Exists).ToList();
             var note = GroNote.PathFor(socketPath, instance);

@@ -18,6 +18,10 @@ internal interface IOptionsSection
     /// any change to it needs a restart; null when the module reloads its fields itself.</summary>
     string? RestartOnlySection { get; }
 
+    /// <summary>Paths below <see cref="RestartOnlySection"/> that the module applies on SIGHUP itself
+    /// (through its IModuleReload), so a change there is no restart note ("Dsr:Services").</summary>
+    IReadOnlyList<string> LiveSubsections => [];
+
     /// <summary>Reads the module's fields from the root of the section (its own object, or flat
     /// fields); values that do not convert become failures of <paramref name="root"/>.</summary>
     void Bind(ConfigSectionReader root, SfcProxyOptions options);

@@ -31,6 +31,14 @@ public sealed partial class SfcProxyOptions
     /// </summary>
     public string PinRoot { get; set; } = "/sys/fs/bpf/sfcproxy";
 
+    /// <summary>
+    /// Directory under which the instance keeps what must survive a restart and is no BPF map
+    /// (bpffs holds no plain files): <c>&lt;StateDirectory&gt;/&lt;Instance&gt;/</c>, today the DSR load
+    /// balancer's live backend changes (<c>dsr-live.json</c>). Default "/var/lib/sfcproxy" (systemd's
+    /// <c>StateDirectory=sfcproxy</c>).
+    /// </summary>
+    public string StateDirectory { get; set; } = "/var/lib/sfcproxy";
+
     /// <summary>Minimum log level: "debug", "information" (default), "warning", "error". Reloads on SIGHUP.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
 

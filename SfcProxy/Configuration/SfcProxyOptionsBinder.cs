@@ -15,6 +15,7 @@ internal static class SfcProxyOptionsBinder
 
         options.Instance = root.String(nameof(options.Instance), options.Instance)!;
         options.PinRoot = root.String(nameof(options.PinRoot), options.PinRoot)!;
+        options.StateDirectory = root.String(nameof(options.StateDirectory), options.StateDirectory)!;
         options.LogLevel = root.Choice(nameof(options.LogLevel), options.LogLevel, OptionValues.LogLevels);
 
         var socket = root.Object(nameof(options.Socket));

@@ -90,6 +90,8 @@ public sealed partial class SfcProxyOptionsValidator : IValidateOptions<SfcProxy
     {
         if (!System.IO.Path.IsPathFullyQualified(options.PinRoot))
             failures.Add($"{Root}:PinRoot: '{options.PinRoot}' must be an absolute path (a directory on bpffs)");
+        if (!System.IO.Path.IsPathFullyQualified(options.StateDirectory))
+            failures.Add($"{Root}:StateDirectory: '{options.StateDirectory}' must be an absolute path");
 
         string field = options.Socket.Path is null ? $"{Root}:Instance" : $"{Root}:Socket:Path";
         string socketPath = options.SocketPath;

@@ -60,6 +60,7 @@ public sealed partial class ActiveDsr
                 deleted += n;
                 LogPurged(r.Address.ToString(), r.BackendId, string.Join(", ", r.Services), r.Flows, n, (now - r.LastActive).TotalSeconds);
             }
+            SaveOrLog();
             return new DsrSweepResult(due.Select(r => r.Address).ToList(), deleted);
         }
     }

@@ -29,16 +29,26 @@ public sealed record DsrChangeResult(bool Applied, string? Error, DsrTables? Tab
 /// <para>A backend removed from one service but still in another keeps its slot anyway and is not
 /// removing yet; its flows of the old service keep reaching it through the connection table. When
 /// it leaves its last service it is removing from all the services it left.</para>
+/// <para><b>Live changes survive</b> (with a <see cref="DsrLiveStore"/>): the live changes (<see cref="DsrOverlay"/>:
+/// what the config does not say, and the rule between the two), the removing backends and their times
+/// are written to the state file before a change is answered, and put back by <see cref="Start"/>
+/// (and on SIGHUP, <see cref="Reconfigure"/>, over the config re-read). The backend and service ids
+/// are the kernel's: a start over maps an earlier daemon pinned keeps their ids, so the connection
+/// table's entries keep naming the same backends.</para>
 /// </remarks>
 public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrServiceConfig> initial, ILogger<ActiveDsr> logger,
-    TimeSpan? removeIdle = null, TimeProvider? time = null)
+    TimeSpan? removeIdle = null, TimeProvider? time = null, DsrLiveStore? store = null)
 {
     /// <summary>Default of <see cref="RemoveIdle"/> (SfcProxy:Dsr:RemoveIdleSeconds).</summary>
     public static readonly TimeSpan DefaultRemoveIdle = TimeSpan.FromSeconds(120);
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    /// <summary>The services of the config in force (the file as read at start or at the last SIGHUP).</summary>
+    private IReadOnlyList<DsrServiceConfig> _config = initial;
+    /// <summary>The services in force: <see cref="_config"/> with <see cref="_changes"/> on top.</summary>
     private IReadOnlyList<DsrServiceConfig> _services = initial;
+    private List<DsrLiveChange> _changes = [];
     private List<Removal> _removing = [];
     /// <summary>Services each address was removed from while still in others (it becomes removing, from all of them, when it leaves the last).</summary>
     private Dictionary<IPAddress, List<DsrServiceKey>> _removedFrom = [];
@@ -72,17 +82,18 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
         }
     }
 
-    /// <summary>Builds and applies the configured services (at start).</summary>
-    public void Start()
+    /// <summary>The live changes in force (what the config does not say).</summary>
+    public IReadOnlyList<DsrLiveChange> LiveChanges
     {
-        lock (_gate)
+        get
         {
-            var tables = DsrTableBuilder.Build(Effective(_services, _removing), _tables);
-            datapath.Apply(tables);
-            _tables = tables;
-            LogApplied(_services.Count, tables.Backends.Count);
+            lock (_gate)
+                return _changes;
         }
     }
+
+    /// <summary>Where the live changes are kept; null: they are not kept.</summary>
+    public string? StatePath => store?.Path;
 
     /// <summary>Adds a backend; a removing one comes back with its slot (and its flows) as they are.</summary>
     public DsrChangeResult AddBackend(IPAddress vip, ushort port, byte protocol, IPAddress address, uint weight) =>
@@ -147,54 +158,105 @@ public sealed partial class ActiveDsr(IDsrDatapath datapath, IReadOnlyList<DsrSe
                 return DsrChangeResult.Failed(error!);
             var services = _services.ToList();
             services[index] = services[index] with { Backends = backends };
-
-            // An address configured anywhere keeps its slot: it is no longer removing. One that
-            // this change took out of its last service starts removing (from every service it
-            // left); one taken out of a service but still in others only remembers that service.
-            var configured = services.SelectMany(s => s.Backends).Select(b => b.Address).ToHashSet();
-            var removing = _removing.Where(r => !configured.Contains(r.Address)).ToList();
-            var removedFrom = _removedFrom.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
-            foreach (var r in _removing.Except(removing))
-                removedFrom[r.Address] = [.. r.Services]; // back in a service: still out of the others
             var service = new DsrServiceKey(vip, port, protocol);
-            bool removed = _services[index].Backends.Any(b => b.Address.Equals(address)) && !backends.Any(b => b.Address.Equals(address));
-            if (removed)
-                removedFrom[address] = [.. removedFrom.GetValueOrDefault(address) ?? [], service];
-            foreach (var (a, left) in removedFrom)
-                left.RemoveAll(k => services.Any(s => new DsrServiceKey(s.Vip, s.Port, s.Protocol) == k && s.Backends.Any(b => b.Address.Equals(a))));
-            Removal? started = null;
-            if (removed && !configured.Contains(address))
-            {
-                started = new Removal(removedFrom[address], address, _time.GetUtcNow());
-                removing.Add(started);
-                removedFrom.Remove(address);
-            }
-            foreach (var a in removedFrom.Where(kv => kv.Value.Count == 0 || !configured.Contains(kv.Key)).Select(kv => kv.Key).ToList())
-                removedFrom.Remove(a);
-            DsrTables tables;
-            try
-            {
-                tables = DsrTableBuilder.Build(Effective(services, removing), _tables);
-                datapath.Apply(tables);
-            }
-            catch (ArgumentException e)
-            {
-                return DsrChangeResult.Failed(e.Message);
-            }
-            if (started is not null)
-            {
-                started.BackendId = tables.Backends.Single(b => b.Address.Equals(address)).BackendId;
-                started.Packets = datapath.ReadBackendTraffic(started.BackendId).Packets;
-            }
-            foreach (var r in _removing.Except(removing))
-                LogKept(r.Address.ToString(), r.BackendId);
-            _services = services;
-            _removing = removing;
-            _removedFrom = removedFrom;
-            _tables = tables;
+            var changes = DsrOverlay.Record(_changes, _config, service, address,
+                backends.FirstOrDefault(b => b.Address.Equals(address))?.Weight, _time.GetUtcNow());
+            if (Commit(services, changes, _config) is { } failed)
+                return DsrChangeResult.Failed(failed);
             LogChanged(Name(vip, port, protocol), address.ToString(), what);
-            return new DsrChangeResult(true, null, tables);
+            return new DsrChangeResult(true, null, _tables);
         }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="services"/> in force (the live table: <paramref name="config"/> with
+    /// <paramref name="changes"/> on top): backends that left their last service start removing, the
+    /// tables are rebuilt (ids kept), the state is saved, then the datapath swaps the tables in.
+    /// </summary>
+    /// <returns>null when applied; else why nothing changed (neither the datapath nor the state file).</returns>
+    private string? Commit(List<DsrServiceConfig> services, List<DsrLiveChange> changes, IReadOnlyList<DsrServiceConfig> config)
+    {
+        // Called under the lock. An address configured anywhere keeps its slot: it is no longer
+        // removing. One that left its last service starts removing (from every service it left
+        // that is still there); one taken out of a service but still in others only remembers
+        // that service.
+        var now = _time.GetUtcNow();
+        var configured = services.SelectMany(s => s.Backends).Select(b => b.Address).ToHashSet();
+        var keys = services.Select(DsrOverlay.Key).ToHashSet();
+        var removing = _removing.Where(r => !configured.Contains(r.Address)).ToList();
+        var removedFrom = _removedFrom.ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
+        foreach (var r in _removing.Except(removing))
+            removedFrom[r.Address] = [.. r.Services]; // back in a service: still out of the others
+        foreach (var before in _services)
+        {
+            var key = DsrOverlay.Key(before);
+            var after = services.FirstOrDefault(s => DsrOverlay.Key(s) == key);
+            foreach (var b in before.Backends.Where(b => after is not null && !after.Backends.Any(x => x.Address.Equals(b.Address))))
+                removedFrom[b.Address] = [.. removedFrom.GetValueOrDefault(b.Address) ?? [], key];
+        }
+        foreach (var (a, left) in removedFrom)
+            left.RemoveAll(k => !keys.Contains(k) || services.Any(s => DsrOverlay.Key(s) == k && s.Backends.Any(b => b.Address.Equals(a))));
+        var started = new List<Removal>();
+        var wasConfigured = _services.SelectMany(s => s.Backends).Select(b => b.Address).ToHashSet();
+        foreach (var a in wasConfigured.Where(a => !configured.Contains(a) && removedFrom.GetValueOrDefault(a) is { Count: > 0 }))
+        {
+            var removal = new Removal(removedFrom[a], a, now);
+            started.Add(removal);
+            removing.Add(removal);
+            removedFrom.Remove(a);
+        }
+        foreach (var a in removedFrom.Where(kv => kv.Value.Count == 0 || !configured.Contains(kv.Key)).Select(kv => kv.Key).ToList())
+            removedFrom.Remove(a);
+        DsrTables tables;
+        try
+        {
+            tables = DsrTableBuilder.Build(Effective(services, removing), _tables);
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+        // A backend that starts removing had its id already (kept by the build): its counter now
+        // is where its idle time starts, saved with it.
+        foreach (var r in started)
+        {
+            r.BackendId = tables.Backends.Single(b => b.Address.Equals(r.Address)).BackendId;
+            r.Packets = datapath.ReadBackendTraffic(r.BackendId).Packets;
+        }
+        // Saved before the datapath changes and before the answer: a change the operator was
+        // told about survives any crash after it.
+        var previous = Snapshot(_changes, _removing, _removedFrom);
+        try
+        {
+            Save(Snapshot(changes, removing, removedFrom));
+        }
+        catch (IOException e)
+        {
+            return $"the state file {store!.Path} could not be written ({e.Message})";
+        }
+        try
+        {
+            datapath.Apply(tables);
+        }
+        catch (ArgumentException e)
+        {
+            SaveBack(previous);
+            return e.Message;
+        }
+        catch
+        {
+            SaveBack(previous);
+            throw;
+        }
+        foreach (var r in _removing.Except(removing))
+            LogKept(r.Address.ToString(), r.BackendId);
+        _config = config;
+        _services = services;
+        _changes = changes;
+        _removing = removing;
+        _removedFrom = removedFrom;
+        _tables = tables;
+        return null;
     }
 
     [LoggerMessage(EventId = Hosting.EventIds.DsrApplied, Level = LogLevel.Information, Message = "DSR tables applied: {Services} services, {Backends} backends")]

@@ -6,15 +6,28 @@ using SfcProxy.Configuration;
 
 namespace SfcProxy.Dsr;
 
-/// <summary>Applies the configured DSR services when the host starts (tables, then XDP attach); later
-/// changes come through <c>dsr-backend</c>. Then sweeps the removing backends every
+/// <summary>Applies the configured DSR services when the host starts (tables, then XDP attach), with the
+/// live changes of the state file on top (an unreadable state file stops the start); later changes come
+/// through <c>dsr-backend</c> and SIGHUP. Then sweeps the removing backends every
 /// <see cref="ActiveDsr.SweepInterval"/> (purging those whose flows are gone). The datapath
 /// singleton detaches when the host disposes it.</summary>
 public sealed partial class DsrLoadBalancerService(ActiveDsr dsr, ILogger<DsrLoadBalancerService> log) : BackgroundService
 {
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        dsr.Start();
+        try
+        {
+            dsr.Start();
+        }
+        catch (DsrStateFileException e)
+        {
+            // Refused rather than started from the config alone: that would undo the operator's
+            // drains and removals in the kernel, while refusing leaves a datapath that outlived the
+            // last daemon forwarding with them.
+            throw new InvalidOperationException($"{e.Message}. Not started: starting from the config file alone would undo the live " +
+                "backend changes it keeps (drains, removals); a load balancer left attached keeps its tables meanwhile. " +
+                $"Repair the file, or move it away to drop the live changes, and start again", e);
+        }
         return base.StartAsync(cancellationToken);
     }
 

@@ -162,6 +162,23 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
         }
     }
 
+    /// <summary>The services and backends in the maps (pinned by an earlier daemon, or applied here); null when empty.</summary>
+    public unsafe DsrTables? ReadInstalled()
+    {
+        var backends = new List<DsrBackend>();
+        for (uint id = 1; id < DsrLimits.MaxBackends; id++)
+            if (Backends.TryLookup(id, out DsrBackendEntry e) && e.Present)
+                backends.Add(new DsrBackend(id, (e.Flags & (uint)DsrBackendFlag.IPv6) != 0 ? new IPAddress(new ReadOnlySpan<byte>(e.Addr6, 16)) : FromRaw(e.Addr)));
+        var services = new List<DsrService>();
+        foreach (var k in Services.Keys<DsrVipKey>().ToList())
+            if (Services.TryLookup(k, out uint id))
+                services.Add(new DsrService(id, FromRaw(k.Vip), (ushort)IPAddress.NetworkToHostOrder((short)k.Port), k.Proto));
+        foreach (var k in Services6.Keys<DsrVip6Key>().ToList())
+            if (Services6.TryLookup(k, out uint id))
+                services.Add(new DsrService(id, new IPAddress(new ReadOnlySpan<byte>(k.Vip, 16)), (ushort)IPAddress.NetworkToHostOrder((short)k.Port), k.Proto));
+        return backends.Count == 0 && services.Count == 0 ? null : new DsrTables(services, backends, new Dictionary<uint, uint[]>());
+    }
+
     /// <summary>Per-CPU counters summed over the CPUs.</summary>
     public IReadOnlyDictionary<DsrCounter, ulong> ReadCounters() => Counters.SumAll(DsrCounter.Max);
 
@@ -351,6 +368,13 @@ public sealed class DsrObjects : IDsrDatapath, IPinnedObjects
 
     /// <summary>An IPv4 address as the datapath stores it (network byte order in memory).</summary>
     private static uint Raw(IPAddress a) => BinaryPrimitives.ReadUInt32LittleEndian(RequireV4(a, "address").GetAddressBytes());
+
+    private static IPAddress FromRaw(uint raw)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, raw);
+        return new IPAddress(bytes);
+    }
 
     private static DsrTraffic SumTraffic(BpfMap map, uint key)
     {

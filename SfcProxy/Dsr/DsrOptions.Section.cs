@@ -11,6 +11,10 @@ public sealed partial class DsrOptions : IOptionsSection
 
     string? IOptionsSection.RestartOnlySection => SectionKey;
 
+    // The services reload (DsrReload: the file's services, the live changes kept on top); every
+    // other field shapes the attachment and needs a restart.
+    IReadOnlyList<string> IOptionsSection.LiveSubsections => [$"{SectionKey}:{nameof(Services)}"];
+
     void IOptionsSection.Bind(ConfigSectionReader root, SfcProxyOptions options) =>
         DsrOptionsBinder.Bind(root.Object(SectionKey), this);
 

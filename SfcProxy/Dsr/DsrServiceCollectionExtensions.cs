@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SfcProxy.Configuration;
 using SfcProxy.Control;
+using SfcProxy.Hosting;
 using SfcProxy.Metrics;
 
 namespace SfcProxy.Dsr;
@@ -13,7 +14,8 @@ public static class DsrServiceCollectionExtensions
     /// <summary>
     /// Registers the DSR load balancer: the datapath made by <paramref name="datapathFactory"/>, the
     /// <see cref="ActiveDsr"/> over <c>SfcProxy:Dsr:Services</c> (<see cref="DsrControl"/> answers the dsr
-    /// requests) and <see cref="DsrLoadBalancerService"/>, which applies the services at start.
+    /// requests) and <see cref="DsrLoadBalancerService"/>, which applies the services at start, with the
+    /// live changes of the instance's state file; <see cref="DsrReload"/> applies the file's services on SIGHUP.
     /// Call it only when <see cref="DsrOptions.Enabled"/>, before the control server is added (its tables are in force when the socket answers).
     /// </summary>
     public static IServiceCollection AddSfcDsr(this IServiceCollection services, Func<IServiceProvider, IDsrDatapath> datapathFactory)
@@ -21,13 +23,15 @@ public static class DsrServiceCollectionExtensions
         services.TryAddSingleton(datapathFactory);
         services.TryAddSingleton(sp =>
         {
-            var dsr = sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value.Dsr;
+            var options = sp.GetRequiredService<IOptions<SfcProxyOptions>>().Value;
+            var dsr = options.Dsr;
             return new ActiveDsr(sp.GetRequiredService<IDsrDatapath>(), dsr.ToServiceConfigs(), sp.GetRequiredService<ILogger<ActiveDsr>>(),
-                TimeSpan.FromSeconds(dsr.RemoveIdleSeconds));
+                TimeSpan.FromSeconds(dsr.RemoveIdleSeconds), store: new DsrLiveStore(DsrLiveStore.PathFor(options.StateDirectory, options.Instance), options.Instance));
         });
         services.AddHostedService<DsrLoadBalancerService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IControlModule, DsrControl>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricsSource, DsrMetrics>());
+        services.AddSingleton<IModuleReload, DsrReload>();
         return services;
     }
 

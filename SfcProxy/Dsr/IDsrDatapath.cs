@@ -11,6 +11,12 @@ public interface IDsrDatapath
     /// configures and attaches.</summary>
     void Apply(DsrTables tables);
 
+    /// <summary>The services and backends (ids and keys, no Maglev tables) the kernel already holds: maps
+    /// an earlier daemon of the instance left pinned (a restart with DetachOnStop false, a kill -9); null
+    /// when there are none. The first table build keeps these ids, so the connection table's entries,
+    /// which name backends by id, keep their flows where they are.</summary>
+    DsrTables? ReadInstalled();
+
     /// <summary>Datapath counters summed over CPUs.</summary>
     IReadOnlyDictionary<DsrCounter, ulong> ReadCounters();
 

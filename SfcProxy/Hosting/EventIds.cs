@@ -79,7 +79,14 @@ internal static class EventIds
     public const int DsrBackendPurged = 603;
     public const int DsrBackendKept = 604;
     public const int DsrSweepFailed = 605;
+    public const int DsrLiveRestored = 606;
+    public const int DsrLiveReplaced = 607;
+    public const int DsrLiveSaveFailed = 608;
+    public const int DsrReloaded = 609;
     public const int DsrDecapAttached = 610;
+    public const int DsrTakenOver = 611;
+    public const int DsrLeftAttached = 612;
+    public const int DsrNotTurnedOff = 613;
 
     // 700-729: the daemon's lifetime.
     public const int InstanceOwned = 700;

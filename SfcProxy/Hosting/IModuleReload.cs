@@ -14,4 +14,7 @@ internal interface IModuleReload
     /// <summary>Copies what can change live from <paramref name="next"/> into <paramref name="running"/>
     /// (the object every service reads) and applies it.</summary>
     void Apply(SfcProxyOptions running, SfcProxyOptions next);
+
+    /// <summary>True when the module's "Reloaded" line also states the log level (so the core does not add its own).</summary>
+    bool ReportsLogLevel => true;
 }

@@ -10,8 +10,9 @@ namespace SfcProxy.Hosting;
 /// whatever modules the instance runs: the log level here, each module's live fields through its
 /// <see cref="IModuleReload"/>. Fields that shape the instance (instance, pin root, socket, and those
 /// each module lists) are reported as needing a restart and kept, and so is any change to a module
-/// set up at start (policy, DSR: <see cref="IOptionsSection.RestartOnlySection"/>; the policy files'
-/// contents are re-read by `sfcproxy policy apply`). An invalid file changes nothing.
+/// set up at start (policy, DSR: <see cref="IOptionsSection.RestartOnlySection"/>, but for the paths a
+/// module applies itself, <see cref="IOptionsSection.LiveSubsections"/>: the DSR services; the policy
+/// files' contents are re-read by `sfcproxy policy apply`). An invalid file changes nothing.
 /// </summary>
 internal sealed partial class InstanceReload(
     IConfiguration configuration, IOptions<SfcProxyOptions> running, IOptionsFactory<SfcProxyOptions> reread,
@@ -22,6 +23,7 @@ internal sealed partial class InstanceReload(
     [
         ("Instance", o => o.Instance),
         ("PinRoot", o => o.PinRoot),
+        ("StateDirectory", o => o.StateDirectory),
         ("Socket:Path", o => o.SocketPath),
         ("Socket:Group", o => o.Socket.Group),
     ];
@@ -53,10 +55,12 @@ internal sealed partial class InstanceReload(
         }
         var sections = RestartOnlySections(current);
         var moduleValues = ModuleSections(configuration, sections);
+        var live = current.Sections.SelectMany(s => s.LiveSubsections).ToList();
         foreach (var section in sections)
         {
             var changed = moduleValues.Where(kv => kv.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase) || kv.Key == section)
                 .Concat(_modulesAtStart.Where(kv => kv.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase) || kv.Key == section))
+                .Where(kv => !live.Any(l => kv.Key.StartsWith(l + ":", StringComparison.OrdinalIgnoreCase) || kv.Key.Equals(l, StringComparison.OrdinalIgnoreCase)))
                 .Where(kv => _modulesAtStart.GetValueOrDefault(kv.Key) != moduleValues.GetValueOrDefault(kv.Key))
                 .Select(kv => kv.Key).Distinct().Order(StringComparer.Ordinal).ToList();
             if (changed.Count > 0)
@@ -69,8 +73,8 @@ internal sealed partial class InstanceReload(
         logLevel.Minimum = current.LogLevel;
         foreach (var module in moduleReloads)
             module.Apply(current, next);
-        // A module that reloads says what it applied on its own "Reloaded" line.
-        if (moduleReloads.Count == 0)
+        // A module that reloads says what it applied on its own "Reloaded" line, with the log level if it reports it.
+        if (!moduleReloads.Any(m => m.ReportsLogLevel))
             LogReloaded(OptionValues.LogLevels.NameOf(current.LogLevel));
     }
 

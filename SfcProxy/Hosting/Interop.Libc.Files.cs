@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 
-// libc calls for the daemon's own files: the instance lock on the pin directory, and looking at a
-// path without following a symlink planted there.
+// libc calls for the daemon's own files: the instance lock on the pin directory, looking at a
+// path without following a symlink planted there, and syncing a directory after a rename.
 internal static partial class Interop
 {
     internal static unsafe partial class Libc
@@ -42,5 +42,9 @@ internal static partial class Interop
 
         [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int mkdir(string path, uint mode);
+
+        /// <summary>Makes a directory's entries durable (after a rename into it: the state files).</summary>
+        [LibraryImport(Library, SetLastError = true)]
+        internal static partial int fsync(int fd);
     }
 }

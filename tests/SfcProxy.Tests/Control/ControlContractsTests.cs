@@ -56,10 +56,15 @@ public sealed class ControlContractsTests
             ""","chains":[{"encap":"mpls","chain":16000,"count":4,"p50Ns":8192,"p90Ns":8192,"p99Ns":8192,"buckets":[0,4]}]}}""");
         AssertRoundTrips(new DsrStatusAnswer(new DsrStatusBody(
                 [new DsrServiceStatus(null, "203.0.113.10", 80, "tcp", 0, 0,
-                    [new DsrBackendStatus(3, "10.0.0.1", 0, "removing", 2, "2026-01-01T00:00:00.0000000Z", "2026-01-01T00:00:01.0000000Z", 5, 500)])],
-                new Dictionary<string, ulong> { ["tx"] = 5 })), DsrJsonContext.Default.DsrStatusAnswer,
+                    [new DsrBackendStatus(3, "10.0.0.1", 0, "removing", 2, "2026-01-01T00:00:00.0000000Z", "2026-01-01T00:00:01.0000000Z", 5, 500, "live", "weight 1")])],
+                new Dictionary<string, ulong> { ["tx"] = 5 },
+                [new DsrLiveChangeStatus("203.0.113.10:80/tcp", "10.0.0.1", "removed", "weight 1", "2026-01-01T00:00:00.0000000Z")],
+                "/var/lib/sfcproxy/lb1/dsr-live.json")), DsrJsonContext.Default.DsrStatusAnswer,
             """{"ok":true,"dsr":{"services":[{"vip":"203.0.113.10","port":80,"protocol":"tcp","packets":0,"bytes":0,"backends":[""" +
-            """{"id":3,"address":"10.0.0.1","weight":0,"state":"removing","flows":2,"removedAt":"2026-01-01T00:00:00.0000000Z","lastActiveAt":"2026-01-01T00:00:01.0000000Z","packets":5,"bytes":500}]}],"counters":{"tx":5}}}""");
+            """{"id":3,"address":"10.0.0.1","weight":0,"state":"removing","flows":2,"removedAt":"2026-01-01T00:00:00.0000000Z","lastActiveAt":"2026-01-01T00:00:01.0000000Z","pack""" +
+            """ets":5,"bytes":500,"source":"live","config":"weight 1"}]}],"counters":{"tx":5},"liveChanges":""" +
+            """[{"service":"203.0.113.10:80/tcp","address":"10.0.0.1","live":"removed","config":"weight 1","at":"2026-01-01T00:00:00.0000000Z"}],"state""" +
+            """File":"/var/lib/sfcproxy/lb1/dsr-live.json"}}""");
         AssertRoundTrips(new PolicyCheckAnswer(new PolicyCheckBody("model", false, "default-deny", null, null,
                 "198.18.1.2", 2, "app=web", "198.18.10.3", 3, "app=db", "tcp", 443)), PolicyJsonContext.Default.PolicyCheckAnswer,
             """{"ok":true,"check":{"answeredBy":"model","allowed":false,"verdict":"default-deny","src":"198.18.1.2","srcIdentity":2""" +

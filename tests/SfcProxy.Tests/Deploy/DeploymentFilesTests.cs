@@ -54,6 +54,8 @@ public sealed class DeploymentFilesTests
         var volumes = ((YamlSequenceNode)At(pod, "volumes")).Children.Cast<YamlMappingNode>().ToDictionary(v => Scalar(v, "name"));
         Assert.AreEqual("/sys/fs/bpf", Scalar(volumes["bpffs"], "hostPath", "path"));
         Assert.AreEqual("/run/sfcproxy", Scalar(volumes["run"], "hostPath", "path"));
+        Assert.AreEqual("/var/lib/sfcproxy", Scalar(volumes["state"], "hostPath", "path"), "live DSR changes survive the pod");
+        Assert.IsTrue(mounts.ContainsKey("/var/lib/sfcproxy"));
         Assert.AreEqual("sfcproxy-config", Scalar(volumes["config"], "configMap", "name"));
 
         var liveness = ((YamlSequenceNode)At(container, "livenessProbe", "exec", "command")).Children.Select(c => ((YamlScalarNode)c).Value).ToList();
@@ -106,6 +108,7 @@ public sealed class DeploymentFilesTests
         Assert.AreEqual("/usr/bin/sfcproxy run --config /etc/sfcproxy/%i.json", settings["ExecStart"]);
         Assert.AreEqual("/bin/kill -HUP $MAINPID", settings["ExecReload"]);
         Assert.AreEqual("sfcproxy", settings["RuntimeDirectory"]);
+        Assert.AreEqual("sfcproxy", settings["StateDirectory"], "/var/lib/sfcproxy: the default StateDirectory, writable under ProtectSystem=strict");
         foreach (string capability in new[] { "CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN" })
             Assert.Contains(capability, settings["AmbientCapabilities"]);
     }

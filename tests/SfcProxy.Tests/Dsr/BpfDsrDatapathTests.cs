@@ -32,6 +32,41 @@ public sealed class BpfDsrDatapathTests
         return new IPAddress(output.AsSpan(30, 4));
     }
 
+    /// <summary>
+    /// A daemon that stops with DetachOnStop false leaves its maps pinned; the next one reads the
+    /// services and backend ids in them (IPv4 and IPv6), so its first build keeps them: here the ids
+    /// a live addition got, which a fresh build would hand out otherwise.
+    /// </summary>
+    [TestMethod]
+    public void TheNextDaemonReadsTheIdsAnEarlierOneLeftPinnedIpv4AndIpv6()
+    {
+        BpfEnvironmentCheck.Require();
+        var pinName = $"dsrhost-{Guid.NewGuid():N}"[..20];
+        var settings = new DsrSettings(Source: IPAddress.Parse("192.0.2.1"), Source6: IPAddress.Parse("2001:2::1"));
+        var v6Vip = IPAddress.Parse("2001:2::10");
+        DsrServiceConfig[] config =
+        [
+            new(IPAddress.Parse(Vip), 80, 6, [new(B2)]),
+            new(v6Vip, 53, 17, [new(IPAddress.Parse("2001:2::52"))]),
+        ];
+        DsrTables left;
+        using (var first = new BpfDsrDatapath(pinName, BpfPins.DefaultRoot, settings, null, XdpAttachMode.Generic, NullLogger.Instance, detachOnStop: false))
+        {
+            Assert.IsNull(first.ReadInstalled(), "nothing pinned yet");
+            var dsr = new ActiveDsr(first, config, NullLogger<ActiveDsr>.Instance);
+            dsr.Start();
+            Assert.IsTrue(dsr.AddBackend(IPAddress.Parse(Vip), 80, 6, B1, 1).Applied);
+            Assert.IsTrue(dsr.AddBackend(v6Vip, 53, 17, IPAddress.Parse("2001:2::51"), 1).Applied);
+            left = dsr.Tables!;
+        }
+        using var second = new BpfDsrDatapath(pinName, BpfPins.DefaultRoot, settings, null, XdpAttachMode.Generic, NullLogger.Instance);
+        var installed = second.ReadInstalled()!;
+
+        CollectionAssert.AreEquivalent(left.Backends.ToList(), installed.Backends.ToList(), "ids and addresses as the first daemon left them");
+        CollectionAssert.AreEquivalent(left.Services.ToList(), installed.Services.ToList());
+        Assert.AreEqual(3u, installed.Backends.Single(b => b.Address.Equals(B1)).BackendId, "the live addition's id, not the 1 a fresh build gives the lowest address");
+    }
+
     [TestMethod]
     public void AppliesConfigDrainsAndRemovesABackendKeepingItsFlowsUntilThePurge()
     {

@@ -84,8 +84,38 @@ public sealed class DsrCliTests
         Assert.AreEqual((ExitCodes.Ok, ExitCodes.Ok, ExitCodes.Ok), (removeExit, lsExit, lsAfterExit), remove.Error.ToString() + ls.Error + lsAfter.Error);
         Assert.Contains("removing (3 flows)", remove.Output.ToString());
         Assert.Contains("removing (1 flow)", ls.Output.ToString());
-        Assert.DoesNotContain("10.0.0.3", lsAfter.Output.ToString(), "purged");
-        Assert.DoesNotContain("removing", lsAfter.Output.ToString());
+        Assert.DoesNotContain("removing", lsAfter.Output.ToString(), "purged");
+        Assert.Contains("│ 0* │ removing (3 flows) │", System.Text.RegularExpressions.Regex.Replace(remove.Output.ToString(), " +", " "), "a live change's weight is starred");
+        // Purged, it is still out of the service the config lists it in: a live change, listed with how to keep it.
+        Assert.Contains("* live changes, not in the config file", lsAfter.Output.ToString());
+        Assert.Contains("203.0.113.10:53/udp 10.0.0.3: removed (config: weight 1) since", lsAfter.Output.ToString());
+    }
+
+    /// <summary>`dsr config` prints the table in force as Dsr:Services; a config file saying that (bound
+    /// and validated like any file) makes every live change permanent: none is left after the reload,
+    /// and the table is the same.</summary>
+    [TestMethod]
+    public async Task ConfigPrintsTheLiveTableAsServicesThatMakeEveryLiveChangePermanent()
+    {
+        await using var daemon = await DsrControlTests.Daemon.StartAsync();
+        string socket = daemon.Server.SocketPath;
+        Assert.AreEqual(ExitCodes.Ok, await new CliRunner().InvokeAsync(["dsr", "backend", "weight", "-s", socket, "--vip", "203.0.113.10", "--port", "80", "--address", "10.0.0.1", "--weight", "0"]));
+        Assert.AreEqual(ExitCodes.Ok, await new CliRunner().InvokeAsync(["dsr", "backend", "add", "-s", socket, "--vip", "203.0.113.10", "--port", "53", "--protocol", "udp", "--address", "10.0.0.5", "--weight", "3"]));
+        Assert.AreEqual(ExitCodes.Ok, await new CliRunner().InvokeAsync(["dsr", "backend", "remove", "-s", socket, "--vip", "203.0.113.10", "--port", "80", "--address", "10.0.0.2"]));
+        Assert.HasCount(3, daemon.Dsr.LiveChanges);
+        var before = string.Join("; ", daemon.Dsr.Services.Select(s => $"{s.Port}: {string.Join(", ", s.Backends)}"));
+        var config = new CliRunner();
+
+        Assert.AreEqual(ExitCodes.Ok, await config.InvokeAsync(["dsr", "config", "-s", socket]), config.Error.ToString());
+
+        var services = config.Output.ToString().Trim()[1..^1];
+        var options = Configuration.OptionsFixture.Bind("{ \"Dsr\": { \"Interface\": \"lo\", \"Source\": \"192.0.2.1\", " + services + " } }");
+        Assert.IsEmpty(Configuration.OptionsFixture.Failures(options), config.Output.ToString());
+        var (replaced, error) = daemon.Dsr.Reconfigure(options.Dsr.ToServiceConfigs());
+        Assert.IsNull(error);
+        Assert.HasCount(3, replaced, "each live change now said by the file");
+        Assert.IsEmpty(daemon.Dsr.LiveChanges);
+        Assert.AreEqual(before, string.Join("; ", daemon.Dsr.Services.Select(s => $"{s.Port}: {string.Join(", ", s.Backends)}")));
     }
 
     [TestMethod]

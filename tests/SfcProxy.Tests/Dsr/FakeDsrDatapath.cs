@@ -23,6 +23,11 @@ internal sealed class FakeDsrDatapath : IDsrDatapath
     /// <summary>Backend ids whose connection entries were deleted, in order.</summary>
     public List<uint> DeletedConnections { get; } = [];
 
+    /// <summary>What <see cref="ReadInstalled"/> answers: the ids an earlier daemon left in the kernel.</summary>
+    public DsrTables? Installed { get; set; }
+
+    public DsrTables? ReadInstalled() => Installed;
+
     public void Apply(DsrTables tables)
     {
         lock (Applied)
