@@ -143,7 +143,7 @@ public sealed class OperationsCliTests
     {
         await using var server = await ControlServerFixture.StartAsync();
         var cli = new CliRunner();
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(350));
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
 
         int exit = await cli.InvokeAsync(["stats", "-s", server.SocketPath, "-w", "--interval", "0.1s"], stop.Token);
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SfcProxy.Cli;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Tests.Control;
 using SfcProxy.Tests.EndToEnd;
@@ -94,6 +96,32 @@ public sealed class TerminalWatchTests
         Assert.IsNotNull(row, "the chain's row\n" + Show(pane));
         StringAssert.Contains(row, "8.2 us", "p50 of the chain with its unit\n" + Show(pane));
         Assert.DoesNotContain(FullScreenClear, pane.Raw());
+    }
+
+    [TestMethod]
+    [DataRow("stats --watch --interval 200ms")]
+    [DataRow("stats")]
+    [DataRow("latency")]
+    public async Task IntoAPipeNoEscapeCodes(string command)
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var start = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // SIGINT after 3 s ends the watch as Ctrl-C would; the single asks end on their own.
+        foreach (string arg in (string[])["--preserve-status", "-s", "INT", "3", LabEnvironment.Dotnet, LabEnvironment.DaemonDll, .. command.Split(' '), "--socket", server.SocketPath])
+            start.ArgumentList.Add(arg);
+        // A terminal type that has colours and cursor movement: only the output being a pipe may keep them out.
+        start.Environment["TERM"] = "xterm-256color";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.AreEqual(0, process.ExitCode, await error);
+        Assert.DoesNotContain("\u001b", output, "escape codes in a pipe:\n" + output.Replace("\u001b", "\\e"));
+        foreach (string line in output.Split('\n'))
+            Assert.IsLessThanOrEqualTo(TerminalSize.DefaultWidth, line.GetCellWidth(), line);
+        if (command.Contains("--watch", StringComparison.Ordinal))
+            Assert.IsGreaterThanOrEqualTo(2, output.Split("\n\n").Length, "frame after frame:\n" + output);
     }
 
     /// <summary>The rate column (the last field) of a counter's row in the latest frame; null when not shown.</summary>
