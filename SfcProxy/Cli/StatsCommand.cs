@@ -50,12 +50,15 @@ internal static class StatsCommand
     private static async Task<int> WatchAsync(InstanceQuery query, ParseResult parseResult, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Ctrl-C ends the watch and leaves the last frame on screen, instead of killing the process mid-draw.
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        // Ctrl-C (or a kill) ends the watch and leaves the last frame on screen with the cursor shown
+        // again, instead of killing the process mid-draw.
+        void End(PosixSignalContext context)
         {
             context.Cancel = true;
             stop.Cancel();
-        });
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, End);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, End);
         var output = parseResult.InvocationConfiguration.Output;
         bool json = query.Json(parseResult);
         using var screen = WatchScreen.For(output);

@@ -10,10 +10,10 @@ namespace SfcProxy.Cli;
 /// </summary>
 internal static class StatsFrame
 {
-    /// <summary>Counter name prefix, in the order the programs see a packet; the rest (details) last.</summary>
     private const int TotalWidth = 17;
     private const int RateWidth = 13;
 
+    /// <summary>Counter name prefix, in the order the programs see a packet; the rest (details) last.</summary>
     private static readonly string[] GroupOrder = ["rx", "tx", "mark", "labels", "nsh"];
 
     /// <summary>

@@ -99,15 +99,16 @@ public sealed class TerminalWatchTests
     }
 
     [TestMethod]
-    [DataRow("stats --watch --interval 200ms")]
-    [DataRow("stats")]
-    [DataRow("latency")]
-    public async Task IntoAPipeNoEscapeCodes(string command)
+    [DataRow("stats --watch --interval 200ms", "INT")]
+    [DataRow("stats --watch --interval 200ms", "TERM")]
+    [DataRow("stats", "INT")]
+    [DataRow("latency", "INT")]
+    public async Task IntoAPipeNoEscapeCodes(string command, string signal)
     {
         await using var server = await ControlServerFixture.StartAsync();
         var start = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // SIGINT after 3 s ends the watch as Ctrl-C would; the single asks end on their own.
-        foreach (string arg in (string[])["--preserve-status", "-s", "INT", "3", LabEnvironment.Dotnet, LabEnvironment.DaemonDll, .. command.Split(' '), "--socket", server.SocketPath])
+        // The signal after 3 s ends the watch (exit 0, as Ctrl-C or a kill would); the single asks end on their own.
+        foreach (string arg in (string[])["--preserve-status", "-s", signal, "3", LabEnvironment.Dotnet, LabEnvironment.DaemonDll, .. command.Split(' '), "--socket", server.SocketPath])
             start.ArgumentList.Add(arg);
         // A terminal type that has colours and cursor movement: only the output being a pipe may keep them out.
         start.Environment["TERM"] = "xterm-256color";
