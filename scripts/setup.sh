@@ -8,9 +8,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# nftables: the judge of the policy's differential test (PolicyNftDifferentialTests).
+# nftables: the judge of the policy's differential test (PolicyNftDifferentialTests). tmux: the real
+# terminal the CLI's screen tests draw in (TerminalWatchTests; `script`, which keeps the raw stream,
+# is util-linux's, always there).
 packages=(clang llvm make libbpf-dev bpftool iproute2 iptables nftables ethtool python3-scapy python3-matplotlib iperf3 tcpdump
-	openvswitch-switch)
+	openvswitch-switch tmux)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -139,18 +139,29 @@ public sealed class OperationsCliTests
     }
 
     [TestMethod]
-    public async Task StatsWatchDrawsATableWithRates()
+    public async Task StatsWatchIntoAPipePrintsPlainFramesWithRates()
     {
         await using var server = await ControlServerFixture.StartAsync();
         var cli = new CliRunner();
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(350));
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
 
         int exit = await cli.InvokeAsync(["stats", "-s", server.SocketPath, "-w", "--interval", "0.1s"], stop.Token);
 
         Assert.AreEqual(ExitCodes.Ok, exit, cli.Error.ToString());
-        Assert.Contains("per second", cli.Output.ToString());
-        Assert.Contains("0.0/s", cli.Output.ToString());
+        string text = cli.Output.ToString();
+        Assert.DoesNotContain("\u001b", text, "no escape codes when the output is not a terminal");
+        // Frames one after the other, a blank line between: title, header, then counter, total, rate.
+        string[][] frames = [.. text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(f => f.Split('\n', StringSplitOptions.RemoveEmptyEntries))];
+        Assert.IsGreaterThanOrEqualTo(2, frames.Length, text);
+        CollectionAssert.AreEqual(new[] { "counter", "total", "per", "second" }, Fields(frames[0][1]));
+        CollectionAssert.AreEqual(new[] { "rx_popped", "123", "-" }, Fields(frames[0].Single(l => l.StartsWith("rx_popped", StringComparison.Ordinal))));
+        CollectionAssert.AreEqual(new[] { "rx_popped", "123", "0.0" }, Fields(frames[1].Single(l => l.StartsWith("rx_popped", StringComparison.Ordinal))));
+        Assert.AreEqual(2 + SfcProxy.Proxy.CounterNames.All.Count, frames[0].Length, "no row limit in a pipe: every counter");
+        foreach (string line in frames.SelectMany(f => f))
+            Assert.IsLessThanOrEqualTo(TerminalSize.DefaultWidth, line.Length, line);
     }
+
+    private static string[] Fields(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     [TestMethod]
     [DataRow("500ms", 500)]
