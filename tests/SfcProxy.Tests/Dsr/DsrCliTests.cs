@@ -1,3 +1,4 @@
+using SfcProxy.Tests.Metrics;
 using System.Text.Json;
 using SfcProxy.Cli;
 using SfcProxy.Dsr;
@@ -128,8 +129,11 @@ public sealed class DsrCliTests
 
         Assert.AreEqual(ExitCodes.Ok, exit, cli.Error.ToString());
         string text = cli.Output.ToString();
-        Assert.Contains("sfcproxy_dsr_packets_total{instance=\"test\",outcome=\"tx\"} 7\n", text);
-        Assert.Contains("sfcproxy_dsr_backend_packets_total{instance=\"test\",backend=\"10.0.0.1\"}", text);
+        // label order is the exposition library's, so samples are compared parsed
+        var samples = PrometheusExposition.Parse(text).Values.SelectMany(f => f.Samples).ToList();
+        Assert.Contains(PrometheusExposition.ParseSample("sfcproxy_dsr_packets_total{instance=\"test\",outcome=\"tx\"} 7").Canonical,
+            samples.Select(x => x.Canonical).ToHashSet(), text);
+        Assert.IsTrue(samples.Any(x => x.Name == "sfcproxy_dsr_backend_packets_total" && x.Labels.GetValueOrDefault("backend") == "10.0.0.1"), text);
     }
 
     [TestMethod]
