@@ -50,6 +50,8 @@ internal sealed record StageRow(KeyMode Mode, string Stage, double Ns);
 /// </summary>
 internal static class CoreBenchmark
 {
+    /// <summary>sfc_config.coarse_clock as the daemon sets it for the default Cache:MaxAge.</summary>
+    private static readonly uint DefaultCoarseClock = BpfProxyDatapath.CoarseClockFor(new CacheOptions().MaxAge) ? 1u : 0u;
 
     /// <param name="sampleEvery">Latency sampling written into the config (LatencySampleEvery; 1
     /// records every packet, to see what recording costs).</param>
@@ -82,7 +84,7 @@ internal static class CoreBenchmark
                 // the cache size a user gets by default in this mode: the slot ring's size decides how
                 // warm a claimed slot is in the CPU's caches
                 using var proxy = ProxyObjects.Load(pins, mode, (uint)(mode == KeyMode.Metadata ? CacheOptions.DefaultMetadataSize : CacheOptions.DefaultSize));
-                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
+                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
                 foreach (var labels in labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
@@ -112,7 +114,7 @@ internal static class CoreBenchmark
     /// </summary>
     private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets, uint sampleEvery)
     {
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
         var rx = new double[packets];
         var tx = new double[packets];
         for (var i = 0; i < packets; i++)
@@ -121,7 +123,7 @@ internal static class CoreBenchmark
             rx[i] = proxy.RunRx(frame).DurationNs;
             tx[i] = proxy.RunTx(frame).DurationNs;
         }
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery });
+        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
         yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", NsStats.Of(rx).Median);
         yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", NsStats.Of(tx).Median);
     }

@@ -157,6 +157,11 @@ struct sfc_config {
 				   * the mask's bits above them hold the slot's generation */
 	enum sfc_fingerprint meta_fingerprint; /* metadata mode: what the fingerprint of each slot
 						* covers (4 bytes; in the struct, so in BTF) */
+	__u32 coarse_clock;       /* 1: a packet not sampled for latency is stamped with the coarse
+				   * monotonic clock (the last tick's time, at most one tick behind;
+				   * ~60 ns cheaper on kvm-clock VMs), so aging acts up to one tick
+				   * early; the host sets it when Cache:MaxAge >= 1 s. 0: always the
+				   * precise clock */
 };
 
 /* Header-hash key: every byte of the inner packet that an SFC-unaware, non-NAT VNF leaves

@@ -153,9 +153,10 @@ int xdp_rx(struct xdp_md *ctx)
 	}
 
 	seq = packet_seq_next(cur);
-	/* stamped for every packet: aging needs the pop time of each entry */
-	now = bpf_ktime_get_ns();
 	sample = latency_sample(cfg, seq);
+	/* stamped for every packet: aging needs the pop time of each entry; a latency sample needs
+	 * the precise clock, aging a tick's precision (sfc_config.coarse_clock) */
+	now = sample || !cfg->coarse_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
 
 	/* A cache that refuses the entry (full, or a conflicting packet in the VNF) makes us drop
 	 * the packet: we never evict cached headers whose packet is still inside the VNF to make

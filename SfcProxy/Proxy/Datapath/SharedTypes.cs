@@ -134,6 +134,8 @@ internal unsafe struct SfcConfig
     public uint MetaIndexBits;
     /// <summary>Metadata mode: <see cref="MetaFingerprint"/>, what a slot's fingerprint covers.</summary>
     public uint MetaFingerprint;
+    /// <summary>1: packets not sampled for latency are stamped with the coarse monotonic clock (at most one tick behind); see <c>BpfProxyDatapath.CoarseClockFor</c>.</summary>
+    public uint CoarseClock;
 }
 
 /// <summary>enum sfc_fingerprint: what the metadata mode's fingerprint covers (Metadata:Fingerprint).</summary>

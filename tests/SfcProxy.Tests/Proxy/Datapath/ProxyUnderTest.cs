@@ -15,7 +15,7 @@ internal sealed class ProxyUnderTest : IDisposable
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
         LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
         byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains, uint latencySampleEvery = 1,
-        ulong metaMaxAgeNs = 0, uint markMask = 0)
+        ulong metaMaxAgeNs = 0, uint markMask = 0, bool coarseClock = false)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
@@ -23,7 +23,8 @@ internal sealed class ProxyUnderTest : IDisposable
         var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted,
             LatencySampleEvery = latencySampleEvery, // 1 by default: every hit recorded, histograms exact
             MetaMaxAgeNs = metaMaxAgeNs, // 0 by default: metadata slots are never taken over
-            MetaMarkMask = markMask, MetaMarkShift = markMask == 0 ? 0 : (uint)System.Numerics.BitOperations.TrailingZeroCount(markMask) };
+            MetaMarkMask = markMask, MetaMarkShift = markMask == 0 ? 0 : (uint)System.Numerics.BitOperations.TrailingZeroCount(markMask),
+            CoarseClock = coarseClock ? 1u : 0u };
         if (staticStack is not null)
         {
             config.StaticLabelCount = (uint)staticStack.Length;

@@ -73,4 +73,16 @@ public sealed class MetadataOptionsTests
         Assert.AreEqual(0x0FF0_0000u, config.MetaMarkMask);
         Assert.AreEqual(20u, config.MetaMarkShift);
     }
+
+    [TestMethod]
+    [DataRow("\"Cache\": { \"MaxAge\": \"5s\" }", 1u, DisplayName = "the default 5 s: coarse")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"1s\" }", 1u, DisplayName = "1 s: coarse")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"999ms\" }", 0u, DisplayName = "below 1 s: precise")]
+    [DataRow("\"Cache\": { \"MaxAge\": \"5ms\" }", 0u, DisplayName = "a tick would be a large part of it: precise")]
+    public void PopTimesComeFromTheCoarseClockOnlyWhenATickIsAtMostOnePercentOfMaxAge(string cache, uint coarse)
+    {
+        var options = OptionsFixture.Bind(OptionsFixture.With($"\"KeyMode\": \"metadata\", {cache}"));
+        Assert.HasCount(0, OptionsFixture.Failures(options));
+        Assert.AreEqual(coarse, BpfProxyDatapath.BuildConfig(options, new byte[6]).CoarseClock);
+    }
 }
