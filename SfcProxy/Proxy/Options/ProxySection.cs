@@ -197,7 +197,7 @@ internal sealed class ProxySection : IOptionsSection
     {
         var stack = options.StaticStack;
         if (options.MissPolicy == MissPolicy.Static && stack.Count == 0 && options.Srv6.Static is null)
-            failures.Add($"{Root}:StaticStack: required (at least one label entry, or Srv6:Static) when MissPolicy is 'static'");
+            failures.Add($"{Root}:StaticStack: required (at least one label entry) when MissPolicy is 'static' (or an SRv6 header in Srv6:Static)");
         if (stack.Count > 0 && options.Srv6.Static is not null)
             failures.Add($"{Root}:Srv6:Static: StaticStack is given too; a miss pushes one fallback header, name one of them");
         if (stack.Count > SfcLimits.MaxLabels)
