@@ -5,7 +5,13 @@ namespace SfcProxy.Configuration;
 /// <summary>Config-file spellings of the enum-valued options.</summary>
 internal static class OptionValues
 {
-    public static readonly NamedValues<Encapsulation> Encapsulations = new(("mpls", Encapsulation.Mpls), ("nsh", Encapsulation.Nsh));
+    public static readonly NamedValues<Encapsulation> Encapsulations = new(("mpls", Encapsulation.Mpls), ("nsh", Encapsulation.Nsh), ("srv6", Encapsulation.Srv6));
+
+    /// <summary>Srv6:Sids:N:Inner spellings: the inner packets a proxy SID serves.</summary>
+    public static readonly NamedValues<Srv6Inner> Srv6Inners = new(
+        ("ipv4", Srv6Inner.IPv4),
+        ("ipv6", Srv6Inner.IPv6),
+        ("ethernet", Srv6Inner.Ethernet));
 
     public static readonly NamedValues<KeyMode> KeyModes = new(
         ("metadata", KeyMode.Metadata),

@@ -78,6 +78,13 @@ public sealed record Packet
     public Packet Routing(byte routingType = 4, byte segmentsLeft = 1, params string[] segments) =>
         With(new IPv6RoutingLayer(routingType, segmentsLeft, [.. segments.Select(IPAddress.Parse)]));
 
+    /// <summary>A segment routing header (RFC 8754 2): <paramref name="segments"/> in wire order (Segment List[0],
+    /// the last segment, first), then <paramref name="tlvs"/> as on the wire (a multiple of 8 bytes with the segments'
+    /// 8 + 16n). Last Entry and Hdr Ext Len follow from them unless given (a malformed header).</summary>
+    public Packet Srh(byte segmentsLeft, string[] segments, byte[]? tlvs = null, byte? lastEntry = null,
+        byte? hdrExtLen = null, byte flags = 0, ushort tag = 0) =>
+        With(new SrhLayer(segmentsLeft, [.. segments.Select(IPAddress.Parse)], tlvs ?? [], lastEntry, hdrExtLen, flags, tag));
+
     /// <summary>An IPv6 fragment header (RFC 8200 4.5): offset in 8-byte units, M flag, identification.</summary>
     public Packet Fragment6(ushort offsetUnits, bool more, uint identification) =>
         With(new IPv6FragmentLayer(offsetUnits, more, identification));
@@ -180,6 +187,9 @@ public sealed record Packet
         IPv6Layer => 41,
         IPv6OptionsLayer o => o.Type,
         IPv6RoutingLayer => 43,
+        SrhLayer => 43,
+        EthLayer => 143, // Ethernet inside IPv6 (RFC 8986 10.1)
+        RawIpLayer r => r.IsV6 ? (byte)41 : (byte)4,
         IPv6FragmentLayer => 44,
         _ => 253, // RFC 3692 experimental
     };
@@ -352,6 +362,28 @@ public sealed record Packet
                 b[4] = (byte)Math.Max(0, Segments.Length - 1); // last entry
             for (var i = 0; i < Segments.Length; i++)
                 Segments[i].GetAddressBytes().CopyTo(b, 8 + 16 * i);
+            inner.CopyTo(b, len);
+            return b;
+        }
+    }
+
+    private sealed record SrhLayer(byte SegmentsLeft, IPAddress[] Segments, byte[] Tlvs, byte? LastEntry, byte? HdrExtLen,
+        byte Flags, ushort Tag) : Layer
+    {
+        public override byte[] Write(byte[] inner, Layer? next, IpLayer? ip, bool lastMpls)
+        {
+            var len = 8 + 16 * Segments.Length + Tlvs.Length;
+            var b = new byte[len + inner.Length];
+            b[0] = ProtocolOf(next, true);
+            b[1] = HdrExtLen ?? (byte)(len / 8 - 1);
+            b[2] = 4;
+            b[3] = SegmentsLeft;
+            b[4] = LastEntry ?? (byte)(Segments.Length - 1);
+            b[5] = Flags;
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), Tag);
+            for (var i = 0; i < Segments.Length; i++)
+                Segments[i].GetAddressBytes().CopyTo(b, 8 + 16 * i);
+            Tlvs.CopyTo(b, 8 + 16 * Segments.Length);
             inner.CopyTo(b, len);
             return b;
         }

@@ -77,6 +77,7 @@ public sealed partial class BpfProxyDatapath : IProxyDatapath
         config.StaticLabelCount = (uint)stack.Length;
         foreach (var encap in o.Encapsulations)
             config.AcceptedEncaps |= 1u << (int)encap;
+        config = Srv6Config.Encode(o.Srv6, config);
         unsafe
         {
             for (var i = 0; i < stack.Length; i++)

@@ -16,8 +16,10 @@ internal sealed record CacheDumpAnswer(string KeyMode, int Count, IReadOnlyList<
 internal sealed record CacheDumpEntry(
     string Key, string Encap, long AgeMs, uint Refs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NshHeaderView? Nsh,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Labels)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Labels,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Srv6HeaderView? Srv6 = null)
 {
     public static CacheDumpEntry From(CacheEntryView entry) =>
-        new(entry.Key, entry.Encapsulation, entry.AgeMs, entry.Refs, entry.Nsh, entry.Nsh is null ? entry.Labels : null);
+        new(entry.Key, entry.Encapsulation, entry.AgeMs, entry.Refs, entry.Nsh,
+            entry.Nsh is null && entry.Srv6 is null ? entry.Labels : null, entry.Srv6);
 }

@@ -73,9 +73,17 @@ internal static class HeaderCacheEntries
         {
             nsh = Nsh(new ReadOnlySpan<byte>(entry.Nsh, Math.Min((int)entry.NshLen, SfcLimits.NshMaxLength)));
         }
+        Srv6HeaderView? srv6 = encap == Encapsulation.Srv6
+            ? Srv6(entry.Srv6Sid, entry.Srv6Next, new ReadOnlySpan<byte>(entry.Srv6, Math.Min((int)entry.Srv6Len, SfcLimits.Srv6MaxLength)))
+            : null;
         return new CacheEntryView(key, encap == Encapsulation.None ? "none" : OptionValues.Encapsulations.NameOf(encap),
-            ageMs, entry.Refs, labels, nsh);
+            ageMs, entry.Refs, labels, nsh, srv6);
     }
+
+    /// <summary>The outer IPv6 header's destination (bytes 24-39) and the rest as hex.</summary>
+    internal static Srv6HeaderView Srv6(int sid, byte next, ReadOnlySpan<byte> header) =>
+        new(sid, header.Length >= 40 ? new IPAddress(header[24..40]).ToString() : "", header.Length, next,
+            Convert.ToHexStringLower(header));
 
     /// <summary>RFC 8300 section 2.2: Ver(2) O U TTL(6) Length(6) U(4) MD type(4) Next protocol(8), then SPI(24) SI(8).</summary>
     internal static NshHeaderView Nsh(ReadOnlySpan<byte> header)

@@ -33,6 +33,7 @@ internal sealed partial class ProxyReload(IProxyDatapath datapath, ILogger<Proxy
         running.ConsumedSegments = next.ConsumedSegments;
         running.Encapsulations = next.Encapsulations;
         running.Nsh = next.Nsh;
+        running.Srv6 = next.Srv6;
         running.Cache.MaxAge = next.Cache.MaxAge;
         running.LatencySampleEvery = next.LatencySampleEvery;
         datapath.Reconfigure(running);

@@ -6,6 +6,7 @@
 #define SFC_CONSTS_H
 
 #include "parse_eth.h" /* ETH_P_*, ETH_HLEN, VLAN_HLEN, L2_MAX_LEN */
+#include "sfc_shared.h" /* SFC_SRV6_MAX_LEN */
 
 /* The ethertypes of the SFC encapsulations, host byte order (compare against bpf_ntohs(), or use
  * bpf_htons() on constants). Guarded: newer <linux/if_ether.h> have them too. */
@@ -73,9 +74,41 @@
  * flow label and masks out the traffic class (host byte order, apply after bpf_ntohl()). */
 #define SFC_IPV6_VER_FLOW_MASK 0xF00FFFFFu
 
-/* Furthest an inner IP header can start in a frame: the L2 header, the largest NSH header, and
- * the inner Ethernet header NSH may carry (a label stack is shorter). */
-#define SFC_MAX_SFC_HLEN (L2_MAX_LEN + SFC_NSH_MAX_HLEN + L2_MAX_LEN)
+/* Furthest an inner IP header can start in a frame: the L2 header, the largest SRv6 header set
+ * (longer than the largest NSH header), and the inner Ethernet header NSH or SRv6 may carry (a
+ * label stack is shorter). */
+#define SFC_MAX_SFC_HLEN (L2_MAX_LEN + SFC_SRV6_MAX_LEN + L2_MAX_LEN)
+
+/* SRv6 Segment Routing Header (RFC 8754 2): next header | Hdr Ext Len | Routing Type (4) |
+ * Segments Left | Last Entry | Flags | Tag(16) | Segment List[0..Last Entry] (16 bytes each) |
+ * TLVs. Offsets from the SRH's first byte. */
+#define SFC_SRH_ROUTING_TYPE 4
+#define SFC_SRH_HLEN 8
+#define SFC_SRH_TYPE_OFF 2
+#define SFC_SRH_SL_OFF 3
+#define SFC_SRH_LAST_OFF 4
+#define SFC_SRH_SEG_LEN 16
+/* SRH TLVs (RFC 8754 2.1): Pad1 is one byte (type 0), every other TLV type(8) | length(8) | value. */
+#define SFC_SRH_TLV_PAD1 0
+/* TLVs walked at most; more in one SRH count RX_SRV6_BAD_TLV (RFC 8754 2.1.1: Pad1 is for one
+ * byte of padding, PadN for more, so a real SRH holds a few). */
+#define SFC_SRH_MAX_TLVS 32
+/* Extension headers before and after the SRH walked at most (hop-by-hop, destination options,
+ * the SRH): RFC 8200 4.1 allows each once, destination options twice. */
+#define SFC_SRV6_MAX_EXT 4
+/* The IPv6 next header values of the inner packets End.AD hands to the VNF. */
+#define SFC_NH_IPV4 4
+#define SFC_NH_IPV6 41
+#define SFC_NH_ETHERNET 143
+#define SFC_NH_HOPOPTS 0
+#define SFC_NH_ROUTING 43
+#define SFC_NH_DSTOPTS 60
+/* Offsets in the fixed IPv6 header. */
+#define SFC_IP6_PLEN_OFF 4
+#define SFC_IP6_NH_OFF 6
+#define SFC_IP6_HLIM_OFF 7
+#define SFC_IP6_DADDR_OFF 24
+#define SFC_IP6_HLEN 40
 
 /* Bytes after the fixed IP header copied into the flow key (sfc_flow_key.l4). */
 #define SFC_KEY_L4_LEN 12

@@ -105,6 +105,25 @@ static __always_inline void sfc_copy_nsh(__u8 *dst, const __u8 *src, __u32 len)
 		__builtin_memcpy(dst, src, SFC_NSH_MAX_LEN);
 }
 
+/* Copies an entry's SRv6 header set (srv6_len, srv6_next, srv6_sid and the first srv6_len bytes
+ * of srv6) in one of three constant sizes, as sfc_copy_nsh() does: an SRH of up to 10 segments
+ * (40 + 8 + 160 = 208 bytes) moves 256 bytes, not the buffer's 384. */
+static __always_inline void sfc_copy_srv6(struct sfc_cache_entry *dst,
+					  const struct sfc_cache_entry *src)
+{
+	__u32 len = src->srv6_len;
+	__u8 *d = __builtin_assume_aligned(dst->srv6, 8);
+	const __u8 *s = __builtin_assume_aligned(src->srv6, 8);
+
+	__builtin_memcpy(&dst->srv6_len, &src->srv6_len, 8);
+	if (len <= 128)
+		__builtin_memcpy(d, s, 128);
+	else if (len <= 256)
+		__builtin_memcpy(d, s, 256);
+	else
+		__builtin_memcpy(d, s, SFC_SRV6_MAX_LEN);
+}
+
 /* Fragmented datagrams in flight (metadata mode): which slot their fragments share. Key: the
  * datagram's identity as it arrives (before any NAT). xdp_rx alone reads and writes it (an LRU, so
  * datagrams whose last fragment never came make room by themselves); an entry whose slot has

@@ -17,6 +17,24 @@
 #define SFC_NSH_MAX_LEN 256
 #endif
 
+/* Largest SRv6 header set the cache keeps for one packet: the outer IPv6 header (40 bytes) and
+ * every extension header up to the inner packet (hop-by-hop, destination options, the SRH with its
+ * segment list and TLVs). 16 segments take 40 + 8 + 256 = 304 bytes and leave 80 for TLVs (an
+ * HMAC TLV is 40) and other extension headers; a longer set is dropped and counted
+ * (RX_SRV6_TOO_LONG). A multiple of 128, so the copies move it in three constant sizes. */
+#ifndef SFC_SRV6_MAX_LEN
+#define SFC_SRV6_MAX_LEN 384
+#endif
+/* Proxy SIDs one instance serves (Srv6:Sids). */
+#define SFC_SRV6_MAX_SIDS 8
+/* The static miss policy's outer IPv6 header and SRH (Srv6:Static): 40 + 8 + 16 segments. */
+#define SFC_SRV6_STATIC_MAX_LEN 304
+/* Bits of sfc_config.srv6_sid_inner: the inner packets a SID hands to the VNF (the next header
+ * after the outer IPv6 header's extension headers). */
+#define SFC_SRV6_INNER_IPV4 0x1u     /* next header 4 */
+#define SFC_SRV6_INNER_IPV6 0x2u     /* next header 41 */
+#define SFC_SRV6_INNER_ETHERNET 0x4u /* next header 143 (RFC 8986 10.1) */
+
 /* Buckets of a VNF latency histogram: bucket i counts [2^i, 2^(i+1)) ns (bucket 0 also 0 ns),
  * the last one everything from 2^31 ns (~2.1 s) up. */
 #ifndef SFC_LAT_BUCKETS
@@ -64,11 +82,13 @@ enum sfc_encap {
 	SFC_ENCAP_NONE = 0,
 	SFC_ENCAP_MPLS = 1,
 	SFC_ENCAP_NSH = 2,
+	SFC_ENCAP_SRV6 = 3, /* SRv6 (RFC 8754 SRH), End.AD semantics per packet */
 };
 
 /* Bits of sfc_config.accepted_encaps: which encapsulations this instance takes off. */
 #define SFC_ACCEPT_MPLS (1u << SFC_ENCAP_MPLS)
 #define SFC_ACCEPT_NSH (1u << SFC_ENCAP_NSH)
+#define SFC_ACCEPT_SRV6 (1u << SFC_ENCAP_SRV6)
 
 /* Per-CPU counters (index into the sfc_counters map). Each program counts every packet it sees
  * in exactly one OUTCOME counter of its own group; the others add detail. Append only: the host
@@ -127,6 +147,23 @@ enum sfc_counter {
 	SFC_CNT_FOREIGN_ENTRY,          /* the key led to another packet's entry (a changed mark, a
 					 * slot reused, a recycled hash element): handled as a miss */
 	SFC_CNT_FRAG_JOINED,            /* metadata: a fragment joined its datagram's slot */
+	/* SRv6 xdp_rx outcomes (rx_srv6.h); the first two pass, the rest drop */
+	SFC_CNT_RX_SRV6_NOT_SID,        /* IPv6 with a routing header to an address that is no proxy
+					 * SID: passed untouched (plain IPv6 counts RX_NOT_SFC) */
+	SFC_CNT_RX_SRV6_NO_SRH,         /* to a proxy SID without a routing header (a ping to the
+					 * SID, RFC 8986 4.1.1): passed to the host stack */
+	SFC_CNT_RX_SRV6_NOT_SRH,        /* a routing header that is not an SRH (type 4), or two */
+	SFC_CNT_RX_SRV6_SL_ZERO,        /* SRH with Segments Left 0: End.AD has nothing to do */
+	SFC_CNT_RX_SRV6_BAD_SRH,        /* Last Entry or Segments Left do not fit the SRH's length
+					 * (RFC 8754 4.3.1.1 S07) */
+	SFC_CNT_RX_SRV6_BAD_LENGTH,     /* an extension header runs past the packet */
+	SFC_CNT_RX_SRV6_TOO_LONG,       /* IPv6 + extension headers longer than SFC_SRV6_MAX_LEN */
+	SFC_CNT_RX_SRV6_BAD_TLV,        /* an SRH TLV runs past the header (or too many TLVs) */
+	SFC_CNT_RX_SRV6_BAD_INNER,      /* inner packet not one this SID serves (4, 41, 143), or a
+					 * fragment/AH/ESP header before it */
+	/* SRv6 detail (not outcomes) */
+	SFC_CNT_SRV6_POPPED,            /* SRv6 headers taken off (also in RX_POPPED/DUPLICATE) */
+	SFC_CNT_SRV6_RESTORED,          /* SRv6 headers put back (also in TX_RESTORED) */
 	SFC_CNT__MAX,
 };
 
@@ -162,6 +199,13 @@ struct sfc_config {
 				   * ~60 ns cheaper on kvm-clock VMs), so aging acts up to one tick
 				   * early; the host sets it when Cache:MaxAge >= 1 s. 0: always the
 				   * precise clock */
+	__u32 srv6_sid_count;     /* entries in srv6_sid_addr (Srv6:Sids) */
+	__u32 srv6_sid_addr[SFC_SRV6_MAX_SIDS][4]; /* the proxy SIDs, network byte order */
+	__u32 srv6_sid_inner[SFC_SRV6_MAX_SIDS];   /* SFC_SRV6_INNER_* bits each SID serves */
+	__u32 static_srv6_len;    /* bytes in static_srv6; 0: no static SRv6 header */
+	__u8 static_srv6[SFC_SRV6_STATIC_MAX_LEN]; /* miss policy static: outer IPv6 header and
+						    * SRH as pushed (next header and payload
+						    * length set per packet) */
 };
 
 /* Header-hash key: every byte of the inner packet that an SFC-unaware, non-NAT VNF leaves
@@ -224,6 +268,15 @@ struct sfc_cache_entry {
 	struct sfc_flow_key key; /* header-hash mode: the whole key of the entry's packets; the map is
 				  * keyed by its tag alone (fingerprint), and every lookup compares
 				  * this before it trusts the entry. Metadata mode: unused */
+	/* SRv6 (appended, so MPLS and NSH entries keep their layout and copy costs) */
+	__u16 srv6_len;     /* bytes in srv6 (a multiple of 8: 40 + extension headers) */
+	__u8 srv6_next;     /* the inner packet's next header: 4, 41 or 143 */
+	__u8 srv6_sid;      /* index of the proxy SID it was addressed to (its latency chain) */
+	__u32 srv6_reserved;
+	__u8 srv6[SFC_SRV6_MAX_LEN]; /* the outer IPv6 header and its extension headers as they
+				      * leave: Segments Left - 1 and the destination set to the
+				      * next segment at pop; hop limit and payload length set at
+				      * restore */
 };
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */
@@ -240,7 +293,7 @@ struct sfc_chain_key {
 	__u8 encap;       /* enum sfc_encap */
 	__u8 reserved[3]; /* zero */
 	__u32 chain;      /* MPLS: the popped top label's value (20 bits); NSH: the SPI (24 bits);
-			   * host byte order */
+			   * SRv6: the proxy SID's index in Srv6:Sids; host byte order */
 };
 
 /* Value of the sfc_latency map (one per CPU): sampled packets (sfc_cache_entry.latency_sample)

@@ -19,6 +19,7 @@
 #include "tx_push.h"
 #include "tx_icmp.h"
 #include "tx_latency.h"
+#include "tx_srv6.h"
 
 /* What tc_tx learns of the packet the VNF emitted (sfc_identify()): 150 bytes the BPF stack has
  * no room for beside the rest. Per-CPU, not pinned: nothing in it outlives one run. */
@@ -116,6 +117,7 @@ int tc_tx(struct __sk_buff *skb)
 	__u32 mtu; /* fits_egress(): the usable size, what an ICMP error would say */
 	int action = TC_ACT_OK; /* what is not ours to restore leaves as the VNF sent it */
 	int hash_mode, proto, n, foreign = 0, icmp;
+	int srv6 = 0; /* the push puts an SRv6 header set back (its payload length is set last) */
 
 	pull_all(skb);
 	data = (void *)(long)skb->data;
@@ -173,7 +175,19 @@ int tc_tx(struct __sk_buff *skb)
 		goto out;
 	}
 
-	/* xdp_rx caches either encapsulation in the one cache; the entry says which it was */
+	/* xdp_rx caches every encapsulation in the one cache; the entry says which it was */
+	if (e->encap == SFC_ENCAP_SRV6) {
+		n = build_srv6_buf(buf, data, data_end, vlans, cfg, e, &l2_len, &grow, &outcome);
+		if (n < 0) {
+			/* outcome says why: hop limit expired, or a malformed entry */
+			action = TC_ACT_SHOT;
+			goto out;
+		}
+		hdr_len = n;
+		srv6 = e->srv6_next == SFC_NH_ETHERNET ? 2 : 1;
+		outcome = SFC_CNT_TX_RESTORED;
+		goto push;
+	}
 	if (e->encap == SFC_ENCAP_NSH) {
 		n = build_nsh_buf(buf, data, data_end, vlans, cfg, e, &l2_len, &grow, &outcome);
 		if (n < 0) {
@@ -218,8 +232,8 @@ push:
 	/* buf holds l2_len bytes of L2 header and hdr_len of SFC headers, grow bytes more than the
 	 * packet has now */
 	icmp = 0;
-	if (!fits_egress(skb, grow, vlans, e && e->encap == SFC_ENCAP_NSH &&
-			 e->nsh_next_proto == SFC_NSH_NP_ETHERNET, &mtu)) {
+	if (!fits_egress(skb, grow, vlans, srv6 == 2 || (e && e->encap == SFC_ENCAP_NSH &&
+			 e->nsh_next_proto == SFC_NSH_NP_ETHERNET), &mtu)) {
 		/* no ICMP for this packet (sfc_icmp_allowed()), or it could not be made: dropped,
 		 * counted */
 		outcome = SFC_CNT_TX_TOO_BIG;
@@ -230,6 +244,8 @@ push:
 		action = TC_ACT_OK;
 		icmp = 1;
 	}
+	if (srv6)
+		srv6_set_plen(buf, skb->len, srv6 == 2 ? 0 : ETH_HLEN + vlans * VLAN_HLEN, hdr_len);
 	if (push_headers(skb, buf, l2_len, hdr_len, grow) < 0)
 		goto error;
 	if (labels)
@@ -239,6 +255,8 @@ push:
 		sfc_count(SFC_CNT_ICMP_TOO_BIG_SENT);
 	} else if (e && e->encap == SFC_ENCAP_NSH) {
 		sfc_count(SFC_CNT_NSH_RESTORED);
+	} else if (e && e->encap == SFC_ENCAP_SRV6) {
+		sfc_count(SFC_CNT_SRV6_RESTORED);
 	}
 	goto out;
 
@@ -257,13 +275,23 @@ miss:
 	case SFC_MISS_STATIC:
 		outcome = SFC_CNT_TX_MISS_STATIC;
 		count = cfg->static_label_count;
-		if (!count)
+		if (!count && !cfg->static_srv6_len)
 			goto out; /* no fallback stack configured: sent as emitted */
 		if (skb->gso_size) {
 			/* no MPLS GSO, as above */
 			outcome = SFC_CNT_TX_GSO;
 			action = TC_ACT_SHOT;
 			goto out;
+		}
+		if (!count) {
+			/* Srv6:Static: a fixed IPv6 header and SRH */
+			n = build_static_srv6(buf, data, data_end, vlans, cfg, id->in.family, &l2_len,
+					      &grow);
+			if (n < 0)
+				goto error;
+			hdr_len = n;
+			srv6 = 1;
+			goto push;
 		}
 		n = build_push_buf(buf, data, data_end, vlans, cfg->static_labels, 0, count,
 				   SFC_KEEP_TTL);

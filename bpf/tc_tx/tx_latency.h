@@ -50,7 +50,7 @@ static __always_inline __u32 latency_bucket(__u64 ns)
  * SI exhausted, GSO and helper errors alike - the time in the VNF is known for all of them, and
  * the histogram then counts exactly the sampled packets that came back from the VNF with their
  * headers still cached. Misses have no pop time and do not count. The chain is the popped top
- * label's value (MPLS) or the SPI (NSH). An entry stamped later than now (another CPU's clock
+ * label's value (MPLS), the SPI (NSH) or the proxy SID's index (SRv6). An entry stamped later than now (another CPU's clock
  * read racing this one) counts as 0 ns.
  *
  * A chain seen for the first time is inserted zeroed (BPF_NOEXIST: when another CPU inserts it
@@ -74,6 +74,8 @@ __attribute__((noinline)) int record_latency(const struct sfc_cache_entry *e)
 	if (e->encap == SFC_ENCAP_NSH)
 		/* SPI: the top 24 bits of the service path header (bytes 4-7) */
 		key.chain = bpf_ntohl(*(const __be32 *)&e->nsh[4]) >> 8;
+	else if (e->encap == SFC_ENCAP_SRV6)
+		key.chain = e->srv6_sid; /* the proxy SID: SRv6's segment of this VNF */
 	else
 		key.chain = bpf_ntohl(e->labels[0]) >> SFC_MPLS_LABEL_SHIFT;
 

@@ -29,7 +29,7 @@
  * sits right-aligned before the labels or the NSH header, so the innermost ethertype is always
  * at SFC_PUSH_L2_ROOM - 2 and the SFC headers always start at SFC_PUSH_L2_ROOM; the store starts
  * at SFC_PUSH_L2_ROOM - l2_len. The verifier bounds start and length separately (start up to
- * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to L2_MAX_LEN + the largest NSH header), so slack
+ * SFC_PUSH_L2_ROOM - ETH_HLEN, length up to L2_MAX_LEN + the largest SRv6 header set), so slack
  * pads the buffer to their worst-case sum (L2_MAX_LEN - ETH_HLEN more); it never reaches
  * the packet.
  */
@@ -38,6 +38,7 @@ struct push_buf {
 	union {
 		__be32 labels[SFC_MAX_LABELS]; /* network byte order */
 		__u8 nsh[SFC_NSH_MAX_LEN];     /* as cached, then TTL and SI decremented */
+		__u8 srv6[SFC_SRV6_MAX_LEN];   /* as cached, then hop limit and payload length */
 	};
 	__u8 slack[L2_MAX_LEN - ETH_HLEN];
 };
@@ -187,7 +188,7 @@ static __always_inline int push_headers(struct __sk_buff *skb, struct push_buf *
 	__u32 start;
 
 	/* re-stated bounds for the verifier (all hold already) */
-	if (l2_len < ETH_HLEN || l2_len > L2_MAX_LEN || hdr_len > SFC_NSH_MAX_HLEN)
+	if (l2_len < ETH_HLEN || l2_len > L2_MAX_LEN || hdr_len > SFC_SRV6_MAX_LEN)
 		return -1;
 	/* start as a positive offset added to the buffer: the verifier refuses "pointer minus
 	 * register", which clang emits for b->l2 + ROOM - l2_len */

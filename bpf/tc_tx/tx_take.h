@@ -39,6 +39,8 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, labels));
 	if (copy->encap == SFC_ENCAP_NSH)
 		sfc_copy_nsh(copy->nsh, src->nsh, copy->nsh_len);
+	else if (copy->encap == SFC_ENCAP_SRV6)
+		sfc_copy_srv6(copy, src);
 	else
 		__builtin_memcpy(copy->labels, src->labels, sizeof(copy->labels));
 	return copy;

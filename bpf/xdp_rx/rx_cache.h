@@ -77,6 +77,13 @@ static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry
 		e->nsh_next_proto = 0;
 		return 0; /* the labels are in e already (the scratch) */
 	}
+	if (p->encap == SFC_ENCAP_SRV6) {
+		e->nsh_len = 0;
+		e->nsh_next_proto = 0;
+		if (p->strip_l2)
+			__builtin_memcpy(e->outer_src, eth->h_source, ETH_ALEN);
+		return 0; /* rx_srv6() cached the headers in e already (the scratch) */
+	}
 	hlen = p->hdr_len;
 	/* re-stated for the verifier (parse_nshhdr() checked 8 <= hlen <= 252): the copy's size
 	 * must be bounded by the buffer */
@@ -87,6 +94,30 @@ static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry
 	if (p->strip_l2)
 		__builtin_memcpy(e->outer_src, eth->h_source, ETH_ALEN);
 	return bpf_xdp_load_bytes(ctx, p->l2_len, e->nsh, hlen) ? -1 : 0;
+}
+
+/* same_headers() for two SRv6 entries: the same header set byte for byte, the same inner type,
+ * and (inner Ethernet) the same sender to return to. */
+static __always_inline int same_srv6(const struct sfc_cache_entry *a,
+				     const struct sfc_cache_entry *b)
+{
+	const __u64 *x = (const __u64 *)a->srv6, *y = (const __u64 *)b->srv6;
+	__u32 i, n = a->srv6_len;
+
+	if (n != b->srv6_len || a->srv6_next != b->srv6_next || a->srv6_sid != b->srv6_sid)
+		return 0;
+	if (a->srv6_next == SFC_NH_ETHERNET &&
+	    (((const __u16 *)a->outer_src)[0] != ((const __u16 *)b->outer_src)[0] ||
+	     ((const __u16 *)a->outer_src)[1] != ((const __u16 *)b->outer_src)[1] ||
+	     ((const __u16 *)a->outer_src)[2] != ((const __u16 *)b->outer_src)[2]))
+		return 0;
+	for (i = 0; i < SFC_SRV6_MAX_LEN / 8; i++) {
+		if (i * 8 >= n)
+			break;
+		if (x[i] != y[i])
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -106,6 +137,8 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
 		return 0;
 	if (a->encap != b->encap)
 		return 0;
+	if (a->encap == SFC_ENCAP_SRV6)
+		return same_srv6(a, b);
 	if (a->encap == SFC_ENCAP_MPLS) {
 		n = a->label_count;
 		if (n != b->label_count)
@@ -454,6 +487,8 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, owner));
 		if (e->encap == SFC_ENCAP_NSH)
 			sfc_copy_nsh(slot->nsh, e->nsh, e->nsh_len);
+		else if (e->encap == SFC_ENCAP_SRV6)
+			sfc_copy_srv6(slot, e);
 		else
 			__builtin_memcpy(slot->labels, e->labels, sizeof(slot->labels));
 		slot->frag_head = e->frag_head;

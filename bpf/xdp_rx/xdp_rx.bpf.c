@@ -15,6 +15,7 @@
 #include "rx_parse.h"
 #include "rx_cache.h"
 #include "rx_pop.h"
+#include "rx_srv6.h"
 
 /* Where popped packets go: slot 0 holds the ifindex of the VNF's interface (the host writes it,
  * xdp_rx redirects to it); left empty, the packet goes up the host stack to a local VNF. */
@@ -102,6 +103,8 @@ int xdp_rx(struct xdp_md *ctx)
 		pop.encap = SFC_ENCAP_MPLS;
 	else if (proto == bpf_htons(ETH_P_NSH))
 		pop.encap = SFC_ENCAP_NSH;
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		pop.encap = SFC_ENCAP_SRV6; /* SRv6 if it is to a proxy SID: read_srv6() decides */
 	else
 		goto out;
 
@@ -147,9 +150,15 @@ int xdp_rx(struct xdp_md *ctx)
 		if (inner_ip(&nh, data_end, 0, &inner_proto, &outcome) < 0)
 			goto out;
 		pop.hdr_len = pop.label_count * SFC_MPLS_HLEN;
-	} else {
+	} else if (pop.encap == SFC_ENCAP_NSH) {
 		if (read_nsh(&nh, data_end, &pop, &inner_proto, &outcome) < 0)
 			goto out;
+	} else {
+		if (read_srv6(ctx, &nh, data_end, &pop, scratch, &inner_proto, &outcome) < 0) {
+			if (srv6_passes(outcome))
+				action = XDP_PASS; /* not to a proxy SID, or to it without an SRH */
+			goto out;
+		}
 	}
 
 	seq = packet_seq_next(cur);
@@ -188,6 +197,8 @@ int xdp_rx(struct xdp_md *ctx)
 
 	if (pop.encap == SFC_ENCAP_MPLS) {
 		sfc_count_n(SFC_CNT_LABELS_POPPED, pop.label_count);
+	} else if (pop.encap == SFC_ENCAP_SRV6) {
+		sfc_count(SFC_CNT_SRV6_POPPED);
 	} else {
 		sfc_count(SFC_CNT_NSH_POPPED);
 		/* OAM packets are carried like any other (RFC 8300 leaves them to the SFC-aware

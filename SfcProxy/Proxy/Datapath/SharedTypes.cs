@@ -16,7 +16,13 @@ internal static class SfcLimits
     /// <summary>SFC_NSH_MAX_LEN: room for the largest NSH header (63 words = 252 bytes).</summary>
     public const int NshMaxLength = 256;
     /// <summary>sfc_config.accepted_encaps with every encapsulation the datapath knows.</summary>
-    public const uint AcceptAll = (1u << (int)Encapsulation.Mpls) | (1u << (int)Encapsulation.Nsh);
+    public const uint AcceptAll = (1u << (int)Encapsulation.Mpls) | (1u << (int)Encapsulation.Nsh) | (1u << (int)Encapsulation.Srv6);
+    /// <summary>SFC_SRV6_MAX_LEN: the largest outer IPv6 header + extension headers one entry caches.</summary>
+    public const int Srv6MaxLength = 384;
+    /// <summary>SFC_SRV6_MAX_SIDS: proxy SIDs one instance serves.</summary>
+    public const int Srv6MaxSids = 8;
+    /// <summary>SFC_SRV6_STATIC_MAX_LEN: the static miss policy's IPv6 header and SRH (16 segments).</summary>
+    public const int Srv6StaticMaxLength = 304;
     /// <summary>SFC_META_MAGIC.</summary>
     public const ushort MetaMagic = 0x5fc0;
     /// <summary>SFC_LAT_BUCKETS: buckets of a VNF latency histogram (bucket i: [2^i, 2^(i+1)) ns).</summary>
@@ -50,6 +56,21 @@ public enum Encapsulation : byte
     None = 0,
     Mpls = 1,
     Nsh = 2,
+    /// <summary>SRv6 (RFC 8754 SRH), End.AD per packet.</summary>
+    Srv6 = 3,
+}
+
+/// <summary>SFC_SRV6_INNER_*: the inner packets a proxy SID hands to the VNF (sfc_config.srv6_sid_inner).</summary>
+[Flags]
+public enum Srv6Inner : uint
+{
+    None = 0,
+    /// <summary>Next header 4.</summary>
+    IPv4 = 0x1,
+    /// <summary>Next header 41.</summary>
+    IPv6 = 0x2,
+    /// <summary>Next header 143.</summary>
+    Ethernet = 0x4,
 }
 
 /// <summary>enum sfc_counter: index into the per-CPU sfc_counters map.</summary>
@@ -98,6 +119,28 @@ public enum Counter : uint
     ForeignEntry,
     /// <summary>Detail (metadata): a fragment joined its datagram's slot.</summary>
     FragJoined,
+    /// <summary>xdp_rx outcome (pass): IPv6 to an address that is no proxy SID.</summary>
+    RxSrv6NotSid,
+    /// <summary>xdp_rx outcome (pass to the host): to a proxy SID without a routing header.</summary>
+    RxSrv6NoSrh,
+    /// <summary>xdp_rx outcome (drop): a routing header that is not an SRH, or two.</summary>
+    RxSrv6NotSrh,
+    /// <summary>xdp_rx outcome (drop): Segments Left 0.</summary>
+    RxSrv6SlZero,
+    /// <summary>xdp_rx outcome (drop): Last Entry or Segments Left do not fit the SRH.</summary>
+    RxSrv6BadSrh,
+    /// <summary>xdp_rx outcome (drop): an extension header runs past the packet.</summary>
+    RxSrv6BadLength,
+    /// <summary>xdp_rx outcome (drop): IPv6 + extension headers longer than the cache keeps.</summary>
+    RxSrv6TooLong,
+    /// <summary>xdp_rx outcome (drop): an SRH TLV runs past the header.</summary>
+    RxSrv6BadTlv,
+    /// <summary>xdp_rx outcome (drop): an inner packet the SID does not serve.</summary>
+    RxSrv6BadInner,
+    /// <summary>Detail: SRv6 headers taken off.</summary>
+    Srv6Popped,
+    /// <summary>Detail: SRv6 headers put back.</summary>
+    Srv6Restored,
     Max,
 }
 
@@ -136,6 +179,16 @@ internal unsafe struct SfcConfig
     public uint MetaFingerprint;
     /// <summary>1: packets not sampled for latency are stamped with the coarse monotonic clock (at most one tick behind); see <c>BpfProxyDatapath.CoarseClockFor</c>.</summary>
     public uint CoarseClock;
+    /// <summary>Entries in <see cref="Srv6SidAddr"/>.</summary>
+    public uint Srv6SidCount;
+    /// <summary>The proxy SIDs, 4 words each, network byte order.</summary>
+    public fixed uint Srv6SidAddr[SfcLimits.Srv6MaxSids * 4];
+    /// <summary><see cref="Srv6Inner"/> bits each SID serves.</summary>
+    public fixed uint Srv6SidInner[SfcLimits.Srv6MaxSids];
+    /// <summary>Bytes in <see cref="StaticSrv6"/>; 0: no static SRv6 header.</summary>
+    public uint StaticSrv6Len;
+    /// <summary>Miss policy static: the outer IPv6 header and SRH as pushed.</summary>
+    public fixed byte StaticSrv6[SfcLimits.Srv6StaticMaxLength];
 }
 
 /// <summary>enum sfc_fingerprint: what the metadata mode's fingerprint covers (Metadata:Fingerprint).</summary>
@@ -209,6 +262,15 @@ internal unsafe struct SfcCacheEntry
     public uint FragLast;
     /// <summary>Header-hash: the whole key of the entry's packets (the map's key is its tag, <see cref="Fingerprint"/>).</summary>
     public SfcFlowKey Key;
+    /// <summary>SRv6: bytes in <see cref="Srv6"/>.</summary>
+    public ushort Srv6Len;
+    /// <summary>SRv6: the inner packet's next header (4, 41, 143).</summary>
+    public byte Srv6Next;
+    /// <summary>SRv6: index of the proxy SID the packet was addressed to.</summary>
+    public byte Srv6Sid;
+    public uint Srv6Reserved;
+    /// <summary>SRv6: the outer IPv6 header and extension headers as they leave (SL and destination already advanced).</summary>
+    public fixed byte Srv6[SfcLimits.Srv6MaxLength];
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>
@@ -230,7 +292,7 @@ internal unsafe struct SfcChainKey
     /// <summary><see cref="Encapsulation"/>.</summary>
     public byte Encap;
     public fixed byte Reserved[3];
-    /// <summary>MPLS: the popped top label's value; NSH: the SPI. Host byte order.</summary>
+    /// <summary>MPLS: the popped top label's value; NSH: the SPI; SRv6: the proxy SID's index. Host byte order.</summary>
     public uint Chain;
 }
 

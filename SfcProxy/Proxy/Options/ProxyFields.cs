@@ -10,13 +10,17 @@ public sealed partial class SfcProxyOptions
 {
     /// <summary>
     /// SFC encapsulations this instance takes off at ingress and puts back at egress: "mpls"
-    /// (SR-MPLS label stack) and/or "nsh" (RFC 8300), mixed on one interface. A packet with an
+    /// (SR-MPLS label stack), "nsh" (RFC 8300) and/or "srv6" (RFC 8754 SRH, End.AD per packet, to
+    /// the SIDs in Srv6:Sids), mixed on one interface. A packet with an
     /// encapsulation not listed passes untouched. Default ["mpls"].
     /// </summary>
     public IList<Encapsulation> Encapsulations { get; set; } = [Encapsulation.Mpls];
 
     /// <summary>NSH settings.</summary>
     public NshOptions Nsh { get; set; } = new();
+
+    /// <summary>SRv6 settings: the proxy SIDs and the static miss policy's header.</summary>
+    public Srv6Options Srv6 { get; set; } = new();
 
     /// <summary>
     /// How a packet leaving the VNF is matched to the headers cached when it arrived.

@@ -79,6 +79,8 @@ internal sealed class ProxySection : IOptionsSection
         var nsh = root.Object(nameof(options.Nsh));
         options.Nsh.NextHopMac = nsh.String(nameof(NshOptions.NextHopMac), options.Nsh.NextHopMac);
         nsh.RejectUnknownKeys();
+
+        Srv6Config.Bind(root, options);
     }
 
     private static LabelEntryOptions BindLabelEntry(ConfigSectionReader element)
@@ -106,6 +108,7 @@ internal sealed class ProxySection : IOptionsSection
         if (IsConfigured)
             ValidateInterfaces(options, existingInterfaces, failures);
         ValidateStaticStack(options, failures);
+        Srv6Config.Validate(options, failures);
 
         if (options.ConsumedSegments is < 0 or > SfcLimits.MaxLabels)
             failures.Add($"{Root}:ConsumedSegments: {options.ConsumedSegments} is out of range 0..{SfcLimits.MaxLabels}");
@@ -193,8 +196,10 @@ internal sealed class ProxySection : IOptionsSection
     private static void ValidateStaticStack(SfcProxyOptions options, List<string> failures)
     {
         var stack = options.StaticStack;
-        if (options.MissPolicy == MissPolicy.Static && stack.Count == 0)
-            failures.Add($"{Root}:StaticStack: required (at least one label entry) when MissPolicy is 'static'");
+        if (options.MissPolicy == MissPolicy.Static && stack.Count == 0 && options.Srv6.Static is null)
+            failures.Add($"{Root}:StaticStack: required (at least one label entry) when MissPolicy is 'static' (or an SRv6 header in Srv6:Static)");
+        if (stack.Count > 0 && options.Srv6.Static is not null)
+            failures.Add($"{Root}:Srv6:Static: StaticStack is given too; a miss pushes one fallback header, name one of them");
         if (stack.Count > SfcLimits.MaxLabels)
             failures.Add($"{Root}:StaticStack: {stack.Count} entries, at most {SfcLimits.MaxLabels} are supported");
 

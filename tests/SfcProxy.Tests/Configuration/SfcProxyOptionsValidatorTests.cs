@@ -51,7 +51,7 @@ public sealed class SfcProxyOptionsValidatorTests
     [TestMethod]
     [DataRow("\"Instance\": \"Bad Name\"", "SfcProxy:Instance: 'Bad Name' must match")]
     [DataRow("\"Instance\": \"a234567890123456789012345678901234\"", "SfcProxy:Instance:")]
-    [DataRow("\"Encapsulations\": [\"mpls\", \"gre\"]", "SfcProxy:Encapsulations:1: \"gre\" is not one of 'mpls', 'nsh'")]
+    [DataRow("\"Encapsulations\": [\"mpls\", \"gre\"]", "SfcProxy:Encapsulations:1: \"gre\" is not one of 'mpls', 'nsh', 'srv6'")]
     [DataRow("\"Nsh\": { \"NextHopMac\": \"02:00:00\" }", "SfcProxy:Nsh:NextHopMac: '02:00:00' is not a MAC address")]
     [DataRow("\"KeyMode\": \"fast\"", "SfcProxy:KeyMode: \"fast\" is not one of 'metadata', 'header-hash'")]
     [DataRow("\"XdpMode\": \"turbo\"", "SfcProxy:XdpMode: \"turbo\" is not one of 'native', 'generic'")]

@@ -1,6 +1,8 @@
 using SfcProxy.Bpf;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Tests.Proxy.Datapath.Srv6;
 
 namespace SfcProxy.Tests.Proxy.Datapath;
 
@@ -15,7 +17,7 @@ internal sealed class ProxyUnderTest : IDisposable
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
         LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
         byte[]? nshNextHopMac = null, uint latencyChains = SfcLimits.LatencyDefaultChains, uint latencySampleEvery = 1,
-        ulong metaMaxAgeNs = 0, uint markMask = 0, bool coarseClock = false)
+        ulong metaMaxAgeNs = 0, uint markMask = 0, bool coarseClock = false, Srv6Options? srv6 = null)
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
@@ -37,6 +39,7 @@ internal sealed class ProxyUnderTest : IDisposable
             KernelVnf.EgressMac.CopyTo(new Span<byte>(config.EgressMac, 6));
             nshNextHopMac?.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
         }
+        config = Srv6Config.Encode(srv6 ?? Srv6Sids.Default, config);
         Objects.WriteConfig(config);
     }
 
