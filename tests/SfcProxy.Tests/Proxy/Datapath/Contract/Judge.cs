@@ -33,6 +33,8 @@ internal sealed class Judge
         Counter.RxPopped, Counter.RxDuplicateKey, Counter.RxNotSfc, Counter.RxTruncated, Counter.RxTooManyLabels,
         Counter.RxNotIp, Counter.RxCacheFull, Counter.RxError, Counter.RxNshBadVersion, Counter.RxNshBadMdType,
         Counter.RxNshBadLength, Counter.RxNshBadNextProto, Counter.RxNshBadTlv, Counter.RxKeyConflict,
+        Counter.RxSrv6NotSid, Counter.RxSrv6NoSrh, Counter.RxSrv6NotSrh, Counter.RxSrv6SlZero, Counter.RxSrv6BadSrh,
+        Counter.RxSrv6BadLength, Counter.RxSrv6TooLong, Counter.RxSrv6BadTlv, Counter.RxSrv6BadInner,
     ];
 
     /// <summary>Outcome counters of tc_tx: exactly one moves by one per run.</summary>
@@ -92,7 +94,14 @@ internal sealed class Judge
         var frameEncap = FrameEncap(x.Frame);
         Counter[] acceptable;
         string why;
-        if (frameEncap == Encapsulation.None || !cfg.Accepts(frameEncap))
+        if (frameEncap == Encapsulation.None && cfg.Accepts(Encapsulation.Srv6) && RoutingHeaderFirst(x.Frame))
+        {
+            // docs/srv6.md: IPv6 with a routing header to an address that is no proxy SID (the
+            // contract runs configure none) passes untouched, counted rx_srv6_not_sid
+            acceptable = [Counter.RxSrv6NotSid];
+            why = "SRv6 for another node";
+        }
+        else if (frameEncap == Encapsulation.None || !cfg.Accepts(frameEncap))
         {
             acceptable = [Counter.RxNotSfc];
             why = frameEncap == Encapsulation.None ? "not SFC" : $"{frameEncap} not accepted ({cfg})";
@@ -112,7 +121,7 @@ internal sealed class Judge
 
         // What each outcome does to the frame.
         var popped = got is Counter.RxPopped or Counter.RxDuplicateKey;
-        if (got == Counter.RxNotSfc)
+        if (got is Counter.RxNotSfc or Counter.RxSrv6NotSid)
         {
             if (run.Verdict != ProxyTestRuns.XdpPass || !run.Frame.AsSpan().SequenceEqual(x.Frame) || run.MetaKey is not null)
                 Add("rx frame", episode, x, "XDP_PASS, the frame untouched, no metadata", $"verdict {run.Verdict}, frame {Wire.Hex(run.Frame)}", InputHex(x));
@@ -459,6 +468,13 @@ internal sealed class Judge
         Violations.Add(new Violation(kind, episode, what, expected, got, detail));
 
     private static string InputHex(ContractPacket? x) => x is null ? "no input frame (originated by the VNF)" : $"input frame {Wire.Hex(x.Frame)}";
+
+    /// <summary>An IPv6 frame whose first extension header is a routing header (next header 43).</summary>
+    private static bool RoutingHeaderFirst(byte[] f)
+    {
+        var l2 = Wire.L2Length(f);
+        return l2 + 40 <= f.Length && (f[l2 - 2] << 8 | f[l2 - 1]) == 0x86DD && f[l2 + 6] == 43;
+    }
 
     private static Encapsulation FrameEncap(byte[] f)
     {
