@@ -17,8 +17,9 @@
  * resolution, is plenty for that and cheaper than bpf_ktime_get_ns); DSR_F_NO_NEXTHOP_CACHE looks
  * up every packet.
  *
- * MTU: inner total length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU =
- * mtu - 20) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
+ * MTU (checked once the backend, and so the outer header's length, is known): inner total
+ * length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU = mtu - 20; 40 towards
+ * an IPv6 backend) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
  * and passed to the stack (XDP cannot fragment; the kernel fragments the outer packet when it
  * forwards it, which needs net.ipv4.ip_forward). TCP SYNs get their MSS option lowered to
  * mss_clamp (default mtu - 60), the TCP checksum updated incrementally (RFC 1624).
@@ -186,8 +187,6 @@ static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_cou
 		return XDP_DROP;
 	}
 	mtu = dsr_mtu(cfg);
-	if (pkt.tot_len + DSR_ENCAP_LEN > mtu && (pkt.frag & IPV4_DF))
-		return dsr_icmp_too_big(ctx, &pkt, (__u16)(mtu - DSR_ENCAP_LEN), outcome);
 	DSR_BENCH_CUT(2, mtu);
 
 	hash = dsr_flow_hash(&pkt.flow);
@@ -197,8 +196,13 @@ static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_cou
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
+	/* The size check comes once the backend is known: its family decides the outer header's
+	 * length, so the MTU a DF client is told (20 bytes less than mtu, or 40 towards an IPv6
+	 * backend) is the one its next packets fit. */
 	if (be->flags & DSR_BACKEND_F_IPV6)
 		return dsr_send_4in6(ctx, &pkt, cfg, be, service_id, backend_id, hash, mtu, outcome);
+	if (pkt.tot_len + DSR_ENCAP_LEN > mtu && (pkt.frag & IPV4_DF))
+		return dsr_icmp_too_big(ctx, &pkt, (__u16)(mtu - DSR_ENCAP_LEN), outcome);
 	dsr_clamp_syn(ctx, &pkt, cfg, mtu, DSR_ENCAP_LEN);
 	src = dsr_source(cfg, hash);
 	DSR_BENCH_CUT(4, src);
