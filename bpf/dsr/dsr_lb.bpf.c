@@ -26,7 +26,10 @@
  *
  * VLAN tags (up to 2) are kept as received, also on a redirect. Ethernet padding after the IPv4
  * total length is carried along after the inner packet (the outer total length excludes it).
- * Non-TCP/UDP IPv4 counts as PASS_NOT_VIP; fragments (MF or offset) pass untouched (no ports
+ * ICMP fragmentation needed / ICMPv6 packet too big about a reply a backend sent from a VIP
+ * goes to the backend of the quoted flow, encapsulated as the flow's packets are
+ * (dsr_parse_icmp(), dsr_parse_icmp6()): the backend's TCP learns the path MTU towards the
+ * client. Other non-TCP/UDP IPv4 counts as PASS_NOT_VIP; fragments (MF or offset) pass untouched (no ports
  * to balance on).
  *
  * Malformed input (truncated Ethernet/VLAN/IPv4/TCP/UDP header, IHL < 5, total length shorter
@@ -135,11 +138,13 @@ static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_co
 		return dsr_icmp6_too_big(ctx, &pkt, cfg, mtu - DSR_ENCAP6_LEN, outcome);
 
 	hash = dsr_flow_hash6(&pkt.flow);
-	be = dsr_pick(&dsr_conns6, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	be = dsr_pick(&dsr_conns6, &pkt.flow, service_id, hash, pkt.syn, pkt.icmp, &backend_id);
 	if (!be || !(be->flags & DSR_BACKEND_F_IPV6)) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
+	if (pkt.icmp)
+		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
 	if (pkt.syn && pkt.tcp)
 		dsr_clamp_tcp(ctx, pkt.tcp, pkt.data_end, pkt.l4_off, cfg, mtu,
 			      DSR_ENCAP6_LEN + IPV6_HLEN + 20);
@@ -191,11 +196,13 @@ static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_cou
 
 	hash = dsr_flow_hash(&pkt.flow);
 	DSR_BENCH_CUT(3, hash);
-	be = dsr_pick(&dsr_conns, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	be = dsr_pick(&dsr_conns, &pkt.flow, service_id, hash, pkt.syn, pkt.icmp, &backend_id);
 	if (!be) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
+	if (pkt.icmp)
+		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
 	/* The size check comes once the backend is known: its family decides the outer header's
 	 * length, so the MTU a DF client is told (20 bytes less than mtu, or 40 towards an IPv6
 	 * backend) is the one its next packets fit. */
