@@ -55,7 +55,7 @@ struct dsr_packet {
  * from that VIP straight to the client: a router on the way back could not forward it. Only
  * the backend can act on it (its TCP lowers the path MTU towards the client; without it the
  * connection stalls on its first full-size segment: a PMTU black hole), so it goes to the
- * backend of the quoted flow, as katran and cilium send it. RFC 792: the quote is the reply's
+ * backend of the quoted flow, as katran's parse_icmp() does. RFC 792: the quote is the reply's
  * IP header and its first 8 bytes, so the ports are there. The client's flow is the quote
  * reversed (client -> VIP); p->flow is set to it, p->icmp marks the packet. Anything else
  * (another ICMP type, a fragment, a quote cut short, of another protocol, or not from the
@@ -105,7 +105,8 @@ pass:
  *  - IPv4 header cut short, IHL < 5, version not 4, total length shorter than the header or
  *    longer than the frame: MALFORMED, drop (Ethernet padding after the total length is fine);
  *  - ICMP fragmentation needed about a reply from a VIP: DSR_NEXT with the quoted flow reversed
- *    (dsr_parse_icmp()); other ICMP, and neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or offset): PASS_FRAGMENT, no ports to
+ *    (dsr_parse_icmp()); other ICMP, and neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or
+ *    offset): PASS_FRAGMENT, no ports to
  *    balance on;
  *  - TCP header cut short, data offset < 5 or past the frame; UDP header cut short: MALFORMED.
  */
