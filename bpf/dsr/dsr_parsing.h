@@ -106,8 +106,7 @@ pass:
  *    longer than the frame: MALFORMED, drop (Ethernet padding after the total length is fine);
  *  - ICMP fragmentation needed about a reply from a VIP: DSR_NEXT with the quoted flow reversed
  *    (dsr_parse_icmp()); other ICMP, and neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or
- *    offset): PASS_FRAGMENT, no ports to
- *    balance on;
+ *    offset): PASS_FRAGMENT, no ports to balance on;
  *  - TCP header cut short, data offset < 5 or past the frame; UDP header cut short: MALFORMED.
  */
 static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
