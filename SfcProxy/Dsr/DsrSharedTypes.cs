@@ -67,6 +67,8 @@ public enum DsrCounter : uint
     FibLookup,
     /// <summary>Detail: next hop from the next-hop cache, no FIB lookup.</summary>
     NexthopCached,
+    /// <summary>Detail: an ICMP fragmentation needed / ICMPv6 packet too big about a service flow's reply sent to its backend.</summary>
+    IcmpForwarded,
     Max,
 }
 

@@ -17,15 +17,19 @@
  * resolution, is plenty for that and cheaper than bpf_ktime_get_ns); DSR_F_NO_NEXTHOP_CACHE looks
  * up every packet.
  *
- * MTU: inner total length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU =
- * mtu - 20) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
+ * MTU (checked once the backend, and so the outer header's length, is known): inner total
+ * length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU = mtu - 20; 40 towards
+ * an IPv6 backend) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
  * and passed to the stack (XDP cannot fragment; the kernel fragments the outer packet when it
  * forwards it, which needs net.ipv4.ip_forward). TCP SYNs get their MSS option lowered to
  * mss_clamp (default mtu - 60), the TCP checksum updated incrementally (RFC 1624).
  *
  * VLAN tags (up to 2) are kept as received, also on a redirect. Ethernet padding after the IPv4
  * total length is carried along after the inner packet (the outer total length excludes it).
- * Non-TCP/UDP IPv4 counts as PASS_NOT_VIP; fragments (MF or offset) pass untouched (no ports
+ * ICMP fragmentation needed / ICMPv6 packet too big about a reply a backend sent from a VIP
+ * goes to the backend of the quoted flow, encapsulated as the flow's packets are
+ * (dsr_parse_icmp(), dsr_parse_icmp6()): the backend's TCP learns the path MTU towards the
+ * client. Other non-TCP/UDP IPv4 counts as PASS_NOT_VIP; fragments (MF or offset) pass untouched (no ports
  * to balance on).
  *
  * Malformed input (truncated Ethernet/VLAN/IPv4/TCP/UDP header, IHL < 5, total length shorter
@@ -134,11 +138,13 @@ static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_co
 		return dsr_icmp6_too_big(ctx, &pkt, cfg, mtu - DSR_ENCAP6_LEN, outcome);
 
 	hash = dsr_flow_hash6(&pkt.flow);
-	be = dsr_pick(&dsr_conns6, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	be = dsr_pick(&dsr_conns6, &pkt.flow, service_id, hash, pkt.syn, pkt.icmp, &backend_id);
 	if (!be || !(be->flags & DSR_BACKEND_F_IPV6)) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
+	if (pkt.icmp)
+		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
 	if (pkt.syn && pkt.tcp)
 		dsr_clamp_tcp(ctx, pkt.tcp, pkt.data_end, pkt.l4_off, cfg, mtu,
 			      DSR_ENCAP6_LEN + IPV6_HLEN + 20);
@@ -186,19 +192,24 @@ static __attribute__((noinline)) int dsr_handle(struct xdp_md *ctx, enum dsr_cou
 		return XDP_DROP;
 	}
 	mtu = dsr_mtu(cfg);
-	if (pkt.tot_len + DSR_ENCAP_LEN > mtu && (pkt.frag & IPV4_DF))
-		return dsr_icmp_too_big(ctx, &pkt, (__u16)(mtu - DSR_ENCAP_LEN), outcome);
 	DSR_BENCH_CUT(2, mtu);
 
 	hash = dsr_flow_hash(&pkt.flow);
 	DSR_BENCH_CUT(3, hash);
-	be = dsr_pick(&dsr_conns, &pkt.flow, service_id, hash, pkt.syn, &backend_id);
+	be = dsr_pick(&dsr_conns, &pkt.flow, service_id, hash, pkt.syn, pkt.icmp, &backend_id);
 	if (!be) {
 		*outcome = DSR_CNT_NO_BACKEND;
 		return XDP_DROP;
 	}
+	if (pkt.icmp)
+		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
+	/* The size check comes once the backend is known: its family decides the outer header's
+	 * length, so the MTU a DF client is told (20 bytes less than mtu, or 40 towards an IPv6
+	 * backend) is the one its next packets fit. */
 	if (be->flags & DSR_BACKEND_F_IPV6)
 		return dsr_send_4in6(ctx, &pkt, cfg, be, service_id, backend_id, hash, mtu, outcome);
+	if (pkt.tot_len + DSR_ENCAP_LEN > mtu && (pkt.frag & IPV4_DF))
+		return dsr_icmp_too_big(ctx, &pkt, (__u16)(mtu - DSR_ENCAP_LEN), outcome);
 	dsr_clamp_syn(ctx, &pkt, cfg, mtu, DSR_ENCAP_LEN);
 	src = dsr_source(cfg, hash);
 	DSR_BENCH_CUT(4, src);

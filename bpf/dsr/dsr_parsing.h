@@ -17,6 +17,7 @@
 #include "parse_eth.h"
 #include "parse_ip.h"
 #include "parse_l4.h"
+#include "icmp.h"
 #include "dsr_shared.h"
 
 /* A step's "go on": any other value a step returns is the packet's XDP verdict, its outcome
@@ -42,7 +43,59 @@ struct dsr_packet {
 	__u16 frag;               /* IPv4 flags and fragment offset, host byte order */
 	__u8 syn;                 /* TCP SYN without ACK: a new connection */
 	__u8 tos;                 /* IPv4 TOS (DSCP and ECN): the outer header copies it */
+	__u8 icmp;                /* an ICMP error about the flow (dsr_parse_icmp()), not the client's */
 };
+
+/* The largest ICMP error dsr_lb forwards (RFC 1812 4.3.2.3: an error is at most 576 bytes);
+ * a larger one passes, so it is never answered with fragmentation needed (RFC 1122 3.2.2). */
+#define DSR_ICMP_ERROR_MAX 576
+
+/*
+ * An ICMP fragmentation needed (type 3 code 4) sent to a VIP is about a reply a backend sent
+ * from that VIP straight to the client: a router on the way back could not forward it. Only
+ * the backend can act on it (its TCP lowers the path MTU towards the client; without it the
+ * connection stalls on its first full-size segment: a PMTU black hole), so it goes to the
+ * backend of the quoted flow, as katran's parse_icmp() does. RFC 792: the quote is the reply's
+ * IP header and its first 8 bytes, so the ports are there. The client's flow is the quote
+ * reversed (client -> VIP); p->flow is set to it, p->icmp marks the packet. Anything else
+ * (another ICMP type, a fragment, a quote cut short, of another protocol, or not from the
+ * address the error is sent to) passes as before: PASS_NOT_VIP.
+ */
+static __always_inline int dsr_parse_icmp(struct dsr_packet *p, struct hdr_cursor *nh,
+					  void *data_end, enum dsr_counter *outcome)
+{
+	struct icmp_frag_hdr *icmp = nh->pos;
+	void *ip_end = (void *)p->ip + p->tot_len;
+	struct iphdr *quoted;
+	__be16 *ports;
+	int proto;
+
+	p->frag = bpf_ntohs(p->ip->frag_off);
+	if (p->frag & (IPV4_MF | IPV4_OFFSET_MASK) || p->tot_len > DSR_ICMP_ERROR_MAX)
+		goto pass;
+	if ((void *)(icmp + 1) > data_end || icmp->type != ICMP_DEST_UNREACH ||
+	    icmp->code != ICMP_FRAG_NEEDED)
+		goto pass;
+	nh->pos = icmp + 1;
+	proto = parse_iphdr(nh, data_end, &quoted);
+	if (proto < 0 || quoted->version != 4 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    quoted->saddr != p->ip->daddr)
+		goto pass;
+	ports = nh->pos;
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end)
+		goto pass;
+	p->flow.saddr = quoted->daddr;
+	p->flow.daddr = quoted->saddr;
+	p->flow.sport = ports[1];
+	p->flow.dport = ports[0];
+	p->flow.proto = proto;
+	p->tos = p->ip->tos;
+	p->icmp = 1;
+	return DSR_NEXT;
+pass:
+	*outcome = DSR_CNT_PASS_NOT_VIP;
+	return XDP_PASS;
+}
 
 /*
  * Parses the frame into p. Returns DSR_NEXT, or the verdict with *outcome:
@@ -51,8 +104,9 @@ struct dsr_packet {
  *  - innermost ethertype neither (more tags than that included): PASS_NOT_IP;
  *  - IPv4 header cut short, IHL < 5, version not 4, total length shorter than the header or
  *    longer than the frame: MALFORMED, drop (Ethernet padding after the total length is fine);
- *  - neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or offset): PASS_FRAGMENT, no ports to
- *    balance on;
+ *  - ICMP fragmentation needed about a reply from a VIP: DSR_NEXT with the quoted flow reversed
+ *    (dsr_parse_icmp()); other ICMP, and neither TCP nor UDP: PASS_NOT_VIP; a fragment (MF or
+ *    offset): PASS_FRAGMENT, no ports to balance on;
  *  - TCP header cut short, data offset < 5 or past the frame; UDP header cut short: MALFORMED.
  */
 static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
@@ -70,6 +124,7 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 	p->data_end = data_end;
 	p->tcp = NULL;
 	p->syn = 0;
+	p->icmp = 0;
 
 	proto = parse_eth_vlans(&nh, data_end, &eth, &vlans);
 	if (proto < 0) {
@@ -95,6 +150,8 @@ static __always_inline int dsr_parse(struct xdp_md *ctx, struct dsr_packet *p,
 		*outcome = DSR_CNT_MALFORMED;
 		return XDP_DROP;
 	}
+	if (proto == IPPROTO_ICMP)
+		return dsr_parse_icmp(p, &nh, data_end, outcome);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
 		*outcome = DSR_CNT_PASS_NOT_VIP;
 		return XDP_PASS;

@@ -72,7 +72,60 @@ struct dsr_packet6 {
 	__u32 tot_len;             /* fixed header + payload length (host byte order) */
 	__u8 syn;                  /* TCP SYN without ACK: a new connection */
 	__u8 tclass;               /* traffic class (DSCP and ECN): the outer header copies it */
+	__u8 icmp;                 /* an ICMPv6 error about the flow (dsr_parse_icmp6()) */
 };
+
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+
+/* The largest ICMPv6 error dsr_lb forwards: RFC 4443 2.4 (c) keeps errors within IPv6's minimum
+ * MTU; a larger one passes, so it is never answered with packet too big (2.4 (e.1)). */
+#define DSR_ICMP6_ERROR_MAX 1280
+
+/*
+ * ICMPv6 packet too big (type 2) sent to a VIP, at offset off of the frame: the IPv6 twin of
+ * dsr_parse_icmp() (dsr_parsing.h; why it goes to the backend). The quote starts with the reply's
+ * IPv6 header; a backend's reply carries no extension headers, so the ports follow it. The
+ * client's flow, the quote reversed, goes to p->flow with p->icmp set; anything else passes
+ * (PASS_NOT_VIP, as before).
+ */
+static __always_inline int dsr_parse_icmp6(struct xdp_md *ctx, struct dsr_packet6 *p, __u64 off,
+					   enum dsr_counter *outcome)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *ip_end = data + p->l2 + p->tot_len;
+	struct icmp_frag_hdr *icmp; /* type, code, checksum, 4 more bytes: ICMPv6's layout too */
+	struct ipv6hdr *quoted;
+	__be16 *ports;
+
+	if (p->tot_len > DSR_ICMP6_ERROR_MAX || off > p->l2 + IPV6_HLEN + DSR_IPV6_EXT_MAX_LEN)
+		goto pass;
+	icmp = data + off;
+	if ((void *)(icmp + 1) > data_end || icmp->type != ICMPV6_PKT_TOO_BIG)
+		goto pass;
+	quoted = (void *)(icmp + 1);
+	ports = (void *)(quoted + 1);
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end ||
+	    (quoted->nexthdr != IPPROTO_TCP && quoted->nexthdr != IPPROTO_UDP))
+		goto pass;
+	/* Word by word: BPF has no memcmp to call. */
+	if ((quoted->saddr.in6_u.u6_addr32[0] ^ p->flow.daddr[0]) |
+	    (quoted->saddr.in6_u.u6_addr32[1] ^ p->flow.daddr[1]) |
+	    (quoted->saddr.in6_u.u6_addr32[2] ^ p->flow.daddr[2]) |
+	    (quoted->saddr.in6_u.u6_addr32[3] ^ p->flow.daddr[3]))
+		goto pass;
+	__builtin_memcpy(p->flow.saddr, &quoted->daddr, 16);
+	p->flow.sport = ports[1];
+	p->flow.dport = ports[0];
+	p->flow.proto = quoted->nexthdr;
+	p->icmp = 1;
+	return DSR_NEXT;
+pass:
+	*outcome = DSR_CNT_PASS_NOT_VIP;
+	return XDP_PASS;
+}
 
 /*
  * Parses the IPv6 packet behind the L2 header of vlans tags into p. Returns DSR_NEXT, or the
@@ -82,7 +135,9 @@ struct dsr_packet6 {
  *    (dsr_ipv6_ext_walk()); a chain cut short: MALFORMED; one longer than DSR_IPV6_EXT_MAX_LEN
  *    bytes or IPV6_EXT_MAX headers: PASS_NOT_VIP; a fragment header: PASS_FRAGMENT (no ports to balance on in later fragments,
  *    and all fragments of a datagram must reach one backend);
- *  - neither TCP nor UDP: PASS_NOT_VIP (ICMPv6, neighbour discovery to the VIP included);
+ *  - ICMPv6 packet too big about a reply from the VIP: DSR_NEXT with the quoted flow reversed
+ *    (dsr_parse_icmp6()); other ICMPv6 (neighbour discovery to the VIP included), and neither
+ *    TCP nor UDP: PASS_NOT_VIP;
  *  - TCP or UDP header cut short or past the payload length, TCP data offset < 5: MALFORMED.
  */
 static __always_inline int dsr_parse6(struct xdp_md *ctx, struct dsr_packet6 *p, __u64 vlans,
@@ -101,6 +156,7 @@ static __always_inline int dsr_parse6(struct xdp_md *ctx, struct dsr_packet6 *p,
 	p->data_end = data_end;
 	p->tcp = NULL;
 	p->syn = 0;
+	p->icmp = 0;
 	p->vlans = vlans > VLAN_MAX_DEPTH ? VLAN_MAX_DEPTH : vlans;
 	p->l2 = ETH_HLEN + p->vlans * VLAN_HLEN;
 	nh.pos = data + p->l2;
@@ -139,6 +195,8 @@ static __always_inline int dsr_parse6(struct xdp_md *ctx, struct dsr_packet6 *p,
 		}
 		proto = upper;
 	}
+	if (proto == IPPROTO_ICMPV6)
+		return dsr_parse_icmp6(ctx, p, p->l2 + IPV6_HLEN + ext_len, outcome);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
 		*outcome = DSR_CNT_PASS_NOT_VIP;
 		return XDP_PASS;

@@ -56,9 +56,11 @@ static __always_inline int dsr_backend_present(const struct dsr_backend *be)
 }
 
 /* Picks the backend: connection table (conns, keyed by key: dsr_conns or dsr_conns6) unless
- * SYN, else Maglev. Returns the backend's slot, or NULL. */
+ * SYN, else Maglev. Returns the backend's slot, or NULL. An ICMP error about the flow (icmp)
+ * finds the backend the same way but records no connection: it is not the client's packet. */
 static __always_inline const struct dsr_backend *dsr_pick(void *conns, void *key, __u32 service_id,
-							   __u32 hash, int syn, __u32 *backend_out)
+							   __u32 hash, int syn, int icmp,
+							   __u32 *backend_out)
 {
 	struct dsr_backend *be;
 	struct dsr_conn *conn, fresh = {};
@@ -90,9 +92,11 @@ static __always_inline const struct dsr_backend *dsr_pick(void *conns, void *key
 	be = bpf_map_lookup_elem(&dsr_backends, &fresh.backend_id);
 	if (!be || !dsr_backend_present(be))
 		return NULL;
+	*backend_out = fresh.backend_id;
+	if (icmp)
+		return be;
 	bpf_map_update_elem(conns, key, &fresh, BPF_ANY);
 	dsr_count_in(&dsr_counters, DSR_CNT_CONN_NEW);
-	*backend_out = fresh.backend_id;
 	return be;
 }
 

@@ -59,6 +59,7 @@ enum dsr_counter {
 	DSR_CNT_FIB_FALLBACK,     /* bpf_fib_lookup failed, the configured next hop MAC was used */
 	DSR_CNT_FIB_LOOKUP,       /* bpf_fib_lookup called (next-hop cache empty, stale or off) */
 	DSR_CNT_NEXTHOP_CACHED,   /* next hop taken from the next-hop cache, no FIB lookup */
+	DSR_CNT_ICMP_FORWARDED,   /* an ICMP error about a service flow's reply sent to its backend */
 	DSR_CNT__MAX,
 };
 

@@ -172,6 +172,7 @@ public sealed class DsrControlTests
             $"sfcproxy_dsr_service_bytes_total{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\"}} {1000 * (100 + services[80])}\n",
             $"sfcproxy_dsr_backend_bytes_total{{{I},backend=\"10.0.0.2\"}} {10_000 * ids["10.0.0.2"]}\n",
             $"sfcproxy_dsr_events_total{{{I},event=\"nexthop_cached\"}} 0\n",
+            $"sfcproxy_dsr_events_total{{{I},event=\"icmp_forwarded\"}} 0\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\",backend=\"10.0.0.2\"}} 2\n",
             $"sfcproxy_dsr_backend_weight{{{I},vip=\"203.0.113.10\",port=\"53\",protocol=\"udp\",backend=\"10.0.0.3\"}} 0\n",
             $"sfcproxy_dsr_removing_backend_flows{{{I},backend=\"10.0.0.3\"}} 2\n",
@@ -179,9 +180,9 @@ public sealed class DsrControlTests
             Assert.Contains(PrometheusExposition.ParseSample(expected.TrimEnd('\n')).Canonical, samples, text);
         Assert.AreEqual("counter", families["sfcproxy_dsr_packets_total"].Type);
         Assert.AreEqual("gauge", families["sfcproxy_dsr_backend_weight"].Type);
-        // Outcomes are the first eleven counters, events the other six (the parser checked each family is given once).
+        // Outcomes are the first eleven counters, events the other seven (the parser checked each family is given once).
         Assert.HasCount(11, families["sfcproxy_dsr_packets_total"].Samples);
-        Assert.HasCount(6, families["sfcproxy_dsr_events_total"].Samples);
+        Assert.HasCount(7, families["sfcproxy_dsr_events_total"].Samples);
         foreach (var sample in families.Values.SelectMany(f => f.Samples))
             Assert.AreEqual("test", sample.Labels["instance"], sample.Canonical);
     }

@@ -145,6 +145,28 @@ public sealed class DsrIPv6DatapathTests
         Assert.AreEqual(1ul, lb.Moved()[DsrCounter.Tx], "exactly MTU once encapsulated: sent");
     }
 
+    /// <summary>A full-size packet (too big even for a 20-byte outer header) to an IPv6 backend: the MTU the
+    /// client is told is still Mtu - 40. Told Mtu - 20, its next packets of that size would be refused again,
+    /// one more round trip per connection (found by review: the IPv4 size check ran before the backend was known).</summary>
+    [TestMethod]
+    [DataRow(1400)]
+    [DataRow(1381)]
+    public void FullSizeIPv4ToAnIPv6BackendIsToldMtuMinus40(int innerLength)
+    {
+        using var lb = new DsrUnderTest();
+        lb.Objects.WriteConfig(Static with { Mtu = 1400 });
+        lb.Objects.Apply(Tables());
+        var frame = Packet.Eth(LbMac, ClientMac).IPv4(Client4, Vip4, id: 0x1234).Tcp(40000, 80, flags: 0x10).Payload(innerLength - 40).Build();
+
+        var (verdict, output) = lb.Objects.TestRun(frame);
+
+        Assert.AreEqual(XdpTx, verdict);
+        Assert.AreEqual((3, 4), (output[14 + 20], output[14 + 21]), "ICMP fragmentation needed");
+        Assert.AreEqual(1360, BinaryPrimitives.ReadUInt16BigEndian(output.AsSpan(14 + 20 + 6)), "next-hop MTU: Mtu - 40 towards an IPv6 backend");
+        Assert.AreEqual(0, Checksum.Fold(Checksum.Sum(output.AsSpan(14 + 20))), "ICMP checksum");
+        Assert.AreEqual(1ul, lb.Moved()[DsrCounter.IcmpTooBig]);
+    }
+
     /// <summary>RFC 4443 3.2 and 2.4 (c): type 2 code 0, the MTU the tunnel leaves (Mtu - 40), as much of the
     /// client's packet as fits in 1280 bytes, from the VIP to the client, checksum over the pseudo-header.</summary>
     [TestMethod]
