@@ -145,9 +145,12 @@ static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_co
 	}
 	if (pkt.icmp)
 		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
+	/* The SYN's own headers come off the MSS: the fixed IPv6 header, its extension headers
+	 * (a client that sends them on its SYN sends them on its segments) and the fixed TCP
+	 * header. */
 	if (pkt.syn && pkt.tcp)
 		dsr_clamp_tcp(ctx, pkt.tcp, pkt.data_end, pkt.l4_off, cfg, mtu,
-			      DSR_ENCAP6_LEN + IPV6_HLEN + 20);
+			      DSR_ENCAP6_LEN + (__u32)(pkt.l4_off - pkt.l2) + 20);
 	verdict = dsr_encap6(ctx, pkt.vlans, pkt.l2, pkt.tot_len, pkt.tclass, IPPROTO_IPV6, cfg, be,
 			     hash, outcome);
 	if (verdict != DSR_NEXT)
