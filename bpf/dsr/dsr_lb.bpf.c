@@ -21,8 +21,11 @@
  * length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU = mtu - 20; 40 towards
  * an IPv6 backend) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
  * and passed to the stack (XDP cannot fragment; the kernel fragments the outer packet when it
- * forwards it, which needs net.ipv4.ip_forward). TCP SYNs get their MSS option lowered to
- * mss_clamp (default mtu - 60), the TCP checksum updated incrementally (RFC 1624).
+ * forwards it, which needs net.ipv4.ip_forward). No error about an ICMP error or a packet from no
+ * single host (IPv4 also to a broadcast or multicast address), and at most DSR_ICMP_PER_SEC a
+ * second per CPU: such packets are dropped, TOO_BIG_SUPPRESSED / TOO_BIG_LIMITED (dsr_icmp.h).
+ * TCP SYNs get their MSS option lowered to mss_clamp (default mtu - the outer header - the SYN's
+ * own IP header bytes - 20), the TCP checksum updated incrementally (RFC 1624).
  *
  * VLAN tags (up to 2) are kept as received, also on a redirect. Ethernet padding after the IPv4
  * total length is carried along after the inner packet (the outer total length excludes it).

@@ -87,7 +87,7 @@ struct dsr_config {
 	__be32 source_prefix;     /* outer source = prefix | (flow hash & host mask) */
 	__u32 source_prefix_len;  /* 0: use source; 1 .. 32 */
 	__u32 mtu;                /* egress MTU (outer packet), 0: DSR_DEFAULT_MTU */
-	__u32 mss_clamp;          /* largest MSS a SYN may carry, 0: mtu - 20 (outer) - 40 */
+	__u32 mss_clamp;          /* largest MSS a SYN may carry, 0: mtu - outer - its IP header - 20 */
 	__u32 flags;              /* enum dsr_config_flag */
 	__u8 nexthop_mac[6];      /* used with DSR_F_STATIC_NEXTHOP or when the FIB lookup fails;
 				   * all zero: no fallback (PASS_ENCAP) */
