@@ -30,6 +30,7 @@ internal static class DsrBpfNames
         public const string Connections = "dsr_conns";
         public const string Connections6 = "dsr_conns6";
         public const string IpIds = "dsr_ip_ids";
+        public const string IcmpRate = "dsr_icmp_rate";
         public const string Counters = "dsr_counters";
         public const string BackendTraffic = "dsr_backend_traffic";
         public const string ServiceTraffic = "dsr_service_traffic";

@@ -12,9 +12,6 @@ namespace SfcProxy.Dsr;
 /// </summary>
 internal sealed class DsrMetrics(ActiveDsr dsr) : IMetricsSource
 {
-    /// <summary>The last outcome counter: dsr_lb counts exactly one of these per packet; the rest are events.</summary>
-    private const DsrCounter LastOutcome = DsrCounter.Aborted;
-
     private static readonly string[] ServiceLabels = ["vip", "port", "protocol"];
 
     /// <summary>Label value of a datapath counter: its name in snake_case ("conn_hit").</summary>
@@ -46,7 +43,7 @@ internal sealed class DsrMetrics(ActiveDsr dsr) : IMetricsSource
             var datapath = dsr.Datapath;
             var counters = tables is null ? new Dictionary<DsrCounter, ulong>() : datapath.ReadCounters();
             for (var c = (DsrCounter)0; c < DsrCounter.Max; c++)
-                (c <= LastOutcome ? outcomes : events).Set(counters.TryGetValue(c, out var v) ? v : 0, CounterLabel(c));
+                (c.IsOutcome() ? outcomes : events).Set(counters.TryGetValue(c, out var v) ? v : 0, CounterLabel(c));
             foreach (var s in tables?.Services ?? [])
             {
                 var traffic = datapath.ReadServiceTraffic(s.ServiceId);

@@ -28,6 +28,8 @@ public static class DsrLimits
     public const byte DefaultHopLimit = 64;
     /// <summary>DSR_NEXTHOP_DEFAULT_MAX_AGE_MS: next-hop cache entries' age bound when the config says 0.</summary>
     public const uint NexthopDefaultMaxAgeMs = 1000;
+    /// <summary>DSR_ICMP_PER_SEC: too-big answers each CPU sends at once after a quiet spell, and then per second.</summary>
+    public const int IcmpPerSecond = 500;
 }
 
 /// <summary>enum dsr_counter: index into the per-CPU dsr_counters map. Up to <see cref="Aborted"/> outcomes (one per packet), then details.</summary>
@@ -69,7 +71,18 @@ public enum DsrCounter : uint
     NexthopCached,
     /// <summary>Detail: an ICMP fragmentation needed / ICMPv6 packet too big about a service flow's reply sent to its backend.</summary>
     IcmpForwarded,
+    /// <summary>Too big, this CPU's too-big budget (<see cref="DsrLimits.IcmpPerSecond"/>) spent: drop, no error.</summary>
+    TooBigLimited,
+    /// <summary>Too big, an error about it forbidden (RFC 1122 3.2.2, RFC 4443 2.4 (e)): drop, no error.</summary>
+    TooBigSuppressed,
     Max,
+}
+
+/// <summary>Which <see cref="DsrCounter"/>s are outcomes (one per packet) and which are events.</summary>
+public static class DsrCounters
+{
+    /// <summary>True for an outcome: the first block up to <see cref="DsrCounter.Aborted"/>, and those appended after the events.</summary>
+    public static bool IsOutcome(this DsrCounter counter) => counter <= DsrCounter.Aborted || counter >= DsrCounter.TooBigLimited;
 }
 
 /// <summary>enum dsr_config_flag: bits of <see cref="DsrConfig.Flags"/>.</summary>

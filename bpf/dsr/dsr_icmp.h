@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* This file contains dsr_lb's answer to a packet too big for the tunnel with DF set (katran
- * handle_icmp.h): ICMP fragmentation needed back to the client, built in place. */
+ * handle_icmp.h): ICMP fragmentation needed back to the client, built in place; and what both
+ * too-big answers (this one and dsr_icmp6.h's) pass first: the RFC's rules on when no error may
+ * be sent, then the per-CPU rate limit. */
 #ifndef DSR_ICMP_H
 #define DSR_ICMP_H
 
@@ -12,9 +14,57 @@
 #include <bpf/bpf_endian.h>
 #include "csum.h"
 #include "icmp.h"
+#include "icmp_rate.h"
 #include "l2_copy.h"
 #include "dsr_shared.h"
 #include "dsr_parsing.h"
+#include "dsr_maps.h"
+
+/* This CPU's too-big answers (dsr_icmp_budget()). Not pinned: a new program starts full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp_rate_bucket);
+} dsr_icmp_rate SEC(".maps");
+
+/* Whether this CPU may send one more too-big answer now (DSR_ICMP_PER_SEC at once, then that
+ * many a second; XDP bypasses the kernel's icmp_ratelimit); takes its token if so. Else the
+ * packet is dropped, counted TOO_BIG_LIMITED: a client that ignores the errors, or a flood of
+ * forged sources, gets no more than that out of the load balancer. */
+static __always_inline int dsr_icmp_budget(enum dsr_counter *outcome)
+{
+	struct icmp_rate_bucket *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&dsr_icmp_rate, &zero);
+	if (b && icmp_rate_take(b, bpf_ktime_get_ns(), DSR_ICMP_PER_SEC, DSR_ICMP_PER_SEC))
+		return 1;
+	*outcome = DSR_CNT_TOO_BIG_LIMITED;
+	return 0;
+}
+
+/* RFC 1122 3.2.2: no ICMP error about an ICMP error (the fragmentation needed dsr_lb forwards to
+ * a backend, p->icmp), a datagram to an IP broadcast or multicast address or sent as a link-layer
+ * broadcast or multicast (the group bit of the destination MAC), a non-first fragment (those pass
+ * before this today: PASS_FRAGMENT), or one whose source is no single host (0/8, loopback 127/8,
+ * multicast 224/4, class E 240/4 and broadcast). A subnet's directed broadcast is not known here;
+ * it is never a VIP. Such a packet is dropped, counted TOO_BIG_SUPPRESSED: it cannot be
+ * encapsulated whole either (DF). Returns 1 when an error may be sent. */
+static __always_inline int dsr_icmp_allowed(struct xdp_md *ctx, const struct dsr_packet *p,
+					    enum dsr_counter *outcome)
+{
+	__u8 *dmac = (void *)(long)ctx->data;
+	__u32 src = bpf_ntohl(p->ip->saddr), dst = bpf_ntohl(p->ip->daddr);
+
+	if ((void *)(dmac + 1) > (void *)(long)ctx->data_end || (dmac[0] & 1) || p->icmp ||
+	    (p->frag & IPV4_OFFSET_MASK) || dst >> 28 == 0xe || dst == 0xffffffff ||
+	    src >> 24 == 0 || src >> 24 == 127 || src >> 28 >= 0xe) {
+		*outcome = DSR_CNT_TOO_BIG_SUPPRESSED;
+		return 0;
+	}
+	return 1;
+}
 
 /* Turns the packet into ICMP fragmentation needed to the client, in place: L2 (MACs swapped) |
  * IPv4 (VIP -> client) | ICMP 3/4 with next-hop MTU | the original IP header + 8 bytes. */
@@ -32,6 +82,8 @@ static __always_inline int dsr_icmp_too_big(struct xdp_md *ctx, const struct dsr
 	__u16 *w;
 	int i;
 
+	if (!dsr_icmp_allowed(ctx, p, outcome) || !dsr_icmp_budget(outcome))
+		return XDP_DROP;
 	if (bpf_xdp_adjust_head(ctx, -(int)(sizeof(struct iphdr) + sizeof(struct icmp_frag_hdr)))) {
 		*outcome = DSR_CNT_ABORTED;
 		return XDP_DROP;

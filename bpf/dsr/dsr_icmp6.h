@@ -15,6 +15,7 @@
 #include "l2_copy.h"
 #include "dsr_shared.h"
 #include "dsr_encap.h"
+#include "dsr_icmp.h"
 #include "dsr_parsing6.h"
 
 #ifndef IPPROTO_ICMPV6
@@ -38,6 +39,24 @@ struct icmp6_too_big_hdr {
  * bpf_csum_diff takes at once), added to seed. */
 #define DSR_CSUM_CHUNK 512
 
+/* RFC 4443 2.4 (e): no ICMPv6 error about an ICMPv6 error (e.1: the packet too big dsr_lb
+ * forwards to a backend, p->icmp) or a packet whose source does not identify a single node (e.5:
+ * the unspecified address ::, multicast ff00::/8; and loopback ::1, never valid off the node, RFC
+ * 4291 2.5.3). A multicast destination, link-layer multicast or broadcast (e.2 to e.4) do not
+ * stop a packet too big: PTB is their exception, so path MTU discovery works for multicast.
+ * Dropped, counted TOO_BIG_SUPPRESSED. Returns 1 when an error may be sent. */
+static __always_inline int dsr_icmp6_allowed(const struct dsr_packet6 *p, enum dsr_counter *outcome)
+{
+	const __be32 *s = p->flow.saddr;
+
+	if (p->icmp || (s[0] | s[1] | s[2] | (s[3] & ~bpf_htonl(1))) == 0 ||
+	    (bpf_ntohl(s[0]) >> 24) == 0xff) {
+		*outcome = DSR_CNT_TOO_BIG_SUPPRESSED;
+		return 0;
+	}
+	return 1;
+}
+
 /* Turns the packet into ICMPv6 packet too big to the client, in place: L2 (MACs swapped) | IPv6
  * (VIP -> client, hop limit dsr_hop_limit()) | ICMPv6 2/0 with the MTU | the first
  * DSR_PTB6_QUOTE bytes of the client's packet. The checksum covers the pseudo-header (RFC 8200
@@ -58,6 +77,8 @@ static __always_inline int dsr_icmp6_too_big(struct xdp_md *ctx, const struct ds
 	__u32 len, keep;
 	__s64 sum;
 
+	if (!dsr_icmp6_allowed(p, outcome) || !dsr_icmp_budget(outcome))
+		return XDP_DROP;
 	if (bpf_xdp_adjust_head(ctx, -(int)(IPV6_HLEN + sizeof(struct icmp6_too_big_hdr)))) {
 		*outcome = DSR_CNT_ABORTED;
 		return XDP_DROP;

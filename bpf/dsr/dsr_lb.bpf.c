@@ -21,8 +21,11 @@
  * length + 20 > mtu: DF set -> ICMP fragmentation needed (next-hop MTU = mtu - 20; 40 towards
  * an IPv6 backend) built in place back to the client, XDP_TX; DF clear -> encapsulated with DF clear
  * and passed to the stack (XDP cannot fragment; the kernel fragments the outer packet when it
- * forwards it, which needs net.ipv4.ip_forward). TCP SYNs get their MSS option lowered to
- * mss_clamp (default mtu - 60), the TCP checksum updated incrementally (RFC 1624).
+ * forwards it, which needs net.ipv4.ip_forward). No error about an ICMP error or a packet from no
+ * single host (IPv4 also to a broadcast or multicast address), and at most DSR_ICMP_PER_SEC a
+ * second per CPU: such packets are dropped, TOO_BIG_SUPPRESSED / TOO_BIG_LIMITED (dsr_icmp.h).
+ * TCP SYNs get their MSS option lowered to mss_clamp (default mtu - the outer header - the SYN's
+ * own IP header bytes - 20), the TCP checksum updated incrementally (RFC 1624).
  *
  * VLAN tags (up to 2) are kept as received, also on a redirect. Ethernet padding after the IPv4
  * total length is carried along after the inner packet (the outer total length excludes it).
@@ -145,9 +148,12 @@ static __attribute__((noinline)) int dsr_handle6(struct xdp_md *ctx, enum dsr_co
 	}
 	if (pkt.icmp)
 		dsr_count_in(&dsr_counters, DSR_CNT_ICMP_FORWARDED);
+	/* The SYN's own headers come off the MSS: the fixed IPv6 header, its extension headers
+	 * (a client that sends them on its SYN sends them on its segments) and the fixed TCP
+	 * header. */
 	if (pkt.syn && pkt.tcp)
 		dsr_clamp_tcp(ctx, pkt.tcp, pkt.data_end, pkt.l4_off, cfg, mtu,
-			      DSR_ENCAP6_LEN + IPV6_HLEN + 20);
+			      DSR_ENCAP6_LEN + (__u32)(pkt.l4_off - pkt.l2) + 20);
 	verdict = dsr_encap6(ctx, pkt.vlans, pkt.l2, pkt.tot_len, pkt.tclass, IPPROTO_IPV6, cfg, be,
 			     hash, outcome);
 	if (verdict != DSR_NEXT)

@@ -115,6 +115,8 @@ static __always_inline void dsr_clamp_tcp(struct xdp_md *ctx, struct tcphdr *tcp
 
 	if (tcp->doff <= 5 || (cfg->flags & DSR_F_NO_MSS_CLAMP))
 		return;
+	if (headers >= mtu) /* not with the validated Mtu (576..) and at most 356 header bytes */
+		return;
 	clamp = cfg->mss_clamp ? cfg->mss_clamp : mtu - headers;
 	if (clamp > 0xffff)
 		clamp = 0xffff;
@@ -122,13 +124,14 @@ static __always_inline void dsr_clamp_tcp(struct xdp_md *ctx, struct tcphdr *tcp
 		dsr_clamp_mss(ctx, tcp_off, clamp);
 }
 
-/* An IPv4 SYN going into an outer header of encap_len bytes. */
+/* An IPv4 SYN going into an outer header of encap_len bytes: its own IPv4 header, options
+ * included, and the fixed TCP header come off too. */
 static __always_inline void dsr_clamp_syn(struct xdp_md *ctx, const struct dsr_packet *p,
 					  const struct dsr_config *cfg, __u32 mtu, __u32 encap_len)
 {
 	if (p->syn && p->tcp)
 		dsr_clamp_tcp(ctx, p->tcp, p->data_end, p->l2 + p->ihl_bytes, cfg, mtu,
-			      encap_len + 40);
+			      encap_len + p->ihl_bytes + 20);
 }
 
 #endif /* DSR_MSS_H */

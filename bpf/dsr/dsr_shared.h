@@ -31,6 +31,11 @@
  * much to the client's packet, so the outer MTU is at least DSR_IPV6_MIN_MTU + DSR_ENCAP6_LEN. */
 #define DSR_IPV6_MIN_MTU 1280
 
+/* ICMP fragmentation needed / ICMPv6 packet too big each CPU sends at once after a quiet spell,
+ * and then per second (a token bucket, bpf/lib icmp_rate.h); the rest are dropped, counted
+ * DSR_CNT_TOO_BIG_LIMITED. As the SFC module's tc_tx; Linux's icmp_msgs_per_sec is 1000 a host. */
+#define DSR_ICMP_PER_SEC 500
+
 /* Outer TTL / hop limit when dsr_config.hop_limit is 0. */
 #define DSR_DEFAULT_HOP_LIMIT 64
 
@@ -60,6 +65,12 @@ enum dsr_counter {
 	DSR_CNT_FIB_LOOKUP,       /* bpf_fib_lookup called (next-hop cache empty, stale or off) */
 	DSR_CNT_NEXTHOP_CACHED,   /* next hop taken from the next-hop cache, no FIB lookup */
 	DSR_CNT_ICMP_FORWARDED,   /* an ICMP error about a service flow's reply sent to its backend */
+	/* outcomes again (appended: the numbering above stays) */
+	DSR_CNT_TOO_BIG_LIMITED,  /* too big, but this CPU's ICMP error budget (DSR_ICMP_PER_SEC) is
+				   * spent: XDP_DROP, no error (RFC 1812 4.3.2.8, RFC 4443 2.4 (f)) */
+	DSR_CNT_TOO_BIG_SUPPRESSED, /* too big, but an error about it is forbidden (RFC 1122 3.2.2,
+				   * RFC 4443 2.4 (e)): an ICMP error, a source that is no single host,
+				   * an IPv4 broadcast or multicast destination: XDP_DROP, no error */
 	DSR_CNT__MAX,
 };
 
@@ -76,7 +87,7 @@ struct dsr_config {
 	__be32 source_prefix;     /* outer source = prefix | (flow hash & host mask) */
 	__u32 source_prefix_len;  /* 0: use source; 1 .. 32 */
 	__u32 mtu;                /* egress MTU (outer packet), 0: DSR_DEFAULT_MTU */
-	__u32 mss_clamp;          /* largest MSS a SYN may carry, 0: mtu - 20 (outer) - 40 */
+	__u32 mss_clamp;          /* largest MSS a SYN may carry, 0: mtu - outer - its IP header - 20 */
 	__u32 flags;              /* enum dsr_config_flag */
 	__u8 nexthop_mac[6];      /* used with DSR_F_STATIC_NEXTHOP or when the FIB lookup fails;
 				   * all zero: no fallback (PASS_ENCAP) */

@@ -14,6 +14,7 @@
 #include <bpf/bpf_endian.h>
 #include "csum.h"
 #include "icmp.h"
+#include "icmp_rate.h"
 #include "sfc_shared.h"
 #include "sfc_key.h"
 #include "sfc_maps.h"
@@ -59,39 +60,25 @@ struct {
 	__type(value, struct sfc_icmp_buf);
 } sfc_icmp_scratch SEC(".maps");
 
-/* A per-CPU window of one second and the ICMP errors sent in it (icmp_budget()). */
-struct sfc_icmp_window {
-	__u64 start_ns;
-	__u32 sent;
-	__u32 reserved;
-};
-
+/* This CPU's ICMP error bucket (bpf/lib icmp_rate.h): SFC_ICMP_PER_SEC at once, then that many a
+ * second. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sfc_icmp_window);
+	__type(value, struct icmp_rate_bucket);
 } sfc_icmp_rate SEC(".maps");
 
 /* Whether this CPU may send one more ICMP error now (SFC_ICMP_PER_SEC a second); counts it. */
 static __always_inline int icmp_budget(void)
 {
-	struct sfc_icmp_window *w;
+	struct icmp_rate_bucket *b;
 	__u32 zero = 0;
-	__u64 now;
 
-	w = bpf_map_lookup_elem(&sfc_icmp_rate, &zero);
-	if (!w)
+	b = bpf_map_lookup_elem(&sfc_icmp_rate, &zero);
+	if (!b)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (now - w->start_ns >= 1000000000ULL) {
-		w->start_ns = now;
-		w->sent = 0;
-	}
-	if (w->sent >= SFC_ICMP_PER_SEC)
-		return 0;
-	w->sent++; /* per-CPU: no atomics needed */
-	return 1;
+	return icmp_rate_take(b, bpf_ktime_get_ns(), SFC_ICMP_PER_SEC, SFC_ICMP_PER_SEC);
 }
 
 /* Ones' complement sum of buf[off, off + len) in 512-byte calls, seeded; len a multiple of 4.

@@ -163,6 +163,8 @@ public sealed class DsrControlTests
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"tx\"}} 7\n",
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"pass_not_vip\"}} 0\n",
             $"sfcproxy_dsr_packets_total{{{I},outcome=\"aborted\"}} 0\n",
+            $"sfcproxy_dsr_packets_total{{{I},outcome=\"too_big_limited\"}} 0\n",
+            $"sfcproxy_dsr_packets_total{{{I},outcome=\"too_big_suppressed\"}} 0\n",
             $"sfcproxy_dsr_events_total{{{I},event=\"conn_hit\"}} 5\n",
             $"sfcproxy_dsr_events_total{{{I},event=\"fib_fallback\"}} 0\n",
             $"sfcproxy_dsr_service_packets_total{{{I},vip=\"203.0.113.10\",port=\"80\",protocol=\"tcp\"}} {100 + services[80]}\n",
@@ -180,8 +182,8 @@ public sealed class DsrControlTests
             Assert.Contains(PrometheusExposition.ParseSample(expected.TrimEnd('\n')).Canonical, samples, text);
         Assert.AreEqual("counter", families["sfcproxy_dsr_packets_total"].Type);
         Assert.AreEqual("gauge", families["sfcproxy_dsr_backend_weight"].Type);
-        // Outcomes are the first eleven counters, events the other seven (the parser checked each family is given once).
-        Assert.HasCount(11, families["sfcproxy_dsr_packets_total"].Samples);
+        // Outcomes are the first eleven counters and the two appended after the seven events (the parser checked each family is given once).
+        Assert.HasCount(13, families["sfcproxy_dsr_packets_total"].Samples);
         Assert.HasCount(7, families["sfcproxy_dsr_events_total"].Samples);
         foreach (var sample in families.Values.SelectMany(f => f.Samples))
             Assert.AreEqual("test", sample.Labels["instance"], sample.Canonical);
