@@ -17,25 +17,15 @@ public sealed class Srv6EndToEndTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    /// <summary>SRv6 only, metadata key, kernel VNF (one IP hop).</summary>
+    /// <summary>SRv6 only (Encapsulations ["srv6"]). Metadata key with the kernel VNF (one IP hop);
+    /// header-hash key with the user-mode TUN VNF (two IP hops: the inner packet crosses user space
+    /// and finds its headers by its own fields).</summary>
     [TestMethod]
-    public void Srv6_MetadataKey_KernelVnf_RestoresEveryPacketsOwnSrh() =>
+    [DataRow("metadata", false, DisplayName = "SRv6, metadata key, kernel VNF")]
+    [DataRow("header-hash", true, DisplayName = "SRv6, header-hash key, user-mode TUN VNF")]
+    public void Srv6_RestoresEveryPacketsOwnSrh(string keyMode, bool userVnf) =>
         EndToEndScenario.Run(TestContext,
-            new ScenarioOptions(KeyMode: "metadata", UserVnf: false, IpHops: 1)
-            {
-                Encap = "srv6",
-                Encapsulations = ["srv6"],
-                PacketCount = 800,
-                GeneratorArgs = ["--srv6-expired", ExpiredShare],
-            },
-            AssertSrv6Counters);
-
-    /// <summary>SRv6 only, header-hash key, user-mode TUN VNF (two IP hops): the inner packet
-    /// crosses user space and finds its headers by its own fields.</summary>
-    [TestMethod]
-    public void Srv6_HeaderHashKey_UserModeTunVnf_RestoresEveryPacketsOwnSrh() =>
-        EndToEndScenario.Run(TestContext,
-            new ScenarioOptions(KeyMode: "header-hash", UserVnf: true, IpHops: 2)
+            new ScenarioOptions(keyMode, userVnf, IpHops: userVnf ? 2 : 1)
             {
                 Encap = "srv6",
                 Encapsulations = ["srv6"],
@@ -45,32 +35,21 @@ public sealed class Srv6EndToEndTests
             AssertSrv6Counters);
 
     /// <summary>MPLS, NSH and SRv6 interleaved at random through ONE instance (Encapsulations
-    /// ["mpls","nsh","srv6"]), metadata key, kernel VNF; NSH with next protocol Ethernet too.</summary>
+    /// ["mpls","nsh","srv6"]); with the kernel VNF NSH carries next protocol Ethernet too (not
+    /// through a TUN, which carries IP only).</summary>
     [TestMethod]
-    public void MixedMplsNshSrv6_MetadataKey_KernelVnf_RestoresEveryHeader() =>
+    [DataRow("metadata", false, DisplayName = "MPLS+NSH+SRv6, metadata key, kernel VNF")]
+    [DataRow("header-hash", true, DisplayName = "MPLS+NSH+SRv6, header-hash key, user-mode TUN VNF")]
+    public void MixedMplsNshSrv6_RestoresEveryHeader(string keyMode, bool userVnf) =>
         EndToEndScenario.Run(TestContext,
-            new ScenarioOptions(KeyMode: "metadata", UserVnf: false, IpHops: 1)
+            new ScenarioOptions(keyMode, userVnf, IpHops: userVnf ? 2 : 1)
             {
                 Encap = "all",
                 Encapsulations = ["mpls", "nsh", "srv6"],
                 NshNextHopIsReceiver = true,
                 PacketCount = 1200,
-                GeneratorArgs = ["--nsh-expired", ExpiredShare, "--srv6-expired", ExpiredShare],
-            },
-            AssertMixed);
-
-    /// <summary>The same mix, header-hash key, user-mode TUN VNF (no NSH next protocol Ethernet:
-    /// a TUN device carries IP only).</summary>
-    [TestMethod]
-    public void MixedMplsNshSrv6_HeaderHashKey_UserModeTunVnf_RestoresEveryHeader() =>
-        EndToEndScenario.Run(TestContext,
-            new ScenarioOptions(KeyMode: "header-hash", UserVnf: true, IpHops: 2)
-            {
-                Encap = "all",
-                Encapsulations = ["mpls", "nsh", "srv6"],
-                NshNextHopIsReceiver = true,
-                PacketCount = 1200,
-                GeneratorArgs = ["--nsh-no-ethernet", "--nsh-expired", ExpiredShare, "--srv6-expired", ExpiredShare],
+                GeneratorArgs = [.. userVnf ? ["--nsh-no-ethernet"] : Array.Empty<string>(),
+                    "--nsh-expired", ExpiredShare, "--srv6-expired", ExpiredShare],
             },
             AssertMixed);
 

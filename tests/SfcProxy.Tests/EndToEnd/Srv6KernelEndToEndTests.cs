@@ -22,8 +22,8 @@ public sealed class Srv6KernelEndToEndTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    [DataRow("metadata", false, DisplayName = "metadata key, kernel VNF")]
-    [DataRow("header-hash", true, DisplayName = "header-hash key, user-mode TUN VNF")]
+    [DataRow("metadata", false, DisplayName = "kernel seg6 sender and seg6local receiver, metadata key, kernel VNF")]
+    [DataRow("header-hash", true, DisplayName = "kernel seg6 sender and seg6local receiver, header-hash key, user-mode TUN VNF")]
     public void KernelSeg6Sender_KernelSeg6localReceiver_PingAndUdpArrive(string keyMode, bool userVnf)
     {
         using var lab = ScenarioLab.Up(TestContext,
