@@ -49,6 +49,9 @@ while (($#)); do
     shift
 done
 
+if ((corpus)) && [[ "$encap" == srv6 || "$encap" == all ]]; then
+    echo "--corpus has no SRv6 (corpus_traffic.py: --encap mpls|nsh|mixed)" >&2; exit 2
+fi
 name="sf$(printf '%04x' $((RANDOM % 65536)))"
 tmp="$(mktemp -d "/tmp/sfcproxy-lab-$name-XXXX")"
 out="${out:-/tmp/sfcproxy-lab-$name}"

@@ -112,7 +112,7 @@ class Pkt:
         self.labels = labels  # MPLS: list of (label, tc, ttl), top first
         self.inner = inner  # bytes of the IP packet as sent
         self.dport = dport
-        self.encap = encap  # "mpls" | "nsh"
+        self.encap = encap  # "mpls" | "nsh" | "srv6"
         self.nsh = nsh  # NSH: the header as sent (bytes, 4 * Length)
         self.expired = expired  # NSH TTL 1 or SI <= 1, SRv6 hop limit <= 1: the proxy must drop it
         self.srv6 = srv6  # SRv6: srv6_headers.Srv6Hdr (outer IPv6 + extension headers as sent)
