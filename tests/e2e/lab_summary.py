@@ -39,19 +39,20 @@ def summarize(r, counters, scenario, raw):
     expired_leaked = r.get("expired_delivered", 0)
     dropped_leaked = max(r.get("leaked", 0) - expired_leaked, 0)
     ok = r.get("ok", 0)
-    wrong = {k: r.get(k, 0) for k in ("wrong_stack", "wrong_nsh", "wrong_eth", "wrong_ip", "wrong_payload", "swapped")}
+    wrong = {k: r.get(k, 0) for k in ("wrong_stack", "wrong_nsh", "wrong_srv6", "wrong_eth", "wrong_ip", "wrong_payload", "swapped")}
     passed = bool(r.get("all_ok"))
     lines = [f"{scenario}: {'PASS' if passed else 'FAIL'}" if scenario else ("PASS" if passed else "FAIL")]
     # The sender's composition: "mpls" a count, "nsh" a count or {"total": n, ...} (MD types, next protocols).
     def count_of(v):
         return v.get("total", 0) if isinstance(v, dict) else (v or 0)
-    mix = ", ".join(f"{n(count_of(sent.get(k)))} {k.upper()}" for k in ("mpls", "nsh")
+    label = {"mpls": "MPLS", "nsh": "NSH", "srv6": "SRv6"}
+    mix = ", ".join(f"{n(count_of(sent.get(k)))} {label[k]}" for k in ("mpls", "nsh", "srv6")
                     if isinstance(sent, dict) and count_of(sent.get(k)))
     lines.append(f"  sent      {n(total)} packets" + (f" ({mix})" if mix else ""))
     lines.append(f"  intended  {n(expected)} through the VNF, {n(dropped_meant)} dropped by its policy, "
                  f"{n(expired_meant)} expired")
-    per_encap = ", ".join(f"{k.split('_')[1].upper()} {n(r[k])}/{n(r['expected_' + k.split('_')[1]])}"
-                          for k in ("ok_mpls", "ok_nsh") if r.get("expected_" + k.split("_")[1]))
+    per_encap = ", ".join(f"{label[k.split('_')[1]]} {n(r[k])}/{n(r['expected_' + k.split('_')[1]])}"
+                          for k in ("ok_mpls", "ok_nsh", "ok_srv6") if r.get("expected_" + k.split("_")[1]))
     lines.append(f"  arrived   {n(ok)} of {n(expected)} with their own headers" + (f" ({per_encap})" if per_encap else ""))
     lines.append(f"  dropped   {n(dropped_meant - dropped_leaked)} of {n(dropped_meant)} by the VNF as intended; "
                  f"{n(expired_meant - expired_leaked)} of {n(expired_meant)} expired as intended")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Manual end-to-end run (what the MSTest EndToEnd tests do), for debugging the datapath by hand.
 #
-#   run_lab.sh metadata|header-hash kernel|stateful|tun [--encap mpls|nsh|mixed] [--corpus] [--keep]
+#   run_lab.sh metadata|header-hash kernel|stateful|tun [--encap mpls|nsh|srv6|mixed|all] [--corpus] [--keep]
 #              [--count N] [--seed S] [--out DIR] [--json] [-- DAEMON CMD...]
 #
 # Ends with a short summary (tests/e2e/lab_summary.py): what was sent, what the VNF was meant to
@@ -18,7 +18,9 @@
 # --encap (default mpls): nsh / mixed configure "Encapsulations" ["nsh"] / ["mpls","nsh"] and
 # "Nsh": {"NextHopMac": receiver MAC}, and send NSH (MD types 1 and 2; next protocol IPv4, IPv6 and,
 # with the kernel VNF, Ethernet; 2% with TTL/SI exhausted, which must be dropped). With tun there is
-# no next protocol Ethernet: the TUN VNF carries IP packets only.
+# no next protocol Ethernet: the TUN VNF carries IP packets only. srv6 / all configure
+# ["srv6"] / ["mpls","nsh","srv6"] with the proxy SID 2001:2:0:ff::100 (Srv6:Sids) and send SRv6
+# with per-packet SRHs (srv6_headers.py; 2% with hop limit 0/1, which must be dropped).
 #
 # Default daemon: dotnet SfcProxy/bin/Debug/net10.0/sfcproxy.dll. With --keep the lab and the
 # daemon stay up after the run (press Enter to tear down) so you can look with bpftool/tcpdump:
@@ -40,13 +42,16 @@ while (($#)); do
         --out) out="$2"; shift ;;
         --json) json=1 ;;
         --encap) encap="$2"; shift
-            case "$encap" in mpls|nsh|mixed) ;; *) echo "--encap mpls|nsh|mixed" >&2; exit 2 ;; esac ;;
+            case "$encap" in mpls|nsh|srv6|mixed|all) ;; *) echo "--encap mpls|nsh|srv6|mixed|all" >&2; exit 2 ;; esac ;;
         --) shift; daemon=("$@"); break ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 
+if ((corpus)) && [[ "$encap" == srv6 || "$encap" == all ]]; then
+    echo "--corpus has no SRv6 (corpus_traffic.py: --encap mpls|nsh|mixed)" >&2; exit 2
+fi
 name="sf$(printf '%04x' $((RANDOM % 65536)))"
 tmp="$(mktemp -d "/tmp/sfcproxy-lab-$name-XXXX")"
 out="${out:-/tmp/sfcproxy-lab-$name}"
@@ -77,11 +82,15 @@ else
 fi
 echo "lab $name: $PRX_IN -> $PRX_OUT in $PRX_NS, key mode $key, $vnf VNF, encap $encap, $count packets, seed $seed"
 
+srv6_sid=2001:2:0:ff::100  # sfc_traffic.py's default --srv6-sid
+srv6_sids='"Srv6": {"Sids": [{"Sid": "'"$srv6_sid"'", "Inner": ["ipv4", "ipv6"]}]},'
 # MPLS only: no Encapsulations field (the default), so this also runs daemons that predate NSH.
 case "$encap" in
     mpls) encaps='' ;;
     nsh) encaps='"Encapsulations": ["nsh"], "Nsh": {"NextHopMac": "'"$RCV_MAC"'"},' ;;
     mixed) encaps='"Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "'"$RCV_MAC"'"},' ;;
+    srv6) encaps='"Encapsulations": ["srv6"], '"$srv6_sids" ;;
+    all) encaps='"Encapsulations": ["mpls", "nsh", "srv6"], "Nsh": {"NextHopMac": "'"$RCV_MAC"'"}, '"$srv6_sids" ;;
 esac
 cat >"$tmp/config.json" <<EOF
 {"SfcProxy": {"Instance": "$name", "KeyMode": "$key", $encaps
@@ -112,7 +121,7 @@ if ((corpus)); then
     "$here/topology.sh" burst "$name" 0
     pacing=(--burst-cpu 0)
 elif [[ "$encap" != mpls ]]; then
-    gen+=(--nsh-expired 0.02)
+    gen+=(--nsh-expired 0.02 --srv6-expired 0.02)
     [[ "$vnf" == tun ]] && gen+=(--nsh-no-ethernet)
     # shellcheck disable=SC2206
     gen+=(${CORPUS_ARGS:-})  # e.g. CORPUS_ARGS="--shapes frag,toobig"

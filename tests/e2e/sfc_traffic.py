@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""SR-MPLS / NSH traffic generator and checker for the SfcProxy end-to-end lab.
+"""SR-MPLS / NSH / SRv6 traffic generator and checker for the SfcProxy end-to-end lab.
 
 Both subcommands share ONE deterministic generator (random.Random(seed)), so the receiver
 recomputes exactly what the sender sent; there is no side channel between them.
 
-  send --iface IF --dst-mac MAC --count N --seed S [--encap mpls|nsh|mixed] [--flows F]
+  send --iface IF --dst-mac MAC --count N --seed S [--encap mpls|nsh|srv6|mixed|all] [--flows F]
        [--family 4|6|both] [--labels-min A] [--labels-max B] [--drop-port P]
-       [--inner-dst-mac MAC] [--batch B] [--gap-ms G] (+ the NSH generator options below)
+       [--inner-dst-mac MAC] [--batch B] [--gap-ms G] [--srv6-sid SID] [--srv6-expired SHARE]
+       (+ the NSH generator options below)
       MPLS: Ethernet(type 0x8847) / label stack (A..B entries, varied per packet even inside a
       flow; label 16..1048575, TC 0..7, TTL 2..255, BoS on the last) / IPv4 or IPv6 / UDP or TCP /
       payload.
@@ -17,6 +18,9 @@ recomputes exactly what the sender sent; there is no side channel between them.
       (the IP packet follows the NSH) or Ethernet (an inner Ethernet frame, dst = --inner-dst-mac
       (default --dst-mac: the proxy ingress, so the kernel VNF routes it), src = the sender's MAC).
       mixed: every packet is MPLS or NSH at random (one run, one proxy instance).
+      SRv6 (--encap srv6; all: MPLS, NSH and SRv6 at random): Ethernet / IPv6 to --srv6-sid (the
+      proxy SID) / hop-by-hop, destination options sometimes / SRH with a per-packet segment list,
+      Segments Left, tag, flags and TLVs (srv6_headers.py) / the IPv4 or IPv6 packet.
       Frames go out on IF through an AF_PACKET socket in paced batches; SENDING is printed just
       before the first frame leaves (the generation before it takes a while for large counts).
 
@@ -41,6 +45,11 @@ recomputes exactly what the sender sent; there is no side channel between them.
         - inner IP packet byte-identical to the one sent except TTL/hop limit decremented by H
           (and the IPv4 header checksum, which must be valid);
         - payload intact (CRC32 carried in the payload).
+        - SRv6: outer IPv6 header and extension headers byte-identical to the sent ones except
+          Segments Left - 1, destination = the next segment, hop limit - 1 (End.AD, RFC 8754
+          4.3.1.1); outer dst MAC == this interface's, src == --egress-mac; scapy's
+          IPv6ExtHdrSegmentRouting reads the first 64 restored SRHs as well;
+      SRv6 packets generated with hop limit 0/1 (--srv6-expired) must NOT arrive;
       NSH packets generated expired (--nsh-expired: TTL 1 or SI 0/1 on arrival) must NOT arrive;
       TTL 0 arrives as 63 (RFC 8300 2.2).
       Writes a JSON summary and exits 0 only if everything is ok.
@@ -70,6 +79,8 @@ import sys
 import time
 import zlib
 
+import srv6_headers
+
 MAGIC = b"SFCP"
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
@@ -89,10 +100,10 @@ SND_IP6, RCV_IP6 = "2001:2:1::1", "2001:2:2::1"
 # --------------------------------------------------------------------------------------------
 class Pkt:
     __slots__ = ("index", "flow", "seq", "family", "proto", "labels", "inner", "dport",
-                 "encap", "nsh", "expired")
+                 "encap", "nsh", "expired", "srv6")
 
     def __init__(self, index, flow, seq, family, proto, labels, inner, dport,
-                 encap="mpls", nsh=None, expired=False):
+                 encap="mpls", nsh=None, expired=False, srv6=None):
         self.index = index
         self.flow = flow
         self.seq = seq
@@ -101,9 +112,10 @@ class Pkt:
         self.labels = labels  # MPLS: list of (label, tc, ttl), top first
         self.inner = inner  # bytes of the IP packet as sent
         self.dport = dport
-        self.encap = encap  # "mpls" | "nsh"
+        self.encap = encap  # "mpls" | "nsh" | "srv6"
         self.nsh = nsh  # NSH: the header as sent (bytes, 4 * Length)
-        self.expired = expired  # NSH TTL 1 or SI <= 1: the proxy must drop it
+        self.expired = expired  # NSH TTL 1 or SI <= 1, SRv6 hop limit <= 1: the proxy must drop it
+        self.srv6 = srv6  # SRv6: srv6_headers.Srv6Hdr (outer IPv6 + extension headers as sent)
 
     @property
     def nsh_np(self):
@@ -233,6 +245,8 @@ def generate(args):
         raise SystemExit("--count must be <= 65536 (IPv4 ids must be distinct)")
     if not 0 <= args.nsh_expired < 1:
         raise SystemExit("need 0 <= --nsh-expired < 1")
+    if not 0 <= args.srv6_expired < 1:
+        raise SystemExit("need 0 <= --srv6-expired < 1")
     rng = random.Random(args.seed)
     plan = flow_plan(args.flows, args.family, args.drop_port)
     next_seq = [0] * args.flows
@@ -244,16 +258,25 @@ def generate(args):
         seq = next_seq[f]
         next_seq[f] += 1
         # --encap mpls draws exactly what the MPLS-only generator drew: old seeds still reproduce.
-        encap = args.encap if args.encap != "mixed" else ("nsh" if rng.random() < 0.5 else "mpls")
-        labels, nsh, expired = [], None, False
-        if encap == "mpls":
+        # --encap mixed draws as before SRv6 existed: old seeds still reproduce.
+        if args.encap == "mixed":
+            encap = "nsh" if rng.random() < 0.5 else "mpls"
+        elif args.encap == "all":
+            encap = ("mpls", "nsh", "srv6")[rng.randrange(3)]
+        else:
+            encap = args.encap
+        labels, nsh, expired, srv6 = [], None, False, None
+        # Flow 0 (VNF drop port) never expires: a VNF must see all of it whatever the proxy does
+        # with expired packets.
+        may_expire = not (args.drop_port is not None and f == 0)
+        if encap == "srv6":
+            srv6 = srv6_headers.generate(rng, args.srv6_sid, fp["family"], args.srv6_expired if may_expire else 0)
+            expired = srv6.expired
+        elif encap == "mpls":
             k = rng.randint(args.labels_min, args.labels_max)
             labels = [(rng.randint(16, 1048575), rng.randint(0, 7), rng.randint(2, 255)) for _ in range(k)]
         else:
-            # Flow 0 (VNF drop port) never expires: a VNF must see all of it whatever the proxy does
-            # with expired packets.
-            nsh, expired = gen_nsh(rng, args, fp["family"],
-                                   may_expire=not (args.drop_port is not None and f == 0))
+            nsh, expired = gen_nsh(rng, args, fp["family"], may_expire=may_expire)
         body = MAGIC + struct.pack("!HII", f, seq, i) + rng.randbytes(rng.randint(4, 160))
         payload = body + struct.pack("!I", zlib.crc32(body))
         if fp["proto"] == "udp":
@@ -271,11 +294,13 @@ def generate(args):
             ip = IPv6(src=SND_IP6, dst=RCV_IP6, hlim=ttl, tc=tos, fl=(0x5F000 + f) & 0xFFFFF)
         inner = bytes(ip / l4 / payload)
         pkts.append(Pkt(i, f, seq, fp["family"], fp["proto"], labels, inner, fp["dport"],
-                        encap=encap, nsh=nsh, expired=expired))
+                        encap=encap, nsh=nsh, expired=expired, srv6=srv6))
     return pkts
 
 
 def frame_of(p, dst_mac, src_mac, inner_dst_mac=None):
+    if p.encap == "srv6":
+        return dst_mac + src_mac + struct.pack("!H", ETH_P_IPV6) + p.srv6.block(len(p.inner)) + p.inner
     if p.encap == "nsh":
         ip_type = struct.pack("!H", ETH_P_IP if p.family == 4 else ETH_P_IPV6)
         inner_eth = b""
@@ -317,6 +342,10 @@ def cmd_send(args):
         if bytes(s) != mine:
             raise SystemExit("internal error: label encoding differs from scapy MPLS")
     check_nsh_with_scapy(pkts, args)
+    for p in [p for p in pkts if p.encap == "srv6"][:64]:
+        problem = srv6_headers.check_with_scapy(p.srv6, p.srv6.block(len(p.inner)), forwarded=False)
+        if problem:
+            raise SystemExit(f"internal error: SRv6 packet {p.index}: {problem}")
 
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.bind((args.iface, 0))
@@ -374,6 +403,19 @@ def composition(pkts):
             "oam": sum(1 for p in nsh if p.nsh[0] & 0x20),
             "expired": sum(1 for p in nsh if p.expired),
             "max_length_words": max(p.nsh[1] & 0x3F for p in nsh),
+        }
+    srv6 = [p.srv6 for p in pkts if p.encap == "srv6"]
+    if srv6:
+        c["srv6"] = {
+            "total": len(srv6),
+            "max_segments": max(len(h.segments) for h in srv6),
+            "reduced": sum(1 for h in srv6 if h.reduced),
+            "hmac": sum(1 for h in srv6 if "hmac" in h.tlvs),
+            "other_tlvs": sum(1 for h in srv6 if h.tlvs and "hmac" not in h.tlvs),
+            "hop_by_hop": sum(1 for h in srv6 if h.chain[0][0] == srv6_headers.NH_HOPOPT),
+            "dest_options": sum(1 for h in srv6 if any(t == srv6_headers.NH_DSTOPTS for t, _ in h.chain)),
+            "distinct_headers": len({h.block(0) for h in srv6}),
+            "expired": sum(1 for h in srv6 if h.expired),
         }
     return c
 
@@ -446,7 +488,7 @@ def expected_inner(p, ip_hops, ttl_cap=255):
 def parse_frame(fr):
     """-> dict(etype, dst, src, labels=[(label, tc, bos, ttl)], nsh=bytes|None,
     inner_eth=bytes|None, inner=bytes, key=(flow, seq) or None, err)"""
-    r = {"etype": None, "labels": [], "nsh": None, "inner_eth": None, "inner": b"", "key": None, "err": None,
+    r = {"etype": None, "labels": [], "nsh": None, "srv6": None, "inner_eth": None, "inner": b"", "key": None, "err": None,
          "dst": fr[0:6], "src": fr[6:12]}
     if len(fr) < 14:
         r["err"] = "runt frame"
@@ -484,6 +526,9 @@ def parse_frame(fr):
             r["labels"].append((v >> 12, (v >> 9) & 7, (v >> 8) & 1, v & 0xFF))
             if v & 0x100:
                 break
+    elif etype == ETH_P_IPV6 and (parts := srv6_headers.split(fr[off:])) is not None:
+        r["srv6"] = parts[0]
+        off += len(parts[0])
     elif etype not in (ETH_P_IP, ETH_P_IPV6):
         r["err"] = f"ethertype 0x{etype:04x}"
         return r
@@ -590,6 +635,7 @@ def cmd_recv(args):
     unexpected = 0
     leaked = 0
     expired_delivered = 0
+    scapy_left = 64  # restored SRv6 headers scapy dissects as well
     for fr in frames:
         pr = parse_frame(fr)
         key = pr["key"]
@@ -604,7 +650,8 @@ def cmd_recv(args):
         if p.expired:
             leaked += 1
             expired_delivered += 1
-            err(f"{key} idx={p.index}: expired NSH ({fmt_nsh(p.nsh)}) arrived: the proxy must drop it")
+            what = p.srv6.describe() if p.encap == "srv6" else fmt_nsh(p.nsh)
+            err(f"{key} idx={p.index}: expired {p.encap} ({what}) arrived: the proxy must drop it")
             continue
         if p.flow == drop_flow:
             leaked += 1
@@ -613,9 +660,12 @@ def cmd_recv(args):
         probs = []
         if p.encap == "nsh":
             probs += check_nsh(p, pr, args, own_mac, egress_mac, nsh_outer_dst)
+        if p.encap == "srv6":
+            probs += check_srv6(p, pr, own_mac, egress_mac, scapy_left)
+            scapy_left -= 1
         # --- label stack
         want = p.labels[args.consumed:] if args.consumed <= len(p.labels) else None
-        if p.encap == "nsh":
+        if p.encap != "mpls":
             pass
         elif want is None:
             probs.append(("stack", f"sent {len(p.labels)} labels < consumed {args.consumed}: should not arrive"))
@@ -663,7 +713,8 @@ def cmd_recv(args):
 
     missing = [p for p in deliverable if p.key not in counts]
     for p in missing[:5]:
-        what = fmt_nsh(p.nsh) if p.encap == "nsh" else f"labels={len(p.labels)}"
+        what = (fmt_nsh(p.nsh) if p.encap == "nsh" else p.srv6.describe() if p.encap == "srv6"
+                else f"labels={len(p.labels)}")
         err(f"{p.key} idx={p.index} v{p.family}/{p.proto} {what}: missing")
     dups = sum(1 for k, c in counts.items() if c > 1)
     for k in [k for k, c in counts.items() if c > 1][:5]:
@@ -674,6 +725,7 @@ def cmd_recv(args):
     wrong_payload = sum(1 for v in status.values() if any(k == "payload" for k, _ in v))
     wrong_nsh = sum(1 for v in status.values() if any(k == "nsh" for k, _ in v))
     wrong_eth = sum(1 for v in status.values() if any(k == "eth" for k, _ in v))
+    wrong_srv6 = sum(1 for v in status.values() if any(k == "srv6" for k, _ in v))
 
     def ok_of(encap):
         return sum(1 for p in deliverable
@@ -687,8 +739,10 @@ def cmd_recv(args):
         "expected_expired": sum(1 for p in pkts if p.expired),
         "expected_mpls": sum(1 for p in deliverable if p.encap == "mpls"),
         "expected_nsh": sum(1 for p in deliverable if p.encap == "nsh"),
+        "expected_srv6": sum(1 for p in deliverable if p.encap == "srv6"),
         "ok_mpls": ok_of("mpls"),
         "ok_nsh": ok_of("nsh"),
+        "ok_srv6": ok_of("srv6"),
         "received": len(frames),
         "ok": ok,
         "missing": len(missing),
@@ -697,6 +751,7 @@ def cmd_recv(args):
         "wrong_payload": wrong_payload,
         "wrong_nsh": wrong_nsh,
         "wrong_eth": wrong_eth,
+        "wrong_srv6": wrong_srv6,
         "duplicates": dups,
         "unexpected": unexpected,
         "leaked": leaked,
@@ -763,6 +818,28 @@ def check_nsh(p, pr, args, own_mac, egress_mac, nsh_outer_dst):
     return probs
 
 
+def check_srv6(p, pr, own_mac, egress_mac, scapy_left):
+    """Problems [(kind, msg)] of an SRv6 packet's Ethernet + outer IPv6 + extension headers: byte
+    for byte what End.AD makes of the sent ones (srv6_headers.Srv6Hdr.block), and, for the first
+    few, scapy's reading of the restored SRH."""
+    probs = []
+    if pr["srv6"] is None:
+        return [("srv6", f"no outer IPv6 + SRH (ethertype 0x{pr['etype']:04x}; sent {p.srv6.describe()})")]
+    want = p.srv6.block(len(p.inner), forwarded=True)
+    got = pr["srv6"]
+    if got != want:
+        diff = [i for i in range(max(len(got), len(want))) if i >= len(got) or i >= len(want) or got[i] != want[i]]
+        probs.append(("srv6", f"headers differ at byte(s) {diff[:8]}{'...' if len(diff) > 8 else ''} "
+                              f"(sent {p.srv6.describe()}): want {want[:48].hex()}... got {got[:48].hex()}..."))
+    elif scapy_left > 0 and (problem := srv6_headers.check_with_scapy(p.srv6, got, forwarded=True)):
+        probs.append(("srv6", problem))
+    if pr["dst"] != own_mac:
+        probs.append(("eth", f"outer dst {mac_str(pr['dst'])} != receiver {mac_str(own_mac)}"))
+    if egress_mac is not None and pr["src"] != egress_mac:
+        probs.append(("eth", f"outer src {mac_str(pr['src'])} != proxy egress {mac_str(egress_mac)}"))
+    return probs
+
+
 def fmt_stack(labels):
     return "[" + ", ".join(f"{l}/tc{tc}/ttl{ttl}" for l, tc, ttl in labels) + "]"
 
@@ -773,8 +850,12 @@ def fmt_got(got):
 
 def cmd_show(args):
     for p in generate(args):
-        hdr = (f"{fmt_nsh(p.nsh)}{' EXPIRED' if p.expired else ''} {p.nsh.hex()}" if p.encap == "nsh"
-               else f"labels={fmt_stack(p.labels)}")
+        if p.encap == "srv6":
+            hdr = f"{p.srv6.describe()}{' EXPIRED' if p.expired else ''} {p.srv6.block(len(p.inner)).hex()}"
+        elif p.encap == "nsh":
+            hdr = f"{fmt_nsh(p.nsh)}{' EXPIRED' if p.expired else ''} {p.nsh.hex()}"
+        else:
+            hdr = f"labels={fmt_stack(p.labels)}"
         print(f"idx={p.index} flow={p.flow} seq={p.seq} v{p.family}/{p.proto} dport={p.dport} "
               f"{hdr} inner={len(p.inner)}B {p.inner[:28].hex()}")
     return 0
@@ -793,7 +874,11 @@ def main():
         p.add_argument("--labels-max", type=int, default=5)
         p.add_argument("--drop-port", type=int, default=None,
                        help="flow 0 is UDP to this port and must be dropped by the VNF")
-        p.add_argument("--encap", choices=["mpls", "nsh", "mixed"], default="mpls")
+        p.add_argument("--encap", choices=["mpls", "nsh", "srv6", "mixed", "all"], default="mpls",
+                       help="mixed: MPLS and NSH at random; all: MPLS, NSH and SRv6 at random")
+        p.add_argument("--srv6-sid", default="2001:2:0:ff::100", help="the proxy SID (Srv6:Sids) SRv6 packets go to")
+        p.add_argument("--srv6-expired", type=float, default=0.0,
+                       help="share of SRv6 packets sent with hop limit 0/1 (the proxy must drop them)")
         p.add_argument("--nsh-no-ethernet", action="store_true",
                        help="no NSH next protocol Ethernet (a TUN VNF carries IP only)")
         p.add_argument("--nsh-expired", type=float, default=0.0,

@@ -12,7 +12,7 @@ namespace SfcProxy.Tests.EndToEnd;
 /// <param name="IpHops">IP TTL decrements the VNF causes (kernel 1, TUN 2).</param>
 internal sealed record ScenarioOptions(string KeyMode, bool UserVnf, int IpHops)
 {
-    /// <summary>sfc_traffic.py --encap: mpls | nsh | mixed.</summary>
+    /// <summary>sfc_traffic.py --encap: mpls | nsh | srv6 | mixed (MPLS, NSH) | all (MPLS, NSH, SRv6).</summary>
     public string Encap { get; init; } = "mpls";
 
     /// <summary>Config Encapsulations; null leaves the field out (the daemon's default, MPLS).</summary>
@@ -133,8 +133,8 @@ internal static class EndToEndScenario
     }
 
     internal static string Summary(JsonElement r) =>
-        string.Join(", ", new[] { "expected", "expected_dropped", "expected_expired", "received", "ok", "ok_mpls", "ok_nsh",
-                "missing", "wrong_stack", "wrong_nsh", "wrong_eth", "wrong_ip", "wrong_payload", "wrong_headers", "swapped",
+        string.Join(", ", new[] { "expected", "expected_dropped", "expected_expired", "received", "ok", "ok_mpls", "ok_nsh", "ok_srv6",
+                "missing", "wrong_stack", "wrong_nsh", "wrong_srv6", "wrong_eth", "wrong_ip", "wrong_payload", "wrong_headers", "swapped",
                 "datagrams_bad", "duplicates", "unexpected", "leaked" }
             .Where(k => r.TryGetProperty(k, out _))
             .Select(k => $"{k}={r.GetProperty(k).GetInt32()}"));
@@ -297,10 +297,19 @@ internal sealed partial class ScenarioLab : IDisposable
         }
     }
 
-    /// <summary>The scenario's config (see <see cref="SfcProxyDaemon.WriteConfig"/>), instance = lab name.</summary>
+    /// <summary>The scenario's config (see <see cref="SfcProxyDaemon.WriteConfig"/>), instance = lab name.
+    /// With srv6 among the Encapsulations, Srv6:Sids is the one proxy SID the traffic goes to,
+    /// <see cref="Srv6Lab.ProxySid"/>, serving inner IPv4 and IPv6.</summary>
     public string WriteConfig(Action<JsonObject>? customize = null) =>
         SfcProxyDaemon.WriteConfig(Tmp, Instance, Options.KeyMode, Topo, SocketPath,
-            Options.Encapsulations, Options.NshNextHopIsReceiver ? Topo.ReceiverMac : null, customize);
+            Options.Encapsulations, Options.NshNextHopIsReceiver ? Topo.ReceiverMac : null, p =>
+            {
+                if (Options.Encapsulations?.Contains("srv6") == true)
+                {
+                    p["Srv6"] = Srv6Lab.SidsSection();
+                }
+                customize?.Invoke(p);
+            });
 
     /// <summary>Starts a daemon (ready = socket) that Dispose will stop if the test does not.</summary>
     public SfcProxyDaemon StartDaemon(string configPath, double readySeconds = 30)
@@ -336,7 +345,8 @@ internal sealed partial class ScenarioLab : IDisposable
         "--seed", Seed.ToString(CultureInfo.InvariantCulture),
         "--flows", Options.Flows.ToString(CultureInfo.InvariantCulture),
         "--family", "both", "--labels-min", "1", "--labels-max", "5",
-        "--drop-port", Topo.VnfDropPort.ToString(CultureInfo.InvariantCulture), "--encap", Options.Encap, .. Options.GeneratorArgs,
+        "--drop-port", Topo.VnfDropPort.ToString(CultureInfo.InvariantCulture), "--encap", Options.Encap,
+        .. Options.Encap is "srv6" or "all" ? ["--srv6-sid", Srv6Lab.ProxySid] : Array.Empty<string>(), .. Options.GeneratorArgs,
     ];
 
     /// <summary>Starts the receiver and waits until it listens. <paramref name="count"/> overrides

@@ -16,6 +16,7 @@ internal static class LabEnvironment
     public static string Corpus => Path.Combine(ScriptDir, "corpus_traffic.py");
     public static string TunVnf => Path.Combine(ScriptDir, "tun_vnf.py");
     public static string Ping => Path.Combine(ScriptDir, "ping.py");
+    public static string UdpProbe => Path.Combine(ScriptDir, "udp_probe.py");
     public static string BpfHooks => Path.Combine(ScriptDir, "bpf_hooks.py");
     public static string PolicyTcp => Path.Combine(ScriptDir, "policy_tcp.py");
     public static string DaemonDll => Path.Combine(BinDir, "sfcproxy.dll");
@@ -74,7 +75,7 @@ internal static class LabEnvironment
         {
             missing.Add("root (the lab creates network namespaces and loads BPF programs): run `sudo dotnet test`");
         }
-        foreach (var f in new[] { Topology, Traffic, Corpus, TunVnf, Ping, BpfHooks, PolicyTcp })
+        foreach (var f in new[] { Topology, Traffic, Corpus, TunVnf, Ping, UdpProbe, BpfHooks, PolicyTcp })
         {
             if (!File.Exists(f))
             {

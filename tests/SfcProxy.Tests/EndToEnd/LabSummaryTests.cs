@@ -73,6 +73,24 @@ public sealed class LabSummaryTests
     }
 
     [TestMethod]
+    public void SrvSixIsNamedBesideMplsAndNshAndItsWrongHeadersCount()
+    {
+        var receiver = Receiver(allOk: false, ok: 1722);
+        receiver["expected_srv6"] = 300;
+        receiver["ok_srv6"] = 296;
+        receiver["wrong_srv6"] = 4;
+        receiver["missing"] = 0;
+        receiver["sent"]!["srv6"] = new JsonObject { ["total"] = 333, ["hmac"] = 90 };
+
+        var r = Summarize(receiver, stats: null);
+
+        Assert.AreEqual(1, r.ExitCode, r.ToString());
+        StringAssert.Contains(r.StdOut, "  sent      2,000 packets (1,062 MPLS, 938 NSH, 333 SRv6)");
+        StringAssert.Contains(r.StdOut, "(MPLS 900/900, NSH 822/826, SRv6 296/300)");
+        StringAssert.Contains(r.StdOut, "  wrong     4 wrong srv6\n");
+    }
+
+    [TestMethod]
     public void TheReceiversVerdictDecidesNotTheCounts()
     {
         // Every count looks fine, but the receiver found a fault (all_ok false): FAIL.
