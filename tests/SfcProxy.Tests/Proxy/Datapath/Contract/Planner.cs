@@ -1,5 +1,6 @@
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
 
 namespace SfcProxy.Tests.Proxy.Datapath.Contract;
 
@@ -267,7 +268,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
     /// <summary>A new egress configuration: consumed segments, miss policy, static stack, NSH next hop,
     /// accepted encapsulations; every other field as in <paramref name="loaded"/> (what the proxy was
     /// loaded with).</summary>
-    public (SfcConfig Raw, EgressConfig Egress) Config(SfcConfig loaded, ulong metaMaxAgeNs)
+    public (SfcConfig Raw, EgressConfig Egress) Config(SfcConfig loaded, ulong metaMaxAgeNs, Srv6Options srv6)
     {
         var consumed = _rng.Next(20) switch { < 12 => 1u, < 14 => 0u, < 17 => 2u, < 19 => 3u, _ => 16u };
         var miss = (MissPolicy)_rng.Next(3);
@@ -275,7 +276,14 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
         var staticStack = new LabelStackEntry[staticCount];
         for (var i = 0; i < staticCount; i++)
             staticStack[i] = new LabelStackEntry(ShapeGenerator.StaticLabelBase + (uint)_rng.Next(0x10000), 0, i == staticCount - 1, 64);
-        var accepted = _rng.Next(20) switch { 0 => 1u << (int)Encapsulation.Mpls, 1 => 1u << (int)Encapsulation.Nsh, _ => SfcLimits.AcceptAll };
+        var accepted = _rng.Next(20) switch
+        {
+            0 => 1u << (int)Encapsulation.Mpls,
+            1 => 1u << (int)Encapsulation.Nsh,
+            2 => SfcLimits.AcceptAll & ~(1u << (int)Encapsulation.Srv6),
+            3 => 1u << (int)Encapsulation.Srv6,
+            _ => SfcLimits.AcceptAll,
+        };
         var nextHop = _rng.Next(2) == 0 ? gen.Mac() : null;
         var raw = loaded;
         raw.KeyMode = (uint)mode;
@@ -293,6 +301,8 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
             KernelVnf.EgressMac.CopyTo(new Span<byte>(raw.EgressMac, 6));
             (nextHop ?? new byte[6]).CopyTo(new Span<byte>(raw.NshNextHopMac, 6));
         }
-        return (raw, new EgressConfig(consumed, miss, staticStack, nextHop, KernelVnf.EgressMac, accepted));
+        // the SIDs stay as loaded (Srv6:Sids): the model needs them to tell SRv6 for the proxy from SRv6 for another node
+        byte[][] sids = [.. srv6.Sids.Select(s => System.Net.IPAddress.Parse(s.Sid!).GetAddressBytes())];
+        return (raw, new EgressConfig(consumed, miss, staticStack, nextHop, KernelVnf.EgressMac, accepted, sids));
     }
 }
