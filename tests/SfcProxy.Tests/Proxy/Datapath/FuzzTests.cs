@@ -255,7 +255,8 @@ public sealed class FuzzTests
     /// (behind its L2 header, or behind a new Ethernet header for inner Ethernet): what in it the
     /// packet did not arrive with, or null. docs/srv6.md: the header set xdp_rx took off, byte for
     /// byte, but Segments Left - 1, destination = a segment of its own SRH (Segment List[SL - 1]),
-    /// hop limit - 1 and the payload length of what follows. Null too when nothing IPv6 was pushed.
+    /// hop limit - 1 and the payload length of the VNF's packet (its IP packet by its length field, or
+    /// its frame for inner Ethernet). Null too when nothing IPv6 was pushed.
     /// </summary>
     private static string? Srv6ForeignBytes(byte[] input, byte[] vnfFrame, byte[] output)
     {
@@ -290,9 +291,18 @@ public sealed class FuzzTests
         var seg = srh + 8 + 16 * now[srh + 3];
         if (seg + 16 > n || !now[24..40].SequenceEqual(was.Slice(seg, 16)))
             return "destination is not Segment List[Segments Left - 1] of the packet's own SRH";
+        // what follows: the VNF's whole frame (inner Ethernet), or its IP packet by its length field
+        // when that ends before the frame does (Ethernet padding, or bytes the length field leaves out)
+        var following = vnfFrame.Length - (overEth ? 0 : at);
+        if (!overEth && following >= 4)
+        {
+            var ip = vnfFrame.AsSpan(at);
+            var byField = ip[0] >> 4 == 4 ? ip[2] << 8 | ip[3] : following >= 6 ? 40 + (ip[4] << 8 | ip[5]) : following;
+            following = Math.Min(following, byField);
+        }
         var plen = now[4] << 8 | now[5];
-        if (plen != output.Length - at - 40)
-            return $"payload length {plen}, {output.Length - at - 40} bytes follow the fixed header";
+        if (plen != n - 40 + following)
+            return $"payload length {plen}, the headers and the VNF's packet make {n - 40 + following}";
         return null;
     }
 

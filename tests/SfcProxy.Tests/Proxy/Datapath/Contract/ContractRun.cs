@@ -77,7 +77,7 @@ internal sealed class ContractRun
                      "udp-behind-extension-headers", "retransmission", "identical-other-headers", "nat-onto-dropped", "fragments-other-headers", "family fragments",
                      "malformed", "ipv6+ext", "+options", "short", "/eth" })
             Assert.IsGreaterThan(0L, s.Reached("rx", family), $"{run.Where}: no input of kind '{family}' reached xdp_rx");
-        foreach (var behaviour in new[] { "forward", "duplicate", "hold", "rewrite DSCP/ECN", "rewrite IP TTL", "clamp MSS", "NAT",
+        foreach (var behaviour in new[] { "forward", "bridge", "duplicate", "hold", "rewrite DSCP/ECN", "rewrite IP TTL", "clamp MSS", "NAT",
                      "mark", "reassemble, output", "reassemble, refragment", "originate" })
             Assert.IsGreaterThan(0L, s.Reached("tx", behaviour), $"{run.Where}: no emission of behaviour '{behaviour}' reached tc_tx");
         foreach (var outcome in new[] { Counter.TxRestored, Counter.TxRestoredLast, Counter.TxTtlExpired, Counter.TxSiExhausted })

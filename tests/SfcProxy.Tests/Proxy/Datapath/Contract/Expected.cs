@@ -151,7 +151,9 @@ internal static class Expected
             return [.. eth, .. r.For(emitted.Length), .. emitted];
         }
         var l2 = Wire.L2Length(emitted);
-        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.For(emitted.Length - l2), .. emitted.AsSpan(l2)];
+        // SRv6's payload length covers the VNF's IP packet, not Ethernet padding behind it (RFC 8200 3)
+        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.For(IpInfo.Parse(emitted.AsSpan(l2)).TotalLength),
+            .. emitted.AsSpan(l2)];
     }
 
     /// <summary>The VNF's frame with the IP TTL / hop limit lowered to the cap (IPv4 checksum fixed).</summary>
@@ -219,7 +221,7 @@ internal static class Expected
             if (y.Headers is null || !y.Popped)
                 continue;
             if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan()
-                    .SequenceEqual(r.For(r.OuterDst is null ? emitted.Length - l2 : emitted.Length))
+                    .SequenceEqual(r.For(r.OuterDst is null ? IpInfo.Parse(emitted.AsSpan(l2)).TotalLength : emitted.Length))
                 && (r.OuterDst is null || output.AsSpan(0, 6).SequenceEqual(r.OuterDst)))
                 yield return (y, $"EXPECTED(#{y.Id}) [{y.Describe()}]");
             else if (behindL2.AsSpan().SequenceEqual(y.Received) || behindNewEth.AsSpan().SequenceEqual(y.Received))

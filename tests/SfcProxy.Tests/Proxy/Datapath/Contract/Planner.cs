@@ -121,7 +121,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
 
     // ------------------------------------------------------------------ behaviours
 
-    internal enum VnfAction { Forward, Duplicate, Drop, HoldShort, HoldLong, RewriteTos, RewriteTtl, ClampMss, Nat, ChangeMark }
+    internal enum VnfAction { Forward, Bridge, Duplicate, Drop, HoldShort, HoldLong, RewriteTos, RewriteTtl, ClampMss, Nat, ChangeMark }
 
     private VnfAction PickAction(bool identical)
     {
@@ -138,7 +138,8 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
         }
         return _rng.Next(100) switch
         {
-            < 36 => VnfAction.Forward,
+            < 32 => VnfAction.Forward,
+            < 36 => VnfAction.Bridge,
             < 42 => VnfAction.Duplicate,
             < 48 => VnfAction.Drop,
             < 53 => VnfAction.HoldShort,
@@ -168,6 +169,17 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
             case VnfAction.Forward:
                 x.Behaviour = "forward";
                 e.Steps.Add(new EmitStep(After(), Emit(x.Behaviour, Vnf.Route)));
+                break;
+            case VnfAction.Bridge:
+                // a transparent (L2) VNF across a real Ethernet link: the frame as it got it, padded
+                // to the 60-byte minimum when shorter (a bridge forwards padding; only the IP layer
+                // trims it)
+                x.Behaviour = "bridge";
+                e.Steps.Add(new EmitStep(After(), new Emission
+                {
+                    Behaviour = x.Behaviour, Source = x, Needs = [x],
+                    Make = () => new Emitted(x.Rx.Frame.Length >= 60 ? x.Rx.Frame : [.. x.Rx.Frame, .. new byte[60 - x.Rx.Frame.Length]], Vnf.Mark(x)),
+                }));
                 break;
             case VnfAction.Duplicate:
                 {
