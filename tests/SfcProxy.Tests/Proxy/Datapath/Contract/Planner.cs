@@ -7,7 +7,7 @@ namespace SfcProxy.Tests.Proxy.Datapath.Contract;
 /// <summary>
 /// Draws episodes: which packets arrive (single packets of every shape, the near-collision families
 /// of issue 11, fragmented datagrams, malformed frames), what the VNF does with each (forward,
-/// reorder, duplicate, drop, hold, rewrite DSCP/ECN/TTL/MSS, NAT, change the mark, forward or
+/// bridge, reorder, duplicate, drop, hold, rewrite DSCP/ECN/TTL/MSS, NAT, change the mark, forward or
 /// reassemble fragments, originate), and in which order it all happens. Every random draw is made
 /// here, before the episode runs, so a seed gives the same run whatever the datapath answers.
 /// </summary>
