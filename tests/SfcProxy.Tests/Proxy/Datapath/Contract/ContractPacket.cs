@@ -36,13 +36,7 @@ internal sealed record NshHeaders(uint Spi, byte Si, byte Ttl, byte MdType, byte
     public override Packet Push(Packet p)
     {
         p = p.Nsh(Spi, Si, Ttl, MdType, Context, Tlvs, Oam);
-        if (InnerEth is { } e)
-        {
-            p = p.InnerEth(e.Dst, e.Src);
-            foreach (var (tpid, vid) in e.Tags)
-                p = p.Vlan(vid, tpid);
-        }
-        return p;
+        return InnerEth?.Push(p) ?? p;
     }
 
     public override string ToString() =>
@@ -77,13 +71,7 @@ internal sealed record Srv6Headers(string Source, string Sid, byte SegmentsLeft,
         p = p.Srh(SegmentsLeft, List, Tlvs);
         if (DestAfter > 0)
             p = p.DestinationOptions(DestAfter);
-        if (InnerEth is { } e)
-        {
-            p = p.InnerEth(e.Dst, e.Src);
-            foreach (var (tpid, vid) in e.Tags)
-                p = p.Vlan(vid, tpid);
-        }
-        return p;
+        return InnerEth?.Push(p) ?? p;
     }
 
     public override string ToString() =>
@@ -93,7 +81,17 @@ internal sealed record Srv6Headers(string Source, string Sid, byte SegmentsLeft,
         $"{(InnerEth is { } e ? $"Ethernet{(e.Tags.Length > 0 ? $"+{e.Tags.Length} tags" : "")}" : "IP")}]";
 }
 
-internal sealed record InnerEthernet(byte[] Dst, byte[] Src, (ushort Tpid, ushort Vid)[] Tags);
+/// <summary>The inner Ethernet header (and tags) an NSH or SRv6 packet carries in front of its IP packet.</summary>
+internal sealed record InnerEthernet(byte[] Dst, byte[] Src, (ushort Tpid, ushort Vid)[] Tags)
+{
+    public Packet Push(Packet p)
+    {
+        p = p.InnerEth(Dst, Src);
+        foreach (var (tpid, vid) in Tags)
+            p = p.Vlan(vid, tpid);
+        return p;
+    }
+}
 
 /// <summary>A datagram sent as fragments: what a reassembling VNF puts back together.</summary>
 internal sealed class Datagram(string name)
