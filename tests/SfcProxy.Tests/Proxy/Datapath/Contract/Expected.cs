@@ -148,13 +148,16 @@ internal static class Expected
             dst.CopyTo(eth, 0);
             cfg.EgressMac.CopyTo(eth, 6);
             BinaryPrimitives.WriteUInt16BigEndian(eth.AsSpan(12), r.EtherType);
-            return [.. eth, .. r.For(emitted.Length), .. emitted];
+            return [.. eth, .. r.For(Following(r, emitted)), .. emitted];
         }
         var l2 = Wire.L2Length(emitted);
-        // SRv6's payload length covers the VNF's IP packet, not Ethernet padding behind it (RFC 8200 3)
-        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.For(IpInfo.Parse(emitted.AsSpan(l2)).TotalLength),
-            .. emitted.AsSpan(l2)];
+        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.For(Following(r, emitted)), .. emitted.AsSpan(l2)];
     }
+
+    /// <summary>SRv6: the bytes the payload length covers behind the headers: the VNF's whole frame for
+    /// inner Ethernet, else its IP packet by its length field, not Ethernet padding behind it (RFC 8200 3).</summary>
+    private static int Following(Restore r, byte[] emitted) =>
+        !r.Srv6 ? 0 : r.OuterDst is not null ? emitted.Length : IpInfo.Parse(emitted.AsSpan(Wire.L2Length(emitted))).TotalLength;
 
     /// <summary>The VNF's frame with the IP TTL / hop limit lowered to the cap (IPv4 checksum fixed).</summary>
     public static byte[] OutputLast(RestoreLast r, byte[] emitted)
@@ -221,7 +224,7 @@ internal static class Expected
             if (y.Headers is null || !y.Popped)
                 continue;
             if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan()
-                    .SequenceEqual(r.For(r.OuterDst is null ? IpInfo.Parse(emitted.AsSpan(l2)).TotalLength : emitted.Length))
+                    .SequenceEqual(r.For(Following(r, emitted)))
                 && (r.OuterDst is null || output.AsSpan(0, 6).SequenceEqual(r.OuterDst)))
                 yield return (y, $"EXPECTED(#{y.Id}) [{y.Describe()}]");
             else if (behindL2.AsSpan().SequenceEqual(y.Received) || behindNewEth.AsSpan().SequenceEqual(y.Received))
