@@ -244,8 +244,16 @@ push:
 		action = TC_ACT_OK;
 		icmp = 1;
 	}
-	if (srv6)
-		srv6_set_plen(buf, skb->len, srv6 == 2 ? 0 : ETH_HLEN + vlans * VLAN_HLEN, hdr_len);
+	if (srv6) {
+		__u32 l2_in_skb = srv6 == 2 ? 0 : ETH_HLEN + vlans * VLAN_HLEN;
+		__u32 len = skb->len;
+
+		/* inner IP: the VNF's packet by its length field, not Ethernet padding behind it (a
+		 * short frame bridged padded); an ICMP error made above is exactly as long as the skb */
+		if (srv6 == 1 && !icmp && id->in.ip_len < len - l2_in_skb)
+			len = l2_in_skb + id->in.ip_len;
+		srv6_set_plen(buf, len, l2_in_skb, hdr_len);
+	}
 	if (push_headers(skb, buf, l2_len, hdr_len, grow) < 0)
 		goto error;
 	if (labels)

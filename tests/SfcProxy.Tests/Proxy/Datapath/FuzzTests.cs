@@ -4,6 +4,9 @@ using System.Net;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Net;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Tests.Proxy.Datapath.Contract;
+using SfcProxy.Tests.Proxy.Datapath.Srv6;
 
 namespace SfcProxy.Tests.Proxy.Datapath;
 
@@ -120,16 +123,17 @@ public sealed class FuzzTests
                 $"{where}: frame {i}: xdp_rx verdict {rx.Verdict} (0 = XDP_ABORTED); frame {Hex(frame)}");
             rxVerdicts[rx.Verdict]++;
 
-            // xdp_rx only ever takes whole label stack entries off (MPLS), or at most an outer
-            // Ethernet header with two tags and the largest NSH header (NSH); a popped packet is the
-            // only one that shrinks; in metadata mode exactly the popped ones carry a key.
+            // xdp_rx only ever takes whole label stack entries off (MPLS), at most an outer Ethernet
+            // header with two tags and the largest NSH header (NSH) or the largest SRv6 header set
+            // (SRv6); a popped packet is the only one that shrinks; in metadata mode exactly the
+            // popped ones carry a key.
             var passed = rx.Verdict != ProxyTestRuns.XdpDrop;
             var popped = passed && rx.Frame.Length < frame.Length;
             if (passed)
             {
                 var removed = frame.Length - rx.Frame.Length;
                 var mpls = OuterEtherType(frame) == 0x8847;
-                var most = mpls ? 4 * SfcLimits.MaxLabels : MaxNshGrowth + 8;
+                var most = mpls ? 4 * SfcLimits.MaxLabels : OuterEtherType(frame) == 0x86DD ? MaxSrv6Removed : MaxNshGrowth + 8;
                 Assert.IsTrue(removed >= 0 && removed <= most && (!mpls || removed % 4 == 0),
                     $"{where}: frame {i}: xdp_rx removed {removed} bytes of a {(mpls ? "MPLS" : "non-MPLS")} frame; frame {Hex(frame)}");
                 if (mode == KeyMode.Metadata)
@@ -154,7 +158,7 @@ public sealed class FuzzTests
             {
                 var out1 = popped && vnfHop ? KernelVnf.Forward(rx.Frame) : rx.Frame;
                 var mark = rx.MetaKey ?? 0;
-                txVerdicts[RunTx(proxy, out1, mark, gso, where, i, "tc_tx (xdp_rx output)")]++;
+                txVerdicts[RunTx(proxy, out1, mark, gso, where, i, "tc_tx (xdp_rx output)", popped ? frame : null)]++;
                 txFrames++;
             }
 
@@ -206,6 +210,9 @@ public sealed class FuzzTests
                      Counter.TxTtlExpired, Counter.TxGso, Counter.TxMalformed, Counter.LabelsPopped, Counter.LabelsPushed,
                      Counter.RxNshBadVersion, Counter.RxNshBadMdType, Counter.RxNshBadLength, Counter.RxNshBadNextProto,
                      Counter.RxNshBadTlv, Counter.TxSiExhausted, Counter.NshPopped, Counter.NshRestored,
+                     Counter.RxSrv6NotSid, Counter.RxSrv6NoSrh, Counter.RxSrv6NotSrh, Counter.RxSrv6SlZero, Counter.RxSrv6BadSrh,
+                     Counter.RxSrv6BadLength, Counter.RxSrv6TooLong, Counter.RxSrv6BadTlv, Counter.RxSrv6BadInner,
+                     Counter.Srv6Popped, Counter.Srv6Restored,
                  })
             Assert.IsTrue(moved.GetValueOrDefault(c) > 0, $"{where}: the fuzz never reached {c}; counters: {XdpRxFixtureTests.Format(moved)}");
         // Duplicate keys exist in header-hash mode only; metadata slots are taken over instead.
@@ -217,20 +224,87 @@ public sealed class FuzzTests
             Assert.IsTrue(txVerdicts[v] > 0, $"{where}: tc_tx never returned verdict {v}");
     }
 
-    private static uint RunTx(ProxyUnderTest proxy, byte[] frame, uint mark, uint gso, string where, int i, string role)
+    /// <param name="popped">The frame xdp_rx popped <paramref name="frame"/> from, if it did: an SRv6
+    /// header set pushed back must be the one taken off it (<see cref="Srv6ForeignBytes"/>).</param>
+    private static uint RunTx(ProxyUnderTest proxy, byte[] frame, uint mark, uint gso, string where, int i, string role, byte[]? popped = null)
     {
         var tx = Run(() => proxy.Tx(frame, mark, gso), where, i, role, frame, mark, gso);
         var ctx = $"{where}: frame {i}, {role}, mark 0x{mark:X8}, gso_size {gso}: frame {Hex(frame)}";
         Assert.IsTrue(tx.Verdict is ProxyTestRuns.TcOk or ProxyTestRuns.TcShot, $"{ctx}: tc verdict {tx.Verdict}");
-        // tc_tx only ever pushes whole label stack entries (at most a full stack), or an NSH header
-        // with at most a new outer Ethernet header.
+        // tc_tx only ever pushes whole label stack entries (at most a full stack), an NSH header or
+        // an SRv6 header set (outer IPv6 + extension headers), with at most a new outer Ethernet header.
         var grown = tx.Frame.Length - frame.Length;
-        Assert.IsTrue(grown >= 0 && grown <= MaxNshGrowth, $"{ctx}: output grew by {grown} bytes");
+        var most = tx.Verdict == ProxyTestRuns.TcOk && tx.Frame.Length >= 14 && OuterEtherType(tx.Frame) == 0x86DD ? MaxSrv6Growth : MaxNshGrowth;
+        Assert.IsTrue(grown >= 0 && grown <= most, $"{ctx}: output grew by {grown} bytes; output {Hex(tx.Frame)}");
+        if (popped is not null && tx.Verdict == ProxyTestRuns.TcOk && Srv6ForeignBytes(popped, frame, tx.Frame) is { } foreign)
+            Assert.Fail($"{ctx}: {foreign}; xdp_rx input {Hex(popped)}; output {Hex(tx.Frame)}");
         return tx.Verdict;
     }
 
     /// <summary>An outer Ethernet header and the largest NSH header (Length 63).</summary>
     private const int MaxNshGrowth = 14 + 63 * 4;
+
+    /// <summary>A new outer Ethernet header and the largest SRv6 header set (SFC_SRV6_MAX_LEN).</summary>
+    private const int MaxSrv6Growth = 14 + SfcLimits.Srv6MaxLength;
+
+    /// <summary>An outer Ethernet header with two tags (inner Ethernet: the VNF gets the inner frame) and the largest SRv6 header set.</summary>
+    private const int MaxSrv6Removed = 22 + SfcLimits.Srv6MaxLength;
+
+    /// <summary>
+    /// For a packet xdp_rx popped, when tc_tx put an IPv6 header set in front of the VNF's packet
+    /// (behind its L2 header, or behind a new Ethernet header for inner Ethernet): what in it the
+    /// packet did not arrive with, or null. docs/srv6.md: the header set xdp_rx took off, byte for
+    /// byte, but Segments Left - 1, destination = a segment of its own SRH (Segment List[SL - 1]),
+    /// hop limit - 1 and the payload length of the VNF's packet (its IP packet by its length field, or
+    /// its frame for inner Ethernet). Null too when nothing IPv6 was pushed.
+    /// </summary>
+    private static string? Srv6ForeignBytes(byte[] input, byte[] vnfFrame, byte[] output)
+    {
+        var grown = output.Length - vnfFrame.Length;
+        if (grown < 40 || OuterEtherType(output) != 0x86DD || OuterEtherType(input) != 0x86DD)
+            return null;
+        var overEth = output.AsSpan(grown).SequenceEqual(vnfFrame) && grown >= 54;
+        var at = overEth ? 14 : Wire.L2Length(output);
+        var n = overEth ? grown - 14 : grown;
+        var inAt = Wire.L2Length(input);
+        if (inAt + n > input.Length)
+            return $"pushed {n} header bytes, the input had {input.Length - inAt} after its L2 header";
+        var was = input.AsSpan(inAt, n);
+        var now = output.AsSpan(at, n);
+        // the SRH in what the packet arrived with: behind hop-by-hop / destination options headers
+        var (next, srh) = (was[6], 40);
+        for (var k = 0; k < 4 && next is 0 or 60 && srh + 8 <= n; k++)
+            (next, srh) = (was[srh], srh + (was[srh + 1] + 1) * 8);
+        if (next != 43 || srh + 8 > n)
+            return "the pushed header set has no SRH where the input had one";
+        for (var b = 0; b < n; b++)
+        {
+            if (b is 4 or 5 or 7 || b is >= 24 and < 40 || b == srh + 3)
+                continue;
+            if (now[b] != was[b])
+                return $"header byte {b} is 0x{now[b]:X2}, arrived as 0x{was[b]:X2}";
+        }
+        if (now[7] != was[7] - 1)
+            return $"hop limit {now[7]}, arrived as {was[7]}";
+        if (now[srh + 3] != was[srh + 3] - 1)
+            return $"Segments Left {now[srh + 3]}, arrived as {was[srh + 3]}";
+        var seg = srh + 8 + 16 * now[srh + 3];
+        if (seg + 16 > n || !now[24..40].SequenceEqual(was.Slice(seg, 16)))
+            return "destination is not Segment List[Segments Left - 1] of the packet's own SRH";
+        // what follows: the VNF's whole frame (inner Ethernet), or its IP packet by its length field
+        // when that ends before the frame does (Ethernet padding, or bytes the length field leaves out)
+        var following = vnfFrame.Length - (overEth ? 0 : at);
+        if (!overEth && following >= 4)
+        {
+            var ip = vnfFrame.AsSpan(at);
+            var byField = ip[0] >> 4 == 4 ? ip[2] << 8 | ip[3] : following >= 6 ? 40 + (ip[4] << 8 | ip[5]) : following;
+            following = Math.Min(following, byField);
+        }
+        var plen = now[4] << 8 | now[5];
+        if (plen != n - 40 + following)
+            return $"payload length {plen}, the headers and the VNF's packet make {n - 40 + following}";
+        return null;
+    }
 
     /// <summary>The ethertype after up to two VLAN tags: what xdp_rx dispatches on.</summary>
     private static int OuterEtherType(byte[] f)
@@ -297,9 +371,13 @@ public sealed class FuzzTests
                 // as their ring comes round (aged out), or after an hour (full again)
                 MetaMaxAgeNs = rng.Next(3) switch { 0 => 0UL, 1 => 1UL, _ => 3_600_000_000_000UL },
             };
+            if (rng.Next(8) == 0)
+                config.AcceptedEncaps = 1u << (int)Encapsulation.Srv6;
             for (var i = 0; i < SfcLimits.MaxLabels; i++)
                 unsafe { config.StaticLabels[i] = (uint)rng.Next() ^ ((uint)rng.Next(2) << 31); }
-            return config;
+            // The SIDs of every SRv6 test (one for every inner type, one for IPv4 only); no static
+            // SRv6 header, so an IPv6 header tc_tx pushes on a popped packet can only be its own.
+            return Srv6Config.Encode(Srv6Sids.Default, config);
         }
 
         /// <summary>A well-formed frame: 0-2 VLAN tags, 0-18 labels, IPv4/IPv6 (or not IP) inside.</summary>
@@ -310,7 +388,7 @@ public sealed class FuzzTests
             for (var v = 0; v < vlans; v++)
                 p = p.Vlan((ushort)rng.Next(4096), rng.Next(2) == 0 ? (ushort)0x8100 : (ushort)0x88A8, (byte)rng.Next(8));
 
-            p = rng.Next(3) == 0 ? Nsh(p) : Mpls(p);
+            p = rng.Next(12) switch { < 4 => Nsh(p), < 7 => Srv6(p), _ => Mpls(p) };
 
             var payload = Bytes(rng.Next(4) == 0 ? rng.Next(0, 16) : rng.Next(0, 1300));
             switch (rng.Next(10))
@@ -364,11 +442,103 @@ public sealed class FuzzTests
             return rng.Next(5) == 0 ? p.InnerEth(Mac(), Mac()) : p;
         }
 
+        /// <summary>
+        /// An SRv6 packet (RFC 8754 2): mostly to a proxy SID, 1-16 segments, any hop limit, Segments Left
+        /// mostly in range, hop-by-hop and destination options around the SRH, TLVs (padding, HMAC, random
+        /// bytes up to 96), sometimes Last Entry / Hdr Ext Len / Segments Left anything, no SRH at all, or an
+        /// inner Ethernet frame.
+        /// </summary>
+        private Packet Srv6(Packet p)
+        {
+            var n = rng.Next(1, SfcLimits.MaxLabels + 1);
+            var dst = rng.Next(8) switch { 0 => Address(16), 1 => Srv6Sids.V4Only, _ => Srv6Sids.Proxy };
+            p = p.IPv6(Address(16), dst, (uint)rng.Next(1 << 20), (byte)rng.Next(256), trafficClass: (byte)rng.Next(256));
+            if (rng.Next(5) == 0)
+                p = p.HopByHop(8 * rng.Next(1, 3));
+            if (rng.Next(8) == 0)
+                p = p.DestinationOptions(8);
+            if (rng.Next(12) == 0)
+                return p; // no routing header
+            var odd = rng.Next(4) == 0;
+            byte[] tlvs = rng.Next(6) switch
+            {
+                0 => Srv6Chain.Hmac,
+                1 => Srv6Chain.Padding,
+                2 => Bytes(8 * rng.Next(1, 13)),
+                3 => rng.Next(1, 13) is var units ? [1, (byte)(8 * units - 2), .. new byte[8 * units - 2]] : [], // one PadN
+                _ => [],
+            };
+            p = p.Srh(odd && rng.Next(2) == 0 ? (byte)rng.Next(256) : (byte)rng.Next(1, n + 1),
+                [.. Enumerable.Range(0, n).Select(_ => Address(16))], tlvs,
+                lastEntry: odd && rng.Next(2) == 0 ? (byte)rng.Next(256) : null,
+                hdrExtLen: odd && rng.Next(2) == 0 ? (byte)rng.Next(256) : null);
+            if (rng.Next(6) == 0)
+                p = p.DestinationOptions(8 * rng.Next(1, 3));
+            return rng.Next(5) == 0 ? p.InnerEth(Mac(), Mac()) : p;
+        }
+
+        /// <summary>Next header values the SRv6 parser branches on (inner types, extension headers, transports).</summary>
+        private static readonly byte[] NextHeaders = [4, 41, 143, 43, 0, 60, 44, 51, 50, 6, 17, 58, 59];
+
+        /// <summary>One SRH field of an IPv6 frame (behind up to 4 hop-by-hop / destination options headers)
+        /// set to an edge or random value: Segments Left, Last Entry, Hdr Ext Len, Routing Type, a TLV
+        /// length, a next header, the payload length; a frame without an SRH gets a random next header.</summary>
+        private byte[] MutateSrh(byte[] f)
+        {
+            var l2 = Wire.L2Length(f);
+            if (l2 + 40 > f.Length || OuterEtherType(f) != 0x86DD)
+                return f;
+            var (nextAt, off) = (l2 + 6, l2 + 40);
+            for (var k = 0; k < 4 && f[nextAt] is 0 or 60 && off + 8 <= f.Length; k++)
+                (nextAt, off) = (off, off + (f[off + 1] + 1) * 8);
+            byte Edge(int around) => (byte)(rng.Next(4) switch { 0 => 0, 1 => around, 2 => around + 1, _ => rng.Next(256) });
+            if (f[nextAt] != 43 || off + 8 > f.Length)
+            {
+                f[nextAt] = NextHeaders[rng.Next(NextHeaders.Length)];
+                return f;
+            }
+            var lastEntry = f[off + 4];
+            switch (rng.Next(7))
+            {
+                case 0:
+                    f[off + 3] = Edge(lastEntry + 1);
+                    break;
+                case 1:
+                    f[off + 4] = Edge(lastEntry);
+                    break;
+                case 2:
+                    f[off + 1] = (byte)(f[off + 1] + rng.Next(-2, 3));
+                    break;
+                case 3:
+                    f[off + 2] = (byte)rng.Next(256);
+                    break;
+                case 4:
+                    {
+                        // a byte of the TLV area (a type or a length), if the SRH has one
+                        var tlvAt = off + 8 + 16 * (lastEntry + 1);
+                        var end = Math.Min(f.Length, off + (f[off + 1] + 1) * 8);
+                        if (tlvAt < end)
+                            f[rng.Next(tlvAt, end)] = (byte)rng.Next(256);
+                        break;
+                    }
+                case 5:
+                    f[rng.Next(2) == 0 ? off : nextAt] = NextHeaders[rng.Next(NextHeaders.Length)];
+                    break;
+                default:
+                    f[l2 + 4] = (byte)rng.Next(256);
+                    f[l2 + 5] = (byte)rng.Next(256);
+                    break;
+            }
+            return f;
+        }
+
         private byte[] Mutate(byte[] f)
         {
             f = (byte[])f.Clone();
-            switch (rng.Next(6))
+            switch (rng.Next(8))
             {
+                case 6 or 7:
+                    return MutateSrh(f);
                 case 0: // flip bits
                     for (var n = 1 + rng.Next(8); n > 0; n--)
                         f[rng.Next(f.Length)] ^= (byte)(1 << rng.Next(8));

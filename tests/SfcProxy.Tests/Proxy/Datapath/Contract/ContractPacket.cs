@@ -36,13 +36,7 @@ internal sealed record NshHeaders(uint Spi, byte Si, byte Ttl, byte MdType, byte
     public override Packet Push(Packet p)
     {
         p = p.Nsh(Spi, Si, Ttl, MdType, Context, Tlvs, Oam);
-        if (InnerEth is { } e)
-        {
-            p = p.InnerEth(e.Dst, e.Src);
-            foreach (var (tpid, vid) in e.Tags)
-                p = p.Vlan(vid, tpid);
-        }
-        return p;
+        return InnerEth?.Push(p) ?? p;
     }
 
     public override string ToString() =>
@@ -50,7 +44,54 @@ internal sealed record NshHeaders(uint Spi, byte Si, byte Ttl, byte MdType, byte
         $"{(InnerEth is { } e ? $"Ethernet{(e.Tags.Length > 0 ? $"+{e.Tags.Length} tags" : "")}" : "IP")}]";
 }
 
-internal sealed record InnerEthernet(byte[] Dst, byte[] Src, (ushort Tpid, ushort Vid)[] Tags);
+/// <summary>
+/// An SRv6 packet to a proxy SID (docs/srv6.md, RFC 8754 2): the outer IPv6 header, optional hop-by-hop and
+/// destination options before the SRH (RFC 8200 4.1 order), the SRH with its Segment List in wire order
+/// ([0] the last segment) and TLVs as on the wire, optional destination options after it;
+/// <paramref name="InnerEth"/> set: next header 143, the VNF gets that frame.
+/// </summary>
+internal sealed record Srv6Headers(string Source, string Sid, byte SegmentsLeft, string[] List, byte HopLimit, uint FlowLabel,
+    byte TrafficClass, byte[] Tlvs, int HopByHop, int DestBefore, int DestAfter, InnerEthernet? InnerEth) : SfcHeaders
+{
+    public override Encapsulation Encap => Encapsulation.Srv6;
+
+    /// <summary>The outer IPv6 header and extension headers in bytes (what xdp_rx caches).</summary>
+    public int Length => 40 + HopByHop + DestBefore + 8 + 16 * List.Length + Tlvs.Length + DestAfter;
+
+    /// <summary>A reduced SRH (RFC 8754 4.1.1): the first segment left out, Segments Left = Last Entry + 1.</summary>
+    public bool Reduced => SegmentsLeft == List.Length;
+
+    public override Packet Push(Packet p)
+    {
+        p = p.IPv6(Source, Sid, FlowLabel, HopLimit, trafficClass: TrafficClass);
+        if (HopByHop > 0)
+            p = p.HopByHop(HopByHop);
+        if (DestBefore > 0)
+            p = p.DestinationOptions(DestBefore);
+        p = p.Srh(SegmentsLeft, List, Tlvs);
+        if (DestAfter > 0)
+            p = p.DestinationOptions(DestAfter);
+        return InnerEth?.Push(p) ?? p;
+    }
+
+    public override string ToString() =>
+        $"SRv6[{List.Length} segments{(Reduced ? " reduced" : "")}, SL {SegmentsLeft}, hop {HopLimit}" +
+        $"{(Tlvs.Length > 0 ? $", {Tlvs.Length} B TLVs" : "")}{(HopByHop > 0 ? ", hbh" : "")}{(DestBefore > 0 ? ", dst before" : "")}" +
+        $"{(DestAfter > 0 ? ", dst after" : "")}, {Length} B, SID {Sid}, " +
+        $"{(InnerEth is { } e ? $"Ethernet{(e.Tags.Length > 0 ? $"+{e.Tags.Length} tags" : "")}" : "IP")}]";
+}
+
+/// <summary>The inner Ethernet header (and tags) an NSH or SRv6 packet carries in front of its IP packet.</summary>
+internal sealed record InnerEthernet(byte[] Dst, byte[] Src, (ushort Tpid, ushort Vid)[] Tags)
+{
+    public Packet Push(Packet p)
+    {
+        p = p.InnerEth(Dst, Src);
+        foreach (var (tpid, vid) in Tags)
+            p = p.Vlan(vid, tpid);
+        return p;
+    }
+}
 
 /// <summary>A datagram sent as fragments: what a reassembling VNF puts back together.</summary>
 internal sealed class Datagram(string name)
@@ -76,7 +117,7 @@ internal sealed class ContractPacket
     public required byte[] Ip { get; init; }
     /// <summary>Bytes of L2 header in front of the SFC headers.</summary>
     public int OuterL2Length { get; init; }
-    /// <summary>The SFC headers as they were on the wire (label stack, or the NSH header).</summary>
+    /// <summary>The SFC headers as they were on the wire (label stack, the NSH header, or SRv6's outer IPv6 header and extension headers).</summary>
     public byte[] Received { get; init; } = [];
     /// <summary>Malformed or not SFC on purpose: the one outcome xdp_rx must count.</summary>
     public Counter? RxExpected { get; init; }
@@ -114,7 +155,8 @@ internal sealed class ContractPacket
     public string? HeadersTaken { get; set; }
 
     public Encapsulation Encap => Headers?.Encap ?? Encapsulation.None;
-    public bool NshOverEthernet => Headers is NshHeaders { InnerEth: not null };
+    /// <summary>NSH or SRv6 with an inner Ethernet frame: the VNF gets that frame, tc_tx puts a new outer Ethernet header in front.</summary>
+    public bool OverEthernet => Headers is NshHeaders { InnerEth: not null } or Srv6Headers { InnerEth: not null };
 
     private string? _normalKey;
     private string? _ipKey;
@@ -129,14 +171,14 @@ internal sealed class ContractPacket
 
     public bool SameHeaders(ContractPacket other) => Received.AsSpan().SequenceEqual(other.Received);
 
-    /// <summary>The source MAC of the frame it arrived in (NSH over Ethernet goes back there by default).</summary>
+    /// <summary>The source MAC of the frame it arrived in (NSH or SRv6 over Ethernet goes back there by default).</summary>
     public byte[] OuterSrc => Frame[6..12];
 
     /// <summary>The frame the VNF must be handed: the SFC headers gone, the rest as it came (padding too).</summary>
     public byte[] ExpectedPopped()
     {
         var after = Frame.AsSpan(OuterL2Length + Received.Length);
-        if (NshOverEthernet)
+        if (OverEthernet)
             return after.ToArray();
         var l2 = Wire.WithEtherType(Frame.AsSpan(0, OuterL2Length), Ip[0] >> 4 == 6 ? Wire.IPv6 : Wire.IPv4);
         return [.. l2, .. after];

@@ -4,6 +4,8 @@ using System.Text;
 using SfcProxy.Bpf;
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
+using SfcProxy.Tests.Proxy.Datapath.Srv6;
 
 namespace SfcProxy.Tests.Proxy.Datapath.Contract;
 
@@ -29,6 +31,10 @@ internal sealed class ContractRun
     /// <summary>Metadata mode's Cache:MaxAge: short, so that held packets age while the run goes on,
     /// but longer than an episode (a packet in the VNF for less than this must be restored).</summary>
     public const ulong MetaMaxAgeNs = 10_000_000;
+
+    /// <summary>Srv6:Sids: one SID serving IPv4, IPv6 and Ethernet, one serving IPv4 only (the shape
+    /// generator sends to both, and IPv6 to the second for rx_srv6_bad_inner).</summary>
+    public static readonly Srv6Options Sids = Srv6Sids.Default;
 
     /// <summary>Episodes between configuration changes.</summary>
     private const int ConfigEvery = 400;
@@ -71,11 +77,21 @@ internal sealed class ContractRun
                      "udp-behind-extension-headers", "retransmission", "identical-other-headers", "nat-onto-dropped", "fragments-other-headers", "family fragments",
                      "malformed", "ipv6+ext", "+options", "short", "/eth" })
             Assert.IsGreaterThan(0L, s.Reached("rx", family), $"{run.Where}: no input of kind '{family}' reached xdp_rx");
-        foreach (var behaviour in new[] { "forward", "duplicate", "hold", "rewrite DSCP/ECN", "rewrite IP TTL", "clamp MSS", "NAT",
+        foreach (var behaviour in new[] { "forward", "bridge", "duplicate", "hold", "rewrite DSCP/ECN", "rewrite IP TTL", "clamp MSS", "NAT",
                      "mark", "reassemble, output", "reassemble, refragment", "originate" })
             Assert.IsGreaterThan(0L, s.Reached("tx", behaviour), $"{run.Where}: no emission of behaviour '{behaviour}' reached tc_tx");
         foreach (var outcome in new[] { Counter.TxRestored, Counter.TxRestoredLast, Counter.TxTtlExpired, Counter.TxSiExhausted })
             Assert.IsTrue(s.TxByBehaviour.Values.Any(r => r.ContainsKey(outcome.ToString())), $"{run.Where}: tc_tx never counted {outcome}");
+        // SRv6 (docs/srv6.md): every inner type popped, every bad case counted, restored and expired at the egress
+        foreach (var kind in new[] { "Srv6 ipv4", "Srv6 ipv6", "Srv6/eth", "Srv6 family" })
+            Assert.IsTrue(s.RxByKind.Any(kv => kv.Key.StartsWith(kind, StringComparison.Ordinal) && kv.Value.ContainsKey(nameof(Counter.RxPopped))),
+                $"{run.Where}: no '{kind}' input was popped");
+        foreach (var outcome in new[] { Counter.RxSrv6NotSrh, Counter.RxSrv6SlZero, Counter.RxSrv6BadSrh, Counter.RxSrv6BadLength,
+                     Counter.RxSrv6TooLong, Counter.RxSrv6BadTlv, Counter.RxSrv6BadInner, Counter.RxSrv6NoSrh, Counter.RxSrv6NotSid })
+            Assert.IsTrue(s.RxByKind.Values.Any(r => r.ContainsKey(outcome.ToString())), $"{run.Where}: xdp_rx never counted {outcome}");
+        foreach (var outcome in new[] { Counter.TxRestored, Counter.TxTtlExpired })
+            Assert.IsTrue(s.TxByEncap.TryGetValue(nameof(Encapsulation.Srv6), out var r) && r.ContainsKey(outcome.ToString()),
+                $"{run.Where}: tc_tx never counted {outcome} for an SRv6 packet");
         Assert.IsGreaterThan(s.Emissions / 2, s.MustRestore, $"{run.Where}: most emissions must be ones that have to be restored");
     }
 
@@ -84,7 +100,7 @@ internal sealed class ContractRun
     public (Judge Judge, string Summary) Run()
     {
         Assert.IsGreaterThanOrEqualTo(1, CpuAffinity.Online);
-        using var proxy = new ProxyUnderTest(_mode, cacheSize: CacheSize, metaMaxAgeNs: MetaMaxAgeNs);
+        using var proxy = new ProxyUnderTest(_mode, cacheSize: CacheSize, metaMaxAgeNs: MetaMaxAgeNs, srv6: Sids);
         var capacity = _mode == KeyMode.Metadata ? (int)MetadataSlots.PerRing(MetadataSlots.Capacity(CacheSize)) : (int)CacheSize;
         var judge = new Judge(_mode, MetaMaxAgeNs, capacity);
         var rng = new Random(unchecked(Seed * 31 + (int)_mode));
@@ -105,7 +121,7 @@ internal sealed class ContractRun
             {
                 if (episode % ConfigEvery == 0)
                 {
-                    var (raw, egress) = planner.Config(loaded, MetaMaxAgeNs);
+                    var (raw, egress) = planner.Config(loaded, MetaMaxAgeNs, Sids);
                     proxy.Objects.WriteConfig(raw);
                     cfg = egress;
                 }

@@ -15,6 +15,8 @@ internal sealed partial class ContractStats
 
     public SortedDictionary<string, SortedDictionary<string, long>> RxByKind { get; } = [];
     public SortedDictionary<string, SortedDictionary<string, long>> TxByBehaviour { get; } = [];
+    /// <summary>tc_tx outcomes by the encapsulation the emission's packet arrived with ("None": VNF-originated).</summary>
+    public SortedDictionary<string, SortedDictionary<string, long>> TxByEncap { get; } = [];
 
     public void Rx(ContractPacket x, Counter? outcome)
     {
@@ -28,6 +30,7 @@ internal sealed partial class ContractStats
         if (!missOk)
             MustRestore++;
         Count(TxByBehaviour, Number().Replace(em.Behaviour, "N"), outcome.ToString());
+        Count(TxByEncap, (em.Source?.Encap ?? Encapsulation.None).ToString(), outcome.ToString());
     }
 
     /// <summary>Runs counted in the rows of the table ("rx" or "tx") whose name contains <paramref name="row"/>.</summary>
@@ -46,7 +49,7 @@ internal sealed partial class ContractStats
         var ext = info.IsV6 && (info.TransportOffset != 40 || info.IsFragment) ? "+ext" : "";
         var opts = !info.IsV6 && info.HeaderLength > 20 ? "+options" : "";
         var small = info.TotalLength - Math.Max(info.TransportOffset, info.HeaderLength) < 20 ? " short" : "";
-        return $"{x.Encap}{(x.NshOverEthernet ? "/eth" : "")} ipv{info.Version}{ext}{opts} {proto}{small}";
+        return $"{x.Encap}{(x.OverEthernet ? "/eth" : "")} ipv{info.Version}{ext}{opts} {proto}{small}";
     }
 
     private static void Count(SortedDictionary<string, SortedDictionary<string, long>> table, string row, string column)
@@ -65,6 +68,9 @@ internal sealed partial class ContractStats
             sb.AppendLine($"  {row,-58} {string.Join(" ", cols.Select(c => $"{c.Key}={c.Value}"))}");
         sb.AppendLine("tc_tx outcome by VNF behaviour:");
         foreach (var (row, cols) in TxByBehaviour)
+            sb.AppendLine($"  {row,-58} {string.Join(" ", cols.Select(c => $"{c.Key}={c.Value}"))}");
+        sb.AppendLine("tc_tx outcome by encapsulation:");
+        foreach (var (row, cols) in TxByEncap)
             sb.AppendLine($"  {row,-58} {string.Join(" ", cols.Select(c => $"{c.Key}={c.Value}"))}");
         return sb.ToString();
     }

@@ -6,9 +6,18 @@ namespace SfcProxy.Tests.Proxy.Datapath.Contract;
 
 /// <summary>The settings tc_tx reads that change what a packet must leave with.</summary>
 internal sealed record EgressConfig(uint Consumed, MissPolicy Miss, LabelStackEntry[] StaticStack, byte[]? NshNextHopMac,
-    byte[] EgressMac, uint AcceptedEncaps)
+    byte[] EgressMac, uint AcceptedEncaps, byte[][] Srv6Sids)
 {
     public bool Accepts(Encapsulation e) => (AcceptedEncaps & (1u << (int)e)) != 0;
+
+    /// <summary>Whether the 16 bytes at <paramref name="address"/> are one of the proxy SIDs (Srv6:Sids).</summary>
+    public bool IsSid(ReadOnlySpan<byte> address)
+    {
+        foreach (var sid in Srv6Sids)
+            if (address.SequenceEqual(sid))
+                return true;
+        return false;
+    }
 
     public override string ToString() =>
         $"ConsumedSegments {Consumed}, MissPolicy {Miss}, StaticStack [{string.Join(" ", StaticStack)}], " +
@@ -18,11 +27,23 @@ internal sealed record EgressConfig(uint Consumed, MissPolicy Miss, LabelStackEn
 /// <summary>What tc_tx must do with a packet derived from X when it finds X's headers.</summary>
 internal abstract record Expectation;
 
-/// <summary>Push <paramref name="Headers"/> (EXPECTED(X)). <paramref name="OuterDst"/> set: NSH over
-/// Ethernet, a new outer Ethernet header (to that MAC, from the egress MAC) goes in front.</summary>
-internal sealed record Restore(byte[] Headers, ushort EtherType, byte[]? OuterDst, string Rule = "") : Expectation
+/// <summary>Push <paramref name="Headers"/> (EXPECTED(X)). <paramref name="OuterDst"/> set: NSH or SRv6 over
+/// Ethernet, a new outer Ethernet header (to that MAC, from the egress MAC) goes in front.
+/// <paramref name="Srv6"/>: an outer IPv6 header whose payload length is the one of what the VNF emitted.</summary>
+internal sealed record Restore(byte[] Headers, ushort EtherType, byte[]? OuterDst, string Rule = "", bool Srv6 = false) : Expectation
 {
-    public override string ToString() => $"restore {Wire.Hex(Headers)}{(OuterDst is null ? "" : $" behind a new Ethernet header to {Wire.Hex(OuterDst)}")}";
+    /// <summary>The headers pushed in front of <paramref name="following"/> bytes (the VNF's IP packet, or its frame).</summary>
+    public byte[] For(int following)
+    {
+        if (!Srv6)
+            return Headers;
+        var h = (byte[])Headers.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(h.AsSpan(4), (ushort)(h.Length - 40 + following));
+        return h;
+    }
+
+    public override string ToString() =>
+        $"restore {Wire.Hex(Headers)}{(Srv6 ? " (payload length of the VNF's packet)" : "")}{(OuterDst is null ? "" : $" behind a new Ethernet header to {Wire.Hex(OuterDst)}")}";
 }
 
 /// <summary>MPLS, every label consumed: plain IP, TTL / hop limit at most <paramref name="TtlCap"/>.</summary>
@@ -40,7 +61,7 @@ internal sealed record Expire(Counter[] Counters) : Expectation
 /// <summary>
 /// EXPECTED(X): the contract's rule for the headers a packet leaves with, from the headers it
 /// arrived with and the egress settings alone (README "What happens to each packet", "NSH";
-/// RFC 3032 2.4.2-2.4.3, RFC 8300 2.2-2.3).
+/// docs/srv6.md; RFC 3032 2.4.2-2.4.3, RFC 8300 2.2-2.3, RFC 8754 4.3.1.1).
 /// </summary>
 internal static class Expected
 {
@@ -48,6 +69,7 @@ internal static class Expected
     {
         Encapsulation.Mpls => Mpls(x.Received, cfg),
         Encapsulation.Nsh => Nsh(x, cfg),
+        Encapsulation.Srv6 => Srv6(x, cfg),
         _ => throw new InvalidOperationException($"packet {x.Id} has no SFC headers"),
     };
 
@@ -83,13 +105,41 @@ internal static class Expected
         h[0] = (byte)((h[0] & 0xF0) | (newTtl >> 2));
         h[1] = (byte)((h[1] & 0x3F) | ((newTtl & 3) << 6));
         h[7] = (byte)(si - 1);
-        return new Restore(h, Wire.Nsh, x.NshOverEthernet ? cfg.NshNextHopMac ?? x.OuterSrc : null,
+        return new Restore(h, Wire.Nsh, x.OverEthernet ? cfg.NshNextHopMac ?? x.OuterSrc : null,
             ttl == 0 ? "NSH TTL 0 arrives: restored with TTL 63 (RFC 8300 2.2)" : "");
     }
 
-    /// <summary>The frame tc_tx must send: the VNF's L2 header (innermost ethertype MPLS or NSH),
-    /// EXPECTED(X), the VNF's packet byte for byte; NSH over Ethernet: new outer Ethernet, NSH, the
-    /// VNF's whole frame.</summary>
+    /// <summary>
+    /// End.AD on the VNF's behalf (docs/srv6.md; RFC 8754 4.3.1.1 S11-S17): the outer IPv6 header and
+    /// every extension header as received, with Segments Left - 1, destination = Segment List[Segments
+    /// Left - 1] (as popped), hop limit - 1 and the payload length of the packet the VNF emits; a hop
+    /// limit of 0 or 1 on arrival is never forwarded. Inner Ethernet: behind a new Ethernet header to
+    /// Nsh:NextHopMac or the popped frame's source.
+    /// </summary>
+    private static Expectation Srv6(ContractPacket x, EgressConfig cfg)
+    {
+        var h = (byte[])x.Received.Clone();
+        if (h[7] <= 1)
+            return new Expire([Counter.TxTtlExpired]);
+        h[7]--;
+        var srh = SrhOffset(h);
+        var sl = --h[srh + 3];
+        h.AsSpan(srh + 8 + 16 * sl, 16).CopyTo(h.AsSpan(24));
+        return new Restore(h, Wire.IPv6, x.OverEthernet ? cfg.NshNextHopMac ?? x.OuterSrc : null, Srv6: true);
+    }
+
+    /// <summary>Where the SRH starts in an outer IPv6 header and its extension headers (the model's own packets).</summary>
+    private static int SrhOffset(byte[] h)
+    {
+        var (next, off) = (h[6], 40);
+        while (next != 43)
+            (next, off) = (h[off], off + (h[off + 1] + 1) * 8);
+        return off;
+    }
+
+    /// <summary>The frame tc_tx must send: the VNF's L2 header (innermost ethertype MPLS, NSH or IPv6),
+    /// EXPECTED(X), the VNF's packet byte for byte; NSH or SRv6 over Ethernet: new outer Ethernet, the
+    /// headers, the VNF's whole frame.</summary>
     public static byte[] Output(Restore r, byte[] emitted, EgressConfig cfg)
     {
         if (r.OuterDst is { } dst)
@@ -97,12 +147,17 @@ internal static class Expected
             var eth = new byte[14];
             dst.CopyTo(eth, 0);
             cfg.EgressMac.CopyTo(eth, 6);
-            BinaryPrimitives.WriteUInt16BigEndian(eth.AsSpan(12), Wire.Nsh);
-            return [.. eth, .. r.Headers, .. emitted];
+            BinaryPrimitives.WriteUInt16BigEndian(eth.AsSpan(12), r.EtherType);
+            return [.. eth, .. r.For(Following(r, emitted)), .. emitted];
         }
         var l2 = Wire.L2Length(emitted);
-        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.Headers, .. emitted.AsSpan(l2)];
+        return [.. Wire.WithEtherType(emitted.AsSpan(0, l2), r.EtherType), .. r.For(Following(r, emitted)), .. emitted.AsSpan(l2)];
     }
+
+    /// <summary>SRv6: the bytes the payload length covers behind the headers: the VNF's whole frame for
+    /// inner Ethernet, else its IP packet by its length field, not Ethernet padding behind it (RFC 8200 3).</summary>
+    private static int Following(Restore r, byte[] emitted) =>
+        !r.Srv6 ? 0 : r.OuterDst is not null ? emitted.Length : IpInfo.Parse(emitted.AsSpan(Wire.L2Length(emitted))).TotalLength;
 
     /// <summary>The VNF's frame with the IP TTL / hop limit lowered to the cap (IPv4 checksum fixed).</summary>
     public static byte[] OutputLast(RestoreLast r, byte[] emitted)
@@ -168,7 +223,8 @@ internal static class Expected
         {
             if (y.Headers is null || !y.Popped)
                 continue;
-            if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan().SequenceEqual(r.Headers)
+            if (Of(y, cfg) is Restore r && (r.OuterDst is null ? behindL2 : behindNewEth).AsSpan()
+                    .SequenceEqual(r.For(Following(r, emitted)))
                 && (r.OuterDst is null || output.AsSpan(0, 6).SequenceEqual(r.OuterDst)))
                 yield return (y, $"EXPECTED(#{y.Id}) [{y.Describe()}]");
             else if (behindL2.AsSpan().SequenceEqual(y.Received) || behindNewEth.AsSpan().SequenceEqual(y.Received))

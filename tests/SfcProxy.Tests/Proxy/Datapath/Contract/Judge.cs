@@ -45,9 +45,10 @@ internal sealed class Judge
         Counter.TxSiExhausted, Counter.TxTooBig,
     ];
 
-    /// <summary>Detail counters whose moves follow from the outcome (README "What happens to each packet", "NSH").</summary>
+    /// <summary>Detail counters whose moves follow from the outcome (README "What happens to each packet", "NSH", docs/srv6.md).</summary>
     private static readonly Counter[] CheckedDetail =
-        [Counter.LabelsPopped, Counter.LabelsPushed, Counter.NshPopped, Counter.NshRestored, Counter.NshOam, Counter.MarkSet, Counter.MarkNoMeta];
+        [Counter.LabelsPopped, Counter.LabelsPushed, Counter.NshPopped, Counter.NshRestored, Counter.NshOam, Counter.MarkSet, Counter.MarkNoMeta,
+            Counter.Srv6Popped, Counter.Srv6Restored];
 
     private const int RecentPackets = 4096;
 
@@ -91,13 +92,13 @@ internal sealed class Judge
         if (outcome is not { } got)
             return;
 
-        var frameEncap = FrameEncap(x.Frame);
+        var frameEncap = FrameEncap(x.Frame, cfg);
         Counter[] acceptable;
         string why;
         if (frameEncap == Encapsulation.None && cfg.Accepts(Encapsulation.Srv6) && RoutingHeaderFirst(x.Frame))
         {
-            // docs/srv6.md: IPv6 with a routing header to an address that is no proxy SID (the
-            // contract runs configure none) passes untouched, counted rx_srv6_not_sid
+            // docs/srv6.md: IPv6 with a routing header to an address that is no proxy SID passes
+            // untouched, counted rx_srv6_not_sid
             acceptable = [Counter.RxSrv6NotSid];
             why = "SRv6 for another node";
         }
@@ -121,7 +122,7 @@ internal sealed class Judge
 
         // What each outcome does to the frame.
         var popped = got is Counter.RxPopped or Counter.RxDuplicateKey;
-        if (got is Counter.RxNotSfc or Counter.RxSrv6NotSid)
+        if (got is Counter.RxNotSfc or Counter.RxSrv6NotSid or Counter.RxSrv6NoSrh)
         {
             if (run.Verdict != ProxyTestRuns.XdpPass || !run.Frame.AsSpan().SequenceEqual(x.Frame) || run.MetaKey is not null)
                 Add("rx frame", episode, x, "XDP_PASS, the frame untouched, no metadata", $"verdict {run.Verdict}, frame {Wire.Hex(run.Frame)}", InputHex(x));
@@ -143,8 +144,10 @@ internal sealed class Judge
 
         var mpls = popped && x.Headers is MplsHeaders m ? m.Stack.Length : 0;
         var nsh = popped && x.Headers is NshHeaders;
+        var srv6 = popped && x.Headers is Srv6Headers;
         CheckDetail(delta, episode, x.Describe(),
-            (Counter.LabelsPopped, (ulong)mpls), (Counter.NshPopped, nsh ? 1UL : 0), (Counter.NshOam, nsh && ((NshHeaders)x.Headers!).Oam ? 1UL : 0));
+            (Counter.LabelsPopped, (ulong)mpls), (Counter.NshPopped, nsh ? 1UL : 0), (Counter.NshOam, nsh && ((NshHeaders)x.Headers!).Oam ? 1UL : 0),
+            (Counter.Srv6Popped, srv6 ? 1UL : 0));
     }
 
     /// <summary>
@@ -308,7 +311,7 @@ internal sealed class Judge
         var sent = $"{mark}, emitted {Wire.Hex(e)}";
         Expectation? exp = x is null ? null : Expected.Of(x, cfg);
         var expText = exp is null ? "a miss" : $"{exp}{(missOk ? $", or a counted miss ({why})" : "")}";
-        ulong pushed = 0, nshRestored = 0;
+        ulong pushed = 0, nshRestored = 0, srv6Restored = 0;
 
         switch (got)
         {
@@ -321,16 +324,17 @@ internal sealed class Judge
                         Released(x!);
                         pushed = r.EtherType == Wire.Mpls ? (ulong)r.Headers.Length / 4 : 0;
                         nshRestored = r.EtherType == Wire.Nsh ? 1UL : 0;
+                        srv6Restored = r.Srv6 ? 1UL : 0;
                         break;
                     }
                     WrongRestore(episode, x, what, $"{expText}: {Wire.Hex(want)}", run, e, cfg, sent);
                     // count the push the datapath did, so that the detail check reports only the outcome
-                    (pushed, nshRestored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored]);
+                    (pushed, nshRestored, srv6Restored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored], delta[(int)Counter.Srv6Restored]);
                 }
                 else
                 {
                     WrongRestore(episode, x, what, expText, run, e, cfg, sent);
-                    (pushed, nshRestored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored]);
+                    (pushed, nshRestored, srv6Restored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored], delta[(int)Counter.Srv6Restored]);
                 }
                 break;
 
@@ -404,10 +408,10 @@ internal sealed class Judge
 
             default:
                 Add("tx outcome", episode, what, expText, $"{got}, verdict {run.Verdict}", sent);
-                (pushed, nshRestored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored]);
+                (pushed, nshRestored, srv6Restored) = (delta[(int)Counter.LabelsPushed], delta[(int)Counter.NshRestored], delta[(int)Counter.Srv6Restored]);
                 break;
         }
-        CheckDetail(delta, episode, what, (Counter.LabelsPushed, pushed), (Counter.NshRestored, nshRestored));
+        CheckDetail(delta, episode, what, (Counter.LabelsPushed, pushed), (Counter.NshRestored, nshRestored), (Counter.Srv6Restored, srv6Restored));
     }
 
     /// <summary>For a failure message: an identical packet with the same headers, popped before an
@@ -476,10 +480,17 @@ internal sealed class Judge
         return l2 + 40 <= f.Length && (f[l2 - 2] << 8 | f[l2 - 1]) == 0x86DD && f[l2 + 6] == 43;
     }
 
-    private static Encapsulation FrameEncap(byte[] f)
+    /// <summary>The encapsulation a frame is for this proxy: MPLS, NSH, or SRv6 (IPv6 to one of its SIDs).</summary>
+    private static Encapsulation FrameEncap(byte[] f, EgressConfig cfg)
     {
         var l2 = Wire.L2Length(f);
-        return l2 <= f.Length ? (f[l2 - 2] << 8 | f[l2 - 1]) switch { Wire.Mpls => Encapsulation.Mpls, Wire.Nsh => Encapsulation.Nsh, _ => Encapsulation.None }
+        return l2 <= f.Length ? (f[l2 - 2] << 8 | f[l2 - 1]) switch
+            {
+                Wire.Mpls => Encapsulation.Mpls,
+                Wire.Nsh => Encapsulation.Nsh,
+                Wire.IPv6 when l2 + 40 <= f.Length && cfg.IsSid(f.AsSpan(l2 + 24, 16)) => Encapsulation.Srv6,
+                _ => Encapsulation.None,
+            }
             : Encapsulation.None;
     }
 }

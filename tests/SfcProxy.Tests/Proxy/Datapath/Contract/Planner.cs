@@ -1,12 +1,13 @@
 using SfcProxy.Proxy.Datapath;
 using SfcProxy.Proxy;
+using SfcProxy.Proxy.Options;
 
 namespace SfcProxy.Tests.Proxy.Datapath.Contract;
 
 /// <summary>
 /// Draws episodes: which packets arrive (single packets of every shape, the near-collision families
 /// of issue 11, fragmented datagrams, malformed frames), what the VNF does with each (forward,
-/// reorder, duplicate, drop, hold, rewrite DSCP/ECN/TTL/MSS, NAT, change the mark, forward or
+/// bridge, reorder, duplicate, drop, hold, rewrite DSCP/ECN/TTL/MSS, NAT, change the mark, forward or
 /// reassemble fragments, originate), and in which order it all happens. Every random draw is made
 /// here, before the episode runs, so a seed gives the same run whatever the datapath answers.
 /// </summary>
@@ -120,7 +121,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
 
     // ------------------------------------------------------------------ behaviours
 
-    internal enum VnfAction { Forward, Duplicate, Drop, HoldShort, HoldLong, RewriteTos, RewriteTtl, ClampMss, Nat, ChangeMark }
+    internal enum VnfAction { Forward, Bridge, Duplicate, Drop, HoldShort, HoldLong, RewriteTos, RewriteTtl, ClampMss, Nat, ChangeMark }
 
     private VnfAction PickAction(bool identical)
     {
@@ -137,7 +138,8 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
         }
         return _rng.Next(100) switch
         {
-            < 36 => VnfAction.Forward,
+            < 32 => VnfAction.Forward,
+            < 36 => VnfAction.Bridge,
             < 42 => VnfAction.Duplicate,
             < 48 => VnfAction.Drop,
             < 53 => VnfAction.HoldShort,
@@ -167,6 +169,17 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
             case VnfAction.Forward:
                 x.Behaviour = "forward";
                 e.Steps.Add(new EmitStep(After(), Emit(x.Behaviour, Vnf.Route)));
+                break;
+            case VnfAction.Bridge:
+                // a transparent (L2) VNF across a real Ethernet link: the frame as it got it, padded
+                // to the 60-byte minimum when shorter (a bridge forwards padding; only the IP layer
+                // trims it)
+                x.Behaviour = "bridge";
+                e.Steps.Add(new EmitStep(After(), new Emission
+                {
+                    Behaviour = x.Behaviour, Source = x, Needs = [x],
+                    Make = () => new Emitted(x.Rx.Frame.Length >= 60 ? x.Rx.Frame : [.. x.Rx.Frame, .. new byte[60 - x.Rx.Frame.Length]], Vnf.Mark(x)),
+                }));
                 break;
             case VnfAction.Duplicate:
                 {
@@ -267,7 +280,7 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
     /// <summary>A new egress configuration: consumed segments, miss policy, static stack, NSH next hop,
     /// accepted encapsulations; every other field as in <paramref name="loaded"/> (what the proxy was
     /// loaded with).</summary>
-    public (SfcConfig Raw, EgressConfig Egress) Config(SfcConfig loaded, ulong metaMaxAgeNs)
+    public (SfcConfig Raw, EgressConfig Egress) Config(SfcConfig loaded, ulong metaMaxAgeNs, Srv6Options srv6)
     {
         var consumed = _rng.Next(20) switch { < 12 => 1u, < 14 => 0u, < 17 => 2u, < 19 => 3u, _ => 16u };
         var miss = (MissPolicy)_rng.Next(3);
@@ -275,7 +288,14 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
         var staticStack = new LabelStackEntry[staticCount];
         for (var i = 0; i < staticCount; i++)
             staticStack[i] = new LabelStackEntry(ShapeGenerator.StaticLabelBase + (uint)_rng.Next(0x10000), 0, i == staticCount - 1, 64);
-        var accepted = _rng.Next(20) switch { 0 => 1u << (int)Encapsulation.Mpls, 1 => 1u << (int)Encapsulation.Nsh, _ => SfcLimits.AcceptAll };
+        var accepted = _rng.Next(20) switch
+        {
+            0 => 1u << (int)Encapsulation.Mpls,
+            1 => 1u << (int)Encapsulation.Nsh,
+            2 => SfcLimits.AcceptAll & ~(1u << (int)Encapsulation.Srv6),
+            3 => 1u << (int)Encapsulation.Srv6,
+            _ => SfcLimits.AcceptAll,
+        };
         var nextHop = _rng.Next(2) == 0 ? gen.Mac() : null;
         var raw = loaded;
         raw.KeyMode = (uint)mode;
@@ -293,6 +313,8 @@ internal sealed partial class Planner(ShapeGenerator gen, KeyMode mode, MetaFing
             KernelVnf.EgressMac.CopyTo(new Span<byte>(raw.EgressMac, 6));
             (nextHop ?? new byte[6]).CopyTo(new Span<byte>(raw.NshNextHopMac, 6));
         }
-        return (raw, new EgressConfig(consumed, miss, staticStack, nextHop, KernelVnf.EgressMac, accepted));
+        // the SIDs stay as loaded (Srv6:Sids): the model needs them to tell SRv6 for the proxy from SRv6 for another node
+        byte[][] sids = [.. srv6.Sids.Select(s => System.Net.IPAddress.Parse(s.Sid!).GetAddressBytes())];
+        return (raw, new EgressConfig(consumed, miss, staticStack, nextHop, KernelVnf.EgressMac, accepted, sids));
     }
 }

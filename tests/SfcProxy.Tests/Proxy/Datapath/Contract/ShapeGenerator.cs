@@ -16,7 +16,7 @@ internal sealed record InnerSpec(byte[] Ip, string Shape);
 /// Ethernet), VLAN/QinQ and Ethernet padding; frames that are malformed or not SFC on purpose.
 /// Every draw comes from the one seeded generator, so a seed gives the same packets.
 /// </summary>
-internal sealed class ShapeGenerator(Random rng)
+internal sealed partial class ShapeGenerator(Random rng)
 {
     /// <summary>Generated labels stay below this; static miss stacks use labels above it, so a
     /// static push can never pass for a packet's own headers.</summary>
@@ -209,9 +209,13 @@ internal sealed class ShapeGenerator(Random rng)
 
     // ------------------------------------------------------------------ SFC headers and frames
 
+    /// <summary>SR-MPLS, NSH or SRv6 headers (45/30/25 of 100 unless <paramref name="mpls"/> says).</summary>
     public SfcHeaders RandomHeaders(bool? mpls = null)
     {
-        if (mpls ?? rng.Next(5) < 3)
+        var kind = mpls is { } m ? (m ? 0 : 10) : rng.Next(20);
+        if (kind >= 15)
+            return RandomSrv6();
+        if (kind < 9)
         {
             var depth = rng.Next(4) switch { 0 => 1, 1 => rng.Next(2, 4), 2 => rng.Next(4, 11), _ => rng.Next(11, SfcLimits.MaxLabels + 1) };
             var stack = new LabelStackEntry[depth];
@@ -271,6 +275,7 @@ internal sealed class ShapeGenerator(Random rng)
         (byte[] Dst, byte[] Src)? macs = null)
     {
         tags ??= OuterTags();
+        headers = ForInner(headers, inner);
         var (dst, src) = macs ?? (Mac(), Mac());
         var p = Packet.Eth(dst, src);
         foreach (var (tpid, vid) in tags)
@@ -279,7 +284,12 @@ internal sealed class ShapeGenerator(Random rng)
         var padded = pad ?? rng.Next(2) == 0;
         var frame = padded ? p.BuildPadded() : p.Build();
         var l2 = 14 + 4 * tags.Length;
-        var hdrLen = headers is MplsHeaders m ? 4 * m.Stack.Length : (frame[l2 + 1] & 0x3F) * 4;
+        var hdrLen = headers switch
+        {
+            MplsHeaders m => 4 * m.Stack.Length,
+            Srv6Headers s => s.Length,
+            _ => (frame[l2 + 1] & 0x3F) * 4,
+        };
         var shape = inner.Shape + (padded && frame.Length == 60 && p.Build().Length < 60 ? ", padded" : "");
         return new ContractPacket
         {
@@ -309,8 +319,9 @@ internal sealed class ShapeGenerator(Random rng)
             return p;
         }
         var inner = Udp(rng.Next(2) == 0, Bytes(rng.Next(0, 64)));
-        var (frame, counter, what) = rng.Next(13) switch
+        var (frame, counter, what) = rng.Next(20) switch
         {
+            >= 13 => Srv6Malformed(Eth(), inner),
             0 => (Labels(Eth(), rng.Next(SfcLimits.MaxLabels + 1, 21), true).Ip(inner.Ip).Build(), Counter.RxTooManyLabels, "17-20 labels"),
             1 => (Labels(Eth(), rng.Next(1, 6), false).Build(), Counter.RxTruncated, "no bottom of stack before the end"),
             2 => (Labels(Eth(), rng.Next(1, 4), true).Payload([(byte)rng.Next(0x40), .. Bytes(rng.Next(20, 80))]).Build(), Counter.RxNotIp,
