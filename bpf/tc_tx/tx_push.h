@@ -99,6 +99,42 @@ static __always_inline int build_push_buf(struct push_buf *b, void *data, void *
 }
 
 /*
+ * The L2 header in front of headers of hlen bytes that carry either the VNF's IP packet or an
+ * inner Ethernet frame (NSH next protocol Ethernet, SRv6 next header 143). new_outer (an inner
+ * frame): a new untagged outer header, destination sfc_config.nsh_next_hop_mac, or when that is
+ * all zero the source of the popped frame (back to the node that sent it, RFC 7665), source
+ * sfc_config.egress_mac, ethertype proto; otherwise the VNF's own L2 header with its innermost
+ * ethertype set to proto. Sets *l2_len and *grow (bytes the packet grows by). Returns hlen, or -1.
+ */
+static __always_inline int put_l2(struct push_buf *b, void *data, void *data_end, __u32 vlans,
+				  const struct sfc_config *cfg, const struct sfc_cache_entry *e,
+				  int new_outer, __be16 proto, __u32 hlen, __u32 *l2_len, __u32 *grow)
+{
+	const __u16 *hop = (const __u16 *)cfg->nsh_next_hop_mac; /* 2-byte aligned in the value */
+	struct ethhdr *outer;
+	int len;
+
+	if (new_outer) {
+		outer = (struct ethhdr *)(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN);
+		if (hop[0] | hop[1] | hop[2])
+			__builtin_memcpy(outer->h_dest, cfg->nsh_next_hop_mac, ETH_ALEN);
+		else
+			__builtin_memcpy(outer->h_dest, e->outer_src, ETH_ALEN);
+		__builtin_memcpy(outer->h_source, cfg->egress_mac, ETH_ALEN);
+		outer->h_proto = proto;
+		*l2_len = ETH_HLEN;
+		*grow = ETH_HLEN + hlen;
+		return hlen;
+	}
+	len = copy_l2(b, data, data_end, vlans, proto);
+	if (len < 0)
+		return -1;
+	*l2_len = len;
+	*grow = hlen;
+	return hlen;
+}
+
+/*
  * NSH restore rule (RFC 8300 sections 2.2-2.3), done on behalf of the SFC-unaware VNF: the
  * header goes back byte for byte as xdp_rx cached it (SPI, flags, MD type 1 context, MD type 2
  * TLVs), except
@@ -131,10 +167,7 @@ static __always_inline int build_nsh_buf(struct push_buf *b, void *data, void *d
 					 const struct sfc_cache_entry *e, __u32 *l2_len,
 					 __u32 *grow, enum sfc_counter *outcome)
 {
-	const __u16 *hop = (const __u16 *)cfg->nsh_next_hop_mac; /* 2-byte aligned in the value */
-	struct ethhdr *outer;
 	__u32 hlen, word, ttl;
-	int len;
 
 	*outcome = SFC_CNT_TX_ERROR;
 	hlen = e->nsh_len;
@@ -158,24 +191,8 @@ static __always_inline int build_nsh_buf(struct push_buf *b, void *data, void *d
 	*(__be16 *)b->nsh = bpf_htons(word);
 	b->nsh[SFC_NSH_SI_OFF] -= 1;
 
-	if (e->nsh_next_proto == SFC_NSH_NP_ETHERNET) {
-		outer = (struct ethhdr *)(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN);
-		if (hop[0] | hop[1] | hop[2])
-			__builtin_memcpy(outer->h_dest, cfg->nsh_next_hop_mac, ETH_ALEN);
-		else
-			__builtin_memcpy(outer->h_dest, e->outer_src, ETH_ALEN);
-		__builtin_memcpy(outer->h_source, cfg->egress_mac, ETH_ALEN);
-		outer->h_proto = bpf_htons(ETH_P_NSH);
-		*l2_len = ETH_HLEN;
-		*grow = ETH_HLEN + hlen;
-	} else {
-		len = copy_l2(b, data, data_end, vlans, bpf_htons(ETH_P_NSH));
-		if (len < 0)
-			return -1;
-		*l2_len = len;
-		*grow = hlen;
-	}
-	return hlen;
+	return put_l2(b, data, data_end, vlans, cfg, e, e->nsh_next_proto == SFC_NSH_NP_ETHERNET,
+		      bpf_htons(ETH_P_NSH), hlen, l2_len, grow);
 }
 
 /* Grows the packet at the front by grow bytes and writes the l2_len bytes of L2 header and the

@@ -46,10 +46,7 @@ static __always_inline int build_srv6_buf(struct push_buf *b, void *data, void *
 					  const struct sfc_cache_entry *e, __u32 *l2_len,
 					  __u32 *grow, enum sfc_counter *outcome)
 {
-	const __u16 *hop = (const __u16 *)cfg->nsh_next_hop_mac;
-	struct ethhdr *outer;
 	__u32 hlen;
-	int len;
 
 	*outcome = SFC_CNT_TX_ERROR;
 	hlen = e->srv6_len;
@@ -62,24 +59,8 @@ static __always_inline int build_srv6_buf(struct push_buf *b, void *data, void *
 	}
 	b->srv6[SFC_IP6_HLIM_OFF] -= 1;
 
-	if (e->srv6_next == SFC_NH_ETHERNET) {
-		outer = (struct ethhdr *)(b->l2 + SFC_PUSH_L2_ROOM - ETH_HLEN);
-		if (hop[0] | hop[1] | hop[2])
-			__builtin_memcpy(outer->h_dest, cfg->nsh_next_hop_mac, ETH_ALEN);
-		else
-			__builtin_memcpy(outer->h_dest, e->outer_src, ETH_ALEN);
-		__builtin_memcpy(outer->h_source, cfg->egress_mac, ETH_ALEN);
-		outer->h_proto = bpf_htons(ETH_P_IPV6);
-		*l2_len = ETH_HLEN;
-		*grow = ETH_HLEN + hlen;
-	} else {
-		len = copy_l2(b, data, data_end, vlans, bpf_htons(ETH_P_IPV6));
-		if (len < 0)
-			return -1;
-		*l2_len = len;
-		*grow = hlen;
-	}
-	return hlen;
+	return put_l2(b, data, data_end, vlans, cfg, e, e->srv6_next == SFC_NH_ETHERNET,
+		      bpf_htons(ETH_P_IPV6), hlen, l2_len, grow);
 }
 
 /*
