@@ -118,6 +118,13 @@ public sealed unsafe class BpfObject : IDisposable
         return map;
     }
 
+    /// <summary>Every map of the object (internal ones such as .rodata included).</summary>
+    public IEnumerable<BpfMap> Maps()
+    {
+        EnsureLoaded();
+        return Interop.LibBpf.MapNames(_handle).Select(Map);
+    }
+
     /// <summary>Names of the maps this object pins by name in its pin root (LIBBPF_PIN_BY_NAME): what
     /// removing its pins removes, and nothing else in the directory.</summary>
     public IReadOnlyList<string> PinnedMapNames()

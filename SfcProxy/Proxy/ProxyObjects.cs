@@ -121,6 +121,17 @@ internal sealed class ProxyObjects : IDisposable
     public LatencyReport ReadLatency() =>
         LatencyHistograms.Read(Latency, Config.TryLookup(0u, out SfcConfig config) ? config.LatencySampleEvery : 1);
 
+    /// <summary>
+    /// Returns every map of the four objects (pinned and private) to the state a fresh load leaves:
+    /// what the tests' pool of loaded datapaths does between tests instead of loading again. A
+    /// fresh metadata cache is prefaulted with zeros, so zeroing it is the same state.
+    /// </summary>
+    public void ClearMaps()
+    {
+        foreach (var map in new[] { _rx, _tx, _mark, _age }.SelectMany(o => o.Maps()))
+            map.Clear();
+    }
+
     /// <summary>The maps these objects pin in the instance directory.</summary>
     public IReadOnlyList<string> PinnedMapNames() =>
         [.. _rx.PinnedMapNames().Concat(_tx.PinnedMapNames()).Concat(_mark.PinnedMapNames()).Distinct()];

@@ -29,6 +29,18 @@ internal static partial class Interop
         [LibraryImport(Library)]
         private static partial int bpf_prog_get_fd_by_id(uint id);
 
+        /// <summary>Names of every map of the object.</summary>
+        internal static List<string> MapNames(SafeBpfObjectHandle obj)
+        {
+            var names = new List<string>();
+            for (nint map = bpf_object__next_map(obj, 0); map != 0; map = bpf_object__next_map(obj, map))
+            {
+                if (Marshal.PtrToStringUTF8((nint)bpf_map__name(map)) is { } name)
+                    names.Add(name);
+            }
+            return names;
+        }
+
         /// <summary>Names of the object's maps that libbpf pins by name (LIBBPF_PIN_BY_NAME).</summary>
         internal static List<string> PinnedMapNames(SafeBpfObjectHandle obj)
         {

@@ -12,7 +12,8 @@ namespace SfcProxy.Tests.Proxy.Datapath;
 /// </summary>
 internal sealed class ProxyUnderTest : IDisposable
 {
-    private readonly BpfPins _pins = new($"test-{Guid.NewGuid():N}"[..17]);
+    private readonly BpfPins _pins;
+    private readonly uint _cacheSize, _latencyChains;
 
     public ProxyUnderTest(KeyMode mode, uint consumed = 1, MissPolicy miss = MissPolicy.Drop,
         LabelStackEntry[]? staticStack = null, uint cacheSize = 4096, uint accepted = SfcLimits.AcceptAll,
@@ -21,7 +22,7 @@ internal sealed class ProxyUnderTest : IDisposable
     {
         BpfEnvironmentCheck.Require();
         Mode = mode;
-        Objects = ProxyObjects.Load(_pins, mode, cacheSize, latencyChains: latencyChains);
+        (_cacheSize, _latencyChains) = (cacheSize, latencyChains);
         var config = new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = consumed, AcceptedEncaps = accepted,
             LatencySampleEvery = latencySampleEvery, // 1 by default: every hit recorded, histograms exact
             MetaMaxAgeNs = metaMaxAgeNs, // 0 by default: metadata slots are never taken over
@@ -40,6 +41,7 @@ internal sealed class ProxyUnderTest : IDisposable
             nshNextHopMac?.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
         }
         config = Srv6Config.Encode(srv6 ?? Srv6Sids.Default, config);
+        (_pins, Objects) = LoadedDatapaths.Rent(mode, cacheSize, latencyChains);
         Objects.WriteConfig(config);
     }
 
@@ -66,11 +68,15 @@ internal sealed class ProxyUnderTest : IDisposable
 
     public int CacheEntries => Objects.CacheKeyMode.Count(Cache);
 
+    /// <summary>Hands the loaded datapath back for the next test (<see cref="LoadedDatapaths"/>).</summary>
     public void Dispose()
     {
-        Objects.Dispose();
-        _pins.Remove();
+        if (!_returned)
+            LoadedDatapaths.Return(Mode, _cacheSize, _latencyChains, _pins, Objects);
+        _returned = true;
     }
+
+    private bool _returned;
 }
 
 /// <summary>Fails (never skips) with what is missing when the machine cannot load BPF.</summary>
