@@ -70,4 +70,30 @@ public sealed unsafe partial class BpfMap
                 Interop.LibBpf.MapDelete(fd.Fd, Subject, k);
         }
     }
+
+    /// <summary>
+    /// Every element's key and value bytes in the kernel's key order (an empty device-map slot as
+    /// its key alone): for comparing a cleared map with a freshly created one.
+    /// </summary>
+    internal byte[] Snapshot()
+    {
+        int valueBytes = IsPerCpu ? PerCpuStride * PossibleCpuCount : (int)ValueSize;
+        byte[] key = new byte[KeySize];
+        byte[] value = new byte[valueBytes];
+        var all = new List<byte>();
+        using BorrowedFd.FdLease fd = _fd.Lease();
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            bool first = true;
+            while (Interop.LibBpf.MapNextKey(fd.Fd, Subject, first ? null : k, k))
+            {
+                first = false;
+                all.AddRange(key);
+                if (Interop.LibBpf.MapLookup(fd.Fd, Subject, k, v))
+                    all.AddRange(value);
+            }
+        }
+        return [.. all];
+    }
 }

@@ -128,9 +128,12 @@ internal sealed class ProxyObjects : IDisposable
     /// </summary>
     public void ClearMaps()
     {
-        foreach (var map in new[] { _rx, _tx, _mark, _age }.SelectMany(o => o.Maps()))
+        foreach (var map in AllMaps())
             map.Clear();
     }
+
+    /// <summary>Every map of the four objects, by object, in the objects' own order.</summary>
+    public IEnumerable<BpfMap> AllMaps() => new[] { _rx, _tx, _mark, _age }.SelectMany(o => o.Maps());
 
     /// <summary>The maps these objects pin in the instance directory.</summary>
     public IReadOnlyList<string> PinnedMapNames() =>
