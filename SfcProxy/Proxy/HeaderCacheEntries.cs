@@ -65,16 +65,16 @@ internal static class HeaderCacheEntries
         {
             for (int i = 0; i < Math.Min((int)entry.LabelCount, SfcLimits.MaxLabels); i++)
             {
-                var e = LabelStackEntry.FromNetworkOrder(entry.Labels[i]);
+                var e = LabelStackEntry.FromNetworkOrder(entry.Hdr.Labels[i]);
                 labels.Add($"{e.Label}/{e.TrafficClass}/{e.Ttl}{(e.BottomOfStack ? "/S" : "")}");
             }
         }
         else if (encap == Encapsulation.Nsh)
         {
-            nsh = Nsh(new ReadOnlySpan<byte>(entry.Nsh, Math.Min((int)entry.NshLen, SfcLimits.NshMaxLength)));
+            nsh = Nsh(new ReadOnlySpan<byte>(entry.Hdr.Nsh, Math.Min((int)entry.NshLen, SfcLimits.NshMaxLength)));
         }
         Srv6HeaderView? srv6 = encap == Encapsulation.Srv6
-            ? Srv6(entry.Srv6Sid, entry.Srv6Next, new ReadOnlySpan<byte>(entry.Srv6, Math.Min((int)entry.Srv6Len, SfcLimits.Srv6MaxLength)))
+            ? Srv6(entry.Srv6Sid, entry.Srv6Next, new ReadOnlySpan<byte>(entry.Hdr.Srv6, Math.Min((int)entry.Srv6Len, SfcLimits.Srv6MaxLength)))
             : null;
         return new CacheEntryView(key, encap == Encapsulation.None ? "none" : OptionValues.Encapsulations.NameOf(encap),
             ageMs, entry.Refs, labels, nsh, srv6);

@@ -112,8 +112,8 @@ static __always_inline void sfc_copy_srv6(struct sfc_cache_entry *dst,
 					  const struct sfc_cache_entry *src)
 {
 	__u32 len = src->srv6_len;
-	__u8 *d = __builtin_assume_aligned(dst->srv6, 8);
-	const __u8 *s = __builtin_assume_aligned(src->srv6, 8);
+	__u8 *d = __builtin_assume_aligned(dst->hdr.srv6, 8);
+	const __u8 *s = __builtin_assume_aligned(src->hdr.srv6, 8);
 
 	__builtin_memcpy(&dst->srv6_len, &src->srv6_len, 8);
 	if (len <= 128)

@@ -229,16 +229,31 @@ struct sfc_flow_key {
 	__u64 digest;    /* the upper-layer bytes after the keyed ones (sfc_digest.h) */
 };
 
-/* One cached header set (the map value). MPLS uses labels, NSH uses nsh (and outer_src for an
- * inner Ethernet frame); one value type keeps one cache and one lookup per packet at egress. */
+/* The popped headers of one packet. A packet has exactly one encapsulation (sfc_cache_entry.encap),
+ * so the three share one buffer sized by the largest (SRv6): the entry is 528 bytes instead of
+ * the 848 three side-by-side buffers took, which the header-hash insert copies whole
+ * (bpf_map_update_elem copies value_size) and the metadata slot rings spread over fewer lines.
+ * Which member is valid is encap's to say; bytes past the encapsulation's length are never read. */
+union sfc_cache_hdr {
+	__u32 labels[SFC_MAX_LABELS]; /* MPLS: the popped stack, top first, network byte order */
+	__u8 nsh[SFC_NSH_MAX_LEN];    /* NSH: the popped header, byte for byte as received */
+	__u8 srv6[SFC_SRV6_MAX_LEN];  /* SRv6: the outer IPv6 header and its extension headers as
+				       * they leave: Segments Left - 1 and the destination set to
+				       * the next segment at pop; hop limit and payload length set
+				       * at restore */
+};
+
+/* One cached header set (the map value). MPLS uses hdr.labels, NSH hdr.nsh (and outer_src for an
+ * inner Ethernet frame), SRv6 hdr.srv6 and the srv6_* fields; one value type keeps one cache and
+ * one lookup per packet at egress. */
 struct sfc_cache_entry {
 	__u64 ingress_ns;   /* bpf_ktime_get_ns() at pop (a joining packet's pop renews it): aging
 			     * and VNF latency */
 	__u32 refs;         /* header-hash: packets in flight under this key (identical packets
 			     * with identical headers join); 0 = being released. Metadata: 0 */
 	__u8 encap;         /* enum sfc_encap */
-	__u8 label_count;   /* entries in labels */
-	__u8 nsh_len;       /* bytes in nsh (4 * NSH Length, at most 252) */
+	__u8 label_count;   /* entries in hdr.labels */
+	__u8 nsh_len;       /* bytes in hdr.nsh (4 * NSH Length, at most 252) */
 	__u8 nsh_next_proto; /* NSH next protocol: 1 IPv4, 2 IPv6, 3 Ethernet */
 	__u64 fingerprint;  /* metadata: the packet's (or fragmented datagram's) fingerprint, which
 			     * tc_tx compares before it restores; header-hash: the key's tag, which
@@ -246,7 +261,7 @@ struct sfc_cache_entry {
 	__u32 frag_total;   /* metadata, fragments: payload bytes of the datagram (0 until its last
 			     * fragment arrived) */
 	__u32 frag_out;     /* metadata, fragments: payload bytes restored so far */
-	__u8 outer_src[6];  /* NSH over Ethernet carrying Ethernet: source MAC of the popped frame */
+	__u8 outer_src[6];  /* NSH or SRv6 carrying Ethernet: source MAC of the popped frame */
 	__u8 latency_sample; /* 1: tc_tx adds this packet's VNF time to its chain's histogram */
 	__u8 frag;          /* metadata: 1 = the slot is shared by the fragments of one datagram */
 	__u32 owner;        /* metadata mode: the key of the packet owning this array slot (index
@@ -255,8 +270,12 @@ struct sfc_cache_entry {
 			     * In the first cache line with the fields above and the first
 			     * labels: a claim and a take touch one line for up to 4 labels */
 	__u32 generation;   /* metadata mode: generation of the slot's last claim (kept when free) */
-	__u32 labels[SFC_MAX_LABELS]; /* the popped stack, top first, network byte order */
-	__u8 nsh[SFC_NSH_MAX_LEN]; /* the popped NSH header, byte for byte as received */
+	union sfc_cache_hdr hdr; /* at offset 48, 8-byte aligned: the copies move 8 bytes a time */
+	/* SRv6 (sfc_copy_srv6() copies these 8 bytes and the header set together) */
+	__u16 srv6_len;     /* bytes in hdr.srv6 (a multiple of 8: 40 + extension headers) */
+	__u8 srv6_next;     /* the inner packet's next header: 4, 41 or 143 */
+	__u8 srv6_sid;      /* index of the proxy SID it was addressed to (its latency chain) */
+	__u32 srv6_reserved;
 	__u32 frag_head;    /* metadata, fragments: sfc_inner_sum.head of the datagram's first
 			     * fragment (its upper-layer header), 0 until it arrived */
 	__u32 frag_id;      /* metadata, fragments: the datagram's identification as it arrived */
@@ -268,16 +287,15 @@ struct sfc_cache_entry {
 	struct sfc_flow_key key; /* header-hash mode: the whole key of the entry's packets; the map is
 				  * keyed by its tag alone (fingerprint), and every lookup compares
 				  * this before it trusts the entry. Metadata mode: unused */
-	/* SRv6 (appended, so MPLS and NSH entries keep their layout and copy costs) */
-	__u16 srv6_len;     /* bytes in srv6 (a multiple of 8: 40 + extension headers) */
-	__u8 srv6_next;     /* the inner packet's next header: 4, 41 or 143 */
-	__u8 srv6_sid;      /* index of the proxy SID it was addressed to (its latency chain) */
-	__u32 srv6_reserved;
-	__u8 srv6[SFC_SRV6_MAX_LEN]; /* the outer IPv6 header and its extension headers as they
-				      * leave: Segments Left - 1 and the destination set to the
-				      * next segment at pop; hop limit and payload length set at
-				      * restore */
 };
+/* The copies (sfc_copy_nsh(), sfc_copy_srv6()) tell clang the header set is 8-byte aligned, and a
+ * claim and a take of up to 4 labels touch one cache line (the comment at owner). */
+_Static_assert(__builtin_offsetof(struct sfc_cache_entry, hdr) % 8 == 0,
+	       "sfc_cache_entry.hdr must stay 8-byte aligned");
+_Static_assert(__builtin_offsetof(struct sfc_cache_entry, hdr) + 4 * sizeof(__u32) <= 64,
+	       "the first 4 labels must stay in the entry's first cache line");
+_Static_assert(sizeof(union sfc_cache_hdr) == SFC_SRV6_MAX_LEN,
+	       "the header union is sized by its largest member, the SRv6 header set");
 
 /* XDP metadata written by xdp_rx in metadata key mode, read by meta_mark at tc ingress. */
 struct sfc_xdp_meta {

@@ -203,7 +203,7 @@ int tc_tx(struct __sk_buff *skb)
 	/* TTL rule (RFC 3032 2.4.2): the popped top entry's TTL decides before anything else. A
 	 * packet that arrived with TTL 0 or 1 must not be forwarded, neither with labels nor
 	 * stripped of them (last segment). */
-	top_ttl = bpf_ntohl(e->labels[0]) & SFC_MPLS_TTL_MASK;
+	top_ttl = bpf_ntohl(e->hdr.labels[0]) & SFC_MPLS_TTL_MASK;
 	if (top_ttl <= 1) {
 		outcome = SFC_CNT_TX_TTL_EXPIRED;
 		action = TC_ACT_SHOT;
@@ -220,7 +220,7 @@ int tc_tx(struct __sk_buff *skb)
 		outcome = SFC_CNT_TX_RESTORED_LAST;
 		goto out;
 	}
-	n = build_push_buf(buf, data, data_end, vlans, e->labels, first, count, top_ttl - 1);
+	n = build_push_buf(buf, data, data_end, vlans, e->hdr.labels, first, count, top_ttl - 1);
 	if (n < 0)
 		goto error;
 	hdr_len = n * SFC_MPLS_HLEN;

@@ -73,11 +73,11 @@ __attribute__((noinline)) int record_latency(const struct sfc_cache_entry *e)
 
 	if (e->encap == SFC_ENCAP_NSH)
 		/* SPI: the top 24 bits of the service path header (bytes 4-7) */
-		key.chain = bpf_ntohl(*(const __be32 *)&e->nsh[4]) >> 8;
+		key.chain = bpf_ntohl(*(const __be32 *)&e->hdr.nsh[4]) >> 8;
 	else if (e->encap == SFC_ENCAP_SRV6)
 		key.chain = e->srv6_sid; /* the proxy SID: SRv6's segment of this VNF */
 	else
-		key.chain = bpf_ntohl(e->labels[0]) >> SFC_MPLS_LABEL_SHIFT;
+		key.chain = bpf_ntohl(e->hdr.labels[0]) >> SFC_MPLS_LABEL_SHIFT;
 
 	hist = bpf_map_lookup_elem(&sfc_latency, &key);
 	if (!hist) {

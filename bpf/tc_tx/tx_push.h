@@ -35,11 +35,9 @@
  */
 struct push_buf {
 	__u8 l2[SFC_PUSH_L2_ROOM];
-	union {
-		__be32 labels[SFC_MAX_LABELS]; /* network byte order */
-		__u8 nsh[SFC_NSH_MAX_LEN];     /* as cached, then TTL and SI decremented */
-		__u8 srv6[SFC_SRV6_MAX_LEN];   /* as cached, then hop limit and payload length */
-	};
+	/* the cache entry's header union: labels as cached (the top one's TTL decremented), NSH
+	 * with TTL and SI decremented, SRv6 with hop limit and payload length set */
+	union sfc_cache_hdr hdr;
 	__u8 slack[L2_MAX_LEN - ETH_HLEN];
 };
 
@@ -85,15 +83,15 @@ static __always_inline int build_push_buf(struct push_buf *b, void *data, void *
 		/* keep clang from indexing src through a pointer it advanced before the check,
 		 * which the verifier cannot bound */
 		barrier_var(idx);
-		b->labels[i] = src[idx];
+		b->hdr.labels[i] = src[idx];
 	}
 	if (i == 0)
 		return -1;
 
 	if (new_ttl != SFC_KEEP_TTL) {
-		lse = bpf_ntohl(b->labels[0]);
+		lse = bpf_ntohl(b->hdr.labels[0]);
 		lse = (lse & ~SFC_MPLS_TTL_MASK) | ((__u32)new_ttl & SFC_MPLS_TTL_MASK);
-		b->labels[0] = bpf_htonl(lse);
+		b->hdr.labels[0] = bpf_htonl(lse);
 	}
 	return i;
 }
@@ -174,22 +172,22 @@ static __always_inline int build_nsh_buf(struct push_buf *b, void *data, void *d
 	/* xdp_rx cached 8..252 bytes; re-stated for the verifier */
 	if (hlen < SFC_NSH_BASE_HLEN || hlen > SFC_NSH_MAX_HLEN)
 		return -1;
-	sfc_copy_nsh(b->nsh, e->nsh, hlen);
+	sfc_copy_nsh(b->hdr.nsh, e->hdr.nsh, hlen);
 
-	word = bpf_ntohs(*(__be16 *)b->nsh);
+	word = bpf_ntohs(*(__be16 *)b->hdr.nsh);
 	ttl = (word & SFC_NSH_TTL_MASK) >> SFC_NSH_TTL_SHIFT;
 	if (ttl == 1) {
 		*outcome = SFC_CNT_TX_TTL_EXPIRED;
 		return -1;
 	}
 	ttl = ttl ? ttl : SFC_NSH_TTL_WRAP; /* 0 - 1 = 63 */
-	if (b->nsh[SFC_NSH_SI_OFF] <= 1) {
+	if (b->hdr.nsh[SFC_NSH_SI_OFF] <= 1) {
 		*outcome = SFC_CNT_TX_SI_EXHAUSTED;
 		return -1;
 	}
 	word = (word & ~SFC_NSH_TTL_MASK) | ((ttl - 1) << SFC_NSH_TTL_SHIFT);
-	*(__be16 *)b->nsh = bpf_htons(word);
-	b->nsh[SFC_NSH_SI_OFF] -= 1;
+	*(__be16 *)b->hdr.nsh = bpf_htons(word);
+	b->hdr.nsh[SFC_NSH_SI_OFF] -= 1;
 
 	return put_l2(b, data, data_end, vlans, cfg, e, e->nsh_next_proto == SFC_NSH_NP_ETHERNET,
 		      bpf_htons(ETH_P_NSH), hlen, l2_len, grow);

@@ -52,12 +52,12 @@ static __always_inline int build_srv6_buf(struct push_buf *b, void *data, void *
 	hlen = e->srv6_len;
 	if (hlen < SFC_IP6_HLEN + SFC_SRH_HLEN || hlen > SFC_SRV6_MAX_LEN)
 		return -1; /* xdp_rx cached 48..384 bytes; re-stated for the verifier */
-	srv6_copy(b->srv6, e->srv6, hlen);
-	if (b->srv6[SFC_IP6_HLIM_OFF] <= 1) {
+	srv6_copy(b->hdr.srv6, e->hdr.srv6, hlen);
+	if (b->hdr.srv6[SFC_IP6_HLIM_OFF] <= 1) {
 		*outcome = SFC_CNT_TX_TTL_EXPIRED;
 		return -1;
 	}
-	b->srv6[SFC_IP6_HLIM_OFF] -= 1;
+	b->hdr.srv6[SFC_IP6_HLIM_OFF] -= 1;
 
 	return put_l2(b, data, data_end, vlans, cfg, e, e->srv6_next == SFC_NH_ETHERNET,
 		      bpf_htons(ETH_P_IPV6), hlen, l2_len, grow);
@@ -77,8 +77,8 @@ static __always_inline int build_static_srv6(struct push_buf *b, void *data, voi
 
 	if (hlen < SFC_IP6_HLEN + SFC_SRH_HLEN || hlen > SFC_SRV6_STATIC_MAX_LEN)
 		return -1;
-	__builtin_memcpy(b->srv6, cfg->static_srv6, SFC_SRV6_STATIC_MAX_LEN);
-	b->srv6[SFC_IP6_HLEN] = family == 4 ? SFC_NH_IPV4 : SFC_NH_IPV6;
+	__builtin_memcpy(b->hdr.srv6, cfg->static_srv6, SFC_SRV6_STATIC_MAX_LEN);
+	b->hdr.srv6[SFC_IP6_HLEN] = family == 4 ? SFC_NH_IPV4 : SFC_NH_IPV6;
 	len = copy_l2(b, data, data_end, vlans, bpf_htons(ETH_P_IPV6));
 	if (len < 0)
 		return -1;
@@ -96,7 +96,7 @@ static __always_inline void srv6_set_plen(struct push_buf *b, __u32 skb_len, __u
 {
 	__u32 plen = skb_len - l2_in_skb + hdr_len - SFC_IP6_HLEN;
 
-	*(__be16 *)&b->srv6[SFC_IP6_PLEN_OFF] = bpf_htons((__u16)plen);
+	*(__be16 *)&b->hdr.srv6[SFC_IP6_PLEN_OFF] = bpf_htons((__u16)plen);
 }
 
 #endif /* TC_TX_SRV6_H */

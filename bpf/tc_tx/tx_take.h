@@ -25,9 +25,10 @@ struct {
 	__type(value, struct sfc_cache_entry);
 } sfc_tx_entry SEC(".maps");
 
-/* Copies what the restore reads of src into the per-CPU copy: the fields up to the label array,
- * then the labels (MPLS) or the NSH header's nsh_len bytes (NSH; a torn nsh_len is bounded by the
- * buffer, and a torn copy is never used: the callers check after copying). NULL: cannot happen. */
+/* Copies what the restore reads of src into the per-CPU copy: the fields up to the header union,
+ * then the labels (MPLS), the SRv6 header set, or the NSH header's nsh_len bytes (a torn length is
+ * bounded by the buffer, and a torn copy is never used: the callers check after copying). NULL:
+ * cannot happen. */
 static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache_entry *src)
 {
 	struct sfc_cache_entry *copy;
@@ -36,13 +37,13 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 	copy = bpf_map_lookup_elem(&sfc_tx_entry, &zero);
 	if (!copy)
 		return NULL;
-	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, labels));
+	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, hdr));
 	if (copy->encap == SFC_ENCAP_NSH)
-		sfc_copy_nsh(copy->nsh, src->nsh, copy->nsh_len);
+		sfc_copy_nsh(copy->hdr.nsh, src->hdr.nsh, copy->nsh_len);
 	else if (copy->encap == SFC_ENCAP_SRV6)
 		sfc_copy_srv6(copy, src);
 	else
-		__builtin_memcpy(copy->labels, src->labels, sizeof(copy->labels));
+		__builtin_memcpy(copy->hdr.labels, src->hdr.labels, sizeof(copy->hdr.labels));
 	return copy;
 }
 

@@ -53,8 +53,8 @@ struct {
  * Writes what tc_tx reads of an entry into e: the common fields, then for NSH the header copied
  * from the packet (and outer_src for an inner Ethernet frame). e is a claimed slot (metadata NSH:
  * written in place, no 360-byte build-and-copy) or the sfc_rx_scratch entry, where
- * read_label_stack() already put an MPLS stack. Bytes tc_tx never reads (labels past label_count,
- * the NSH buffer of an MPLS entry, outer_src of one that keeps its L2 header) are left as they are
+ * read_label_stack() already put an MPLS stack. Bytes tc_tx never reads (the header union past this packet's
+ * headers, outer_src of one that keeps its L2 header) are left as they are
  * (an earlier packet's, in a metadata slot and in the header-hash scratch alike).
  * Returns 0, or -1 if the NSH copy fails.
  */
@@ -93,7 +93,7 @@ static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry
 	e->nsh_next_proto = p->nsh_next_proto;
 	if (p->strip_l2)
 		__builtin_memcpy(e->outer_src, eth->h_source, ETH_ALEN);
-	return bpf_xdp_load_bytes(ctx, p->l2_len, e->nsh, hlen) ? -1 : 0;
+	return bpf_xdp_load_bytes(ctx, p->l2_len, e->hdr.nsh, hlen) ? -1 : 0;
 }
 
 /* same_headers() for two SRv6 entries: the same header set byte for byte, the same inner type,
@@ -101,7 +101,7 @@ static __always_inline int fill_entry(struct xdp_md *ctx, struct sfc_cache_entry
 static __always_inline int same_srv6(const struct sfc_cache_entry *a,
 				     const struct sfc_cache_entry *b)
 {
-	const __u64 *x = (const __u64 *)a->srv6, *y = (const __u64 *)b->srv6;
+	const __u64 *x = (const __u64 *)a->hdr.srv6, *y = (const __u64 *)b->hdr.srv6;
 	__u32 i, n = a->srv6_len;
 
 	if (n != b->srv6_len || a->srv6_next != b->srv6_next || a->srv6_sid != b->srv6_sid)
@@ -146,7 +146,7 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
 		for (i = 0; i < SFC_MAX_LABELS; i++) {
 			if (i >= n)
 				break;
-			if (a->labels[i] != b->labels[i])
+			if (a->hdr.labels[i] != b->hdr.labels[i])
 				return 0;
 		}
 		return 1;
@@ -160,8 +160,8 @@ __attribute__((noinline)) int same_headers(const struct sfc_cache_entry *a,
 	     ((const __u16 *)a->outer_src)[1] != ((const __u16 *)b->outer_src)[1] ||
 	     ((const __u16 *)a->outer_src)[2] != ((const __u16 *)b->outer_src)[2]))
 		return 0;
-	x = (const __u32 *)a->nsh;
-	y = (const __u32 *)b->nsh;
+	x = (const __u32 *)a->hdr.nsh;
+	y = (const __u32 *)b->hdr.nsh;
 	for (i = 0; i < SFC_NSH_MAX_LEN / 4; i++) {
 		if (i * 4 >= n)
 			break;
@@ -486,11 +486,11 @@ __attribute__((noinline)) int cache_meta(struct sfc_ident *id, struct sfc_cache_
 		 * the NSH header */
 		__builtin_memcpy(slot, e, __builtin_offsetof(struct sfc_cache_entry, owner));
 		if (e->encap == SFC_ENCAP_NSH)
-			sfc_copy_nsh(slot->nsh, e->nsh, e->nsh_len);
+			sfc_copy_nsh(slot->hdr.nsh, e->hdr.nsh, e->nsh_len);
 		else if (e->encap == SFC_ENCAP_SRV6)
 			sfc_copy_srv6(slot, e);
 		else
-			__builtin_memcpy(slot->labels, e->labels, sizeof(slot->labels));
+			__builtin_memcpy(slot->hdr.labels, e->hdr.labels, sizeof(slot->hdr.labels));
 		slot->frag_head = e->frag_head;
 		slot->frag_id = e->frag_id;
 		slot->frag_id_out = 0;

@@ -32,7 +32,7 @@ static __always_inline __u32 srv6_inner_bit(__u32 nh)
 
 /*
  * Checks the IPv6 packet l2_len bytes into the frame as End.AD and caches its headers in e (the
- * sfc_rx_scratch entry): e->srv6 (as it will leave), srv6_len, srv6_next, srv6_sid. Verdicts, in
+ * sfc_rx_scratch entry): e->hdr.srv6 (as it will leave), srv6_len, srv6_next, srv6_sid. Verdicts, in
  * the order they are checked:
  *  - destination not a proxy SID (Srv6:Sids)             RX_SRV6_NOT_SID (a routing header
  *                                                         follows) or RX_NOT_SFC (plain IPv6),
@@ -126,7 +126,7 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 
 	/* from here on the cached copy: offsets into a 384-byte buffer the verifier can bound */
 	if (off < SFC_IP6_HLEN + SFC_SRH_HLEN ||
-	    bpf_xdp_load_bytes(ctx, l2_len, e->srv6, off))
+	    bpf_xdp_load_bytes(ctx, l2_len, e->hdr.srv6, off))
 		return SFC_CNT_RX_ERROR;
 
 	/* TLV rule (RFC 8754 2.1): from behind Segment List[Last Entry] to the SRH's end, Pad1 one
@@ -138,11 +138,11 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 			break;
 		if (t >= SFC_SRV6_MAX_LEN - 1)
 			return SFC_CNT_RX_SRV6_BAD_TLV;
-		if (e->srv6[t] == SFC_SRH_TLV_PAD1) {
+		if (e->hdr.srv6[t] == SFC_SRH_TLV_PAD1) {
 			t += 1;
 			continue;
 		}
-		t += 2 + (__u32)e->srv6[t + 1];
+		t += 2 + (__u32)e->hdr.srv6[t + 1];
 		if (t > end)
 			return SFC_CNT_RX_SRV6_BAD_TLV;
 	}
@@ -155,8 +155,8 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 	seg = srh_off + SFC_SRH_HLEN + sl * SFC_SRH_SEG_LEN;
 	if (srh_off > SFC_SRV6_MAX_LEN - SFC_SRH_HLEN || seg > SFC_SRV6_MAX_LEN - SFC_SRH_SEG_LEN)
 		return SFC_CNT_RX_ERROR; /* cannot happen: S07 and the length checked it */
-	e->srv6[srh_off + SFC_SRH_SL_OFF] = sl;
-	__builtin_memcpy(&e->srv6[SFC_IP6_DADDR_OFF], &e->srv6[seg], SFC_SRH_SEG_LEN);
+	e->hdr.srv6[srh_off + SFC_SRH_SL_OFF] = sl;
+	__builtin_memcpy(&e->hdr.srv6[SFC_IP6_DADDR_OFF], &e->hdr.srv6[seg], SFC_SRH_SEG_LEN);
 
 	e->srv6_len = off;
 	e->srv6_next = nh;

@@ -133,11 +133,11 @@ int xdp_rx(struct xdp_md *ctx)
 		outcome = SFC_CNT_RX_ERROR; /* cannot happen (array maps) */
 		goto out;
 	}
-	/* The scratch is not cleared between packets (368 bytes, ~15 ns): fill_entry() writes every
-	 * field either mode reads, and the bytes it leaves (labels past label_count, the NSH buffer of
-	 * an MPLS entry and past nsh_len) are read by nobody: not tc_tx, not same_headers(), not the
+	/* The scratch is not cleared between packets (528 bytes): fill_entry() writes every field
+	 * either mode reads, and the bytes it leaves (the header union past this packet's labels, NSH
+	 * or SRv6 header set) are read by nobody: not tc_tx, not same_headers(), not the
 	 * host's cache listing. */
-	pop.labels = scratch->labels;
+	pop.labels = scratch->hdr.labels;
 	pop.l2_len = ETH_HLEN + vlans * VLAN_HLEN;
 	pop.hdr_len = 0;
 	pop.label_count = 0;

@@ -223,6 +223,22 @@ internal unsafe struct SfcFlowKey
     public ulong Digest;
 }
 
+/// <summary>
+/// union sfc_cache_hdr: the popped headers of one packet. A packet has one encapsulation
+/// (<see cref="SfcCacheEntry.Encap"/> says which member holds them), so the three share one buffer
+/// sized by the largest, SRv6's.
+/// </summary>
+[StructLayout(LayoutKind.Explicit)]
+internal unsafe struct SfcCacheHdr
+{
+    /// <summary>MPLS: top first, network byte order.</summary>
+    [FieldOffset(0)] public fixed uint Labels[SfcLimits.MaxLabels];
+    /// <summary>NSH: the header byte for byte as received.</summary>
+    [FieldOffset(0)] public fixed byte Nsh[SfcLimits.NshMaxLength];
+    /// <summary>SRv6: the outer IPv6 header and extension headers as they leave (SL and destination already advanced).</summary>
+    [FieldOffset(0)] public fixed byte Srv6[SfcLimits.Srv6MaxLength];
+}
+
 /// <summary>struct sfc_cache_entry: one cached header set.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct SfcCacheEntry
@@ -249,9 +265,15 @@ internal unsafe struct SfcCacheEntry
     public uint Owner;
     /// <summary>Metadata mode: generation of the slot's last claim.</summary>
     public uint Generation;
-    /// <summary>Top first, network byte order.</summary>
-    public fixed uint Labels[SfcLimits.MaxLabels];
-    public fixed byte Nsh[SfcLimits.NshMaxLength];
+    /// <summary>The popped headers: labels, NSH or SRv6 by <see cref="Encap"/>.</summary>
+    public SfcCacheHdr Hdr;
+    /// <summary>SRv6: bytes in <see cref="SfcCacheHdr.Srv6"/>.</summary>
+    public ushort Srv6Len;
+    /// <summary>SRv6: the inner packet's next header (4, 41, 143).</summary>
+    public byte Srv6Next;
+    /// <summary>SRv6: index of the proxy SID the packet was addressed to.</summary>
+    public byte Srv6Sid;
+    public uint Srv6Reserved;
     /// <summary>Metadata, fragments: the head (upper-layer header) digest of the datagram's first fragment, 0 until it arrived.</summary>
     public uint FragHead;
     /// <summary>Metadata, fragments: the datagram's identification as it arrived.</summary>
@@ -262,15 +284,6 @@ internal unsafe struct SfcCacheEntry
     public uint FragLast;
     /// <summary>Header-hash: the whole key of the entry's packets (the map's key is its tag, <see cref="Fingerprint"/>).</summary>
     public SfcFlowKey Key;
-    /// <summary>SRv6: bytes in <see cref="Srv6"/>.</summary>
-    public ushort Srv6Len;
-    /// <summary>SRv6: the inner packet's next header (4, 41, 143).</summary>
-    public byte Srv6Next;
-    /// <summary>SRv6: index of the proxy SID the packet was addressed to.</summary>
-    public byte Srv6Sid;
-    public uint Srv6Reserved;
-    /// <summary>SRv6: the outer IPv6 header and extension headers as they leave (SL and destination already advanced).</summary>
-    public fixed byte Srv6[SfcLimits.Srv6MaxLength];
 }
 
 /// <summary>struct sfc_xdp_meta: what xdp_rx leaves in front of the packet in metadata mode.</summary>

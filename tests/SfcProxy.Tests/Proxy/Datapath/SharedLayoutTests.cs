@@ -25,6 +25,7 @@ public sealed class SharedLayoutTests
         ("sfc_config", typeof(SfcConfig)),
         ("sfc_flow_key", typeof(SfcFlowKey)),
         ("sfc_cache_entry", typeof(SfcCacheEntry)),
+        ("sfc_cache_hdr", typeof(SfcCacheHdr)),
         ("sfc_xdp_meta", typeof(SfcXdpMeta)),
         ("sfc_chain_key", typeof(SfcChainKey)),
         ("sfc_latency_hist", typeof(SfcLatencyHist)),
@@ -214,14 +215,14 @@ public sealed class SharedLayoutTests
     public void MaxLabelsMatchesTheCachedStack(string obj)
     {
         var btf = Load(obj);
-        var entry = btf.Struct("sfc_cache_entry");
-        Assert.IsNotNull(entry, $"struct sfc_cache_entry is not in the BTF of {obj}.bpf.o");
-        var labels = entry.Value.GetProperty("members").EnumerateArray()
+        var hdr = btf.Struct("sfc_cache_hdr");
+        Assert.IsNotNull(hdr, $"union sfc_cache_hdr is not in the BTF of {obj}.bpf.o");
+        var labels = hdr.Value.GetProperty("members").EnumerateArray()
             .Single(m => m.GetProperty("name").GetString() == "labels");
         var array = btf.Resolve(labels.GetProperty("type_id").GetInt32());
-        Assert.AreEqual("ARRAY", array.GetProperty("kind").GetString(), "sfc_cache_entry.labels is an array");
+        Assert.AreEqual("ARRAY", array.GetProperty("kind").GetString(), "sfc_cache_hdr.labels is an array");
         Assert.AreEqual(SfcLimits.MaxLabels, array.GetProperty("nr_elems").GetInt32(),
-            "SfcLimits.MaxLabels vs the element count of sfc_cache_entry.labels (SFC_MAX_LABELS)");
+            "SfcLimits.MaxLabels vs the element count of sfc_cache_hdr.labels (SFC_MAX_LABELS)");
     }
 
     /// <summary>SFC_LAT_BUCKETS sizes the histograms the host sums and renders.</summary>
@@ -305,7 +306,8 @@ public sealed class SharedLayoutTests
             return null!;
         }
 
-        public JsonElement? Struct(string name) => Named("STRUCT", name);
+        /// <summary>A struct or union (the cache entry's header union is mirrored with explicit offsets).</summary>
+        public JsonElement? Struct(string name) => Named("STRUCT", name) ?? Named("UNION", name);
 
         public JsonElement? Enum(string name) => Named("ENUM", name);
 
