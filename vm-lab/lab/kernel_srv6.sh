@@ -45,7 +45,7 @@ kernel_srv6_attach() {
 kernel_srv6_point() {   # $1 srv6-N[-t]: the fixed segment list the receiver expects for N
 	local n="${1#srv6-}" segs="" i
 	n="${n%-t}"
-	for i in $(seq 1 "$n"); do segs+="${segs:+,}${KSRV6_SEG}$i"; done
+	for i in $(seq 1 "$n"); do segs+="${segs:+,}${KSRV6_SEG}$(printf %x "$i")"; done   # the last group is hex
 	ip netns exec "$PRX_NS" ip route replace "$RCV_IP4/32" encap seg6 mode encap segs "$segs" dev "$PRX_OUT"
 }
 
