@@ -18,9 +18,9 @@
 # the labels before the VNF and pushes a fixed stack after it (vm-lab/lab/ovs.sh; 1..3 labels and NSH;
 # setup installs the 1-label flows); kernel-srv6 = the kernel's own static SRv6 proxy (seg6local
 # End.DX4 on the SID, `encap seg6` with a fixed segment list out; vm-lab/lab/kernel_srv6.sh; SRv6
-# points only, sent as srv6-N-sl0: End.DX4 takes only a policy's last segment); none = nothing attached. SfcProxy's config also lists `srv6` with the lab's SID
-# (vm-lab/lab/srv6_lab.h) when SRv6 is measured (and in setup). Prints the topology's KEY=VALUE
-# lines; state lives in /tmp/vmlab-NAME.
+# points only, sent as srv6-N-sl0: End.DX4 takes only a policy's last segment); none = nothing
+# attached. SfcProxy's config also lists `srv6` with the lab's SID (vm-lab/lab/srv6_lab.h) when SRv6
+# is measured (and in setup). Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
 # bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
 # header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3; NSH up to 248 B), NSH nsh1 (MD type 1, 24 B)
 # and MD type 2 at three header sizes: nsh2 (no TLV, 8 B), nsh2-64 (one 64-byte TLV, 76 B) and
