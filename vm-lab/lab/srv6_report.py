@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from report_common import load, nsh_name, run_arguments, write_markdown  # noqa: E402
+from report_common import STYLE, load, nsh_name, run_arguments, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain UDP, empty XDP + empty tc programs",
@@ -20,13 +20,6 @@ LABEL = {
     "metadata": "SfcProxy End.AD, metadata key",
     "header-hash": "SfcProxy End.AD, header-hash key",
     "kernel-srv6": "kernel static proxy: End.DX4 in, encap seg6 out",
-}
-STYLE = {
-    "floor": dict(color="0.4", ls="--", marker=None),
-    "ovs": dict(color="tab:green", ls="-", marker="^", lw=2),
-    "metadata": dict(color="tab:blue", ls="-", marker="o", lw=2),
-    "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
-    "kernel-srv6": dict(color="tab:red", ls="-", marker="D", lw=2),
 }
 ORDER = list(LABEL)
 PROXIES = ("metadata", "header-hash")
