@@ -3,11 +3,11 @@
 # network namespaces (tests/e2e/topology.sh), SR-MPLS traffic from an XDP live-frames generator,
 # packets per second at the receiver against the number of labels, SfcProxy beside the floor.
 #
-#   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|ovs|metadata|header-hash]
+#   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|ovs|metadata|header-hash|kernel-srv6]
 #   vm-lab/lab.sh exec NAME sender|proxy|receiver|vnf CMD...  (also snd|prx|rcv; vnf: --vnf sidecar)
 #   vm-lab/lab.sh teardown NAME
-#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun|sidecar] [--labels LIST] [--nsh LIST] [--repeats N]
-#                       [--seconds S] [--warmup S] [--systems LIST] [--out DIR] [--rates LIST]
+#   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun|sidecar] [--labels LIST] [--nsh LIST] [--srv6 LIST]
+#                       [--repeats N] [--seconds S] [--warmup S] [--systems LIST] [--out DIR] [--rates LIST]
 #   vm-lab/lab.sh bench-tcp [--quick] ...   TCP Gbit/s through iperf3 (options: vm-lab/lab/tcp.sh)
 #   vm-lab/lab.sh bench-dsr [--quick] ...   packet rate through the DSR load balancer (vm-lab/lab/dsr.sh)
 #
@@ -16,14 +16,22 @@
 # header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
 # Nsh:NextHopMac = the receiver); ovs = Open vSwitch (userspace datapath) as a static proxy that pops
 # the labels before the VNF and pushes a fixed stack after it (vm-lab/lab/ovs.sh; 1..3 labels and NSH;
-# setup installs the 1-label flows); none = nothing attached. Prints the topology's KEY=VALUE
-# lines; state lives in /tmp/vmlab-NAME.
+# setup installs the 1-label flows); kernel-srv6 = the kernel's own static SRv6 proxy (seg6local
+# End.DX4 on the SID, `encap seg6` with a fixed segment list out; vm-lab/lab/kernel_srv6.sh; SRv6
+# points only, sent as srv6-N-sl0: End.DX4 takes only a policy's last segment); none = nothing
+# attached. SfcProxy's config also lists `srv6` with the lab's SID (vm-lab/lab/srv6_lab.h) when SRv6
+# is measured (and in setup). Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
 # bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
 # header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3; NSH up to 248 B), NSH nsh1 (MD type 1, 24 B)
 # and MD type 2 at three header sizes: nsh2 (no TLV, 8 B), nsh2-64 (one 64-byte TLV, 76 B) and
 # nsh2-236 (two TLVs, 252 B: NSH's largest), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} and
 # lab-pps-nsh.png (rate and cost against the NSH header bytes) (default vm-lab/results; --quick: a
-# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label).
+# temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label, no SRv6).
+# --srv6 LIST (default "srv6-1 srv6-2 srv6-4 srv6-8 srv6-16 srv6-4-t"; "" for none): SRv6 points
+# (srv6-N: N segments after the proxy SID; -t: with 56 bytes of SRH TLVs, vm-lab/lab/srv6_lab.h) for
+# metadata, header-hash and kernel-srv6 (added to the default systems); with SRv6 points the run also
+# writes DIR/lab-pps-srv6.{csv,md,png} (every row of the run; the report vm-lab/lab/srv6_report.py),
+# and lab-pps.* from the rows without SRv6.
 # --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
 # header-hash (the metadata key cannot cross user space), a paced sender at a ladder of offered
 # rates (--rates; vm-lab/lab/tun.sh), files lab-pps-tun.*. --vnf sidecar: the VNF in its own
@@ -39,6 +47,9 @@ dll="${SFCPROXY_DLL:-$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll}"
 PY=/usr/bin/python3
 # shellcheck source=vm-lab/lab/ovs.sh
 . "$here/lab/ovs.sh"   # the Open vSwitch static-proxy baseline (system ovs)
+# shellcheck source=vm-lab/lab/kernel_srv6.sh
+. "$here/lab/kernel_srv6.sh"   # the kernel's static SRv6 proxy baseline (system kernel-srv6)
+LAB_SRV6="${LAB_SRV6:-1}"   # SfcProxy config lists srv6 (bench: only when it measures SRv6)
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2; }   # the header comment
@@ -71,9 +82,11 @@ attach_mode() {   # $1 mode
 		[ -f "$dll" ] || die "no SfcProxy build: $dll (run: dotnet build SfcProxy/SfcProxy.csproj)"
 		local sock="$st/sfcproxy.sock" cache="${LAB_CACHE_JSON:-}"
 		[ -n "$cache" ] || cache='{"Size": 16383}'
+		local srv6=""   # the lab's SID (srv6_lab.h), handing inner IPv4 to the VNF
+		[ "$LAB_SRV6" != 1 ] || srv6=', "srv6"], "Srv6": {"Sids": [{"Sid": "'"$KSRV6_SID"'", "Inner": ["ipv4"]}]}'
 		cat > "$st/sfcproxy.json" <<JSON
 {"SfcProxy": {"Instance": "$NAME", "KeyMode": "$1",
-  "Encapsulations": ["mpls", "nsh"], "Nsh": {"NextHopMac": "$RCV_MAC"},
+  "Encapsulations": ["mpls", "nsh"${srv6:-]}, "Nsh": {"NextHopMac": "$RCV_MAC"},
   "Interfaces": {"Ingress": "$PRX_IN", "Egress": "$PRX_OUT"$(sidecar_vnf_json)},
   "ConsumedSegments": 1, "MissPolicy": "drop", "Cache": $cache,
   "Socket": {"Path": "$sock"}}}
@@ -91,7 +104,8 @@ JSON
 		done
 		[ -S "$sock" ] || { cat "$st/daemon.log" >&2; die "sfcproxy not ready after 30 s"; } ;;
 	ovs) ovs_attach ;;
-	*) die "mode: none|floor|ovs|metadata|header-hash" ;;
+	kernel-srv6) kernel_srv6_attach ;;
+	*) die "mode: none|floor|ovs|metadata|header-hash|kernel-srv6" ;;
 	esac
 	echo "$1" > "$st/mode"
 }
@@ -110,6 +124,7 @@ detach_mode() {
 		fi
 		rm -f "$st/daemon.pid" ;;
 	ovs) ovs_detach ;;
+	kernel-srv6) kernel_srv6_detach ;;
 	esac
 	echo none > "$st/mode"
 }
@@ -192,13 +207,14 @@ offloads_of() {   # "dev: gro=on gso=on tso=on ..." for NS:DEV..., default the f
 
 # ---- bench ---------------------------------------------------------------------------------------
 bench() {
-	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2 nsh2-64 nsh2-236" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel rates=
+	local quick=0 labels="1 4 8 16" nsh="nsh1 nsh2 nsh2-64 nsh2-236" srv6="srv6-1 srv6-2 srv6-4 srv6-8 srv6-16 srv6-4-t" repeats=5 secs=3 warm=1 systems="" out="" vnf=kernel rates=
 	local cmdline="vm-lab/lab.sh bench${*:+ $*}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--quick) quick=1; labels="1 16"; nsh="nsh1"; repeats=1; secs=0.7; warm=0.3 ;;
+		--quick) quick=1; labels="1 16"; nsh="nsh1"; srv6=""; repeats=1; secs=0.7; warm=0.3 ;;
 		--labels) labels="${2//,/ }"; shift ;;
 		--nsh) nsh="${2//,/ }"; shift ;;
+		--srv6) srv6="${2//,/ }"; shift ;;
 		--repeats) repeats="$2"; shift ;;
 		--seconds) secs="$2"; shift ;;
 		--warmup) warm="$2"; shift ;;
@@ -215,13 +231,15 @@ bench() {
 			if ovs_available; then systems="floor ovs metadata header-hash"; else
 				echo "note: Open vSwitch not installed: no ovs baseline (scripts/setup.sh installs it)"
 				systems="floor metadata header-hash"; fi
+			[ -z "$srv6" ] || systems+=" kernel-srv6"
 		fi ;;
 	tun|sidecar) [ -n "$systems" ] || systems="floor header-hash"
+		srv6=""; LAB_SRV6=0   # the SRv6 rows are the kernel VNF's (their own report)
 		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a VNF outside the proxy's stack (--vnf $vnf)" ;;
 	*) die "--vnf kernel|tun|sidecar" ;;
 	esac
-	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
-		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|ovs|metadata|header-hash)" ;; esac; done
+	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; kernel-srv6) [ "$vnf" = kernel ] || die "kernel-srv6: kernel VNF only" ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
+		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|ovs|metadata|header-hash|kernel-srv6)" ;; esac; done
 	if [ "$vnf" = tun ]; then
 		# paced ladder of offered rates, its own loop and report (vm-lab/lab/tun.sh)
 		tun_bench "$quick" "$labels" "$repeats" "$secs" "$warm" "$systems" "$out" "$rates" "$cmdline"
@@ -231,6 +249,9 @@ bench() {
 	# nsh2-V: V value bytes of MD2 metadata, 0..236 (trafgen.c: 236 makes the 252-byte maximum)
 	for l in $nsh; do [[ "$l" =~ ^nsh(1|2|2-[0-9]+)$ ]] && { [[ "$l" != nsh2-* ]] || [ "${l#nsh2-}" -le 236 ]; } ||
 		die "--nsh: nsh1, nsh2 or nsh2-V (V <= 236)"; done
+	for l in $srv6; do [[ "$l" =~ ^srv6-([0-9]+)(-t)?$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 16 ] ||
+		die "--srv6: srv6-N or srv6-N-t (N 1..16 segments after the proxy SID)"; done
+	LAB_SRV6=0; [ -z "$srv6" ] || LAB_SRV6=1
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
 	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
 		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
@@ -257,10 +278,10 @@ bench() {
 	for l in $labels; do ovs_supports "$l" && ovs_pts+=" $l"; done
 	[ "$quick" = 1 ] || [[ " $ovs_pts " == *" 3 "* ]] || [ -z "$(for l in $labels; do ((l > 3)) && echo x; done)" ] || ovs_pts+=" 3"
 	if [ "$quick" != 1 ]; then for l in $nsh; do ! ovs_supports "$l" || ovs_pts+=" $l"; done; fi   # NSH: up to 248 B
-	points() { case "$1" in floor) echo 0 ;; ovs) echo $ovs_pts ;; *) echo $labels $nsh ;; esac; }
+	points() { case "$1" in floor) echo 0 ;; ovs) echo $ovs_pts ;; kernel-srv6) echo $srv6 ;; *) echo $labels $nsh $srv6 ;; esac; }
 	for s in $systems; do for _ in $(points "$s"); do per=$((per + 1)); done; done
 	total=$((per * repeats))
-	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], $repeats x ${secs}s (+${warm}s warm-up) per point, $vnf VNF"
+	echo "lab-bench $name: systems [$systems], labels [$labels], NSH [$nsh], SRv6 [$srv6], $repeats x ${secs}s (+${warm}s warm-up) per point, $vnf VNF"
 	echo "offloads: $offl"
 	echo "results -> $out"
 	local start=$SECONDS k=0
@@ -275,15 +296,20 @@ bench() {
 				local el=$((SECONDS - start)) eta="?"
 				[ "$k" -gt 1 ] && eta=$((el * (total - k + 1) / (k - 1)))
 				local exp enc=mpls nl="$l"
-				case "$l" in nsh*) exp=18; enc="$l"; nl=0 ;; *) exp=$((l > 0 ? l - 1 : 0)) ;; esac
+				case "$l" in nsh*) exp=18; enc="$l"; nl=0 ;;
+				srv6-*) enc="$l"; nl=0; exp="${l#srv6-}"; exp=$((18 + ${exp%-t}))   # srv6_lab.h: LAB_SRV6_SLOT
+					[[ "$l" != *-t ]] || exp=$((exp + 16)) ;;
+				*) exp=$((l > 0 ? l - 1 : 0)) ;; esac
 				printf '[%2d/%d] rep %d %-11s %-9s elapsed %3ds  ETA %ss  ' "$k" "$total" "$r" "$s" "$([ "$enc" = mpls ] && echo "labels=$l" || echo "$l")" "$el" "$eta"
 				local res rx tx pk by ok txp cns
 				[ "$s" = ovs ] && ovs_flows "$l"
-				res="$(measure "$l" "$warm" "$secs")"
+				[ "$s" = kernel-srv6 ] && kernel_srv6_point "$l"
+				local sent="$l"; [ "$s" != kernel-srv6 ] || sent="$l-sl0"   # kernel_srv6.sh: End.DX4 needs SL 0
+				res="$(measure "$sent" "$warm" "$secs")"
 				read -r rx tx pk by txp cns <<< "$res"
 				ok="$($PY -c 'import json,sys; b=json.loads(sys.argv[1]); n=int(sys.argv[2]); print("%.4f" % (b.get(sys.argv[3], 0) / n if n else 0))' "$by" "$pk" "$exp")"
 				printf '%8.0f pps at the receiver (sent %.0f), %5d CPU ns/packet, %s %s\n' "$rx" "$tx" "$cns" "$ok" \
-					"$([ "$exp" = 18 ] && echo "NSH" || echo "with $exp labels")"
+					"$(case "$enc" in nsh*) echo "NSH" ;; srv6*) echo "as End.AD emits it" ;; *) echo "with $exp labels" ;; esac)"
 				echo "$name,$(date -u +%FT%TZ),$s,$vnf,$enc,$nl,$r,$rx,$tx,$pk,$exp,$ok,\"${by//\"/\"\"}\",$txp,$cns,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 			done
 			detach_mode
@@ -291,8 +317,13 @@ bench() {
 	done
 	local el=$((SECONDS - start))
 	echo "measured $total points in ${el}s"
-	$PY "$here/lab_report.py" --csv "$csv" --out "$out" --base "$base" --command "$cmdline" --seconds "$el" \
-		--kernel "$(uname -r)" --cpus "$(nproc)" --offloads "$offl"
+	local rep_args=(--out "$out" --command "$cmdline" --seconds "$el" --kernel "$(uname -r)" --cpus "$(nproc)" --offloads "$offl")
+	if [ -n "$srv6" ]; then   # every row to lab-pps-srv6.csv, the rest without the SRv6 rows
+		mv "$csv" "$out/$base-srv6.csv"
+		awk -F, 'NR == 1 || $5 !~ /^srv6/' "$out/$base-srv6.csv" > "$csv"
+		$PY "$here/lab/srv6_report.py" --csv "$out/$base-srv6.csv" --base "$base-srv6" "${rep_args[@]}"
+	fi
+	[ -z "$labels$nsh" ] || $PY "$here/lab_report.py" --csv "$csv" --base "$base" "${rep_args[@]}"
 	[ -n "$qtmp" ] && echo "quick-run results kept in $qtmp"
 	return 0
 }
@@ -313,7 +344,7 @@ setup)
 		shift
 	done
 	case "$vnf" in kernel|tun|sidecar) ;; *) die "--vnf kernel|tun|sidecar" ;; esac
-	case "$mode" in none|floor|ovs|metadata|header-hash) ;; *) die "--mode none|floor|ovs|metadata|header-hash" ;; esac
+	case "$mode" in none|floor|ovs|metadata|header-hash|kernel-srv6) ;; *) die "--mode none|floor|ovs|metadata|header-hash|kernel-srv6" ;; esac
 	[ -e "/tmp/vmlab-$name" ] && die "lab $name exists (run: $0 teardown $name)"
 	trap 'rc=$?; ((rc == 0)) || lab_down "'"$name"'"' EXIT
 	lab_up "$name" "$vnf"

@@ -10,19 +10,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
-from report_common import load, nsh_bytes, nsh_name, run_arguments, write_markdown  # noqa: E402
+from report_common import STYLE, load, nsh_bytes, nsh_name, run_arguments, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain UDP, empty XDP + empty tc programs",
     "ovs": "Open vSwitch static proxy (userspace datapath; cannot pop more than 3 labels)",
     "metadata": "SfcProxy, metadata key",
     "header-hash": "SfcProxy, header-hash key",
-}
-STYLE = {
-    "floor": dict(color="0.4", ls="--", marker=None),
-    "ovs": dict(color="tab:green", ls="-", marker="^", lw=2),
-    "metadata": dict(color="tab:blue", ls="-", marker="o", lw=2),
-    "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
 }
 ORDER = list(LABEL)
 VNF_TEXT = {

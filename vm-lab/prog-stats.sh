@@ -83,7 +83,7 @@ for s in $systems; do
 			"$PRX_IN_MAC" "$SND_IP4" "$RCV_IP4" "$e" "$secs" > "$tmp/send"
 		snapshot "$tmp/after"
 		sent="$(tr ' ' '\n' < "$tmp/send" | awk -F= '$1 == "sent" {print $2}')"
-		traffic="$e labels"; case "$e" in 0) traffic="plain UDP" ;; nsh1) traffic="NSH MD1" ;; nsh2*) traffic="NSH MD2" ;; esac
+		traffic="$e labels"; case "$e" in 0) traffic="plain UDP" ;; nsh1) traffic="NSH MD1" ;; nsh2*) traffic="NSH MD2" ;; srv6-*) traffic="SRv6 $e" ;; esac
 		python3 - "$tmp/before" "$tmp/after" "$sent" "$s" "$traffic" >> "$tmp/table" <<'PY'
 import sys
 before = {l.split()[0]: l.split() for l in open(sys.argv[1])}

@@ -4,7 +4,7 @@
  *  count tc ingress on the receiver: counts frames per CPU by the number of MPLS labels they carry
  *        (0 = plain IPv4, 1..16, 17 = anything else, 18 = NSH, next protocol IPv4, followed by
  *        the generator's IPv4/UDP header right at Length * 4: the whole header arrived, whatever
- *        its size), then drops them.
+ *        its size), 19..50 = SRv6 as the proxy must emit srv6-N[-t] (srv6_slot), then drops them.
  *  redirect XDP, the sidecar floor: every frame XDP_REDIRECTed through a one-slot devmap to the
  *        VNF's veth, as xdp_rx does with a popped packet, without looking at it.
  */
@@ -12,12 +12,59 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "trafgen.bpf.h" /* gen, counts */
+
+/* An SRv6 frame as End.AD must leave the proxy with the lab's srv6-N[-t] (srv6_lab.h): Segments
+ * Left decremented to Last Entry = N - 1, destination the segment it names (2001:2:e::1), every
+ * other SRH byte as sent (next header IPv4, flags, tag, the N segments, the TLVs byte for byte or
+ * none), payload length = SRH + the inner IPv4 packet, the generator's IPv4/UDP header right behind
+ * the SRH. LAB_SRV6_SLOT(N, with TLVs), else 17. Not judged: source, hop limit, flow label (the
+ * kernel's static proxy writes its own outer header). */
+static __always_inline __u32 srv6_slot(struct ipv6hdr *ip6, void *end)
+{
+	__u8 *r = (void *)(ip6 + 1);
+	if ((void *)(r + 8) > end || ip6->nexthdr != 43)
+		return 17;
+	__u32 last = r[4], words = r[1], tlv;
+	if (r[0] != 4 || r[2] != 4 || r[3] != last || last >= LAB_SRV6_MAX_SEGS || r[5] || r[6] || r[7])
+		return 17;
+	if (words == 2 * (last + 1))
+		tlv = 0;
+	else if (words == 2 * (last + 1) + LAB_SRV6_TLV_BYTES / 8)
+		tlv = 1;
+	else
+		return 17;
+	if (ip6->daddr.in6_u.u6_addr32[0] != bpf_htonl(LAB_SRV6_SEG_W0) ||
+	    ip6->daddr.in6_u.u6_addr32[1] != bpf_htonl(LAB_SRV6_SEG_W1) ||
+	    ip6->daddr.in6_u.u6_addr32[2] != bpf_htonl(LAB_SRV6_SEG_W2) || ip6->daddr.in6_u.u6_addr32[3] != bpf_htonl(1))
+		return 17;
+	for (__u32 j = 0; j < LAB_SRV6_MAX_SEGS && j <= last; j++) {
+		__u32 *w = (void *)(r + 8 + 16 * j);
+		if ((void *)(w + 4) > end)
+			return 17;
+		if (w[0] != bpf_htonl(LAB_SRV6_SEG_W0) || w[1] != bpf_htonl(LAB_SRV6_SEG_W1) ||
+		    w[2] != bpf_htonl(LAB_SRV6_SEG_W2) || w[3] != bpf_htonl(last + 1 - j))
+			return 17;
+	}
+	__u8 *t = r + 8 + 16 * (last + 1);
+	for (__u32 k = 0; tlv && k < LAB_SRV6_TLV_BYTES; k++) {
+		if ((void *)(t + k + 1) > end)
+			return 17;
+		if (t[k] != lab_srv6_tlv_byte(k))
+			return 17;
+	}
+	struct iphdr *ip = (void *)(r + (words + 1) * 8);
+	if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
+	    bpf_ntohs(ip6->payload_len) != (words + 1) * 8 + bpf_ntohs(ip->tot_len))
+		return 17;
+	return LAB_SRV6_SLOT(last + 1, tlv);
+}
 
 SEC("tc")
 int count(struct __sk_buff *skb)
@@ -28,6 +75,8 @@ int count(struct __sk_buff *skb)
 	if ((void *)(eth + 1) <= end) {
 		if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 			k = 0;
+		} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+			k = srv6_slot((void *)(eth + 1), end);
 		} else if (eth->h_proto == bpf_htons(0x894F)) {
 			__u8 *n = (void *)(eth + 1);
 			if ((void *)(n + 8) <= end && n[3] == 1) {

@@ -7,6 +7,15 @@ import os
 
 TLV_MAX = 124      # trafgen.c: MD2 metadata in TLVs of at most 124 value bytes
 
+# Each system's line in every lab plot, so a system looks the same in all of them.
+STYLE = {
+    "floor": dict(color="0.4", ls="--", marker=None),
+    "ovs": dict(color="tab:green", ls="-", marker="^", lw=2),
+    "metadata": dict(color="tab:blue", ls="-", marker="o", lw=2),
+    "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
+    "kernel-srv6": dict(color="tab:red", ls="-", marker="D", lw=2),
+}
+
 
 def run_arguments(base, command):
     """The arguments every bench passes its report: the CSV, where to write, and what to say about the run."""

@@ -7,17 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from report_common import load, nsh_name, run_arguments, write_markdown  # noqa: E402
+from report_common import STYLE, load, nsh_name, run_arguments, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain TCP (empty encap, empty XDP + tc programs at the proxy)",
     "metadata": "SfcProxy, metadata key",
     "header-hash": "SfcProxy, header-hash key",
-}
-STYLE = {
-    "floor": dict(color="0.4", ls="--", marker=None),
-    "metadata": dict(color="tab:blue", ls="-", marker="o", lw=2),
-    "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
 }
 
 # Why each setting is what it is; printed under the offloads in the markdown.

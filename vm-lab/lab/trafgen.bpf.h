@@ -19,6 +19,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "srv6_lab.h" /* LAB_COUNT_SLOTS */
 
 #ifndef GEN_SOURCE_PORT
 #define GEN_SOURCE_PORT(n) (1024 + ((n) >> 16) % 60000)
@@ -29,11 +30,12 @@
  * whatever the stack wrote into a frame (the forwarding path rewrites the Ethernet header and the
  * TTL, SfcProxy moves the label stack) is still there next time, so every run rewrites all headers
  * from the template. */
+#define GEN_TMPL_WORDS 208
 struct gen_cfg {
 	__u32 l3_off;        /* offset of the IPv4 header */
 	__u32 hdr_words;     /* 16-bit words of template to copy (headers + 4 payload bytes) */
 	__u64 seq;           /* per-packet counter (shared by all CPUs) */
-	__u16 tmpl[160];     /* the frame's first bytes (NSH up to 252 bytes + IPv4 + UDP + 4) */
+	__u16 tmpl[GEN_TMPL_WORDS]; /* the frame's first bytes (SRv6 up to 360 bytes + IPv4 + UDP + 4) */
 	__u64 interval_ns;   /* paced: ns between frames (0: every frame is sent) */
 	__u64 burst_ns;      /* paced: at most this much sending time saved up (the bucket's depth) */
 	__u64 next_ns;       /* paced: when the next frame is due */
@@ -56,7 +58,7 @@ int gen(struct xdp_md *ctx)
 	__u32 off = cfg.l3_off & 0x1ff;
 	__u32 words = cfg.hdr_words;
 	__u16 *d = data;
-	for (__u32 i = 0; i < 160 && i < words; i++) {
+	for (__u32 i = 0; i < GEN_TMPL_WORDS && i < words; i++) {
 		if ((void *)(d + i + 1) > end)
 			return XDP_ABORTED;
 		d[i] = cfg.tmpl[i];
@@ -84,10 +86,11 @@ int gen(struct xdp_md *ctx)
 }
 
 /* Per-CPU frame counters by kind, filled by each lab's own tc program `count` (its slots are its
- * own: labels carried in the SFC lab, plain / IP-in-IP in the DSR lab); trafgen count reads 19. */
+ * own: labels carried or the SRv6 check in the SFC lab, plain / IP-in-IP in the DSR lab); trafgen
+ * count reads all LAB_COUNT_SLOTS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 19);
+	__uint(max_entries, LAB_COUNT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } counts SEC(".maps");

@@ -6,7 +6,10 @@
  *       nsh2-V (NSH MD type 2 with V value bytes of metadata, 0..236, in TLVs of at most
  *       NSH_TLV_MAX value bytes each: one TLV up to 124, two beyond; nsh2-236 is the largest header
  *       NSH's 6-bit Length allows, 252 bytes; nsh2 = no TLV); NSH: TTL 63, SPI 42, SI 255, next
- *       protocol IPv4.
+ *       protocol IPv4. srv6-N (N 1..16 segments) and srv6-N-t (the same SRH with 56 bytes of TLVs):
+ *       Ethernet + outer IPv6 to the proxy SID + SRH, next header IPv4, as srv6_lab.h describes;
+ *       srv6-N[-t]-sl0: as long, but the SID is the policy's last segment (SL 0, Segment List[0]),
+ *       the only SRv6 frame the kernel's End.DX4 decapsulates (vm-lab/lab/kernel_srv6.sh).
  *       Ethernet + encapsulation + IPv4 + UDP (dport 5001) + 64-byte payload, sent
  *       out of IFNAME by the XDP program `gen` under BPF_PROG_TEST_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES (the xdp-trafficgen technique): every frame gets its own IPv4 id,
@@ -40,6 +43,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include "srv6_lab.h"
 
 static double now(void)
 {
@@ -84,13 +88,21 @@ static int do_send(int argc, char **argv)
 		return 2;
 	const char *ifname = argv[3];
 	const char *encap = argv[8];
-	int labels = 0, nsh_md = 0, tlv = -1;
+	int labels = 0, nsh_md = 0, tlv = -1, segs = 0, srh_tlv = 0, sl0 = 0, end = 0;
 	if (!strcmp(encap, "nsh1"))
 		nsh_md = 1;
 	else if (!strcmp(encap, "nsh2"))
 		nsh_md = 2;
 	else if (sscanf(encap, "nsh2-%d", &tlv) == 1 && tlv >= 0 && tlv <= NSH_MD2_MAX_VALUE)
 		nsh_md = 2;
+	else if (sscanf(encap, "srv6-%d%n", &segs, &end) == 1 && segs >= 1 && segs <= LAB_SRV6_MAX_SEGS &&
+		 (!encap[end] || !strcmp(encap + end, "-t") || !strcmp(encap + end, "-sl0") ||
+		  !strcmp(encap + end, "-t-sl0"))) {
+		srh_tlv = !strncmp(encap + end, "-t", 2);
+		sl0 = strstr(encap + end, "-sl0") != NULL;
+	}
+	else if ((segs = 0), !strncmp(encap, "srv6", 4))
+		return 2;
 	else
 		labels = atoi(encap);
 	double seconds = atof(argv[9]);
@@ -99,7 +111,7 @@ static int do_send(int argc, char **argv)
 	int burst = argc > 12 ? atoi(argv[12]) : (int)(rate / 1000);
 	if (batch < 1 || rate < 0 || burst < 0)
 		return 2;
-	unsigned char frame[512] = {0};
+	unsigned char frame[640] = {0};
 	struct ethhdr *eth = (void *)frame;
 	int ifindex = if_nametoindex(ifname);
 	if (!ifindex)
@@ -108,8 +120,39 @@ static int do_send(int argc, char **argv)
 		return 2;
 	parse_mac(argv[4], eth->h_source);
 	parse_mac(argv[5], eth->h_dest);
-	eth->h_proto = htons(nsh_md ? 0x894F : labels ? ETH_P_MPLS_UC : ETH_P_IP);
+	eth->h_proto = htons(nsh_md ? 0x894F : labels ? ETH_P_MPLS_UC : segs ? ETH_P_IPV6 : ETH_P_IP);
 	unsigned off = sizeof(*eth);
+	const int payload = 64;
+	if (segs) {
+		/* IPv6 (RFC 8200) + SRH (RFC 8754 2): reduced, SL = N, Last Entry = N - 1, Segment
+		 * List[j] = 2001:2:e::(N - j), flags and tag 0, then the TLVs */
+		unsigned srh = 8 + 16 * segs + (srh_tlv ? LAB_SRV6_TLV_BYTES : 0);
+		unsigned char *h = frame + off, *r = h + 40;
+		uint16_t plen = htons(srh + sizeof(struct iphdr) + sizeof(struct udphdr) + payload);
+		h[0] = 0x60;
+		memcpy(h + 4, &plen, 2);
+		h[6] = 43;   /* next header: routing */
+		h[7] = 64;   /* hop limit */
+		if (inet_pton(AF_INET6, LAB_SRV6_SRC, h + 8) != 1 || inet_pton(AF_INET6, LAB_SRV6_SID, h + 24) != 1)
+			return 2;
+		r[0] = 4;                 /* next header: IPv4 */
+		r[1] = srh / 8 - 1;       /* Hdr Ext Len */
+		r[2] = 4;                 /* Routing Type: SRH */
+		r[3] = sl0 ? 0 : segs;    /* Segments Left */
+		r[4] = segs - 1;          /* Last Entry */
+		for (int j = 0; j < segs; j++) {
+			uint32_t w[4] = { htonl(LAB_SRV6_SEG_W0), htonl(LAB_SRV6_SEG_W1), htonl(LAB_SRV6_SEG_W2), htonl(segs - j) };
+			memcpy(r + 8 + 16 * j, w, 16);
+		}
+		if (sl0) {   /* the SID last (Segment List[0]), the segments before it 2001:2:d::j */
+			inet_pton(AF_INET6, LAB_SRV6_SID, r + 8);
+			for (int j = 1; j < segs; j++)
+				r[8 + 16 * j + 5] = 0x0d, r[8 + 16 * j + 15] = j;
+		}
+		for (unsigned k = 0; srh_tlv && k < LAB_SRV6_TLV_BYTES; k++)
+			r[8 + 16 * segs + k] = lab_srv6_tlv_byte(k);
+		off += 40 + srh;
+	}
 	if (nsh_md) {
 		/* RFC 8300: ver 0, O 0, TTL 63, Length, MD type, next protocol 1 (IPv4); SPI 42, SI 255 */
 		unsigned meta = 16;   /* MD type 1: fixed context */
@@ -151,7 +194,6 @@ static int do_send(int argc, char **argv)
 	}
 	struct iphdr *ip = (void *)(frame + off);
 	struct udphdr *udp = (void *)(ip + 1);
-	const int payload = 64;
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->ttl = 64;
@@ -173,7 +215,7 @@ static int do_send(int argc, char **argv)
 	struct {
 		uint32_t l3_off, hdr_words;
 		uint64_t seq;
-		uint16_t tmpl[160];
+		uint16_t tmpl[208];   /* GEN_TMPL_WORDS */
 		uint64_t interval_ns, burst_ns, next_ns, sent, end_ns;
 	} init = { off, 0, 0, {0}, 0, 0, 0, 0, 0 };
 	if (rate > 0) {
@@ -241,11 +283,12 @@ static int do_send(int argc, char **argv)
 	return 0;
 }
 
-static void read_counts(int fd, unsigned long long out[19])
+#define SLOTS LAB_COUNT_SLOTS
+static void read_counts(int fd, unsigned long long out[SLOTS])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	unsigned long long v[ncpu];
-	for (uint32_t k = 0; k < 19; k++) {
+	for (uint32_t k = 0; k < SLOTS; k++) {
 		out[k] = 0;
 		if (bpf_map_lookup_elem(fd, &k, v) == 0)
 			for (int c = 0; c < ncpu; c++)
@@ -273,7 +316,7 @@ static int do_count(int argc, char **argv)
 		die("tc attach", err);
 	printf("READY\n");
 	fflush(stdout);
-	unsigned long long a[19], b[19], z[19];
+	unsigned long long a[SLOTS], b[SLOTS], z[SLOTS];
 	read_counts(map, z);
 	usleep(warmup * 1e6);
 	read_counts(map, a);
@@ -281,24 +324,24 @@ static int do_count(int argc, char **argv)
 	usleep(seconds * 1e6);
 	read_counts(map, b);
 	double dt = now() - t0;
-	unsigned long long total = 0, c[19];
+	unsigned long long total = 0, c[SLOTS];
 	if (drain >= 0) {
 		usleep(drain * 1e6);
 		read_counts(map, c);
-		for (int k = 0; k < 19; k++)
+		for (int k = 0; k < SLOTS; k++)
 			total += c[k] - z[k];
 	}
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
 	unsigned long long tot = 0;
-	for (int k = 0; k < 19; k++)
+	for (int k = 0; k < SLOTS; k++)
 		tot += b[k] - a[k];
 	printf("{\"pps\": %.0f, \"packets\": %llu, \"seconds\": %.3f, ", tot / dt, tot, dt);
 	if (drain >= 0)
 		printf("\"total\": %llu, ", total);
 	printf("\"by_labels\": {");
 	const char *sep = "";
-	for (int k = 0; k < 19; k++)
+	for (int k = 0; k < SLOTS; k++)
 		if (b[k] - a[k]) {
 			printf("%s\"%d\": %llu", sep, k, b[k] - a[k]);
 			sep = ", ";
@@ -337,7 +380,7 @@ int main(int argc, char **argv)
 	else if (argc > 1 && !strcmp(argv[1], "redirect"))
 		rc = do_redirect(argc, argv);
 	if (rc == 2)
-		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V] SECONDS [BATCH [RATE [BURST]]]\n"
+		fprintf(stderr, "usage: trafgen send OBJ IFNAME SRC_MAC DST_MAC SRC_IP DST_IP N|nsh1|nsh2[-V]|srv6-N[-t] SECONDS [BATCH [RATE [BURST]]]\n"
 				"       trafgen count OBJ IFNAME WARMUP SECONDS [DRAIN]\n"
 				"       trafgen redirect OBJ IFNAME TO_IFNAME\n");
 	return rc;
