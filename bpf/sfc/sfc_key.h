@@ -305,12 +305,12 @@ static __always_inline __be16 sfc_ip6_len(const struct sfc_inner *in)
  *                 | flow label, upper-layer protocol after    | extension headers' contents
  *                 | the extension headers, fragment header id |
  *                 | and offset/M word                         |
- *  l4[12]         | first 12 bytes of the upper-layer header, | (TCP: checksum, window, urgent
- *                 | only those that exist (l4_len): TCP ports | pointer, options: MSS clamping
- *                 | seq ack; UDP ports length checksum + 4    | rewrites them)
- *                 | bytes; ICMP type code checksum id/seq + 4 |
- *                 | bytes; other protocols and later          |
- *                 | fragments: their first 12 bytes           |
+ *  l4[12]         | first 12 bytes of the upper-layer header, | checksums (UDP, ICMP: zero in l4;
+ *                 | only those that exist (l4_len): TCP ports | TCP's lies past it), TCP window,
+ *                 | seq ack; UDP ports length + 4 bytes;      | urgent pointer, options (MSS
+ *                 | ICMP type code id/seq + 4 bytes; other    | clamping rewrites them)
+ *                 | protocols and later fragments: their      |
+ *                 | first 12 bytes                            |
  *  tcp_flags      | FIN SYN RST PSH ACK URG                   | CWR, ECE
  *  digest         | every byte after the upper-layer header   |
  *                 | (TCP: from its data offset; UDP/ICMP:     |
@@ -348,6 +348,17 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 	 * one byte of UDP payload, an ICMPv6 echo may have none); in->l4 is zero past them */
 	__builtin_memcpy(key->l4, in->l4, SFC_KEY_L4_LEN);
 	key->l4_len = n;
+	/* No checksum is keyed. Each is a sum of bytes the key holds anyway (the pseudo-header, the
+	 * header, the payload in l4 and the digest), and the host itself rewrites the UDP one between
+	 * pop and restore: a datagram from a socket on this host crosses a veth with a partial
+	 * checksum (CHECKSUM_PARTIAL: the pseudo-header sum), xdp_rx sees that, and the kernel
+	 * completes it when it hands the datagram to a TUN reader or a socket. */
+	if (!in->later_frag) {
+		if (in->proto == IPPROTO_UDP)
+			*(__u16 *)&key->l4[6] = 0;
+		else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
+			*(__u16 *)&key->l4[2] = 0;
+	}
 	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
 		key->tcp_flags = in->l4[SFC_TCP_FLAGS_OFF] & SFC_TCP_FLAGS_KEYED;
 	key->digest = digest;

@@ -45,15 +45,6 @@ internal static partial class Srv6Lab
             "table", "local", "count", "dev", topo.ReceiverIf);
     }
 
-    /// <summary>The sender's UDP checksums computed in software (`ethtool -K tx off`). With offload a
-    /// local socket's datagram crosses the veth with a partial checksum (the pseudo-header sum,
-    /// CHECKSUM_PARTIAL) and xdp_rx keys that; a kernel VNF forwards it as it is, but handing it to
-    /// a TUN reader makes the kernel complete the checksum, so the header-hash key (which includes
-    /// the UDP checksum, docs/sfc-proxy.md) no longer finds the packet: every datagram misses.
-    /// Traffic from another host always carries complete checksums.</summary>
-    public static void SenderChecksumsInSoftware(LabTopology topo) =>
-        Run(topo, topo.SenderNs, "ethtool", "-K", topo.SenderIf, "tx", "off");
-
     /// <summary>A seg6local route's counters (`ip -s -6 route show SID`: packets N bytes B errors E).</summary>
     public static (long Packets, long Errors, string Text) RouteCounters(LabTopology topo, string sid)
     {
