@@ -268,6 +268,8 @@ internal static class CoreBenchmark
             sb.AppendLine($"| {ModeName(r.Mode)} | {headers} | {r.Rx} | {r.Tx} | {r.RoundTrip} | {r.Static} | {r.Floor} | " +
                 $"{r.StaticMeanRatio:0.00}x | {r.StaticMedianRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} | {r.StaticSame}/{r.Packets} |");
         }
+        if (stages.Count == 0)
+            return sb.ToString(); // --srv6-only
         sb.AppendLine().AppendLine("Paths without cache work, same run (medians, ns):").AppendLine();
         sb.AppendLine("| key mode | path | ns |").AppendLine("|---|---|---:|");
         foreach (var s in stages)
