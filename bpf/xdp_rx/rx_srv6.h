@@ -30,34 +30,13 @@ static __always_inline __u32 srv6_inner_bit(__u32 nh)
 	return 0;
 }
 
-/* SID rule: the destination is the SID (RFC 8986 3). Returns the index in Srv6:Sids of the proxy
- * SID ip6 is addressed to, or SFC_SRV6_MAX_SIDS: none. The address as two 64-bit words against
- * each configured SID in turn (unaligned packet and map loads are allowed where this runs).
- * Inline in xdp_rx, ahead of its lookups and of rx_srv6(): IPv6 that is not to a proxy SID (ND,
- * any other traffic of the host) costs the compare and nothing else. */
-_Static_assert((SFC_SRV6_MAX_SIDS & (SFC_SRV6_MAX_SIDS - 1)) == 0,
-	       "rx_srv6() masks a SID index with SFC_SRV6_MAX_SIDS - 1");
-static __always_inline __u32 srv6_sid_of(const struct sfc_config *cfg, const struct ipv6hdr *ip6)
-{
-	__u64 da0 = *(const __u64 *)&ip6->daddr, da1 = *(const __u64 *)((const __u8 *)&ip6->daddr + 8);
-	__u32 sid, n = cfg->srv6_sid_count;
-
-	for (sid = 0; sid < SFC_SRV6_MAX_SIDS; sid++) {
-		if (sid >= n)
-			break;
-		if (da0 == *(const __u64 *)&cfg->srv6_sid_addr[sid][0] &&
-		    da1 == *(const __u64 *)&cfg->srv6_sid_addr[sid][2])
-			return sid;
-	}
-	return SFC_SRV6_MAX_SIDS;
-}
-
 /*
  * Checks the IPv6 packet l2_len bytes into the frame as End.AD and caches its headers in e (the
- * sfc_rx_scratch entry): e->hdr.srv6 (as it will leave), srv6_len, srv6_next, srv6_sid. The packet
- * is addressed to proxy SID sid (xdp_rx checked it first with srv6_sid_of(): not a proxy SID is
- * RX_SRV6_NOT_SID when a routing header follows, RX_NOT_SFC for plain IPv6, both passed
- * untouched). Verdicts, in the order they are checked:
+ * sfc_rx_scratch entry): e->hdr.srv6 (as it will leave), srv6_len, srv6_next, srv6_sid. Verdicts, in
+ * the order they are checked:
+ *  - destination not a proxy SID (Srv6:Sids)             RX_SRV6_NOT_SID (a routing header
+ *                                                         follows) or RX_NOT_SFC (plain IPv6),
+ *                                                         passed untouched
  *  - a header before the inner packet runs past the frame RX_SRV6_BAD_LENGTH, drop
  *  - a routing header other than an SRH, or two          RX_SRV6_NOT_SRH, drop
  *  - more than SFC_SRV6_MAX_EXT extension headers        RX_SRV6_BAD_INNER, drop
@@ -71,17 +50,17 @@ static __always_inline __u32 srv6_sid_of(const struct sfc_config *cfg, const str
  * is one that passes S07. A global function: the verifier walks the extension headers and the
  * TLVs once, not on every path of xdp_rx. Returns 0, or the outcome counter.
  */
-__attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct sfc_cache_entry *e,
-				      __u32 sid)
+__attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct sfc_cache_entry *e)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u32 zero = 0, i, nh, off, srh_off = 0, srh_len, sl, last, t, end, seg;
+	__u32 zero = 0, sid, n, i, nh, off, srh_off = 0, srh_len, sl, last, t, end, seg;
+	__u64 da0, da1;
 	struct sfc_config *cfg;
 	struct ipv6hdr *ip6;
 	__u8 *p;
 
-	if (!e || l2_len > L2_MAX_LEN || sid >= SFC_SRV6_MAX_SIDS)
+	if (!e || l2_len > L2_MAX_LEN)
 		return SFC_CNT_RX_ERROR;
 	cfg = bpf_map_lookup_elem(&sfc_config, &zero);
 	if (!cfg)
@@ -89,6 +68,24 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 	ip6 = data + l2_len;
 	if ((void *)(ip6 + 1) > data_end)
 		return SFC_CNT_RX_TRUNCATED;
+
+	/* SID rule: the destination is the SID (RFC 8986 3); each serves its own inner types. Not
+	 * ours: SRv6 for someone else when a routing header follows (RX_SRV6_NOT_SID), else plain
+	 * IPv6 (ND, ...: RX_NOT_SFC); both pass untouched */
+	/* the address as two 64-bit words, compared with each configured SID in turn (unaligned
+	 * packet and map loads are allowed where this runs) */
+	da0 = *(const __u64 *)&ip6->daddr;
+	da1 = *(const __u64 *)((const __u8 *)&ip6->daddr + 8);
+	n = cfg->srv6_sid_count;
+	for (sid = 0; sid < SFC_SRV6_MAX_SIDS; sid++) {
+		if (sid >= n)
+			break;
+		if (da0 == *(const __u64 *)&cfg->srv6_sid_addr[sid][0] &&
+		    da1 == *(const __u64 *)&cfg->srv6_sid_addr[sid][2])
+			break;
+	}
+	if (sid >= n || sid >= SFC_SRV6_MAX_SIDS)
+		return ip6->nexthdr == SFC_NH_ROUTING ? SFC_CNT_RX_SRV6_NOT_SID : SFC_CNT_RX_NOT_SFC;
 
 	/* the extension headers up to the inner packet: hop-by-hop and destination options stay
 	 * with the SRH in the cache, whichever side of it they are on */
@@ -128,11 +125,7 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 		return SFC_CNT_RX_SRV6_BAD_SRH;
 	if (off > SFC_SRV6_MAX_LEN)
 		return SFC_CNT_RX_SRV6_TOO_LONG;
-	/* sid < SFC_SRV6_MAX_SIDS (checked above), masked again next to the access: clang keeps the
-	 * argument on the stack, where the verifier loses the first check's bound */
-	i = sid;
-	barrier_var(i);
-	if (!(srv6_inner_bit(nh) & cfg->srv6_sid_inner[i & (SFC_SRV6_MAX_SIDS - 1)]))
+	if (!(srv6_inner_bit(nh) & cfg->srv6_sid_inner[sid]))
 		return SFC_CNT_RX_SRV6_BAD_INNER;
 
 	/* from here on the cached copy: offsets into a 384-byte buffer the verifier can bound */
@@ -180,11 +173,12 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
  * dropping it. */
 static __always_inline int srv6_passes(enum sfc_counter outcome)
 {
-	return outcome == SFC_CNT_RX_SRV6_NO_SRH; /* not to a proxy SID: xdp_rx passed it already */
+	return outcome == SFC_CNT_RX_NOT_SFC || outcome == SFC_CNT_RX_SRV6_NOT_SID ||
+	       outcome == SFC_CNT_RX_SRV6_NO_SRH;
 }
 
 /*
- * read_nsh()'s counterpart for SRv6, for a packet to proxy SID sid: rx_srv6() checks and caches the headers into e, then the
+ * read_nsh()'s counterpart for SRv6: rx_srv6() checks and caches the headers into e, then the
  * inner packet is found behind them, nh (on the outer IPv6 header) moved onto it:
  *
  *  inner (next header) | the VNF gets                    | outer L2 header
@@ -197,14 +191,14 @@ static __always_inline int srv6_passes(enum sfc_counter outcome)
  * Sets p->hdr_len and, for Ethernet, p->strip_l2. Returns 0, or -1 with *outcome set.
  */
 static __always_inline int read_srv6(struct xdp_md *ctx, struct hdr_cursor *nh, void *data_end,
-				     struct sfc_pop *p, struct sfc_cache_entry *e, __u32 sid,
+				     struct sfc_pop *p, struct sfc_cache_entry *e,
 				     __be16 *l3_proto, enum sfc_counter *outcome)
 {
 	struct ethhdr *ieth;
 	__u32 hlen, ivlans;
 	int r, proto;
 
-	r = rx_srv6(ctx, p->l2_len, e, sid);
+	r = rx_srv6(ctx, p->l2_len, e);
 	if (r) {
 		*outcome = r;
 		return -1;

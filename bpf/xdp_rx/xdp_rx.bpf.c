@@ -90,9 +90,8 @@ int xdp_rx(struct xdp_md *ctx)
 	struct sfc_ident *id;
 	struct sfc_config *cfg;
 	struct sfc_pop pop;
-	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
-	__u32 zero = 0, seq, vlans, mask, shift, sid = 0;
+	__u32 zero = 0, seq, vlans, mask, shift;
 	__be16 inner_proto = 0;
 	int action = XDP_PASS; /* anything that is not SFC traffic is none of our business */
 	int hash_mode, proto;
@@ -105,7 +104,7 @@ int xdp_rx(struct xdp_md *ctx)
 	else if (proto == bpf_htons(ETH_P_NSH))
 		pop.encap = SFC_ENCAP_NSH;
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		pop.encap = SFC_ENCAP_SRV6; /* SRv6 if it is to a proxy SID: srv6_sid_of() decides */
+		pop.encap = SFC_ENCAP_SRV6; /* SRv6 if it is to a proxy SID: read_srv6() decides */
 	else
 		goto out;
 
@@ -122,22 +121,6 @@ int xdp_rx(struct xdp_md *ctx)
 	if (!(cfg->accepted_encaps & (1u << pop.encap)))
 		goto out;
 	hash_mode = cfg->key_mode == SFC_KEY_HEADER_HASH;
-	if (pop.encap == SFC_ENCAP_SRV6) {
-		/* IPv6 is ours only when addressed to a proxy SID: any other (SRv6 for another node:
-		 * RX_SRV6_NOT_SID; plain IPv6: RX_NOT_SFC) passes untouched here, before the lookups
-		 * and rx_srv6()'s call. A header cut short is dropped, as SFC traffic would be. */
-		ip6 = nh.pos;
-		if ((void *)(ip6 + 1) > data_end) {
-			outcome = SFC_CNT_RX_TRUNCATED;
-			action = XDP_DROP;
-			goto out;
-		}
-		sid = srv6_sid_of(cfg, ip6);
-		if (sid >= SFC_SRV6_MAX_SIDS) {
-			outcome = ip6->nexthdr == SFC_NH_ROUTING ? SFC_CNT_RX_SRV6_NOT_SID : SFC_CNT_RX_NOT_SFC;
-			goto out;
-		}
-	}
 
 	/* From here on the packet is SFC traffic: an early exit drops it, because the VNF cannot
 	 * handle the encapsulated packet and forwarding it without the proxy would skip the VNF. */
@@ -171,9 +154,9 @@ int xdp_rx(struct xdp_md *ctx)
 		if (read_nsh(&nh, data_end, &pop, &inner_proto, &outcome) < 0)
 			goto out;
 	} else {
-		if (read_srv6(ctx, &nh, data_end, &pop, scratch, sid, &inner_proto, &outcome) < 0) {
+		if (read_srv6(ctx, &nh, data_end, &pop, scratch, &inner_proto, &outcome) < 0) {
 			if (srv6_passes(outcome))
-				action = XDP_PASS; /* to a proxy SID without an SRH */
+				action = XDP_PASS; /* not to a proxy SID, or to it without an SRH */
 			goto out;
 		}
 	}
