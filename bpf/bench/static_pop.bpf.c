@@ -2,7 +2,8 @@
 /* The benchmark's static proxy, ingress half: the least an XDP program can do to take SFC headers
  * off a packet. It walks an SR-MPLS stack to its bottom (at most 16 entries), reads an NSH
  * header's length, or (SRv6, a static End.AS-like pop) reads the length of the SRH right behind
- * an outer IPv6 header (no SID match, no Segments Left, no TLVs looked at), moves the packet start past them with bpf_xdp_adjust_head() and writes the
+ * an outer IPv6 header (no SID match, no Segments Left, no TLVs looked at), moves the packet
+ * start past them with bpf_xdp_adjust_head() and writes the
  * Ethernet header back in front of the inner packet. No VLANs, no inner parse, no cache, no
  * counters: what any proxy in this hook design pays, so the datapath's cost reads as a ratio to
  * its job's own limit (sfcproxy bench, "static" columns). */

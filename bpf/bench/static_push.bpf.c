@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The benchmark's static proxy, egress half: the least a tc program can do to put SFC headers
  * back. It pushes one constant header (the bench writes it into static_push_hdr: a label stack,
- * an NSH header or an outer IPv6 header with its SRH, the size the datapath pushes in the same row) behind the Ethernet header, the way
+ * an NSH header or an outer IPv6 header with its SRH, the size the datapath pushes in the same
+ * row) behind the Ethernet header, the way
  * tc_tx pushes (bpf_skb_change_head() and one bpf_skb_store_bytes() of Ethernet header + SFC
  * headers). No parse of the inner packet, no cache, no counters. */
 #include <linux/bpf.h>

@@ -27,9 +27,9 @@ struct {
 
 /* Copies what the restore reads of src into the per-CPU copy: the fields up to the header union,
  * then the labels (MPLS), the NSH header's nsh_len bytes, or for SRv6 srv6_len and its neighbours
- * into the copy and the header set itself straight into hdr_out, the push buffer's header union, which
- * it leaves as it is pushed but for the hop limit and the payload length (build_srv6_buf()): one
- * copy of up to 384 bytes instead of two. A torn length is bounded by the buffer, and a torn copy
+ * into the copy and the header set itself straight into hdr_out, the push buffer's header union,
+ * as it is pushed but for the hop limit and the payload length (build_srv6_buf()): one copy of
+ * up to 384 bytes instead of two. A torn length is bounded by the buffer, and a torn copy
  * is never used: the callers check after copying. NULL: cannot happen. */
 static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache_entry *src,
 							  union sfc_cache_hdr *hdr_out)
@@ -152,8 +152,8 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
  * (never from 0: an entry at 0 is on its way out and this packet is one too many, a miss), then
  * the tag is checked again: the element was ours all along, so the copy is. Whoever takes the
  * count to 0 deletes the key; a joining packet never revives an entry at 0, so the delete cannot
- * hit a newer entry. Returns the copy (valid until this program returns; an SRv6 header set in hdr_out), or NULL
- * for a miss.
+ * hit a newer entry. Returns the copy (valid until this program returns; an SRv6 header set in
+ * hdr_out), or NULL for a miss.
  */
 static __always_inline struct sfc_cache_entry *take_hash(const struct sfc_flow_key *key,
 							 __u64 tag, int *foreign,
