@@ -25,8 +25,8 @@ internal readonly record struct NsStats(double Mean, double Median, double P99)
 
 /// <summary>One row of the core benchmark: per-packet ns of the datapath, of the static proxy
 /// (static_pop + static_push: the job's own limit) and of the empty programs, on the same frames.</summary>
-/// <param name="Headers">What the frames carry: "mpls", "nsh md1", "nsh md2 252 B".</param>
-/// <param name="Labels">MPLS stack depth (0 for NSH).</param>
+/// <param name="Headers">What the frames carry: "mpls", "nsh md1", "nsh md2 252 B", "srv6 4 segments".</param>
+/// <param name="Labels">MPLS stack depth (0 for NSH and SRv6).</param>
 /// <param name="StaticSame">Packets whose static round trip left exactly the frame the datapath's did.</param>
 internal sealed record CoreBenchRow(KeyMode Mode, string Headers, int Labels, NsStats Rx, NsStats Tx, NsStats RoundTrip,
     NsStats Static, NsStats Floor, long Restored, long StaticSame, int Packets)
@@ -57,8 +57,10 @@ internal static class CoreBenchmark
     /// records every packet, to see what recording costs).</param>
     /// <param name="rawDirectory">If set, every row's per-packet ns go to a CSV file there (packet, rx, tx,
     /// static, empty), to look at a tail rather than a summary of it.</param>
+    /// <param name="srv6Only">Only the SRv6 rows (no MPLS, NSH or stage rows): a shorter run for A/B tests of the
+    /// SRv6 path.</param>
     public static (IReadOnlyList<CoreBenchRow> Rows, IReadOnlyList<StageRow> Stages) Run(int packets,
-        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress, string? rawDirectory = null)
+        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress, string? rawDirectory = null, bool srv6Only = false)
     {
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var emptyXdp = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
@@ -84,19 +86,19 @@ internal static class CoreBenchmark
                 // the cache size a user gets by default in this mode: the slot ring's size decides how
                 // warm a claimed slot is in the CPU's caches
                 using var proxy = ProxyObjects.Load(pins, mode, (uint)(mode == KeyMode.Metadata ? CacheOptions.DefaultMetadataSize : CacheOptions.DefaultSize));
-                proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
-                foreach (var labels in labelCounts)
+                proxy.WriteConfig(Config(mode, MissPolicy.Drop, sampleEvery));
+                foreach (var labels in srv6Only ? [] : labelCounts)
                 {
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
                     rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc, limit, rawDirectory));
                 }
-                foreach (var (name, nsh) in NshHeaders)
+                foreach (var (name, prefix) in srv6Only ? Srv6Headers : [.. NshHeaders, .. Srv6Headers])
                 {
                     progress($"{mode,-10} {name}: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, name, 0, nsh, packets, floorXdp, floorTc, limit, rawDirectory));
+                    rows.Add(Measure(proxy, mode, name, 0, prefix, packets, floorXdp, floorTc, limit, rawDirectory));
                 }
                 progress($"{mode,-10} stages: {packets} plain packets");
-                stages.AddRange(MeasureStages(proxy, mode, packets, sampleEvery));
+                stages.AddRange(MeasureStages(proxy, mode, packets, sampleEvery, srv6Only));
             }
             finally
             {
@@ -110,22 +112,28 @@ internal static class CoreBenchmark
     /// The programs' paths that do no cache work, on plain IPv4/TCP frames: xdp_rx sees no SFC
     /// encapsulation (Ethernet parse only); tc_tx with miss policy pass parses IP, builds the key
     /// and misses the lookup. Set against the full rows, they show what the cache and the
-    /// push cost.
+    /// push cost. With SRv6 accepted, xdp_rx on plain IPv6 (to an address that is no proxy SID) pays
+    /// the SID match on top of the Ethernet parse. srv6Only: the xdp_rx rows alone.
     /// </summary>
-    private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets, uint sampleEvery)
+    private static IEnumerable<StageRow> MeasureStages(ProxyObjects proxy, KeyMode mode, int packets, uint sampleEvery, bool srv6Only)
     {
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Pass, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
+        proxy.WriteConfig(Config(mode, MissPolicy.Pass, sampleEvery));
         var rx = new double[packets];
         var tx = new double[packets];
+        var rx6 = new double[packets];
         for (var i = 0; i < packets; i++)
         {
             var frame = Packet.Eth().IPv4(id: (ushort)i).Tcp(seq: (uint)i * 1448).Payload(64).Build();
             rx[i] = proxy.RunRx(frame).DurationNs;
-            tx[i] = proxy.RunTx(frame).DurationNs;
+            rx6[i] = proxy.RunRx(Packet.Eth().IPv6(flowLabel: (uint)i).Tcp(seq: (uint)i * 1448).Payload(64).Build()).DurationNs;
+            if (!srv6Only)
+                tx[i] = proxy.RunTx(frame).DurationNs;
         }
-        proxy.WriteConfig(new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)MissPolicy.Drop, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
+        proxy.WriteConfig(Config(mode, MissPolicy.Drop, sampleEvery));
         yield return new StageRow(mode, "xdp_rx, no SFC header (parse Ethernet, count)", NsStats.Of(rx).Median);
-        yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", NsStats.Of(tx).Median);
+        yield return new StageRow(mode, "xdp_rx, IPv6 to no proxy SID (parse Ethernet, SID match, count)", NsStats.Of(rx6).Median);
+        if (!srv6Only)
+            yield return new StageRow(mode, "tc_tx, miss + pass (parse IP, build key, look up)", NsStats.Of(tx).Median);
     }
 
     /// <summary>NSH rows: MD type 1, and MD type 2 at the largest header (Length 63 = 252 bytes).</summary>
@@ -136,8 +144,37 @@ internal static class CoreBenchmark
             tlvs: [new NshTlv(1, 1, new byte[120]), new NshTlv(2, 2, new byte[116])])),
     ];
 
+    /// <summary>The proxy SID the SRv6 rows are sent to (the lab's, vm-lab/lab/srv6_lab.h).</summary>
+    private const string Srv6Sid = "2001:2:ff::100";
+
+    /// <summary>The datapath's config for a run: every encapsulation taken off, one proxy SID for inner IPv4.</summary>
+    private static SfcConfig Config(KeyMode mode, MissPolicy miss, uint sampleEvery) => Srv6Config.Encode(
+        new Srv6Options { Sids = [new Srv6SidOptions { Sid = Srv6Sid, Inner = [Srv6Inner.IPv4] }] },
+        new SfcConfig { KeyMode = (uint)mode, MissPolicy = (uint)miss, ConsumedSegments = 1, AcceptedEncaps = SfcLimits.AcceptAll, LatencySampleEvery = sampleEvery, CoarseClock = DefaultCoarseClock });
+
+    /// <summary>
+    /// SRv6 rows, the lab's srv6-N and srv6-N-t frames (vm-lab/lab/trafgen.c): an outer IPv6 header to the proxy SID
+    /// and a reduced SRH of N segments (Segments Left N), inner IPv4; srv6-4-t adds the lab's 56 bytes of TLVs (an
+    /// HMAC TLV, an opaque TLV of 8 bytes, a PadN of 4).
+    /// </summary>
+    private static readonly (string Name, Packet Prefix)[] Srv6Headers =
+    [
+        ("srv6 1 segment", Srv6(1, [])),
+        ("srv6 4 segments", Srv6(4, [])),
+        ("srv6 16 segments", Srv6(16, [])),
+        ("srv6 4 segments + 56 B TLVs", Srv6(4, [5, 38, 0, 0, 0, 0, 0, 1, .. Enumerable.Range(0, 32).Select(i => (byte)(0xC0 + i)),
+            124, 8, .. Enumerable.Repeat((byte)0x7C, 8), 4, 4, 0, 0, 0, 0])),
+    ];
+
+    private static Packet Srv6(int segments, byte[] tlvs) => Packet.Eth()
+        .IPv6(src: "2001:2:1::1", dst: Srv6Sid, hopLimit: 64)
+        .Srh((byte)segments, [.. Enumerable.Range(0, segments).Select(j => $"2001:2:e::{segments - j:x}")], tlvs);
+
     /// <summary>The static proxy: its two programs and the map holding the header static_push pushes.</summary>
     private sealed record StaticProxy(BpfProgram Pop, BpfProgram Push, BpfMap Header);
+
+    /// <summary>STATIC_MAX_HDR of bpf/bench/static_push.bpf.c: the largest SRv6 header set.</summary>
+    private const int StaticMaxHeader = SfcLimits.Srv6MaxLength;
 
     /// <summary>static_push_hdr's value (bpf/bench/static_push.bpf.c).</summary>
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
@@ -147,7 +184,7 @@ internal static class CoreBenchmark
         public ushort Proto; // network byte order
         public ushort Reserved;
         public fixed byte Eth[14];
-        public fixed byte Header[256];
+        public fixed byte Header[StaticMaxHeader];
         public fixed byte Pad[2];
     }
 
@@ -161,8 +198,8 @@ internal static class CoreBenchmark
         var popped = proxy.RunRx(frame);
         var restored = proxy.RunTx(popped.Frame, popped.MetaKey ?? 0);
         var grow = restored.Frame.Length - popped.Frame.Length;
-        if (grow < 0 || grow > 256)
-            throw new InvalidOperationException($"bench: the datapath pushed {grow} bytes, static_push holds 0..256");
+        if (grow < 0 || grow > StaticMaxHeader)
+            throw new InvalidOperationException($"bench: the datapath pushed {grow} bytes, static_push holds 0..{StaticMaxHeader}");
         var h = new StaticHeader { Length = (uint)grow, Proto = (ushort)(restored.Frame[12] | restored.Frame[13] << 8) };
         for (var i = 0; i < grow; i++)
             h.Header[i] = restored.Frame[14 + i];

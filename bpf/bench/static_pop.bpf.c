@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The benchmark's static proxy, ingress half: the least an XDP program can do to take SFC headers
- * off a packet. It walks an SR-MPLS stack to its bottom (at most 16 entries) or reads an NSH
- * header's length, moves the packet start past them with bpf_xdp_adjust_head() and writes the
+ * off a packet. It walks an SR-MPLS stack to its bottom (at most 16 entries), reads an NSH
+ * header's length, or (SRv6, a static End.AS-like pop) reads the length of the SRH right behind
+ * an outer IPv6 header (no SID match, no Segments Left, no TLVs looked at), moves the packet
+ * start past them with bpf_xdp_adjust_head() and writes the
  * Ethernet header back in front of the inner packet. No VLANs, no inner parse, no cache, no
  * counters: what any proxy in this hook design pays, so the datapath's cost reads as a ratio to
  * its job's own limit (sfcproxy bench, "static" columns). */
@@ -14,6 +16,8 @@
 #define MPLS_BOS 0x00000100u
 #define MAX_LABELS 16
 #define NSH_LEN_MASK 0x003Fu
+#define IP6_HLEN 40
+#define NH_ROUTING 43
 
 SEC("xdp")
 int static_pop(struct xdp_md *ctx)
@@ -40,6 +44,13 @@ int static_pop(struct xdp_md *ctx)
 		if ((void *)(p + 2) > data_end)
 			return XDP_DROP;
 		pop = (bpf_ntohs(*(__be16 *)p) & NSH_LEN_MASK) * 4;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		/* next header (byte 6) routing, then the SRH's Hdr Ext Len (its byte 1) */
+		if ((void *)(p + IP6_HLEN + 2) > data_end)
+			return XDP_PASS;
+		if (p[6] != NH_ROUTING)
+			return XDP_PASS;
+		pop = IP6_HLEN + ((__u32)p[IP6_HLEN + 1] + 1) * 8;
 	} else {
 		return XDP_PASS;
 	}

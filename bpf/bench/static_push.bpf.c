@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The benchmark's static proxy, egress half: the least a tc program can do to put SFC headers
- * back. It pushes one constant header (the bench writes it into static_push_hdr: a label stack or
- * an NSH header, the size the datapath pushes in the same row) behind the Ethernet header, the way
+ * back. It pushes one constant header (the bench writes it into static_push_hdr: a label stack,
+ * an NSH header or an outer IPv6 header with its SRH, the size the datapath pushes in the same
+ * row) behind the Ethernet header, the way
  * tc_tx pushes (bpf_skb_change_head() and one bpf_skb_store_bytes() of Ethernet header + SFC
  * headers). No parse of the inner packet, no cache, no counters. */
 #include <linux/bpf.h>
@@ -9,7 +10,8 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#define STATIC_MAX_HDR 256
+/* the largest the datapath pushes: an SRv6 header set (SFC_SRV6_MAX_LEN) */
+#define STATIC_MAX_HDR 384
 
 struct static_hdr {
 	__u32 len;      /* bytes of hdr to push, 0..STATIC_MAX_HDR; 0 pushes nothing */

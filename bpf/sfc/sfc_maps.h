@@ -105,23 +105,35 @@ static __always_inline void sfc_copy_nsh(__u8 *dst, const __u8 *src, __u32 len)
 		__builtin_memcpy(dst, src, SFC_NSH_MAX_LEN);
 }
 
-/* Copies an entry's SRv6 header set (srv6_len, srv6_next, srv6_sid and the first srv6_len bytes
- * of srv6) in one of three constant sizes, as sfc_copy_nsh() does: an SRH of up to 10 segments
- * (40 + 8 + 160 = 208 bytes) moves 256 bytes, not the buffer's 384. */
+/* Copies the first len bytes of an SRv6 header set (both buffers SFC_SRV6_MAX_LEN bytes, 8-byte
+ * aligned) rounded up to 64: each 64-byte piece the header set reaches is one constant copy of 8
+ * moves, the pieces past it are skipped. One segment (64 bytes) moves 64, 16 segments (304) 320,
+ * where three sizes (128, 256, 384) moved 128 and 384. */
+static __always_inline void sfc_copy_srv6_hdr(__u8 *dst, const __u8 *src, __u32 len)
+{
+	dst = __builtin_assume_aligned(dst, 8);
+	src = __builtin_assume_aligned(src, 8);
+	if (len > 320)
+		__builtin_memcpy(dst + 320, src + 320, 64);
+	if (len > 256)
+		__builtin_memcpy(dst + 256, src + 256, 64);
+	if (len > 192)
+		__builtin_memcpy(dst + 192, src + 192, 64);
+	if (len > 128)
+		__builtin_memcpy(dst + 128, src + 128, 64);
+	if (len > 64)
+		__builtin_memcpy(dst + 64, src + 64, 64);
+	__builtin_memcpy(dst, src, 64);
+}
+_Static_assert(SFC_SRV6_MAX_LEN == 384, "sfc_copy_srv6_hdr() copies at most 6 pieces of 64 bytes");
+
+/* Copies an entry's SRv6 header set: srv6_len, srv6_next, srv6_sid (8 bytes) and the first
+ * srv6_len bytes of srv6 (sfc_copy_srv6_hdr()). */
 static __always_inline void sfc_copy_srv6(struct sfc_cache_entry *dst,
 					  const struct sfc_cache_entry *src)
 {
-	__u32 len = src->srv6_len;
-	__u8 *d = __builtin_assume_aligned(dst->hdr.srv6, 8);
-	const __u8 *s = __builtin_assume_aligned(src->hdr.srv6, 8);
-
 	__builtin_memcpy(&dst->srv6_len, &src->srv6_len, 8);
-	if (len <= 128)
-		__builtin_memcpy(d, s, 128);
-	else if (len <= 256)
-		__builtin_memcpy(d, s, 256);
-	else
-		__builtin_memcpy(d, s, SFC_SRV6_MAX_LEN);
+	sfc_copy_srv6_hdr(dst->hdr.srv6, src->hdr.srv6, src->srv6_len);
 }
 
 /* Fragmented datagrams in flight (metadata mode): which slot their fragments share. Key: the

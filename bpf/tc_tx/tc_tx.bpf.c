@@ -147,7 +147,7 @@ int tc_tx(struct __sk_buff *skb)
 	if (tx_identify(skb, l2_len, proto, id, sfc_ident_flags(cfg)) < 0)
 		goto malformed;
 	if (hash_mode) {
-		e = take_hash(&id->key, id->tag, &foreign);
+		e = take_hash(&id->key, id->tag, &foreign, &buf->hdr);
 	} else {
 		mark = skb->mark;
 		sfc_mark_bits(cfg, &mask, &shift);
@@ -155,7 +155,7 @@ int tc_tx(struct __sk_buff *skb)
 		if (key) {
 			/* the key is spent: the next hop gets the mark without our bits */
 			skb->mark = mark & ~mask;
-			e = take_meta(cfg, key, id, &foreign);
+			e = take_meta(cfg, key, id, &foreign, &buf->hdr);
 		}
 	}
 	if (foreign)

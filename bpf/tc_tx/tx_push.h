@@ -17,9 +17,11 @@
 /* An NSH TTL of 0 decremented (RFC 8300 2.2): the 6-bit field wraps to its maximum. */
 #define SFC_NSH_TTL_WRAP 64
 
-/* Room for the L2 header in push_buf: L2_MAX_LEN rounded up to 4 so the labels are aligned
- * (an NSH push over Ethernet uses the last ETH_HLEN bytes of it for the new outer header). */
-#define SFC_PUSH_L2_ROOM ((L2_MAX_LEN + 3) & ~3)
+/* Room for the L2 header in push_buf: L2_MAX_LEN rounded up to 8 so the headers behind it are
+ * 8-byte aligned, as in the cache entry (the SRv6 header set is copied into it 8 bytes a move,
+ * sfc_copy_srv6_hdr()); an NSH push over Ethernet uses the last ETH_HLEN bytes of it for the new
+ * outer header. */
+#define SFC_PUSH_L2_ROOM ((L2_MAX_LEN + 7) & ~7)
 
 /* new_ttl value that keeps the top entry's TTL as it is (static fallback stack). */
 #define SFC_KEEP_TTL -1
@@ -40,6 +42,8 @@ struct push_buf {
 	union sfc_cache_hdr hdr;
 	__u8 slack[L2_MAX_LEN - ETH_HLEN];
 };
+_Static_assert(__builtin_offsetof(struct push_buf, hdr) % 8 == 0,
+	       "push_buf.hdr must stay 8-byte aligned (the take copies into it 8 bytes a move)");
 
 /* Where tc_tx builds the headers it pushes: 288 bytes are too many for the 512-byte BPF stack
  * beside the flow key. Per-CPU, and nothing between the lookup and the store can run tc_tx

@@ -14,19 +14,6 @@
 #include "sfc_consts.h"
 #include "tx_push.h"
 
-/* Copies len bytes (<= SFC_SRV6_MAX_LEN) of an SRv6 header set in three constant sizes. */
-static __always_inline void srv6_copy(__u8 *dst, const __u8 *src, __u32 len)
-{
-	dst = __builtin_assume_aligned(dst, 4);
-	src = __builtin_assume_aligned(src, 4);
-	if (len <= 128)
-		__builtin_memcpy(dst, src, 128);
-	else if (len <= 256)
-		__builtin_memcpy(dst, src, 256);
-	else
-		__builtin_memcpy(dst, src, SFC_SRV6_MAX_LEN);
-}
-
 /*
  * SRv6 restore rule: the header set goes back as xdp_rx cached it (Segments Left and destination
  * already those of the next segment; traffic class, flow label, source, every extension header and
@@ -39,7 +26,9 @@ static __always_inline void srv6_copy(__u8 *dst, const __u8 *src, __u32 len)
  * Framing, as for NSH (build_nsh_buf()): inner IPv4/IPv6 behind the VNF's own L2 header with the
  * innermost ethertype IPv6; inner Ethernet (next header 143) behind a new untagged outer header
  * to Nsh:NextHopMac or, unset, the popped frame's source, from the egress MAC.
- * Fills b; sets *l2_len, *grow. Returns the header set's length, or -1 with *outcome set.
+ * The header set is in b already (the take copied it there, copy_entry()); e holds its length.
+ * Fills b's L2 header; sets *l2_len, *grow. Returns the header set's length, or -1 with *outcome
+ * set.
  */
 static __always_inline int build_srv6_buf(struct push_buf *b, void *data, void *data_end,
 					  __u32 vlans, const struct sfc_config *cfg,
@@ -52,7 +41,6 @@ static __always_inline int build_srv6_buf(struct push_buf *b, void *data, void *
 	hlen = e->srv6_len;
 	if (hlen < SFC_IP6_HLEN + SFC_SRH_HLEN || hlen > SFC_SRV6_MAX_LEN)
 		return -1; /* xdp_rx cached 48..384 bytes; re-stated for the verifier */
-	srv6_copy(b->hdr.srv6, e->hdr.srv6, hlen);
 	if (b->hdr.srv6[SFC_IP6_HLIM_OFF] <= 1) {
 		*outcome = SFC_CNT_TX_TTL_EXPIRED;
 		return -1;

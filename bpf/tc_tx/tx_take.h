@@ -26,10 +26,13 @@ struct {
 } sfc_tx_entry SEC(".maps");
 
 /* Copies what the restore reads of src into the per-CPU copy: the fields up to the header union,
- * then the labels (MPLS), the SRv6 header set, or the NSH header's nsh_len bytes (a torn length is
- * bounded by the buffer, and a torn copy is never used: the callers check after copying). NULL:
- * cannot happen. */
-static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache_entry *src)
+ * then the labels (MPLS), the NSH header's nsh_len bytes, or for SRv6 srv6_len and its neighbours
+ * into the copy and the header set itself straight into hdr_out, the push buffer's header union,
+ * as it is pushed but for the hop limit and the payload length (build_srv6_buf()): one copy of
+ * up to 384 bytes instead of two. A torn length is bounded by the buffer, and a torn copy
+ * is never used: the callers check after copying. NULL: cannot happen. */
+static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache_entry *src,
+							  union sfc_cache_hdr *hdr_out)
 {
 	struct sfc_cache_entry *copy;
 	__u32 zero = 0;
@@ -40,8 +43,10 @@ static __always_inline struct sfc_cache_entry *copy_entry(const struct sfc_cache
 	__builtin_memcpy(copy, src, __builtin_offsetof(struct sfc_cache_entry, hdr));
 	if (copy->encap == SFC_ENCAP_NSH)
 		sfc_copy_nsh(copy->hdr.nsh, src->hdr.nsh, copy->nsh_len);
-	else if (copy->encap == SFC_ENCAP_SRV6)
-		sfc_copy_srv6(copy, src);
+	else if (copy->encap == SFC_ENCAP_SRV6) {
+		__builtin_memcpy(&copy->srv6_len, &src->srv6_len, 8);
+		sfc_copy_srv6_hdr(hdr_out->srv6, src->hdr.srv6, copy->srv6_len);
+	}
 	else
 		__builtin_memcpy(copy->hdr.labels, src->hdr.labels, sizeof(copy->hdr.labels));
 	return copy;
@@ -96,10 +101,12 @@ static __always_inline int datagram_fits(const struct sfc_inner_sum *in,
  *     in xdp_rx): the owner is read again after the copy (a takeover would have changed it
  *     first), the bytes restored are added up atomically, and whoever completes frag_total (or
  *     sends the reassembled datagram whole) frees it.
- * Returns the copy (valid until this program returns), or NULL for a miss.
+ * Returns the copy (valid until this program returns; an SRv6 header set in hdr_out), or NULL
+ * for a miss.
  */
 static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config *cfg, __u32 key,
-							 const struct sfc_ident *id, int *foreign)
+							 const struct sfc_ident *id, int *foreign,
+							 union sfc_cache_hdr *hdr_out)
 {
 	const struct sfc_inner_sum *in = &id->in;
 	struct sfc_cache_entry *slot, *copy;
@@ -110,7 +117,7 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
 	slot = sfc_meta_slot((key & ((1u << bits) - 1)) - 1);
 	if (!slot || sfc_meta_owner(slot) != key)
 		return NULL;
-	copy = copy_entry(slot);
+	copy = copy_entry(slot, hdr_out);
 	if (!copy)
 		return NULL;
 	if (copy->fingerprint != (copy->frag ? sfc_fp_datagram(id, sfc_ident_flags(cfg)) : in->fp_packet) ||
@@ -145,10 +152,12 @@ static __always_inline struct sfc_cache_entry *take_meta(const struct sfc_config
  * (never from 0: an entry at 0 is on its way out and this packet is one too many, a miss), then
  * the tag is checked again: the element was ours all along, so the copy is. Whoever takes the
  * count to 0 deletes the key; a joining packet never revives an entry at 0, so the delete cannot
- * hit a newer entry. Returns the copy (valid until this program returns), or NULL for a miss.
+ * hit a newer entry. Returns the copy (valid until this program returns; an SRv6 header set in
+ * hdr_out), or NULL for a miss.
  */
 static __always_inline struct sfc_cache_entry *take_hash(const struct sfc_flow_key *key,
-							 __u64 tag, int *foreign)
+							 __u64 tag, int *foreign,
+							 union sfc_cache_hdr *hdr_out)
 {
 	struct sfc_cache_entry *e, *copy;
 	__u32 refs;
@@ -162,7 +171,7 @@ static __always_inline struct sfc_cache_entry *take_hash(const struct sfc_flow_k
 		*foreign = 1;
 		return NULL;
 	}
-	copy = copy_entry(e);
+	copy = copy_entry(e, hdr_out);
 	if (!copy)
 		return NULL;
 	for (i = 0; i < SFC_TAKE_TRIES; i++) {

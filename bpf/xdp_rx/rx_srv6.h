@@ -54,7 +54,8 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u32 zero = 0, daddr[4], sid, n, i, nh, off, srh_off = 0, srh_len, sl, last, t, end, seg;
+	__u32 zero = 0, sid, n, i, nh, off, srh_off = 0, srh_len, sl, last, t, end, seg;
+	__u64 da0, da1;
 	struct sfc_config *cfg;
 	struct ipv6hdr *ip6;
 	__u8 *p;
@@ -71,13 +72,16 @@ __attribute__((noinline)) int rx_srv6(struct xdp_md *ctx, __u32 l2_len, struct s
 	/* SID rule: the destination is the SID (RFC 8986 3); each serves its own inner types. Not
 	 * ours: SRv6 for someone else when a routing header follows (RX_SRV6_NOT_SID), else plain
 	 * IPv6 (ND, ...: RX_NOT_SFC); both pass untouched */
-	__builtin_memcpy(daddr, &ip6->daddr, sizeof(daddr));
+	/* the address as two 64-bit words, compared with each configured SID in turn (unaligned
+	 * packet and map loads are allowed where this runs) */
+	da0 = *(const __u64 *)&ip6->daddr;
+	da1 = *(const __u64 *)((const __u8 *)&ip6->daddr + 8);
 	n = cfg->srv6_sid_count;
 	for (sid = 0; sid < SFC_SRV6_MAX_SIDS; sid++) {
 		if (sid >= n)
 			break;
-		if (daddr[0] == cfg->srv6_sid_addr[sid][0] && daddr[1] == cfg->srv6_sid_addr[sid][1] &&
-		    daddr[2] == cfg->srv6_sid_addr[sid][2] && daddr[3] == cfg->srv6_sid_addr[sid][3])
+		if (da0 == *(const __u64 *)&cfg->srv6_sid_addr[sid][0] &&
+		    da1 == *(const __u64 *)&cfg->srv6_sid_addr[sid][2])
 			break;
 	}
 	if (sid >= n || sid >= SFC_SRV6_MAX_SIDS)

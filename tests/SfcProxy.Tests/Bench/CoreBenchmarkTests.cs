@@ -20,7 +20,8 @@ public sealed class CoreBenchmarkTests
         const int packets = 200;
         var (rows, _) = CoreBenchmark.Run(packets, [1, 2, 16], 64, _ => { });
 
-        Assert.AreEqual(2 * 5, rows.Count, "mpls 1, 2 and 16 labels, nsh md1 and md2, in both key modes");
+        Assert.AreEqual(2 * 9, rows.Count, "mpls 1, 2 and 16 labels, nsh md1 and md2, srv6 1, 4, 16 segments and 4 with TLVs, in both key modes");
+        Assert.AreEqual(2 * 4, rows.Count(r => r.Headers.StartsWith("srv6", StringComparison.Ordinal)), "the SRv6 rows");
         foreach (var r in rows)
         {
             var name = $"{r.Mode} {r.Headers} {r.Labels}";
