@@ -54,6 +54,27 @@ public sealed class LoadedDatapathsTests
         });
     }
 
+    /// <summary>
+    /// A disposed ProxyUnderTest's datapath is the next test's: a test that kept using it (a
+    /// helper that returned it after a using block ended) would write that test's maps. It throws
+    /// instead, and a second Dispose hands nothing back twice (two tests would share one datapath).
+    /// </summary>
+    [TestMethod]
+    public void ADisposedProxyIsNeitherUsableNorHandedBackTwice()
+    {
+        var first = new ProxyUnderTest(KeyMode.HeaderHash);
+        var datapath = first.Objects;
+        first.Dispose();
+        first.Dispose();
+        using var second = new ProxyUnderTest(KeyMode.HeaderHash);
+        using var third = new ProxyUnderTest(KeyMode.HeaderHash);
+        Assert.AreNotSame(second.Objects, third.Objects, "one datapath, handed back once, went to one test");
+        Assert.IsTrue(datapath == second.Objects || datapath == third.Objects, "the next test got the handed-back datapath");
+
+        Assert.ThrowsExactly<ObjectDisposedException>(() => first.Rx(Inner.V4Udp.On(Packet.Eth().Labels(3), 64).Build()));
+        Assert.AreEqual(0, second.CacheEntries + third.CacheEntries, "nothing written into the next tests' caches");
+    }
+
     // enum bpf_map_type values of the maps the SFC objects declare.
     private const uint HashMap = 1, ArrayMap = 2, PerCpuHashMap = 5, PerCpuArrayMap = 6, LruHashMap = 9, LruPerCpuHashMap = 10, DevMap = 14;
 
