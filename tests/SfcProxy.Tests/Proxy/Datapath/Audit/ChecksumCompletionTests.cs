@@ -49,6 +49,46 @@ public sealed class ChecksumCompletionTests
         Assert.AreEqual(0, proxy.CacheEntries);
     }
 
+    /// <summary>
+    /// SCTP from a socket on the same host: a veth offers SCTP CRC offload (tx-checksum-sctp on), so
+    /// the common header crosses it with a zero CRC32c; a TUN device does not (off [fixed]), so the
+    /// kernel computes the CRC (skb_csum_hwoffload_help) before the VNF reads the packet. The CRC is
+    /// the SCTP common header's bytes 8..11: with them in the key every such packet missed.
+    /// </summary>
+    [TestMethod]
+    [DataRow(4)]
+    [DataRow(6)]
+    public void SctpCrcCompletedBetweenPopAndRestoreStillRestores(int family)
+    {
+        const byte Sctp = 132;
+        var ip = family == 4 ? 20 : 40;
+        var sctp = 14 + 4 * Stack.Length + ip;
+        // common header (ports 2905 -> 2905 as M3UA uses, verification tag, CRC 0 as offload leaves
+        // it), then a DATA chunk of 16 + 20 bytes
+        byte[] common = [0x0B, 0x59, 0x0B, 0x59, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0];
+        byte[] chunk = [0, 0x03, 0, 36, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, .. Enumerable.Range(1, 20).Select(i => (byte)i)];
+        var sfc = Stacks.Push(Packet.Eth(), Stack);
+        var partial = (family == 4 ? sfc.IPv4(id: 0, protocol: Sctp) : sfc.IPv6(nextHeader: Sctp)).Payload([.. common, .. chunk]).Build();
+        uint crc = ~partial.AsSpan(sctp).ToArray().Aggregate(0xFFFFFFFFu, System.Numerics.BitOperations.Crc32C);
+        var complete = (byte[])partial.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(complete.AsSpan(sctp + 8), crc); // RFC 9260 6.8, as Linux stores it
+
+        using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
+        var rx = proxy.Rx(partial);
+        Assert.AreEqual(ProxyTestRuns.XdpPass, rx.Verdict);
+        var vnfFrame = KernelVnf.Forward(rx.Frame);
+        var l2 = KernelVnf.L2Length(vnfFrame);
+        complete.AsSpan(sctp + 8, 4).CopyTo(vnfFrame.AsSpan(l2 + ip + 8));
+        var tx = proxy.Tx(vnfFrame);
+
+        var moved = proxy.Moved();
+        Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.TxRestored), $"restored, not a miss; moved: {XdpRxFixtureTests.Format(moved)}");
+        var head = Stacks.Push(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), Stacks.AfterVnf(Stack, 1)).Payload(new byte[1]).Build();
+        CollectionAssert.AreEqual((byte[])[.. head.AsSpan(0, head.Length - 1), .. vnfFrame.AsSpan(l2)], tx.Frame,
+            "its own stack, the VNF's packet with the completed CRC");
+        Assert.AreEqual(0, proxy.CacheEntries);
+    }
+
     /// <summary>What Linux leaves in the field of a CHECKSUM_PARTIAL datagram: the folded
     /// pseudo-header sum, not complemented.</summary>
     private static ushort PseudoHeaderSum(byte[] frame, int ipOffset, int family)
