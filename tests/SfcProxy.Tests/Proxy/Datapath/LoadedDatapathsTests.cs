@@ -60,6 +60,7 @@ public sealed class LoadedDatapathsTests
     /// instead, and a second Dispose hands nothing back twice (two tests would share one datapath).
     /// </summary>
     [TestMethod]
+    [DoNotParallelize] // the next ProxyUnderTest of this shape must be this test's, not another's
     public void ADisposedProxyIsNeitherUsableNorHandedBackTwice()
     {
         var first = new ProxyUnderTest(KeyMode.HeaderHash);
