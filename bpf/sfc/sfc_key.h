@@ -405,7 +405,7 @@ static __always_inline int sfc_same_key(const struct sfc_flow_key *a, const stru
 	return !diff;
 }
 
-/* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP ports,
+/* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP/SCTP ports,
  * the UDP and ICMP checksums, SCTP's CRC, the ICMP identifier. TCP seq/ack, the UDP length and the first
  * payload bytes, ICMP type, code and sequence stay, and how many bytes there are (in->l4 is zero
  * past them). Of a first fragment it tells its datagram's upper-layer header (struct
@@ -423,8 +423,10 @@ static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
 		lo &= bpf_cpu_to_be64(0x00000000FFFF0000ULL);
 	else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
 		lo &= bpf_cpu_to_be64(0xFFFF00000000FFFFULL);
-	else if (in->proto == IPPROTO_SCTP)
+	else if (in->proto == IPPROTO_SCTP) {
+		lo &= bpf_cpu_to_be64(0x00000000FFFFFFFFULL); /* ports; the verification tag stays */
 		hi = 0; /* the CRC32c, which NAT rewrites and offload leaves unfinished */
+	}
 	return digest_fmix(digest_word(digest_word(0, lo),
 				       (__u64)hi << 8 | (in->l4_have < SFC_KEY_L4_LEN ? in->l4_have
 										 : SFC_KEY_L4_LEN)));

@@ -200,7 +200,7 @@ internal static class IpFields
         {
             var (at, _, len) = Addresses(ip);
             ip.AsSpan(at, 2 * len).Clear();
-            if (info.Protocol is Tcp or Udp && t >= 0 && ip.Length >= t + 4)
+            if (info.Protocol is Tcp or Udp or Sctp && t >= 0 && ip.Length >= t + 4)
                 ip.AsSpan(t, 4).Clear();
             else if (info.Protocol is Icmp or Icmp6 && t >= 0 && ip.Length >= t + 6)
                 ip[t + 4] = ip[t + 5] = 0;
@@ -227,6 +227,10 @@ internal static class IpFields
                 if (head.Length > 2)
                     head.AsSpan(2, Math.Min(4, head.Length - 2)).Clear();
                 payloadAt = Math.Min(8, l4.Length);
+                break;
+            case Sctp: // ports; the CRC is cleared already (Normalized)
+                head.AsSpan(0, Math.Min(4, head.Length)).Clear();
+                payloadAt = Math.Min(12, l4.Length);
                 break;
             default:
                 payloadAt = 0;
