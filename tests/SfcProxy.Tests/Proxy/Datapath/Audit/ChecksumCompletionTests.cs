@@ -44,18 +44,13 @@ public sealed class ChecksumCompletionTests
     [DataRow(6)]
     public void SctpCrcCompletedBetweenPopAndRestoreStillRestores(int family)
     {
-        const byte Sctp = 132;
         var ip = family == 4 ? 20 : 40;
         var sctp = 14 + 4 * Stack.Length + ip;
-        // common header (ports 2905 -> 2905 as M3UA uses, verification tag, CRC 0 as offload leaves
-        // it), then a DATA chunk of 16 + 20 bytes
-        byte[] common = [0x0B, 0x59, 0x0B, 0x59, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0];
-        byte[] chunk = [0, 0x03, 0, 36, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, .. Enumerable.Range(1, 20).Select(i => (byte)i)];
         var sfc = Stacks.Push(Packet.Eth(), Stack);
-        var partial = (family == 4 ? sfc.IPv4(id: 0, protocol: Sctp) : sfc.IPv6(nextHeader: Sctp)).Payload([.. common, .. chunk]).Build();
-        uint crc = ~partial.AsSpan(sctp).ToArray().Aggregate(0xFFFFFFFFu, System.Numerics.BitOperations.Crc32C);
+        var partial = (family == 4 ? sfc.IPv4(id: 0, protocol: SctpPacket.Protocol) : sfc.IPv6(nextHeader: SctpPacket.Protocol))
+            .Payload(SctpPacket.WithData()).Build();
         var complete = (byte[])partial.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(complete.AsSpan(sctp + 8), crc); // RFC 9260 6.8, as Linux stores it
+        SctpPacket.SetCrc(complete.AsSpan(sctp));
 
         AssertRestoredAfterCompletion(partial, complete, ip + 8, 4);
     }

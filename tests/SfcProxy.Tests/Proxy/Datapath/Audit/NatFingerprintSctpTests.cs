@@ -14,8 +14,6 @@ namespace SfcProxy.Tests.Proxy.Datapath.Audit;
 [TestClass]
 public sealed class NatFingerprintSctpTests
 {
-    private const byte Sctp = 132;
-
     [TestMethod]
     [DataRow(0, DisplayName = "source port")]
     [DataRow(2, DisplayName = "destination port")]
@@ -26,32 +24,20 @@ public sealed class NatFingerprintSctpTests
         Assert.IsTrue(proxy.Objects.Config.TryLookup(0u, out SfcConfig config));
         config.MetaFingerprint = (uint)MetaFingerprint.Nat;
         proxy.Objects.Config.Update(0u, config);
-        // common header (ports 2905, verification tag, CRC), then a DATA chunk of 16 + 20 bytes
-        byte[] sctp = [0x0B, 0x59, 0x0B, 0x59, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0,
-            0, 0x03, 0, 36, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, .. Enumerable.Range(1, 20).Select(i => (byte)i)];
-        SetCrc(sctp);
-        var rx = proxy.Rx(Stacks.Push(Packet.Eth(), stack).IPv4(id: 5, protocol: Sctp).Payload(sctp).Build());
+        var sctp = SctpPacket.WithData();
+        SctpPacket.SetCrc(sctp);
+        var rx = proxy.Rx(Stacks.Push(Packet.Eth(), stack).IPv4(id: 5, protocol: SctpPacket.Protocol).Payload(sctp).Build());
         Assert.AreEqual(ProxyTestRuns.XdpPass, rx.Verdict);
 
         var vnf = KernelVnf.Forward(rx.Frame);
         var at = KernelVnf.L2Length(vnf) + 20;
         BinaryPrimitives.WriteUInt16BigEndian(vnf.AsSpan(at + port), 40001); // NAT
-        SetCrc(vnf.AsSpan(at));
+        SctpPacket.SetCrc(vnf.AsSpan(at));
         var tx = proxy.Tx(vnf, rx);
 
         var moved = proxy.Moved();
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.TxRestored), XdpRxFixtureTests.Format(moved));
         var head = Stacks.Push(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), Stacks.AfterVnf(stack, 1)).Payload(new byte[1]).Build();
         CollectionAssert.AreEqual((byte[])[.. head.AsSpan(0, head.Length - 1), .. vnf.AsSpan(at - 20)], tx.Frame, "its own stack on the NATted packet");
-    }
-
-    // RFC 9260 6.8: CRC32c over the packet with the field zero, stored as Linux stores it.
-    private static void SetCrc(Span<byte> sctp)
-    {
-        sctp.Slice(8, 4).Clear();
-        uint crc = 0xFFFFFFFFu;
-        foreach (var b in sctp)
-            crc = System.Numerics.BitOperations.Crc32C(crc, b);
-        BinaryPrimitives.WriteUInt32LittleEndian(sctp[8..], ~crc);
     }
 }
