@@ -72,6 +72,22 @@ public sealed unsafe partial class BpfMap
     }
 
     /// <summary>
+    /// Writes one element from raw bytes (a per-CPU map's value: every possible CPU's, each at its
+    /// 8-byte stride): how a test puts something in a map of any value type, e.g. to prove that
+    /// <see cref="Clear"/> takes it out.
+    /// </summary>
+    internal void UpdateBytes(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        int valueBytes = IsPerCpu ? PerCpuStride * PossibleCpuCount : (int)ValueSize;
+        if (key.Length != KeySize || value.Length != valueBytes)
+            throw new ArgumentException($"{Subject}: a key of {KeySize} and a value of {valueBytes} bytes, got {key.Length} and {value.Length}");
+        using BorrowedFd.FdLease fd = _fd.Lease();
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+            Interop.LibBpf.MapUpdate(fd.Fd, Subject, k, v, 0);
+    }
+
+    /// <summary>
     /// Every element's key and value bytes in the kernel's key order (an empty device-map slot as
     /// its key alone): for comparing a cleared map with a freshly created one.
     /// </summary>

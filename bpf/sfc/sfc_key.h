@@ -29,6 +29,9 @@
 #define SFC_TCP_FLAGS_KEYED 0x3F
 /* UDP, ICMP and ICMPv6 headers are 8 bytes; the digest starts after them. */
 #define SFC_L4_SMALL_HLEN 8
+/* The SCTP common header (RFC 9260 3.1): ports, verification tag, then the CRC32c at byte 8. */
+#define SFC_SCTP_HLEN 12
+#define SFC_SCTP_CRC_OFF 8
 /* Bytes of the upper-layer header read for the key and the fingerprint: the fixed TCP header. */
 #define SFC_L4_PEEK TCP_MIN_HLEN
 
@@ -277,6 +280,9 @@ static __always_inline int sfc_inner_parse(void *ctx, int xdp, __u32 ip_off, __b
 	} else if (in->proto == IPPROTO_UDP || in->proto == IPPROTO_ICMP ||
 		   in->proto == IPPROTO_ICMPV6) {
 		in->payload_off = in->l4_off + SFC_L4_SMALL_HLEN;
+	} else if (in->proto == IPPROTO_SCTP) {
+		/* the CRC is the common header's last word: the digest starts past it */
+		in->payload_off = in->l4_off + SFC_SCTP_HLEN;
 	}
 	return 0;
 }
@@ -305,17 +311,18 @@ static __always_inline __be16 sfc_ip6_len(const struct sfc_inner *in)
  *                 | flow label, upper-layer protocol after    | extension headers' contents
  *                 | the extension headers, fragment header id |
  *                 | and offset/M word                         |
- *  l4[12]         | first 12 bytes of the upper-layer header, | checksums (UDP, ICMP: zero in l4;
- *                 | only those that exist (l4_len): TCP ports | TCP's lies past it), TCP window,
- *                 | seq ack; UDP ports length + 4 bytes;      | urgent pointer, options (MSS
- *                 | ICMP type code id/seq + 4 bytes; other    | clamping rewrites them)
+ *  l4[12]         | first 12 bytes of the upper-layer header, | checksums (UDP, ICMP, SCTP's CRC:
+ *                 | only those that exist (l4_len): TCP ports | zero in l4; TCP's lies past it),
+ *                 | seq ack; UDP ports length + 4 bytes;      | TCP window, urgent pointer,
+ *                 | ICMP type code id/seq + 4 bytes; SCTP     | options (MSS clamping rewrites
+ *                 | ports and verification tag; other         | them)
  *                 | protocols and later fragments: their      |
  *                 | first 12 bytes                            |
  *  tcp_flags      | FIN SYN RST PSH ACK URG                   | CWR, ECE
  *  digest         | every byte after the upper-layer header   |
  *                 | (TCP: from its data offset; UDP/ICMP:     |
- *                 | from byte 8; other/later fragments: all)  |
- *                 | up to the IP length                       |
+ *                 | from byte 8; SCTP: from byte 12; other/   |
+ *                 | later fragments: all) up to the IP length |
  *
  * The key is zeroed first because the hash map compares it bytewise. in is the packet's parse,
  * digest its payload's.
@@ -352,12 +359,18 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 	 * header, the payload in l4 and the digest), and the host itself rewrites the UDP one between
 	 * pop and restore: a datagram from a socket on this host crosses a veth with a partial
 	 * checksum (CHECKSUM_PARTIAL: the pseudo-header sum), xdp_rx sees that, and the kernel
-	 * completes it when it hands the datagram to a TUN reader or a socket. */
+	 * completes it when it hands the datagram to a TUN reader or a socket. SCTP alike: a veth
+	 * offers CRC32c offload, a TUN device does not, so the kernel computes the CRC in between
+	 * (the digest starts past it: sfc_inner_parse()). */
 	if (!in->later_frag) {
-		if (in->proto == IPPROTO_UDP)
+		if (in->proto == IPPROTO_UDP) {
 			*(__u16 *)&key->l4[6] = 0;
-		else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
+		} else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6) {
 			*(__u16 *)&key->l4[2] = 0;
+		} else if (in->proto == IPPROTO_SCTP) {
+			*(__u16 *)&key->l4[SFC_SCTP_CRC_OFF] = 0;
+			*(__u16 *)&key->l4[SFC_SCTP_CRC_OFF + 2] = 0;
+		}
 	}
 	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
 		key->tcp_flags = in->l4[SFC_TCP_FLAGS_OFF] & SFC_TCP_FLAGS_KEYED;
@@ -392,8 +405,8 @@ static __always_inline int sfc_same_key(const struct sfc_flow_key *a, const stru
 	return !diff;
 }
 
-/* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP ports,
- * the UDP and ICMP checksums, the ICMP identifier. TCP seq/ack, the UDP length and the first
+/* The keyed upper-layer bytes (sfc_flow_key_fill()'s l4) less what NAT rewrites: TCP/UDP/SCTP ports,
+ * the UDP and ICMP checksums, SCTP's CRC, the ICMP identifier. TCP seq/ack, the UDP length and the first
  * payload bytes, ICMP type, code and sequence stay, and how many bytes there are (in->l4 is zero
  * past them). Of a first fragment it tells its datagram's upper-layer header (struct
  * sfc_cache_entry.frag_head). */
@@ -410,6 +423,10 @@ static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
 		lo &= bpf_cpu_to_be64(0x00000000FFFF0000ULL);
 	else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
 		lo &= bpf_cpu_to_be64(0xFFFF00000000FFFFULL);
+	else if (in->proto == IPPROTO_SCTP) {
+		lo &= bpf_cpu_to_be64(0x00000000FFFFFFFFULL); /* ports; the verification tag stays */
+		hi = 0; /* the CRC32c, which NAT rewrites and offload leaves unfinished */
+	}
 	return digest_fmix(digest_word(digest_word(0, lo),
 				       (__u64)hi << 8 | (in->l4_have < SFC_KEY_L4_LEN ? in->l4_have
 										 : SFC_KEY_L4_LEN)));
@@ -425,7 +442,7 @@ static __always_inline __u64 sfc_nat_head(const struct sfc_inner *in)
  *    Two packets share it only when they are the same packet as far as a router can tell. A VNF
  *    that NATs makes every packet miss.
  *  - SFC_FP_NAT: only what NAT leaves alone: a packet: family, upper-layer protocol, IP length,
- *    IPv4 id, the key's upper-layer bytes but for ports, UDP/ICMP checksums and the ICMP
+ *    IPv4 id, the key's upper-layer bytes but for ports, UDP/ICMP checksums, SCTP's CRC and the ICMP
  *    identifier (so TCP seq/ack and flags, the UDP length, ICMP type, code and sequence), and the
  *    payload digest; a datagram: family, protocol and IPv4 id (and tc_tx checks its lengths).
  *    Never addresses, ports, checksums, the ICMP id (NAT rewrites them). A NATed ICMP error still misses

@@ -19,6 +19,11 @@ public static class LoadedDatapaths
 
     private static readonly ConcurrentDictionary<Shape, ConcurrentBag<(BpfPins Pins, ProxyObjects Objects)>> Idle = new();
 
+    // Every datapath loaded here, handed back or not: one a test never disposed (an assertion
+    // failed in a helper before its using block began) is unloaded at the end of the run too,
+    // rather than leaving its pins in bpffs.
+    private static readonly ConcurrentDictionary<ProxyObjects, BpfPins> Loaded = new();
+
     internal static (BpfPins Pins, ProxyObjects Objects) Rent(KeyMode mode, uint cacheSize, uint latencyChains)
     {
         if (Idle.TryGetValue(new Shape(mode, cacheSize, latencyChains), out var bag) && bag.TryTake(out var idle))
@@ -37,7 +42,9 @@ public static class LoadedDatapaths
         var pins = new BpfPins($"test-{Guid.NewGuid():N}"[..17]);
         try
         {
-            return (pins, ProxyObjects.Load(pins, mode, cacheSize, latencyChains: latencyChains));
+            var objects = ProxyObjects.Load(pins, mode, cacheSize, latencyChains: latencyChains);
+            Loaded[objects] = pins;
+            return (pins, objects);
         }
         catch
         {
@@ -50,18 +57,20 @@ public static class LoadedDatapaths
     internal static void Return(KeyMode mode, uint cacheSize, uint latencyChains, BpfPins pins, ProxyObjects objects) =>
         Idle.GetOrAdd(new Shape(mode, cacheSize, latencyChains), _ => []).Add((pins, objects));
 
-    /// <summary>Unloads what is kept and removes its pins when the test run ends.</summary>
+    /// <summary>Unloads every datapath loaded here (kept or still out) and removes its pins when the test run ends.</summary>
     [AssemblyCleanup]
     public static void UnloadAll()
     {
         foreach (var bag in Idle.Values)
-            while (bag.TryTake(out var idle))
-                Unload(idle);
+            bag.Clear();
+        foreach (var (objects, pins) in Loaded)
+            Unload((pins, objects));
     }
 
-    private static void Unload((BpfPins Pins, ProxyObjects Objects) idle)
+    private static void Unload((BpfPins Pins, ProxyObjects Objects) loaded)
     {
-        idle.Objects.Dispose();
-        idle.Pins.Remove();
+        Loaded.TryRemove(loaded.Objects, out _);
+        loaded.Objects.Dispose();
+        loaded.Pins.Remove();
     }
 }

@@ -41,12 +41,25 @@ internal sealed class ProxyUnderTest : IDisposable
             nshNextHopMac?.CopyTo(new Span<byte>(config.NshNextHopMac, 6));
         }
         config = Srv6Config.Encode(srv6 ?? Srv6Sids.Default, config);
-        (_pins, Objects) = LoadedDatapaths.Rent(mode, cacheSize, latencyChains);
-        Objects.WriteConfig(config);
+        (_pins, _objects) = LoadedDatapaths.Rent(mode, cacheSize, latencyChains);
+        try
+        {
+            _objects.WriteConfig(config);
+        }
+        catch
+        {
+            Dispose(); // the test never sees this instance: its datapath goes back now or never
+            throw;
+        }
     }
 
     public KeyMode Mode { get; }
-    public ProxyObjects Objects { get; }
+
+    /// <summary>The loaded datapath, until <see cref="Dispose"/> hands it to the next test: a use
+    /// after that would read or write another test's state, so it throws.</summary>
+    public ProxyObjects Objects => _returned
+        ? throw new ObjectDisposedException(nameof(ProxyUnderTest), "its datapath went back to the pool (LoadedDatapaths) and may be another test's now")
+        : _objects;
     public BpfMap Cache => Objects.Cache;
 
     public RxRun Rx(byte[] frame) => Objects.RunRx(frame);
@@ -72,10 +85,11 @@ internal sealed class ProxyUnderTest : IDisposable
     public void Dispose()
     {
         if (!_returned)
-            LoadedDatapaths.Return(Mode, _cacheSize, _latencyChains, _pins, Objects);
+            LoadedDatapaths.Return(Mode, _cacheSize, _latencyChains, _pins, _objects);
         _returned = true;
     }
 
+    private readonly ProxyObjects _objects;
     private bool _returned;
 }
 

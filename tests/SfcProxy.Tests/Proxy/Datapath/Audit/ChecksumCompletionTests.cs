@@ -29,23 +29,55 @@ public sealed class ChecksumCompletionTests
         var complete = (family == 4 ? sfc.IPv4(id: 0, fragOff: 0x4000) : sfc.IPv6()).Udp(41000, 4789).Payload(48, seed: 7).Build();
         var partial = (byte[])complete.Clone();
         BinaryPrimitives.WriteUInt16BigEndian(partial.AsSpan(udp + 6), PseudoHeaderSum(complete, udp - ip, family));
-        Assert.AreNotEqual(BinaryPrimitives.ReadUInt16BigEndian(complete.AsSpan(udp + 6)),
-            BinaryPrimitives.ReadUInt16BigEndian(partial.AsSpan(udp + 6)), "the partial checksum differs from the complete one");
 
+        AssertRestoredAfterCompletion(partial, complete, ip + 6, 2);
+    }
+
+    /// <summary>
+    /// SCTP from a socket on the same host: a veth offers SCTP CRC offload (tx-checksum-sctp on), so
+    /// the common header crosses it with a zero CRC32c; a TUN device does not (off [fixed]), so the
+    /// kernel computes the CRC (skb_csum_hwoffload_help) before the VNF reads the packet. The CRC is
+    /// the SCTP common header's bytes 8..11: with them in the key every such packet missed.
+    /// </summary>
+    [TestMethod]
+    [DataRow(4)]
+    [DataRow(6)]
+    public void SctpCrcCompletedBetweenPopAndRestoreStillRestores(int family)
+    {
+        var ip = family == 4 ? 20 : 40;
+        var sctp = 14 + 4 * Stack.Length + ip;
+        var sfc = Stacks.Push(Packet.Eth(), Stack);
+        var partial = (family == 4 ? sfc.IPv4(id: 0, protocol: SctpPacket.Protocol) : sfc.IPv6(nextHeader: SctpPacket.Protocol))
+            .Payload(SctpPacket.WithData()).Build();
+        var complete = (byte[])partial.Clone();
+        SctpPacket.SetCrc(complete.AsSpan(sctp));
+
+        AssertRestoredAfterCompletion(partial, complete, ip + 8, 4);
+    }
+
+    /// <summary>
+    /// Pops <paramref name="partial"/>; the VNF reads it with the checksum field (at
+    /// <paramref name="field"/> bytes into the inner IP packet) as <paramref name="complete"/> has it
+    /// and forwards it; tc_tx must restore its own stack on that packet.
+    /// </summary>
+    private static void AssertRestoredAfterCompletion(byte[] partial, byte[] complete, int field, int length)
+    {
+        var inner = 14 + 4 * Stack.Length;
+        Assert.IsFalse(partial.AsSpan(inner + field, length).SequenceEqual(complete.AsSpan(inner + field, length)),
+            "the partial checksum differs from the complete one");
         using var proxy = new ProxyUnderTest(KeyMode.HeaderHash);
         var rx = proxy.Rx(partial);
         Assert.AreEqual(ProxyTestRuns.XdpPass, rx.Verdict);
-        // The VNF reads the datagram with its checksum completed and forwards it.
         var vnfFrame = KernelVnf.Forward(rx.Frame);
         var l2 = KernelVnf.L2Length(vnfFrame);
-        complete.AsSpan(udp + 6, 2).CopyTo(vnfFrame.AsSpan(l2 + ip + 6));
+        complete.AsSpan(inner + field, length).CopyTo(vnfFrame.AsSpan(l2 + field));
         var tx = proxy.Tx(vnfFrame);
 
         var moved = proxy.Moved();
         Assert.AreEqual(1ul, moved.GetValueOrDefault(Counter.TxRestored), $"restored, not a miss; moved: {XdpRxFixtureTests.Format(moved)}");
         var head = Stacks.Push(Packet.Eth(KernelVnf.NextHopMac, KernelVnf.EgressMac), Stacks.AfterVnf(Stack, 1)).Payload(new byte[1]).Build();
         CollectionAssert.AreEqual((byte[])[.. head.AsSpan(0, head.Length - 1), .. vnfFrame.AsSpan(l2)], tx.Frame,
-            "its own stack, the VNF's datagram with the completed checksum");
+            "its own stack, the VNF's packet with the completed checksum");
         Assert.AreEqual(0, proxy.CacheEntries);
     }
 

@@ -125,7 +125,7 @@ internal readonly record struct IpInfo(int Version, int HeaderLength, int TotalL
 /// <summary>The IP fields a VNF may rewrite, and the checksums it fixes after doing so.</summary>
 internal static class IpFields
 {
-    public const byte Tcp = 6, Udp = 17, Icmp = 1, Icmp6 = 58;
+    public const byte Tcp = 6, Udp = 17, Icmp = 1, Icmp6 = 58, Sctp = 132;
 
     public static byte Ttl(byte[] ip) => ip[0] >> 4 == 4 ? ip[8] : ip[7];
 
@@ -183,7 +183,7 @@ internal static class IpFields
     /// <summary>
     /// What the README says a metadata fingerprint of kind "nat" covers, and nothing else: family,
     /// upper-layer protocol, IP length, IPv4 identification, the first 12 bytes of the upper-layer
-    /// header but for ports, UDP/ICMP checksums and the ICMP identifier (as many as exist), the TCP
+    /// header but for ports, UDP/ICMP checksums, SCTP's CRC and the ICMP identifier (as many as exist), the TCP
     /// flags an endpoint sets, and the payload after the upper-layer header. Two packets equal here
     /// are ones that mode cannot tell apart (README: a changed mark between them is not caught). A
     /// fragment of a datagram is judged as part of its datagram, not by these: for it, the packet
@@ -200,7 +200,7 @@ internal static class IpFields
         {
             var (at, _, len) = Addresses(ip);
             ip.AsSpan(at, 2 * len).Clear();
-            if (info.Protocol is Tcp or Udp && t >= 0 && ip.Length >= t + 4)
+            if (info.Protocol is Tcp or Udp or Sctp && t >= 0 && ip.Length >= t + 4)
                 ip.AsSpan(t, 4).Clear();
             else if (info.Protocol is Icmp or Icmp6 && t >= 0 && ip.Length >= t + 6)
                 ip[t + 4] = ip[t + 5] = 0;
@@ -228,6 +228,10 @@ internal static class IpFields
                     head.AsSpan(2, Math.Min(4, head.Length - 2)).Clear();
                 payloadAt = Math.Min(8, l4.Length);
                 break;
+            case Sctp: // ports; the CRC is cleared already (Normalized)
+                head.AsSpan(0, Math.Min(4, head.Length)).Clear();
+                payloadAt = Math.Min(12, l4.Length);
+                break;
             default:
                 payloadAt = 0;
                 break;
@@ -241,7 +245,7 @@ internal static class IpFields
     /// <summary>
     /// The packet with the fields the contract lets a VNF rewrite without changing which packet it
     /// is zeroed: IPv4 TOS, TTL and header checksum, IPv6 traffic class and hop limit, the TCP
-    /// window, options and checksum, the UDP, ICMP and ICMPv6 checksums. Two packets equal here may
+    /// window, options and checksum, the UDP, ICMP and ICMPv6 checksums, SCTP's CRC32c. Two packets equal here may
     /// be impossible to tell apart for a header-hash key (the model's "similar"); it says nothing of
     /// which fields the datapath keys.
     /// </summary>
@@ -269,6 +273,9 @@ internal static class IpFields
                 break;
             case Icmp or Icmp6 when ip.Length >= t + 4:
                 ip[t + 2] = ip[t + 3] = 0;
+                break;
+            case Sctp:
+                ip.AsSpan(Math.Min(ip.Length, t + 8), Math.Clamp(ip.Length - t - 8, 0, 4)).Clear(); // the CRC32c
                 break;
         }
         return ip;
