@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace SfcProxy.Bpf;
@@ -15,8 +16,10 @@ public sealed unsafe class BpfObject : IDisposable
 
     private readonly SafeBpfObjectHandle _handle;
     private readonly SafeNativeMemoryHandle _kernelLog;
-    private readonly Dictionary<string, BpfProgram> _programs = [];
-    private readonly Dictionary<string, BpfMap> _maps = [];
+    // Filled on first use by whichever thread asks: control sessions read maps concurrently (two
+    // `stats` requests at once made a plain Dictionary throw "an item with the same key").
+    private readonly ConcurrentDictionary<string, BpfProgram> _programs = new();
+    private readonly ConcurrentDictionary<string, BpfMap> _maps = new();
     private bool _loaded;
 
     private BpfObject(SafeBpfObjectHandle handle, SafeNativeMemoryHandle kernelLog, string name)
@@ -97,7 +100,7 @@ public sealed unsafe class BpfObject : IDisposable
         {
             int fd = Interop.LibBpf.ProgramFd(_handle, Name, name);
             program = new BpfProgram(name, $"{Name}/{name}", new BorrowedFd(_handle, fd, $"{Name}/{name}"));
-            _programs.Add(name, program);
+            program = _programs.GetOrAdd(name, program);
         }
         return program;
     }
@@ -113,7 +116,7 @@ public sealed unsafe class BpfObject : IDisposable
             string subject = $"{Name}/{name}";
             map = new BpfMap(name, subject, new BorrowedFd(_handle, fd, subject), ownedFd: null,
                 def.Type, def.KeySize, def.ValueSize, def.MaxEntries);
-            _maps.Add(name, map);
+            map = _maps.GetOrAdd(name, map);
         }
         return map;
     }

@@ -53,6 +53,51 @@ public sealed class BpfObjectTests
         CollectionAssert.AreEqual(packet, result.Data);
     }
 
+    /// <summary>
+    /// Control sessions read an object's maps from their own threads (two `stats` at once): the
+    /// first lookups of a map or program by name race. Before, a plain Dictionary threw "an item
+    /// with the same key has already been added" (HostileClientTests caught it in the daemon).
+    /// </summary>
+    [TestMethod]
+    public void FirstLookupsFromManyThreadsAtOnceAllSucceed()
+    {
+        string pinRoot = TestObjects.UniquePinRoot();
+        try
+        {
+            for (var round = 0; round < 40; round++)
+            {
+                using BpfObject obj = BpfObject.Open(TestObjects.Probe, pinRoot);
+                obj.Load();
+                const int threads = 8;
+                using var start = new Barrier(threads);
+                var seen = new BpfMap[threads];
+                var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+                var workers = Enumerable.Range(0, threads).Select(i => new Thread(() =>
+                {
+                    try
+                    {
+                        start.SignalAndWait();
+                        seen[i] = obj.Map("probe_table");
+                        obj.Map("probe_packets");
+                        obj.Program("probe_count");
+                    }
+                    catch (Exception e)
+                    {
+                        failures.Add(e);
+                    }
+                })).ToList();
+                workers.ForEach(t => t.Start());
+                workers.ForEach(t => t.Join());
+                Assert.IsEmpty(failures, $"round {round}: {string.Join("; ", failures.Select(e => e.Message))}");
+                Assert.IsTrue(seen.All(m => ReferenceEquals(m, seen[0])), $"round {round}: every thread got the one map object");
+            }
+        }
+        finally
+        {
+            TestObjects.RemovePinRoot(pinRoot);
+        }
+    }
+
     [TestMethod]
     public void MissingFileIsNamed()
     {
