@@ -103,6 +103,34 @@ static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be1
 }
 
 /*
+ * An encapsulation that carries an Ethernet frame (NSH next protocol 3, SRv6 next header 143): the
+ * VNF gets that frame as is, so the outer L2 header goes with the popped headers (p->strip_l2).
+ * Walks its Ethernet header and up to VLAN_MAX_DEPTH tags to the IP packet. A frame that ends
+ * inside its Ethernet header counts RX_TRUNCATED; one that is not IP (ARP, a third VLAN tag,
+ * MPLS, ...) counts RX_NOT_IP: tc_tx can key and restore only IP frames. Returns 0 with nh on the
+ * inner IP header and *l3_proto set, or -1 with *outcome set.
+ */
+static __always_inline int inner_eth(struct hdr_cursor *nh, void *data_end, struct sfc_pop *p,
+				     __be16 *l3_proto, enum sfc_counter *outcome)
+{
+	struct ethhdr *ieth;
+	__u32 ivlans;
+	int proto;
+
+	proto = parse_eth_vlans(nh, data_end, &ieth, &ivlans);
+	if (proto < 0) {
+		*outcome = SFC_CNT_RX_TRUNCATED;
+		return -1;
+	}
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
+		*outcome = SFC_CNT_RX_NOT_IP;
+		return -1;
+	}
+	p->strip_l2 = 1;
+	return inner_ip(nh, data_end, proto, l3_proto, outcome);
+}
+
+/*
  * Checks the NSH header at nh (p->l2_len bytes into the frame, by parse_nshhdr(): verdicts and
  * counters are listed there; fill_entry() copies it byte for byte) and finds the packet it
  * carries:
@@ -115,9 +143,7 @@ static __always_inline int inner_ip(struct hdr_cursor *nh, void *data_end, __be1
  *                | (up to VLAN_MAX_DEPTH tags, then    | MAC is saved in e->outer_src so tc_tx can
  *                | IPv4/IPv6)                         | send the restored frame back to that SFF
  *
- * An inner frame that ends inside its Ethernet header counts RX_TRUNCATED; one that is not IP
- * (ARP, a third VLAN tag, MPLS, ...) counts RX_NOT_IP: tc_tx can key and restore only IP frames.
- * Leaves nh on the inner IP header, sets *l3_proto (network byte order), p->hdr_len,
+ * An inner frame: inner_eth() (RX_TRUNCATED, RX_NOT_IP). Leaves nh on the inner IP header, sets *l3_proto (network byte order), p->hdr_len,
  * p->nsh_next_proto, p->oam and, for an inner Ethernet frame, p->strip_l2. Returns 0, or -1 with
  * *outcome set.
  */
@@ -125,9 +151,8 @@ static __always_inline int read_nsh(struct hdr_cursor *nh, void *data_end, struc
 				    __be16 *l3_proto, enum sfc_counter *outcome)
 {
 	struct sfc_nsh_hdr *nsh;
-	struct ethhdr *ieth;
-	__u32 hlen, ivlans;
-	int np, proto;
+	__u32 hlen;
+	int np;
 
 	np = parse_nshhdr(nh, data_end, &nsh, &hlen, outcome);
 	if (np < 0)
@@ -143,17 +168,7 @@ static __always_inline int read_nsh(struct hdr_cursor *nh, void *data_end, struc
 	case SFC_NSH_NP_IPV6:
 		return inner_ip(nh, data_end, bpf_htons(ETH_P_IPV6), l3_proto, outcome);
 	default: /* SFC_NSH_NP_ETHERNET, the only other one parse_nshhdr() lets through */
-		proto = parse_eth_vlans(nh, data_end, &ieth, &ivlans);
-		if (proto < 0) {
-			*outcome = SFC_CNT_RX_TRUNCATED;
-			return -1;
-		}
-		if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
-			*outcome = SFC_CNT_RX_NOT_IP;
-			return -1;
-		}
-		p->strip_l2 = 1;
-		return inner_ip(nh, data_end, proto, l3_proto, outcome);
+		return inner_eth(nh, data_end, p, l3_proto, outcome);
 	}
 }
 

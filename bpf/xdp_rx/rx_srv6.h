@@ -194,9 +194,8 @@ static __always_inline int read_srv6(struct xdp_md *ctx, struct hdr_cursor *nh, 
 				     struct sfc_pop *p, struct sfc_cache_entry *e,
 				     __be16 *l3_proto, enum sfc_counter *outcome)
 {
-	struct ethhdr *ieth;
-	__u32 hlen, ivlans;
-	int r, proto;
+	__u32 hlen;
+	int r;
 
 	r = rx_srv6(ctx, p->l2_len, e);
 	if (r) {
@@ -214,17 +213,7 @@ static __always_inline int read_srv6(struct xdp_md *ctx, struct hdr_cursor *nh, 
 		return inner_ip(nh, data_end, bpf_htons(ETH_P_IP), l3_proto, outcome);
 	if (e->srv6_next == SFC_NH_IPV6)
 		return inner_ip(nh, data_end, bpf_htons(ETH_P_IPV6), l3_proto, outcome);
-	proto = parse_eth_vlans(nh, data_end, &ieth, &ivlans);
-	if (proto < 0) {
-		*outcome = SFC_CNT_RX_TRUNCATED;
-		return -1;
-	}
-	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
-		*outcome = SFC_CNT_RX_NOT_IP;
-		return -1;
-	}
-	p->strip_l2 = 1;
-	return inner_ip(nh, data_end, proto, l3_proto, outcome);
+	return inner_eth(nh, data_end, p, l3_proto, outcome);
 }
 
 #endif /* XDP_RX_SRV6_H */
