@@ -368,8 +368,7 @@ static __always_inline void sfc_flow_key_fill(const struct sfc_inner *in, __u64 
 		} else if (in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6) {
 			*(__u16 *)&key->l4[2] = 0;
 		} else if (in->proto == IPPROTO_SCTP) {
-			*(__u16 *)&key->l4[SFC_SCTP_CRC_OFF] = 0;
-			*(__u16 *)&key->l4[SFC_SCTP_CRC_OFF + 2] = 0;
+			*(__u32 *)&key->l4[SFC_SCTP_CRC_OFF] = 0;
 		}
 	}
 	if (in->proto == IPPROTO_TCP && !in->later_frag && in->l4_have > SFC_TCP_FLAGS_OFF)
