@@ -59,9 +59,14 @@ internal static class CoreBenchmark
     /// static, empty), to look at a tail rather than a summary of it.</param>
     /// <param name="srv6Only">Only the SRv6 rows (no MPLS, NSH or stage rows): a shorter run for A/B tests of the
     /// SRv6 path.</param>
+    /// <param name="only">If set, only the rows whose "key mode headers" name starts with it ("metadata mpls 4",
+    /// "header-hash nsh"), and no stage rows: one path alone, for a profiler (vm-lab/prog-profile.sh).</param>
     public static (IReadOnlyList<CoreBenchRow> Rows, IReadOnlyList<StageRow> Stages) Run(int packets,
-        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress, string? rawDirectory = null, bool srv6Only = false)
+        IReadOnlyList<int> labelCounts, uint sampleEvery, Action<string> progress, string? rawDirectory = null, bool srv6Only = false,
+        string? only = null)
     {
+        bool Wanted(KeyMode mode, string headers) =>
+            only is null || $"{ModeName(mode)} {headers}".StartsWith(only, StringComparison.Ordinal);
         var dir = ProxyObjects.DefaultObjectDirectory;
         using var emptyXdp = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyXdp.Object + ".bpf.o"), null);
         using var emptyTc = BpfObject.Open(Path.Combine(dir, BenchBpfNames.EmptyTc.Object + ".bpf.o"), null);
@@ -89,14 +94,20 @@ internal static class CoreBenchmark
                 proxy.WriteConfig(Config(mode, MissPolicy.Drop, sampleEvery));
                 foreach (var labels in srv6Only ? [] : labelCounts)
                 {
+                    if (!Wanted(mode, $"mpls {labels} label{(labels == 1 ? "" : "s")}"))
+                        continue;
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
                     rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc, limit, rawDirectory));
                 }
                 foreach (var (name, prefix) in srv6Only ? Srv6Headers : [.. NshHeaders, .. Srv6Headers])
                 {
+                    if (!Wanted(mode, name))
+                        continue;
                     progress($"{mode,-10} {name}: {packets} distinct packets");
                     rows.Add(Measure(proxy, mode, name, 0, prefix, packets, floorXdp, floorTc, limit, rawDirectory));
                 }
+                if (only is not null)
+                    continue;
                 progress($"{mode,-10} stages: {packets} plain packets");
                 stages.AddRange(MeasureStages(proxy, mode, packets, sampleEvery, srv6Only));
             }
