@@ -12,7 +12,7 @@ def rows(path):
     found = {}
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if len(cells) == 12 and cells[0] in ('metadata', 'header-hash'):
+        if len(cells) in (12, 14) and cells[0] in ('metadata', 'header-hash'):  # 14: with the slot columns
             found[(cells[0], cells[1])] = (float(cells[7].rstrip('x')), float(cells[8].rstrip('x')))
     return found
 

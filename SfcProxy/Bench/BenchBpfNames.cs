@@ -31,10 +31,20 @@ internal static class BenchBpfNames
         public const string Object = "static_push", Program = "static_push";
     }
 
+    /// <summary>The least per-packet cache: the static proxy plus a slot per packet (headers in at
+    /// <see cref="SlotPop"/>, out at <see cref="SlotPush"/>), what touching a slot costs; never a proxy.</summary>
+    public static class SlotCache
+    {
+        public const string Object = "slot_cache", SlotPop = "slot_pop", SlotPush = "slot_push";
+    }
+
     /// <summary>The maps of the bench objects.</summary>
     public static class Maps
     {
         /// <summary>static_push's header to push (the bench writes it per row).</summary>
         public const string StaticHeader = "static_push_hdr";
+
+        /// <summary>slot_cache's slots and each CPU's next slot.</summary>
+        public const string SlotRing = "slot_ring", SlotCursor = "slot_cursor";
     }
 }

@@ -28,13 +28,17 @@ internal readonly record struct NsStats(double Mean, double Median, double P99)
 /// <param name="Headers">What the frames carry: "mpls", "nsh md1", "nsh md2 252 B", "srv6 4 segments".</param>
 /// <param name="Labels">MPLS stack depth (0 for NSH and SRv6).</param>
 /// <param name="StaticSame">Packets whose static round trip left exactly the frame the datapath's did.</param>
+/// <param name="Slot">The least per-packet cache (slot_cache: the static proxy plus one slot per packet written at
+/// pop and read at push, no claim, no check): what touching a slot costs here, beside what the static proxy costs.</param>
 internal sealed record CoreBenchRow(KeyMode Mode, string Headers, int Labels, NsStats Rx, NsStats Tx, NsStats RoundTrip,
-    NsStats Static, NsStats Floor, long Restored, long StaticSame, int Packets)
+    NsStats Static, NsStats Floor, long Restored, long StaticSame, int Packets, NsStats Slot)
 {
     /// <summary>Round trip over the static proxy's, mean over mean.</summary>
     public double StaticMeanRatio => RoundTrip.Mean / Static.Mean;
     /// <summary>Round trip over the static proxy's, median over median.</summary>
     public double StaticMedianRatio => RoundTrip.Median / Static.Median;
+    /// <summary>The least per-packet cache over the static proxy, median over median.</summary>
+    public double SlotMedianRatio => Slot.Median / Static.Median;
     /// <summary>Round trip over the empty XDP + empty tc floor measured in the same run (medians).</summary>
     public double FloorRatio => RoundTrip.Median / Floor.Median;
 }
@@ -78,6 +82,12 @@ internal static class CoreBenchmark
         staticPush.Load();
         var limit = new StaticProxy(staticPop.Program(BenchBpfNames.StaticPop.Program),
             staticPush.Program(BenchBpfNames.StaticPush.Program), staticPush.Map(BenchBpfNames.Maps.StaticHeader));
+        using var slotCache = BpfObject.Open(Path.Combine(dir, BenchBpfNames.SlotCache.Object + ".bpf.o"), null);
+        slotCache.Load();
+        // touched once before measuring, as the datapath's slots are at load (its slot is as big as
+        // their entry, 528 bytes, so the same zero write fits)
+        MetadataSlots.Prefault(slotCache.Map(BenchBpfNames.Maps.SlotRing));
+        var slot = new SlotCache(slotCache.Program(BenchBpfNames.SlotCache.SlotPop), slotCache.Program(BenchBpfNames.SlotCache.SlotPush));
 
         var floorXdp = emptyXdp.Program(BenchBpfNames.EmptyXdp.Program);
         var floorTc = emptyTc.Program(BenchBpfNames.EmptyTc.Program);
@@ -97,14 +107,14 @@ internal static class CoreBenchmark
                     if (!Wanted(mode, $"mpls {labels} label{(labels == 1 ? "" : "s")}"))
                         continue;
                     progress($"{mode,-10} {labels,2} labels: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc, limit, rawDirectory));
+                    rows.Add(Measure(proxy, mode, "mpls", labels, Packet.Eth().Labels(labels), packets, floorXdp, floorTc, limit, slot, rawDirectory));
                 }
                 foreach (var (name, prefix) in srv6Only ? Srv6Headers : [.. NshHeaders, .. Srv6Headers])
                 {
                     if (!Wanted(mode, name))
                         continue;
                     progress($"{mode,-10} {name}: {packets} distinct packets");
-                    rows.Add(Measure(proxy, mode, name, 0, prefix, packets, floorXdp, floorTc, limit, rawDirectory));
+                    rows.Add(Measure(proxy, mode, name, 0, prefix, packets, floorXdp, floorTc, limit, slot, rawDirectory));
                 }
                 if (only is not null)
                     continue;
@@ -184,6 +194,9 @@ internal static class CoreBenchmark
     /// <summary>The static proxy: its two programs and the map holding the header static_push pushes.</summary>
     private sealed record StaticProxy(BpfProgram Pop, BpfProgram Push, BpfMap Header);
 
+    /// <summary>The least per-packet cache (bpf/bench/slot_cache.bpf.c): pops into a slot, pushes from it.</summary>
+    private sealed record SlotCache(BpfProgram Pop, BpfProgram Push);
+
     /// <summary>STATIC_MAX_HDR of bpf/bench/static_push.bpf.c: the largest SRv6 header set.</summary>
     private const int StaticMaxHeader = SfcLimits.Srv6MaxLength;
 
@@ -218,7 +231,7 @@ internal static class CoreBenchmark
     }
 
     private static CoreBenchRow Measure(ProxyObjects proxy, KeyMode mode, string headers, int labels, Packet prefix, int packets,
-        BpfProgram emptyXdp, BpfProgram emptyTc, StaticProxy limit, string? rawDirectory)
+        BpfProgram emptyXdp, BpfProgram emptyTc, StaticProxy limit, SlotCache slotCache, string? rawDirectory)
     {
         SetStaticHeader(proxy, limit, prefix.IPv4(id: 65535).Tcp(seq: 1).Payload(64).Build());
         var rx = new double[packets];
@@ -226,7 +239,8 @@ internal static class CoreBenchmark
         var roundTrip = new double[packets];
         var statics = new double[packets];
         var floor = new double[packets];
-        long same = 0;
+        var slots = new double[packets];
+        long same = 0, slotSame = 0;
         var before = Restored(proxy);
         for (var i = 0; i < packets; i++)
         {
@@ -238,6 +252,13 @@ internal static class CoreBenchmark
             var floorTx = ProxyTestRuns.RunTc(emptyTc, popped.Frame);
             var staticTx = ProxyTestRuns.RunTc(limit.Push, staticRx.Frame);
             var restored = proxy.RunTx(popped.Frame, popped.MetaKey ?? 0);
+            var slotRx = ProxyTestRuns.RunXdp(slotCache.Pop, frame);
+            var slotTx = ProxyTestRuns.RunTc(slotCache.Push, slotRx.Frame, slotRx.MetaKey ?? 0);
+            slots[i] = slotRx.DurationNs + slotTx.DurationNs;
+            // as long as ours, and the packet inside left as it came
+            var inner = popped.Frame.Length - 14;
+            if (slotTx.Frame.Length == restored.Frame.Length && slotTx.Frame.AsSpan(slotTx.Frame.Length - inner).SequenceEqual(frame.AsSpan(frame.Length - inner)))
+                slotSame++;
             rx[i] = popped.DurationNs;
             tx[i] = restored.DurationNs;
             roundTrip[i] = rx[i] + tx[i];
@@ -247,6 +268,10 @@ internal static class CoreBenchmark
                 same++;
         }
         var done = (long)(Restored(proxy) - before);
+        // its job is the static proxy's: every frame back as long as ours, the packet inside unchanged (a stick
+        // that fails its job measures nothing)
+        if (slotSame != packets)
+            throw new InvalidOperationException($"bench: slot_cache gave {packets - slotSame} of {packets} {headers} frames back wrong");
         if (rawDirectory is not null)
         {
             Directory.CreateDirectory(rawDirectory);
@@ -255,7 +280,7 @@ internal static class CoreBenchmark
                 Enumerable.Range(0, packets).Select(i => $"{i},{rx[i]},{tx[i]},{statics[i]},{floor[i]}").Prepend("packet,rx,tx,static,empty"));
         }
         return new CoreBenchRow(mode, headers, labels, NsStats.Of(rx), NsStats.Of(tx), NsStats.Of(roundTrip),
-            NsStats.Of(statics), NsStats.Of(floor), done, same, packets);
+            NsStats.Of(statics), NsStats.Of(floor), done, same, packets, NsStats.Of(slots));
     }
 
     /// <summary>Packets tc_tx gave their headers back to (with or without labels left to push).</summary>
@@ -271,9 +296,9 @@ internal static class CoreBenchmark
     public static string ToMarkdown(IReadOnlyList<CoreBenchRow> rows, IReadOnlyList<StageRow> stages)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine("Per-packet ns as mean / median / p99. Static: static_pop + static_push (pop the stack, push the same bytes back, no cache), the job's own limit; empty: an empty XDP + an empty tc program. Ratios: round trip over static, mean over mean and median over median.").AppendLine();
-        sb.AppendLine("| key mode | headers | xdp_rx | tc_tx | round trip | static | empty | / static (mean) | / static (median) | vs 1 label (mean, median) | restored | static frame = ours |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("Per-packet ns as mean / median / p99. Static: static_pop + static_push (pop the stack, push the same bytes back, no cache), the job's own limit; empty: an empty XDP + an empty tc program. Ratios: round trip over static, mean over mean and median over median. Slot: the least per-packet cache (slot_cache: the static proxy plus one slot of a 4,096-slot ring written at pop and read at push, no claim, no check), and its median over static's: what the memory a per-packet cache touches costs here.").AppendLine();
+        sb.AppendLine("| key mode | headers | xdp_rx | tc_tx | round trip | static | empty | / static (mean) | / static (median) | vs 1 label (mean, median) | restored | static frame = ours | slot | slot / static (median) |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             var one = rows.FirstOrDefault(x => x.Mode == r.Mode && x.Headers == "mpls" && x.Labels == 1);
@@ -281,7 +306,7 @@ internal static class CoreBenchmark
                 $"{r.RoundTrip.Mean / one.RoundTrip.Mean:0.00}x, {r.RoundTrip.Median / one.RoundTrip.Median:0.00}x";
             var headers = r.Headers == "mpls" ? $"mpls {r.Labels} label{(r.Labels == 1 ? "" : "s")}" : r.Headers;
             sb.AppendLine($"| {ModeName(r.Mode)} | {headers} | {r.Rx} | {r.Tx} | {r.RoundTrip} | {r.Static} | {r.Floor} | " +
-                $"{r.StaticMeanRatio:0.00}x | {r.StaticMedianRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} | {r.StaticSame}/{r.Packets} |");
+                $"{r.StaticMeanRatio:0.00}x | {r.StaticMedianRatio:0.00}x | {vsOne} | {r.Restored}/{r.Packets} | {r.StaticSame}/{r.Packets} | {r.Slot} | {r.SlotMedianRatio:0.00}x |");
         }
         sb.AppendLine().AppendLine("Paths without cache work, same run (medians, ns):").AppendLine();
         sb.AppendLine("| key mode | path | ns |").AppendLine("|---|---|---:|");
