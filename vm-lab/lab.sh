@@ -3,7 +3,7 @@
 # network namespaces (tests/e2e/topology.sh), SR-MPLS traffic from an XDP live-frames generator,
 # packets per second at the receiver against the number of labels, SfcProxy beside the floor.
 #
-#   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|ovs|metadata|header-hash|kernel-srv6]
+#   vm-lab/lab.sh setup NAME [--vnf kernel|tun|sidecar] [--mode none|floor|static|ovs|metadata|header-hash|kernel-srv6]
 #   vm-lab/lab.sh exec NAME sender|proxy|receiver|vnf CMD...  (also snd|prx|rcv; vnf: --vnf sidecar)
 #   vm-lab/lab.sh teardown NAME
 #   vm-lab/lab.sh bench [--quick] [--vnf kernel|tun|sidecar] [--labels LIST] [--nsh LIST] [--srv6 LIST]
@@ -12,7 +12,11 @@
 #   vm-lab/lab.sh bench-dsr [--quick] ...   packet rate through the DSR load balancer (vm-lab/lab/dsr.sh)
 #
 # setup: the topology, then the proxy datapath: floor = an empty XDP program on the proxy ingress
-# and an empty tc egress program on its egress (no encapsulation is sent to it); metadata /
+# and an empty tc egress program on its egress (no encapsulation is sent to it); static = the
+# benchmark's static proxy where SfcProxy's programs sit (bpf/bench/static_pop.bpf.c native XDP on
+# the ingress, static_push.bpf.c tc egress pushing a fixed header, the one SfcProxy restores, set
+# per point; vm-lab/lab/static.sh; setup: the 1-label header): the job's own limit in this hook
+# design, not in bench's default systems (--systems "floor static metadata header-hash"); metadata /
 # header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
 # Nsh:NextHopMac = the receiver); ovs = Open vSwitch (userspace datapath) as a static proxy that pops
 # the labels before the VNF and pushes a fixed stack after it (vm-lab/lab/ovs.sh; 1..3 labels and NSH;
@@ -29,7 +33,7 @@
 # temp dir, 1 repeat of 0.7 s at 1 and 16 labels and nsh1, ovs at 1 label, no SRv6).
 # --srv6 LIST (default "srv6-1 srv6-2 srv6-4 srv6-8 srv6-16 srv6-4-t"; "" for none): SRv6 points
 # (srv6-N: N segments after the proxy SID; -t: with 56 bytes of SRH TLVs, vm-lab/lab/srv6_lab.h) for
-# metadata, header-hash and kernel-srv6 (added to the default systems); with SRv6 points the run also
+# metadata, header-hash, static and kernel-srv6 (kernel-srv6 added to the default systems); with SRv6 points the run also
 # writes DIR/lab-pps-srv6.{csv,md,png} (every row of the run; the report vm-lab/lab/srv6_report.py),
 # and lab-pps.* from the rows without SRv6.
 # --vnf tun: the user-mode VNF (tests/e2e/tun_vnf.py, Python) instead, systems floor and
@@ -49,6 +53,8 @@ PY=/usr/bin/python3
 . "$here/lab/ovs.sh"   # the Open vSwitch static-proxy baseline (system ovs)
 # shellcheck source=vm-lab/lab/kernel_srv6.sh
 . "$here/lab/kernel_srv6.sh"   # the kernel's static SRv6 proxy baseline (system kernel-srv6)
+# shellcheck source=vm-lab/lab/static.sh
+. "$here/lab/static.sh"   # the benchmark's static proxy in SfcProxy's hooks (system static)
 LAB_SRV6="${LAB_SRV6:-1}"   # SfcProxy config lists srv6 (bench: only when it measures SRv6)
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
@@ -64,6 +70,8 @@ build_tools() {   # $1 dir
 	clang -O2 -g -target bpf -I"$inc" -c "$here/lab/lab.bpf.c" -o "$d/lab.bpf.o"
 	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/empty_xdp.bpf.c" -o "$d/empty_xdp.bpf.o"
 	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/empty_tc.bpf.c" -o "$d/empty_tc.bpf.o"
+	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/static_pop.bpf.c" -o "$d/static_pop.bpf.o"
+	clang -O2 -g -target bpf -I"$inc" -c "$repo/bpf/bench/static_push.bpf.c" -o "$d/static_push.bpf.o"
 	clang -O2 -Wall -o "$d/trafgen" "$here/lab/trafgen.c" -lbpf
 }
 
@@ -103,9 +111,10 @@ JSON
 			sleep 0.1
 		done
 		[ -S "$sock" ] || { cat "$st/daemon.log" >&2; die "sfcproxy not ready after 30 s"; } ;;
+	static) [ "$VNF" = kernel ] || die "static: kernel VNF only"; static_attach ;;
 	ovs) ovs_attach ;;
 	kernel-srv6) kernel_srv6_attach ;;
-	*) die "mode: none|floor|ovs|metadata|header-hash|kernel-srv6" ;;
+	*) die "mode: none|floor|static|ovs|metadata|header-hash|kernel-srv6" ;;
 	esac
 	echo "$1" > "$st/mode"
 }
@@ -123,6 +132,7 @@ detach_mode() {
 			kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 		fi
 		rm -f "$st/daemon.pid" ;;
+	static) static_detach ;;
 	ovs) ovs_detach ;;
 	kernel-srv6) kernel_srv6_detach ;;
 	esac
@@ -238,8 +248,8 @@ bench() {
 		[[ " $systems " != *" metadata "* ]] || die "the metadata key does not survive a VNF outside the proxy's stack (--vnf $vnf)" ;;
 	*) die "--vnf kernel|tun|sidecar" ;;
 	esac
-	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; kernel-srv6) [ "$vnf" = kernel ] || die "kernel-srv6: kernel VNF only" ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
-		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|ovs|metadata|header-hash|kernel-srv6)" ;; esac; done
+	for s in $systems; do case "$s" in floor|metadata|header-hash) ;; static) [ "$vnf" = kernel ] || die "static: kernel VNF only" ;; kernel-srv6) [ "$vnf" = kernel ] || die "kernel-srv6: kernel VNF only" ;; ovs) [ "$vnf" = kernel ] || die "ovs: kernel VNF only"
+		ovs_available || die "ovs: Open vSwitch not installed (scripts/setup.sh)" ;; *) die "system $s (floor|static|ovs|metadata|header-hash|kernel-srv6)" ;; esac; done
 	if [ "$vnf" = tun ]; then
 		# paced ladder of offered rates, its own loop and report (vm-lab/lab/tun.sh)
 		tun_bench "$quick" "$labels" "$repeats" "$secs" "$warm" "$systems" "$out" "$rates" "$cmdline"
@@ -254,8 +264,8 @@ bench() {
 	LAB_SRV6=0; [ -z "$srv6" ] || LAB_SRV6=1
 	$PY -c 'import matplotlib' 2>/dev/null || die "missing python3-matplotlib (apt-get install -y python3-matplotlib)"
 	if [[ " $systems " == *" metadata "* || " $systems " == *" header-hash "* ]] && [ ! -f "$dll" ]; then
-		echo "note: no SfcProxy build ($dll): measuring the floor only (dotnet build SfcProxy/SfcProxy.csproj)"
-		systems="$(for s in $systems; do case "$s" in floor|ovs) echo "$s" ;; esac; done | xargs)"
+		echo "note: no SfcProxy build ($dll): measuring the floor, static and ovs only (dotnet build SfcProxy/SfcProxy.csproj)"
+		systems="$(for s in $systems; do case "$s" in floor|static|ovs) echo "$s" ;; esac; done | xargs)"
 	fi
 	local name; name="vl$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))"
 	local qtmp=""
@@ -304,6 +314,7 @@ bench() {
 				local res rx tx pk by ok txp cns
 				[ "$s" = ovs ] && ovs_flows "$l"
 				[ "$s" = kernel-srv6 ] && kernel_srv6_point "$l"
+				[ "$s" = static ] && static_point "$l"
 				local sent="$l"; [ "$s" != kernel-srv6 ] || sent="$l-sl0"   # kernel_srv6.sh: End.DX4 needs SL 0
 				res="$(measure "$sent" "$warm" "$secs")"
 				read -r rx tx pk by txp cns <<< "$res"
@@ -344,7 +355,7 @@ setup)
 		shift
 	done
 	case "$vnf" in kernel|tun|sidecar) ;; *) die "--vnf kernel|tun|sidecar" ;; esac
-	case "$mode" in none|floor|ovs|metadata|header-hash|kernel-srv6) ;; *) die "--mode none|floor|ovs|metadata|header-hash|kernel-srv6" ;; esac
+	case "$mode" in none|floor|static|ovs|metadata|header-hash|kernel-srv6) ;; *) die "--mode none|floor|static|ovs|metadata|header-hash|kernel-srv6" ;; esac
 	[ -e "/tmp/vmlab-$name" ] && die "lab $name exists (run: $0 teardown $name)"
 	trap 'rc=$?; ((rc == 0)) || lab_down "'"$name"'"' EXIT
 	lab_up "$name" "$vnf"

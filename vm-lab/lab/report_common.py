@@ -10,6 +10,7 @@ TLV_MAX = 124      # trafgen.c: MD2 metadata in TLVs of at most 124 value bytes
 # Each system's line in every lab plot, so a system looks the same in all of them.
 STYLE = {
     "floor": dict(color="0.4", ls="--", marker=None),
+    "static": dict(color="tab:purple", ls=":", marker="v", lw=2),
     "ovs": dict(color="tab:green", ls="-", marker="^", lw=2),
     "metadata": dict(color="tab:blue", ls="-", marker="o", lw=2),
     "header-hash": dict(color="tab:orange", ls="-", marker="s", lw=2),
@@ -57,6 +58,33 @@ def nsh_bytes(e):
 
 def nsh_name(e):
     return f"NSH MD{1 if e == 'nsh1' else 2} ({nsh_bytes(e)} B)"
+
+
+def static_lines(data, floor, points, agg):
+    """The static proxy (vm-lab/lab/static.sh) as the job's limit: its share of the floor and
+    SfcProxy's share of it, by rate and by cost, over the points both measured (agg: the report's
+    (median, min, max, runs, ok) of a point's rows by a column)."""
+    st = data.get("static")
+    if not st or not floor:
+        return []
+    pts = [n for n in points if n in st]
+    f_cost = agg(data["floor"][0], "cpu_ns_per_pkt")[0]
+    def span(v):
+        return f"{100 * min(v):.0f}..{100 * max(v):.0f} %"
+    L = [f"\n**static** (vm-lab/lab/static.sh): bpf/bench/static_pop.bpf.c (native XDP, pops the labels, "
+         "the NSH header or the outer IPv6 + SRH, no cache) and static_push.bpf.c (tc egress, pushes one "
+         "fixed header, the one SfcProxy restores at that point) where SfcProxy's programs sit, the same "
+         "kernel VNF between them: the least a proxy of this hook design does, the job's limit in the lab. "
+         "It reaches "
+         f"{span([agg(st[n])[0] / floor[0] for n in pts])} of the floor's rate "
+         f"({span([f_cost / agg(st[n], 'cpu_ns_per_pkt')[0] for n in pts])} by cost, floor cost / cost)."]
+    for s in ("metadata", "header-hash"):
+        both = [n for n in pts if n in data.get(s, {})]
+        if both:
+            L.append(f"- {s}: {span([agg(data[s][n])[0] / agg(st[n])[0] for n in both])} of static's rate, "
+                     f"{span([agg(st[n], 'cpu_ns_per_pkt')[0] / agg(data[s][n], 'cpu_ns_per_pkt')[0] for n in both])} "
+                     "by cost (static's cost / its cost), same points.")
+    return L
 
 
 def write_markdown(a, rows, lines, busy_consequence="points are noisy."):

@@ -12,10 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from report_common import STYLE, load, nsh_name, run_arguments, write_markdown  # noqa: E402
+from report_common import STYLE, load, nsh_name, run_arguments, static_lines, write_markdown  # noqa: E402
 
 LABEL = {
     "floor": "floor: plain UDP, empty XDP + empty tc programs",
+    "static": "static proxy: static_pop XDP + static_push tc (bpf/bench)",
     "ovs": "Open vSwitch static proxy",
     "metadata": "SfcProxy End.AD, metadata key",
     "header-hash": "SfcProxy End.AD, header-hash key",
@@ -170,6 +171,7 @@ def main():
                          f"{' and rate' if behind else ''}.")
             line += f" Arrived as End.AD must emit them: at least {100 * ok:.1f} % of the frames in every run."
             L.append(line)
+    L += static_lines(data, floor, srv6s, agg)
     L.append("\nCPU ns/packet and 'floor cost / cost': as in [lab-pps.md](lab-pps.md) (the sender's CPU time, "
              "which includes the whole chain in its softirq, plus ksoftirqd/0's, per packet sent); the cost "
              "does not fall when other work takes CPU 0 away, the rate does. load1: the 1-minute load average "
