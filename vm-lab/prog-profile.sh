@@ -33,8 +33,7 @@ clang -O1 -o "$work/prog_lines" "$here/profile/prog_lines.c" -lbpf
 mkdir -p "$work/lines"
 for obj in xdp_rx tc_tx; do
 	mkdir -p "$pins/$obj"
-	bpftool prog loadall "$repo/bpf/build/$obj.bpf.o" "$pins/$obj" >/dev/null
-	"$work/prog_lines" "$pins/$obj/$obj" > "$work/lines/$obj"
+	"$work/prog_lines" "$repo/bpf/build/$obj.bpf.o" "$obj" "$pins/$obj" > "$work/lines/$obj"
 done
 perf record -q -g -e cpu-clock -F "$freq" -a -o "$work/perf.data" -- \
 	dotnet "$repo/SfcProxy/bin/Debug/net10.0/sfcproxy.dll" bench --only "$row" --packets "$packets" \

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* prog_lines: where each source line of a loaded BPF program sits in its JIT image. For the
- * pinned program given, one line per BTF line-info record: function, offset of its first
- * instruction from the function's start (as perf prints a sample, "xdp_rx+0x165"), file:line,
- * source text. bpftool can print this only when built with libbfd, Debian's is not.
- *   prog_lines /sys/fs/bpf/DIR/xdp_rx */
+/* prog_lines: where each source line of a BPF program sits in its JIT image. Loads OBJ (its
+ * pinned-by-name maps under PIN_ROOT, a directory of the caller's, never the bpffs root) and prints
+ * for program PROG one line per BTF line-info record: function, offset of its first instruction
+ * from the function's start (as perf prints a sample, "xdp_rx+0x165"), file:line, source text.
+ * bpftool prints this only when built with libbfd, Debian's is not.
+ *   prog_lines OBJ PROG PIN_ROOT */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 int main(int argc, char **argv) {
-	if (argc != 2) { fprintf(stderr, "usage: %s PINNED_PROG\n", argv[0]); return 2; }
-	int fd = bpf_obj_get(argv[1]);
+	if (argc != 4) { fprintf(stderr, "usage: %s OBJ PROG PIN_ROOT\n", argv[0]); return 2; }
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = argv[3]);
+	struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
+	if (!obj || bpf_object__load(obj)) { fprintf(stderr, "cannot load %s\n", argv[1]); return 1; }
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, argv[2]);
+	if (!prog) { fprintf(stderr, "no program %s in %s\n", argv[2], argv[1]); return 1; }
+	int fd = bpf_program__fd(prog);
 	struct bpf_prog_info info = {}; __u32 len = sizeof(info);
 	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) { perror("info"); return 1; }
 	__u32 nl = info.nr_line_info, njl = info.nr_jited_line_info, nk = info.nr_jited_ksyms, nf = info.nr_func_info;

@@ -4,7 +4,8 @@ namespace SfcProxy.Tests.EndToEnd;
 
 /// <summary>
 /// The lab's quick bench (vm-lab/lab.sh bench --quick, about 15 s): the live-frames generator, the
-/// floor, the Open vSwitch static proxy (one point, 1 label) and SfcProxy in both key modes through
+/// floor, the Open vSwitch static proxy (one point, 1 label), the benchmark's static proxy in
+/// SfcProxy's hooks (the job's limit) and SfcProxy in both key modes through
 /// the real daemon, every frame checked at the
 /// receiver for the stack the proxy must restore. A smoke run: it proves the lab works from a
 /// clean clone, not how fast anything is.
@@ -22,7 +23,7 @@ public sealed class LabSmokeTests
             var stdout = LabScript.Run("vm-lab/lab.sh", ["bench", "--quick", "--out", output], TimeSpan.FromSeconds(180)).StdOut;
 
             var rows = File.ReadAllLines(Path.Combine(output, "lab-pps.csv")).Skip(1).Select(l => l.Split(',')).ToList();
-            foreach (var system in new[] { "floor", "ovs", "metadata", "header-hash" })
+            foreach (var system in new[] { "floor", "ovs", "static", "metadata", "header-hash" })
                 Assert.IsTrue(rows.Any(r => r[2] == system),
                     $"no {system} rows in lab-pps.csv (ovs needs openvswitch-switch: scripts/setup.sh)\n{stdout}");
             foreach (var r in rows)
