@@ -16,7 +16,7 @@
 # benchmark's static proxy where SfcProxy's programs sit (bpf/bench/static_pop.bpf.c native XDP on
 # the ingress, static_push.bpf.c tc egress pushing a fixed header, the one SfcProxy restores, set
 # per point; vm-lab/lab/static.sh; setup: the 1-label header): the job's own limit in this hook
-# design, not in bench's default systems (--systems "floor static metadata header-hash"); metadata /
+# design, the reference the goals' shares of the floor are read against; metadata /
 # header-hash = `sfcproxy run` with that key mode (ConsumedSegments 1, MissPolicy drop, MPLS and NSH,
 # Nsh:NextHopMac = the receiver); ovs = Open vSwitch (userspace datapath) as a static proxy that pops
 # the labels before the VNF and pushes a fixed stack after it (vm-lab/lab/ovs.sh; 1..3 labels and NSH;
@@ -25,7 +25,7 @@
 # points only, sent as srv6-N-sl0: End.DX4 takes only a policy's last segment); none = nothing
 # attached. SfcProxy's config also lists `srv6` with the lab's SID (vm-lab/lab/srv6_lab.h) when SRv6
 # is measured (and in setup). Prints the topology's KEY=VALUE lines; state lives in /tmp/vmlab-NAME.
-# bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), metadata,
+# bench: its own lab (unique name), systems floor, ovs (if Open vSwitch is installed), static, metadata,
 # header-hash (kernel VNF), labels 1 4 8 16 (ovs: those <= 3, plus 3; NSH up to 248 B), NSH nsh1 (MD type 1, 24 B)
 # and MD type 2 at three header sizes: nsh2 (no TLV, 8 B), nsh2-64 (one 64-byte TLV, 76 B) and
 # nsh2-236 (two TLVs, 252 B: NSH's largest), 5 repeats of 3 s; writes DIR/lab-pps.{csv,png,md} and
@@ -238,9 +238,9 @@ bench() {
 	done
 	case "$vnf" in
 	kernel) if [ -z "$systems" ]; then
-			if ovs_available; then systems="floor ovs metadata header-hash"; else
+			if ovs_available; then systems="floor ovs static metadata header-hash"; else
 				echo "note: Open vSwitch not installed: no ovs baseline (scripts/setup.sh installs it)"
-				systems="floor metadata header-hash"; fi
+				systems="floor static metadata header-hash"; fi
 			[ -z "$srv6" ] || systems+=" kernel-srv6"
 		fi ;;
 	tun|sidecar) [ -n "$systems" ] || systems="floor header-hash"
