@@ -41,6 +41,8 @@ perf record -q -g -e cpu-clock -F "$freq" -a -o "$work/perf.data" -- \
 perf script -i "$work/perf.data" -F ip,sym,symoff 2>/dev/null > "$work/perf.txt"
 echo "Command: \`vm-lab/prog-profile.sh \"$row\" --packets $packets --freq $freq\` ($(date -u '+%Y-%m-%d %H:%M') UTC, $(git -C "$repo" rev-parse --short HEAD))"
 echo
-grep -E "^\| (key mode|---|metadata|header-hash) " "$work/bench.md" | cut -d'|' -f1-9 | sed 's/$/|/'
+echo "The row as measured under perf (its sampling interrupts slow the runs they land in: read shares below, not ns):"
+echo
+grep -E "^\| (key mode \| headers|---\|---\|---:|metadata \||header-hash \|)" "$work/bench.md" | head -3
 echo
 python3 "$here/profile/prog_profile.py" "$work/perf.txt" "$work/lines" "$freq" "$packets"

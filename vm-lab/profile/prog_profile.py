@@ -66,7 +66,7 @@ for st in stacks:
         per_func[leaf_func + " -> helpers"] += 1
         helpers[(leaf_func, helper)] += 1
 
-print(f"ns per packet (cpu-clock samples x {1e9 / freq:.0f} ns / {packets} packets)\n")
+print(f"ns per packet (cpu-clock samples x {1e9 / freq:.0f} ns / {packets} packets; perf's own interrupts are in them, so compare shares)\n")
 print("| program | ns/packet |\n|---|---:|")
 for r, n in per_root.most_common():
     print(f"| {r} (all it calls) | {n * ns_per_sample:.0f} |")
