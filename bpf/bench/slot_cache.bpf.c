@@ -13,20 +13,11 @@
  * costs on this machine, a cost no cache can avoid (sfcproxy bench, "slot" column). */
 #include <linux/pkt_cls.h>
 #include "bench_pop.h"
+#include "../sfc/sfc_shared.h" /* the datapath's entry size, metadata layout and header limit */
 
-#define SLOT_HDR_MAX 384  /* an SRv6 header set, the largest the datapath caches */
+#define SLOT_HDR_MAX SFC_SRV6_MAX_LEN /* an SRv6 header set, the largest the datapath caches */
 #define SLOT_RING 2048    /* slots per CPU ring: the metadata default (4,096) over 2 CPUs */
-#define SLOT_CPUS 2
-#define SLOT_STRIDE 528   /* sizeof(struct sfc_cache_entry): the same memory per packet */
-
-/* struct sfc_xdp_meta's layout (bpf/sfc/sfc_shared.h), so the bench reads the key as xdp_rx's */
-struct slot_meta {
-	__u16 magic; /* SFC_META_MAGIC */
-	__u16 reserved;
-	__u32 key;   /* the slot's number + 1: the mark slot_push reads */
-	__u32 mask;
-};
-#define SLOT_META_MAGIC 0x5fc0
+#define SLOT_CPUS 2       /* the bench machine's; more CPUs share rings, fine for a stick */
 
 struct slot {
 	__u32 len;     /* header bytes to push back (0: none) */
@@ -34,9 +25,10 @@ struct slot {
 	__u16 reserved;
 	__u8 eth[ETH_HLEN];
 	__u8 hdr[SLOT_HDR_MAX];
-	__u8 pad[SLOT_STRIDE - 8 - ETH_HLEN - SLOT_HDR_MAX];
+	/* as big as a datapath cache entry: the same memory per packet */
+	__u8 pad[sizeof(struct sfc_cache_entry) - 8 - ETH_HLEN - SLOT_HDR_MAX];
 };
-_Static_assert(sizeof(struct slot) == SLOT_STRIDE, "a slot as big as a datapath cache entry");
+_Static_assert(sizeof(struct slot) == sizeof(struct sfc_cache_entry), "a slot as big as a datapath cache entry");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -59,7 +51,7 @@ int slot_pop(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data, saved;
 	__u32 zero = 0, idx, *cur;
-	struct slot_meta *meta;
+	struct sfc_xdp_meta *meta;
 	struct slot *s;
 	int pop, skip, len;
 
@@ -92,7 +84,7 @@ int slot_pop(struct xdp_md *ctx)
 	meta = (void *)(long)ctx->data_meta;
 	if ((void *)(meta + 1) > (void *)(long)ctx->data)
 		return XDP_DROP;
-	meta->magic = SLOT_META_MAGIC;
+	meta->magic = SFC_META_MAGIC;
 	meta->reserved = 0;
 	meta->key = idx + 1;
 	meta->mask = 0xffffffff;
